@@ -1,0 +1,204 @@
+"""The `undersigned` command line: run the bot, the console, migrations and organizer tasks.
+
+Errors end as one clear line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from adapters.console import render, run_console
+from adapters.console.repl import default_user
+from bot import commands as cmd
+from bot.app import open_service
+from bot.config import Settings
+from bot.errors import UserError
+from bot.identity import Actor
+from bot.replies import Reply
+from bot.service import Service
+from storage.database import DatabaseUrlError
+
+T = TypeVar("T")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="Undersigned: open letters and pledges, signed safely from chat.",
+)
+petition_app = typer.Typer(no_args_is_help=True, help="Create and manage campaigns.")
+db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+app.add_typer(petition_app, name="petition")
+app.add_typer(db_app, name="db")
+
+
+class CliError(Exception):
+    pass
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        raise CliError(f"invalid setting {where}: {first.get('msg')}") from None
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+def _operator() -> Actor:
+    name = default_user()
+    return Actor("cli", "local", name, name, operator=True)
+
+
+def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
+    """Open the service, run `work`, and turn every failure into one line on stderr."""
+    try:
+        settings = _settings()
+        _setup_logging(settings)
+
+        async def main() -> T:
+            async with open_service(settings) as service:
+                return await work(service)
+
+        return asyncio.run(main())
+    except (CliError, UserError, DatabaseUrlError) as exc:
+        _fail(getattr(exc, "message", None) or str(exc))
+    except OSError as exc:
+        _fail(f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or 'database'})")
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unexpected failure'}")
+    raise AssertionError("unreachable")
+
+
+def _print_reply(reply: Reply) -> None:
+    if reply.error:
+        message = reply.text.replace("**", "")
+        _fail(message.replace("\n", " "))
+    typer.echo(render(reply).replace("\n(only you can see this)", ""))
+
+
+@app.command()
+def run() -> None:
+    """Start every adapter whose credentials are configured; with none, the console."""
+    _with_service(run_console)
+
+
+@app.command()
+def console() -> None:
+    """Chat with the bot in this terminal; each line as typed in chat (`@NAME ` acts as NAME)."""
+    _with_service(run_console)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done on every start)."""
+
+    async def done(service: Service) -> str:
+        return service.db.display_url
+
+    typer.echo(f"database is up to date: {_with_service(done)}")
+
+
+@petition_app.command("create")
+def petition_create(
+    slug: Annotated[str, typer.Option(help="Short name: 2–40 lowercase letters, digits, dashes.")],
+    title: Annotated[str, typer.Option(help="Title, up to 200 characters.")],
+    goal: Annotated[int | None, typer.Option(help="Signatures wanted (petitions).")] = None,
+    text: Annotated[str | None, typer.Option(help="The letter (Markdown).")] = None,
+    text_file: Annotated[Path | None, typer.Option(help="Read the letter from this file.")] = None,
+    deadline: Annotated[str | None, typer.Option(help="ISO date or date-time.")] = None,
+    kind: Annotated[str, typer.Option(help="petition or pledge.")] = "petition",
+    threshold: Annotated[int | None, typer.Option(help="Pledgers needed (pledges).")] = None,
+    action: Annotated[str | None, typer.Option(help='What pledgers will do, e.g. "walk out".')] = None,
+    addressee: Annotated[str | None, typer.Option("--to", help="Who the letter is addressed to.")] = None,
+    names: Annotated[str | None, typer.Option(help="Pledges: sealed (default) or public.")] = None,
+    organizer: Annotated[
+        list[str] | None,
+        typer.Option(help="Extra organizer as platform:workspace:user (repeatable)."),
+    ] = None,
+) -> None:
+    """Create a petition or a pledge."""
+    if (text is None) == (text_file is None):
+        _fail("give the letter with exactly one of --text or --text-file")
+    if text_file is not None:
+        try:
+            text = text_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _fail(f"cannot read --text-file {text_file}: {getattr(exc, 'strerror', None) or exc}")
+    options: dict[str, str] = {"title": title, "kind": kind}
+    for key, value in (
+        ("goal", goal),
+        ("threshold", threshold),
+        ("deadline", deadline),
+        ("action", action),
+        ("to", addressee),
+        ("names", names),
+    ):
+        if value is not None:
+            options[key] = str(value)
+    for extra in organizer or []:
+        if extra.count(":") < 2:
+            _fail(f"--organizer {extra!r} must look like platform:workspace:user")
+
+    async def work(service: Service) -> Reply:
+        try:
+            return await service.create(
+                _operator(), slug, options, text, organizers=list(organizer or [])
+            )
+        except UserError as exc:
+            return Reply(text=exc.message, error=True)
+
+    _print_reply(_with_service(work))
+
+
+@petition_app.command("list")
+def petition_list() -> None:
+    """List every campaign."""
+    _print_reply(_with_service(lambda s: s.run(_operator(), cmd.ListCampaigns())))
+
+
+@petition_app.command("status")
+def petition_status(
+    slug: str,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Show a campaign's tally."""
+    if as_json:
+        data: dict[str, Any] = _with_service(lambda s: s.status_data(slug))
+        typer.echo(json.dumps(data, ensure_ascii=False))
+        return
+    _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Status(slug))))
+
+
+@petition_app.command("close")
+def petition_close(slug: str) -> None:
+    """Close a campaign to new signatures."""
+    _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Close(slug))))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,76 @@
+"""A REPL where each line is typed as in chat; `@NAME ` at the start acts as another user."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from typing import TextIO
+
+from adapters.console.render import render
+from bot.identity import Actor
+from bot.replies import Reply
+from bot.service import Service
+
+PLATFORM = "console"
+WORKSPACE = "local"
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "you"
+
+
+class ConsoleSession:
+    """Pushes a line in and pops the reply: used by the REPL and by tests."""
+
+    def __init__(self, service: Service, user: str | None = None) -> None:
+        self.service = service
+        self.user = user or default_user()
+
+    def actor_for(self, name: str) -> Actor:
+        return Actor(PLATFORM, WORKSPACE, name, name)
+
+    async def push(self, line: str) -> Reply | None:
+        line = line.strip()
+        if not line or line.startswith("#"):
+            return None
+        name = self.user
+        if line.startswith("@"):
+            head, _, rest = line.partition(" ")
+            name, line = head[1:] or self.user, rest.strip()
+            if not line:
+                return None
+        return await self.service.handle_line(self.actor_for(name), line)
+
+
+async def run_console(
+    service: Service, stdin: TextIO | None = None, stdout: TextIO | None = None
+) -> None:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    session = ConsoleSession(service)
+    interactive = stdin.isatty()
+    if interactive:
+        stdout.write(
+            f"Undersigned console. You are @{session.user}; start a line with @NAME to act as "
+            "someone else. Try /petition help. Ctrl-D to quit.\n"
+        )
+    loop = asyncio.get_running_loop()
+    while True:
+        if interactive:
+            stdout.write(f"{session.user}> ")
+            stdout.flush()
+        line = await loop.run_in_executor(None, stdin.readline)
+        if not line:
+            break
+        if line.strip() in {"quit", "exit", "/quit", "/exit"}:
+            break
+        reply = await session.push(line)
+        if reply is not None:
+            if not interactive:
+                stdout.write(f"> {line.strip()}\n")
+            stdout.write(render(reply) + "\n\n")
+            stdout.flush()

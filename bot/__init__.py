@@ -1,0 +1,1 @@
+"""Undersigned's platform-agnostic core: domain rules, command grammar and use cases."""

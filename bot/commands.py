@@ -1,0 +1,215 @@
+"""One command grammar for every platform: text as typed in chat becomes an intent.
+
+`/sign maven I'm in` parses the same in Slack, Discord and the console. Parsing never touches the
+database; names of campaigns are resolved by the service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.errors import UserError
+from bot.text import looks_like_slug
+
+USAGE = {
+    "sign": "/sign [CAMPAIGN] [anonymous] [role:\"Your role\"] [comment]",
+    "unsign": "/unsign [CAMPAIGN]",
+    "status": "/petition status [CAMPAIGN]",
+    "list": "/petition list",
+    "help": "/petition help",
+    "new": (
+        '/petition new CAMPAIGN title:"Title" goal:1000 [deadline:2026-12-31] [to:"Addressee"] '
+        'LETTER TEXT…   (a pledge: kind:pledge threshold:1000 action:"walk out" deadline:…)'
+    ),
+    "edit": '/petition edit CAMPAIGN [title:"…"] [goal:N] [deadline:…] [to:"…"] [NEW LETTER TEXT…]',
+    "close": "/petition close CAMPAIGN",
+}
+
+ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
+CREATE_KEYS = {"title", "goal", "threshold", "deadline", "to", "addressee", "action", "kind", "names"}
+EDIT_KEYS = {"title", "goal", "threshold", "deadline", "to", "addressee", "action"}
+_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
+
+
+@dataclass(frozen=True)
+class Sign:
+    slug: str | None
+    anonymous: bool = False
+    role: str | None = None
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsign:
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class ListCampaigns:
+    pass
+
+
+@dataclass(frozen=True)
+class Help:
+    pass
+
+
+@dataclass(frozen=True)
+class Create:
+    slug: str
+    options: dict[str, str]
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Edit:
+    slug: str
+    options: dict[str, str]
+    text: str | None
+
+
+@dataclass(frozen=True)
+class Close:
+    slug: str
+
+
+Command = Sign | Unsign | Status | ListCampaigns | Help | Create | Edit | Close
+
+
+def _next_word(text: str) -> tuple[str, str]:
+    """Split off the first whitespace-delimited word, keeping the rest exactly as typed."""
+    text = text.lstrip()
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            return text[:i], text[i:].lstrip()
+    return text, ""
+
+
+def _take_option(text: str, keys: set[str]) -> tuple[str, str, str] | None:
+    """Read `key:value` or `key:"quoted value"` from the start of `text`, if a known key."""
+    head = text.lstrip()
+    colon = head.find(":")
+    if colon <= 0:
+        return None
+    key = head[:colon].lower()
+    if key not in keys or any(ch.isspace() for ch in head[:colon]):
+        return None
+    rest = head[colon + 1 :]
+    if rest[:1] in _QUOTES:
+        close = _QUOTES[rest[0]]
+        end = rest.find(close, 1)
+        if end < 0:
+            raise UserError(f"The value of `{key}:` opens a quote that never closes.")
+        return key, rest[1:end], rest[end + 1 :].lstrip()
+    value, remainder = _next_word(rest)
+    if not value:
+        raise UserError(f"`{key}:` needs a value, like `{key}:something`.")
+    return key, value, remainder
+
+
+def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str]:
+    options: dict[str, str] = {}
+    while True:
+        try:
+            taken = _take_option(text, keys)
+        except UserError as exc:
+            raise UserError(exc.message, usage) from None
+        if taken is None:
+            return options, text.strip()
+        key, value, text = taken
+        options[key] = value
+
+
+def parse_line(line: str) -> Command:
+    """Parse a whole chat line such as `/sign walkout I'm in`."""
+    word, rest = _next_word(line)
+    if not word.startswith("/"):
+        raise UserError(
+            "Commands start with a slash, like `/sign CAMPAIGN` or `/petition help`.",
+            USAGE["help"],
+        )
+    return parse(word, rest)
+
+
+def parse(command: str, args: str) -> Command:
+    """Parse a slash command and its argument text, as platforms deliver them."""
+    name = command.strip().lower().lstrip("/")
+    if name == "sign":
+        return _parse_sign(args)
+    if name == "unsign":
+        return Unsign(_optional_slug(args, USAGE["unsign"]))
+    if name in {"petition", "pledge", "undersigned"}:
+        return _parse_petition(args)
+    raise UserError(f"I don't know the command `/{name[:30]}`.", USAGE["help"])
+
+
+def _parse_sign(args: str) -> Sign:
+    usage = USAGE["sign"]
+    slug = None
+    anonymous = False
+    role = None
+    rest = args.strip()
+    first, after = _next_word(rest)
+    if looks_like_slug(first) and first not in ANONYMOUS_WORDS:
+        slug, rest = first, after
+    word, after = _next_word(rest)
+    if word.lower() in ANONYMOUS_WORDS:
+        anonymous, rest = True, after
+    options, rest = _options(rest, {"role", "as"}, usage)
+    role = options.get("role") or options.get("as")
+    if not anonymous:
+        word, after = _next_word(rest)
+        if word.lower() in ANONYMOUS_WORDS:
+            anonymous, rest = True, after
+    return Sign(slug=slug, anonymous=anonymous, role=role, comment=rest or None)
+
+
+def _optional_slug(args: str, usage: str) -> str | None:
+    word, rest = _next_word(args)
+    if not word:
+        return None
+    if rest:
+        raise UserError(f"I expected just a campaign name, not `{args.strip()[:60]}`.", usage)
+    return word.lower()
+
+
+def _required_slug(args: str, usage: str, doing: str) -> tuple[str, str]:
+    word, rest = _next_word(args)
+    if not word:
+        raise UserError(f"Which campaign do you want to {doing}?", usage)
+    return word.lower(), rest
+
+
+def _parse_petition(args: str) -> Command:
+    sub, rest = _next_word(args)
+    sub = sub.lower()
+    if sub in {"", "help", "?"}:
+        return Help()
+    if sub in {"status", "tally", "show"}:
+        return Status(_optional_slug(rest, USAGE["status"]))
+    if sub in {"list", "ls"}:
+        return ListCampaigns()
+    if sub in {"new", "create"}:
+        slug, rest = _required_slug(rest, USAGE["new"], "create")
+        options, text = _options(rest, CREATE_KEYS, USAGE["new"])
+        return Create(slug=slug, options=options, text=text or None)
+    if sub == "edit":
+        slug, rest = _required_slug(rest, USAGE["edit"], "edit")
+        options, text = _options(rest, EDIT_KEYS, USAGE["edit"])
+        if not options and not text:
+            raise UserError("Tell me what to change: new letter text, or an option.", USAGE["edit"])
+        return Edit(slug=slug, options=options, text=text or None)
+    if sub == "close":
+        slug, rest = _required_slug(rest, USAGE["close"], "close")
+        if rest:
+            raise UserError("`/petition close` takes only the campaign name.", USAGE["close"])
+        return Close(slug)
+    raise UserError(
+        f"`{sub[:30]}` isn't a /petition command. Try status, list, help, new, edit or close.",
+        USAGE["help"],
+    )

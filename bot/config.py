@@ -1,0 +1,51 @@
+"""Settings read from the environment and a `.env` file (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting Undersigned reads; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///./undersigned.db", alias="DATABASE_URL")
+    secret_key: str | None = Field(default=None, alias="UNDERSIGNED_SECRET_KEY")
+    key_file: Path | None = Field(default=None, alias="UNDERSIGNED_KEY_FILE")
+    timezone: str = Field(default="UTC", alias="UNDERSIGNED_TIMEZONE")
+    sqlite_synchronous: str = Field(default="NORMAL", alias="UNDERSIGNED_SQLITE_SYNCHRONOUS")
+    log_level: str = Field(default="INFO", alias="UNDERSIGNED_LOG_LEVEL")
+
+    model_config["populate_by_name"] = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use a name like Europe/Berlin)") from exc
+        return value
+
+    @field_validator("sqlite_synchronous")
+    @classmethod
+    def _known_sync_level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"NORMAL", "FULL", "EXTRA"}:
+            raise ValueError("UNDERSIGNED_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+        return upper
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,41 @@
+"""Who is acting, and the keyed hash that lets anonymous signatures be deduplicated unlinkably."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person issuing a command: `(platform, workspace, user)` plus how to address them.
+
+    `operator` marks someone at the server's own command line, who holds every organizer power.
+    """
+
+    platform: str
+    workspace: str
+    user_id: str
+    display_name: str
+    operator: bool = False
+
+    @property
+    def identity(self) -> str:
+        return f"{self.platform}:{self.workspace}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class SignerKey:
+    """HMAC-SHA256 key for signer hashes. `key_id` names the key without revealing it."""
+
+    secret: bytes
+
+    @property
+    def key_id(self) -> str:
+        return hmac.new(self.secret, b"undersigned key id", hashlib.sha256).hexdigest()[:12]
+
+    def signer_hash(self, campaign_id: int, actor: Actor) -> str:
+        """Per-campaign hash of the identity, so two signatures can't be linked across campaigns."""
+        message = f"{campaign_id}\x1f{actor.identity}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()

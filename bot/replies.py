@@ -1,0 +1,68 @@
+"""Platform-neutral replies: what the core says; each adapter decides how it looks.
+
+Text uses a tiny neutral markup (`**bold**`, `` `code` ``, line breaks). User-supplied text is
+embedded as typed; every adapter escapes the whole text for its platform before sending.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from bot.tally import Tally
+
+
+class Visibility(StrEnum):
+    ACTOR = "actor"  # only the person who asked (Slack ephemeral, Discord ephemeral)
+    CHANNEL = "channel"  # everyone in the channel
+
+
+class ActionKind(StrEnum):
+    SIGN = "sign"
+    SIGN_ANONYMOUSLY = "sign_anonymously"
+    READ = "read"
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: ActionKind
+    label: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class CampaignCard:
+    """What an announcement shows about a campaign."""
+
+    slug: str
+    kind: str
+    title: str
+    addressee: str | None
+    pledge_action: str | None
+    excerpt: str
+    version: int
+    status: str
+    outcome: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    visibility: Visibility = Visibility.ACTOR
+    error: bool = False
+    usage: str | None = None
+    tally: Tally | None = None
+    card: CampaignCard | None = None
+    actions: tuple[Action, ...] = field(default_factory=tuple)
+
+
+def error_reply(message: str, usage: str | None = None) -> Reply:
+    return Reply(text=message, error=True, usage=usage)
+
+
+def sign_actions(slug: str) -> tuple[Action, ...]:
+    return (
+        Action(ActionKind.SIGN, "Sign", slug),
+        Action(ActionKind.SIGN_ANONYMOUSLY, "Sign anonymously", slug),
+        Action(ActionKind.READ, "Read the letter", slug),
+    )

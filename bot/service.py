@@ -1,0 +1,577 @@
+"""Use cases: one async method each. Takes an actor and arguments, returns a neutral Reply.
+
+The service never knows which platform asked. Every write runs inside one unit of work handed to
+the database's group-commit writer; reads use their own short sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as cmd
+from bot.campaigns import (
+    Campaign,
+    Kind,
+    Names,
+    ensure_open,
+    ensure_organizer,
+    pledge_succeeds_now,
+)
+from bot.errors import NotFound, UserError
+from bot.identity import Actor, SignerKey
+from bot.replies import CampaignCard, Reply, Visibility, error_reply, sign_actions
+from bot.tally import PACE_WINDOW, Tally, build_tally
+from bot.text import (
+    ACTION_MAX,
+    ADDRESSEE_MAX,
+    COMMENT_MAX,
+    ROLE_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    check_goal,
+    check_slug,
+    clean,
+    clean_display_name,
+)
+from bot.timeparse import format_when, parse_deadline
+from storage import repository as repo
+from storage.database import Database
+from storage.tables import CampaignRow, SignatureRow
+
+log = logging.getLogger(__name__)
+EXCERPT_CHARS = 280
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SignOutcome:
+    campaign: Campaign
+    signed: bool  # False: this signer had already signed
+    signed_at: datetime
+    anonymous: bool
+    just_succeeded: bool
+
+
+class Service:
+    def __init__(
+        self,
+        db: Database,
+        key: SignerKey,
+        *,
+        tz: tzinfo = UTC,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.key = key
+        self.tz = tz
+        self.clock = clock
+
+    # ---- entry point for chat text -------------------------------------------------------
+
+    async def handle(self, actor: Actor, command: str, args: str = "") -> Reply:
+        """Parse and run a slash command; every failure becomes a friendly reply."""
+        try:
+            parsed = cmd.parse(command, args)
+        except UserError as exc:
+            return error_reply(exc.message, exc.usage)
+        return await self.run(actor, parsed)
+
+    async def handle_line(self, actor: Actor, line: str) -> Reply:
+        try:
+            parsed = cmd.parse_line(line)
+        except UserError as exc:
+            return error_reply(exc.message, exc.usage)
+        return await self.run(actor, parsed)
+
+    async def run(self, actor: Actor, command: cmd.Command) -> Reply:
+        try:
+            match command:
+                case cmd.Sign():
+                    return await self.sign(
+                        actor, command.slug, command.anonymous, command.role, command.comment
+                    )
+                case cmd.Unsign():
+                    return await self.unsign(actor, command.slug)
+                case cmd.Status():
+                    return await self.status(command.slug)
+                case cmd.ListCampaigns():
+                    return await self.list_campaigns()
+                case cmd.Help():
+                    return self.help()
+                case cmd.Create():
+                    return await self.create(actor, command.slug, command.options, command.text)
+                case cmd.Edit():
+                    return await self.edit(actor, command.slug, command.options, command.text)
+                case cmd.Close():
+                    return await self.close(actor, command.slug)
+        except UserError as exc:
+            return error_reply(exc.message, exc.usage)
+        except Exception:
+            log.exception("command failed: %r", command)
+            return error_reply(
+                "Something went wrong on our side and nothing was changed. "
+                "Please try again in a moment."
+            )
+        raise AssertionError(f"unhandled command {command!r}")
+
+    # ---- resolving campaigns -------------------------------------------------------------
+
+    async def _resolve(self, slug: str | None, usage: str, *, only_open: bool = True) -> Campaign:
+        async with self.db.read() as session:
+            if slug is not None:
+                campaign = await repo.find_campaign(session, slug)
+                if campaign is not None:
+                    return campaign
+                names = await self._open_slugs(session)
+                hint = f" Open campaigns: {', '.join(names)}." if names else ""
+                raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
+            campaigns = await repo.all_campaigns(session)
+        now = self.clock()
+        candidates = [c for c in campaigns if c.is_open(now)] if only_open else campaigns
+        if len(candidates) == 1:
+            async with self.db.read() as session:
+                found = await repo.find_campaign(session, candidates[0].slug)
+            assert found is not None
+            return found
+        if not candidates:
+            raise UserError("There are no open campaigns right now.", cmd.USAGE["new"])
+        listing = ", ".join(f"`{c.slug}`" for c in candidates)
+        raise UserError(f"Several campaigns are open ({listing}); say which one.", usage)
+
+    async def _open_slugs(self, session: AsyncSession) -> list[str]:
+        now = self.clock()
+        return [c.slug for c in await repo.all_campaigns(session) if c.is_open(now)]
+
+    # ---- signing -------------------------------------------------------------------------
+
+    async def sign(
+        self,
+        actor: Actor,
+        slug: str | None,
+        anonymous: bool = False,
+        role: str | None = None,
+        comment: str | None = None,
+    ) -> Reply:
+        usage = cmd.USAGE["sign"]
+        role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
+        comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
+        target = await self._resolve(slug, usage)
+        outcome = await self.db.write(
+            lambda session: self._sign_op(session, target.id, actor, anonymous, role, comment)
+        )
+        return await self._sign_reply(actor, outcome)
+
+    async def _sign_op(
+        self,
+        session: AsyncSession,
+        campaign_id: int,
+        actor: Actor,
+        anonymous: bool,
+        role: str | None,
+        comment: str | None,
+    ) -> SignOutcome:
+        row = await session.get(CampaignRow, campaign_id, populate_existing=True)
+        if row is None:
+            raise NotFound("That campaign was just deleted.")
+        campaign = repo.to_campaign(row)
+        now = self.clock()
+        signer_hash = self.key.signer_hash(campaign.id, actor)
+        existing = await repo.find_signature(session, campaign.id, signer_hash)
+        if existing is not None:
+            return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
+        ensure_open(campaign, now, f"sign it")
+        signature = SignatureRow(
+            id="",
+            campaign_id=campaign.id,
+            signer_hash=signer_hash,
+            key_id=self.key.key_id,
+            anonymous=anonymous,
+            role=role,
+            comment=comment,
+            version=campaign.version,
+            # An anonymous signature keeps only the day, so its time can't be matched to logs.
+            signed_at=now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now,
+        )
+        if not anonymous:
+            signature.platform = actor.platform
+            signature.workspace = actor.workspace
+            signature.user_id = actor.user_id
+            signature.display_name = clean_display_name(actor.display_name, actor.user_id)
+        if not await repo.insert_signature(session, signature):
+            # Another instance inserted the same signer a moment ago.
+            existing = await repo.find_signature(session, campaign.id, signer_hash)
+            assert existing is not None
+            return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
+        count = await repo.add_to_count(session, campaign.id, +1)
+        succeeded = pledge_succeeds_now(campaign, count, now)
+        if succeeded:
+            await repo.update_campaign(session, campaign.id, succeeded_at=now)
+        updated = repo.to_campaign(row)
+        updated = _replace(updated, count=count, succeeded_at=now if succeeded else campaign.succeeded_at)
+        return SignOutcome(updated, True, now, anonymous, succeeded)
+
+    async def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
+        campaign = outcome.campaign
+        if not outcome.signed:
+            how = "anonymously " if outcome.anonymous else ""
+            day = f"{outcome.signed_at.astimezone(self.tz):%a %d %b %Y}"
+            return Reply(
+                text=(
+                    f"You already signed **{campaign.title}** {how}on {day}; "
+                    "nothing was counted twice. To withdraw, use "
+                    f"`/unsign {campaign.slug}`."
+                ),
+                tally=await self._tally(campaign),
+            )
+        verb = "pledged to" if campaign.kind is Kind.PLEDGE else "signed"
+        lines = [
+            f"Thank you, {'' if outcome.anonymous else clean_display_name(actor.display_name, actor.user_id) + ', '}"
+            f"you {verb} **{campaign.title}**"
+            + (" anonymously: no name or account is stored with it." if outcome.anonymous else ".")
+        ]
+        if outcome.just_succeeded:
+            lines.append(
+                f"🎉 That makes {campaign.count:,}: the threshold of {campaign.goal:,} is reached. "
+                f"It's on: we {campaign.action}!"
+            )
+        elif campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
+            lines.append(
+                f"Your pledge counts only if {campaign.goal:,} people pledge by the deadline; "
+                "you'll be told either way."
+            )
+        lines.append(f"Changed your mind? `/unsign {campaign.slug}` while it's open.")
+        return Reply(text="\n".join(lines), tally=await self._tally(campaign))
+
+    async def unsign(self, actor: Actor, slug: str | None) -> Reply:
+        target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)
+
+        async def op(session: AsyncSession) -> Campaign | None:
+            row = await session.get(CampaignRow, target.id, populate_existing=True)
+            if row is None:
+                raise NotFound("That campaign was just deleted.")
+            campaign = repo.to_campaign(row)
+            existing = await repo.find_signature(
+                session, campaign.id, self.key.signer_hash(campaign.id, actor)
+            )
+            if existing is None:
+                return None
+            ensure_open(campaign, self.clock(), "withdraw from it")
+            await repo.delete_signature(session, existing.id)
+            count = await repo.add_to_count(session, campaign.id, -1)
+            return _replace(campaign, count=count)
+
+        campaign = await self.db.write(op)
+        if campaign is None:
+            return Reply(
+                text=f"You haven't signed **{target.title}**, so there is nothing to withdraw.",
+                error=True,
+            )
+        extra = ""
+        if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None:
+            extra = " The pledge had already succeeded; that stays true."
+        return Reply(
+            text=f"Your signature on **{campaign.title}** is withdrawn and deleted.{extra}",
+            tally=await self._tally(campaign),
+        )
+
+    # ---- reading -------------------------------------------------------------------------
+
+    async def _tally(self, campaign: Campaign) -> Tally:
+        now = self.clock()
+        async with self.db.read() as session:
+            recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
+            names = [] if not campaign.names_visible() else await repo.recent_public_names(
+                session, campaign.id
+            )
+        return build_tally(campaign, now, recent, names)
+
+    def _card(self, campaign: Campaign, text: str) -> CampaignCard:
+        excerpt = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
+        now = self.clock()
+        return CampaignCard(
+            slug=campaign.slug,
+            kind=campaign.kind.value,
+            title=campaign.title,
+            addressee=campaign.addressee,
+            pledge_action=campaign.action,
+            excerpt=excerpt,
+            version=campaign.version,
+            status=campaign.effective_status(now).value,
+            outcome=campaign.outcome(now),
+        )
+
+    async def status(self, slug: str | None) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=slug is None)
+        async with self.db.read() as session:
+            text = await repo.letter_text(session, campaign.id, campaign.version)
+        tally = await self._tally(campaign)
+        now = self.clock()
+        lines = [f"**{campaign.title}** (`{campaign.slug}`, {campaign.noun})"]
+        if campaign.addressee:
+            lines.append(f"To: {campaign.addressee}")
+        if campaign.kind is Kind.PLEDGE:
+            lines.append(
+                f"I will {campaign.action} if {campaign.goal:,} people pledge"
+                + (f" by {format_when(campaign.deadline, self.tz)}." if campaign.deadline else ".")
+            )
+        lines.append(self._state_line(campaign, now))
+        if tally.recent_public:
+            lines.append("Latest: " + ", ".join(tally.recent_public))
+        elif tally.names_sealed and campaign.count:
+            lines.append("Names stay sealed until the threshold is reached.")
+        pace = tally.pace_sentence(self.tz)
+        if pace:
+            lines.append(pace[0].upper() + pace[1:] + ".")
+        return Reply(
+            text="\n".join(lines),
+            tally=tally,
+            card=self._card(campaign, text),
+            actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
+        )
+
+    def _state_line(self, campaign: Campaign, now: datetime) -> str:
+        outcome = campaign.outcome(now)
+        if outcome == "succeeded":
+            assert campaign.succeeded_at is not None
+            state = f"Succeeded on {format_when(campaign.succeeded_at, self.tz)}"
+            return state + (" and still open." if campaign.is_open(now) else ".")
+        if outcome == "failed":
+            return "Failed: the deadline passed before the threshold was reached. Pledgers are released."
+        if not campaign.is_open(now):
+            when = campaign.closed_at or campaign.deadline
+            return f"Closed{' on ' + format_when(when, self.tz) if when else ''}."
+        if campaign.deadline:
+            return f"Open until {format_when(campaign.deadline, self.tz)}."
+        return "Open, with no deadline."
+
+    async def list_campaigns(self) -> Reply:
+        async with self.db.read() as session:
+            campaigns = await repo.all_campaigns(session)
+        if not campaigns:
+            return Reply(
+                text="No campaigns yet. Start one with:\n" + cmd.USAGE["new"],
+            )
+        now = self.clock()
+        lines = []
+        for c in sorted(campaigns, key=lambda c: (not c.is_open(now), c.slug)):
+            state = c.outcome(now) or c.effective_status(now).value
+            lines.append(
+                f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})"
+            )
+        return Reply(text="Campaigns:\n" + "\n".join(lines))
+
+    async def status_data(self, slug: str) -> dict[str, Any]:
+        """Machine-readable status for the CLI's `--json`."""
+        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=False)
+        tally = await self._tally(campaign)
+        now = self.clock()
+        return {
+            "slug": campaign.slug,
+            "title": campaign.title,
+            "kind": campaign.kind.value,
+            "status": campaign.effective_status(now).value,
+            "outcome": campaign.outcome(now),
+            "signatures": campaign.count,
+            "goal": campaign.goal,
+            "percent": tally.percent,
+            "remaining": tally.remaining,
+            "deadline": campaign.deadline.isoformat() if campaign.deadline else None,
+            "version": campaign.version,
+            "addressee": campaign.addressee,
+            "action": campaign.action,
+            "succeeded_at": campaign.succeeded_at.isoformat() if campaign.succeeded_at else None,
+            "recent_public_signers": list(tally.recent_public),
+            "per_day": round(tally.pace.per_day, 2) if tally.pace else None,
+            "projected": tally.pace.projected if tally.pace else None,
+            "needed_per_day": tally.pace.needed_per_day if tally.pace else None,
+        }
+
+    def help(self) -> Reply:
+        lines = [
+            "**Undersigned**: sign open letters and pledges together, safely.",
+            f"`{cmd.USAGE['sign']}`: sign (add `anonymous` to keep your name out of it entirely)",
+            f"`{cmd.USAGE['unsign']}`: withdraw your signature",
+            f"`{cmd.USAGE['status']}`: the tally, pace and deadline",
+            f"`{cmd.USAGE['list']}`: every campaign",
+            "Organizers:",
+            f"`{cmd.USAGE['new']}`",
+            f"`{cmd.USAGE['edit']}`",
+            f"`{cmd.USAGE['close']}`",
+            "Leave out CAMPAIGN when only one is open.",
+        ]
+        return Reply(text="\n".join(lines))
+
+    # ---- organizing ----------------------------------------------------------------------
+
+    async def create(
+        self,
+        actor: Actor,
+        slug: str,
+        options: dict[str, str],
+        text: str | None,
+        *,
+        organizers: list[str] | None = None,
+    ) -> Reply:
+        usage = cmd.USAGE["new"]
+        row = self._validated_new_campaign(actor, slug, options, usage)
+        body = clean(text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage)
+        assert body is not None
+        owners = [actor.identity, *(organizers or [])]
+
+        async def op(session: AsyncSession) -> Campaign:
+            if await repo.slug_taken(session, row.slug):
+                raise UserError(f"There is already a campaign called `{row.slug}`; pick another name.", usage)
+            return await repo.insert_campaign(session, row, body, owners)
+
+        try:
+            campaign = await self.db.write(op)
+        except Exception as exc:  # a concurrent create of the same slug hit the unique index
+            if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+                raise UserError(f"There is already a campaign called `{row.slug}`.", usage) from None
+            raise
+        lines = [f"Created the {campaign.noun} **{campaign.title}** (`{campaign.slug}`)."]
+        lines.append(self._state_line(campaign, self.clock()))
+        lines.append(f"People sign with `/sign {campaign.slug}`.")
+        return Reply(text="\n".join(lines), tally=await self._tally(campaign))
+
+    def _validated_new_campaign(
+        self, actor: Actor, slug: str, options: dict[str, str], usage: str
+    ) -> CampaignRow:
+        check_slug(slug, usage)
+        kind_word = options.get("kind", "pledge" if "action" in options or "threshold" in options else "petition")
+        try:
+            kind = Kind(kind_word.lower())
+        except ValueError:
+            raise UserError("`kind:` is either `petition` or `pledge`.", usage) from None
+        title = clean(options.get("title"), field="title", limit=TITLE_MAX, required=True, usage=usage)
+        goal_text = options.get("threshold") or options.get("goal")
+        noun = "threshold" if kind is Kind.PLEDGE else "goal"
+        if goal_text is None:
+            raise UserError(f"Give a {noun}, like `{noun}:1000`.", usage)
+        goal = check_goal(_parse_int(goal_text, noun, usage), usage, field=noun)
+        now = self.clock()
+        deadline = parse_deadline(options["deadline"], self.tz, now, usage) if "deadline" in options else None
+        action = clean(options.get("action"), field="action", limit=ACTION_MAX, usage=usage)
+        if kind is Kind.PLEDGE:
+            if action is None:
+                raise UserError('A pledge needs an action, like `action:"walk out"`.', usage)
+            if deadline is None:
+                raise UserError("A pledge needs a deadline, like `deadline:2026-12-31`.", usage)
+        names_word = options.get("names", "sealed").lower()
+        if names_word not in {"sealed", "public"}:
+            raise UserError("`names:` is `sealed` (until success) or `public`.", usage)
+        addressee = clean(
+            options.get("to") or options.get("addressee"), field="addressee", limit=ADDRESSEE_MAX, usage=usage
+        )
+        assert title is not None
+        return CampaignRow(
+            slug=slug,
+            kind=kind.value,
+            title=title,
+            addressee=addressee,
+            action=action,
+            goal=goal,
+            deadline=deadline,
+            names=Names(names_word).value if kind is Kind.PLEDGE else Names.PUBLIC.value,
+            created_by=actor.identity,
+            created_at=now,
+        )
+
+    async def edit(
+        self, actor: Actor, slug: str, options: dict[str, str], text: str | None
+    ) -> Reply:
+        usage = cmd.USAGE["edit"]
+        campaign = await self._resolve(slug, usage, only_open=False)
+        ensure_organizer(campaign, actor, "edit it")
+        now = self.clock()
+        ensure_open(campaign, now, "edit it")
+        values: dict[str, object] = {}
+        if "title" in options:
+            values["title"] = clean(options["title"], field="title", limit=TITLE_MAX, required=True, usage=usage)
+        goal_text = options.get("goal") or options.get("threshold")
+        if goal_text is not None:
+            values["goal"] = check_goal(_parse_int(goal_text, "goal", usage), usage)
+        if "deadline" in options:
+            values["deadline"] = parse_deadline(options["deadline"], self.tz, now, usage)
+        if "to" in options or "addressee" in options:
+            values["addressee"] = clean(
+                options.get("to") or options.get("addressee"), field="addressee", limit=ADDRESSEE_MAX, usage=usage
+            )
+        if "action" in options:
+            if campaign.kind is not Kind.PLEDGE:
+                raise UserError("Only pledges have an action.", usage)
+            values["action"] = clean(options["action"], field="action", limit=ACTION_MAX, required=True, usage=usage)
+        body = clean(text, field="letter text", limit=TEXT_MAX, multiline=True, usage=usage)
+
+        async def op(session: AsyncSession) -> Campaign:
+            row = await session.get(CampaignRow, campaign.id, populate_existing=True)
+            assert row is not None
+            version = row.version
+            if body is not None:
+                current = await repo.letter_text(session, row.id, row.version)  # type: ignore[arg-type]
+                if current != body:
+                    version = row.version + 1
+                    await repo.add_text_version(session, campaign.id, version, body, actor.identity, now)
+            await repo.update_campaign(session, campaign.id, **values)
+            await session.refresh(row)
+            return repo.to_campaign(row)
+
+        updated = await self.db.write(op)
+        changes = [name for name in values]
+        if updated.version != campaign.version:
+            changes.append(f"letter text (now version {updated.version})")
+        if not changes:
+            return Reply(text=f"Nothing changed in **{updated.title}**: that is already its text.")
+        return Reply(
+            text=f"Updated **{updated.title}**: {', '.join(changes)}.",
+            tally=await self._tally(updated),
+        )
+
+    async def close(self, actor: Actor, slug: str) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["close"], only_open=False)
+        ensure_organizer(campaign, actor, "close it")
+        now = self.clock()
+        if campaign.closed_at is not None:
+            return Reply(text=f"**{campaign.title}** was already closed.", error=True)
+
+        async def op(session: AsyncSession) -> Campaign:
+            await repo.update_campaign(session, campaign.id, status="closed", closed_at=now)
+            row = await session.get(CampaignRow, campaign.id, populate_existing=True)
+            assert row is not None
+            return repo.to_campaign(row)
+
+        closed = await self.db.write(op)
+        outcome = closed.outcome(now)
+        result = f" The pledge {outcome}." if outcome else ""
+        return Reply(
+            text=f"Closed **{closed.title}** with {closed.count:,} of {closed.goal:,}.{result}",
+            visibility=Visibility.CHANNEL,
+            tally=await self._tally(closed),
+        )
+
+    async def letter(self, slug: str) -> tuple[Campaign, str]:
+        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=False)
+        async with self.db.read() as session:
+            return campaign, await repo.letter_text(session, campaign.id, campaign.version)
+
+
+def _parse_int(value: str, field: str, usage: str) -> int:
+    try:
+        return int(value.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise UserError(f"The {field} must be a whole number, like `{field}:1000`.", usage) from None
+
+
+def _replace(campaign: Campaign, **changes: Any) -> Campaign:
+    from dataclasses import replace
+
+    return replace(campaign, **changes)

@@ -1,0 +1,101 @@
+"""The tally: count against goal, time left, and PledgeBank-style pace and projection."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from bot.campaigns import Campaign
+from bot.timeparse import format_day, format_duration
+
+PACE_WINDOW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Pace:
+    per_day: float
+    projected: int | None  # expected count at the deadline at this pace
+    needed_per_day: int | None  # signatures a day still needed to reach the goal in time
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    goal: int
+    deadline: datetime | None
+    time_left: timedelta | None
+    recent_public: tuple[str, ...]
+    pace: Pace | None
+    names_sealed: bool
+
+    @property
+    def percent(self) -> int:
+        return min(100, math.floor(100 * self.count / self.goal)) if self.goal else 0
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.goal - self.count)
+
+    @property
+    def reached(self) -> bool:
+        return self.count >= self.goal
+
+    def bar(self, width: int = 20) -> str:
+        filled = min(width, round(width * self.count / self.goal)) if self.goal else 0
+        return "█" * filled + "░" * (width - filled)
+
+    def summary(self, noun: str = "signatures") -> str:
+        return f"{self.count:,} of {self.goal:,} {noun} ({self.percent}%)"
+
+    def pace_sentence(self, tz: tzinfo) -> str | None:
+        if self.pace is None or self.deadline is None or self.time_left is None:
+            return None
+        by = format_day(self.deadline, tz)
+        if self.reached:
+            return None
+        parts = []
+        if self.pace.projected is not None:
+            parts.append(f"at this pace about {self.pace.projected:,} by {by}")
+        if self.pace.needed_per_day is not None:
+            parts.append(f"{self.pace.needed_per_day:,} a day needed to reach {self.goal:,}")
+        return "; ".join(parts) if parts else None
+
+    def time_left_text(self) -> str | None:
+        if self.time_left is None:
+            return None
+        return f"{format_duration(self.time_left)} left" if self.time_left > timedelta(0) else None
+
+
+def compute_pace(
+    campaign: Campaign, now: datetime, signed_in_window: int
+) -> Pace | None:
+    """Rate over the last week (or since launch, at least a day), projected to the deadline."""
+    if campaign.deadline is None or not campaign.is_open(now):
+        return None
+    window = min(PACE_WINDOW, now - campaign.created_at)
+    window_days = max(window.total_seconds() / 86_400, 1.0)
+    per_day = signed_in_window / window_days
+    days_left = (campaign.deadline - now).total_seconds() / 86_400
+    projected = campaign.count + math.floor(per_day * days_left)
+    remaining = max(0, campaign.goal - campaign.count)
+    needed = math.ceil(remaining / max(days_left, 1 / 24)) if remaining else None
+    return Pace(per_day=per_day, projected=projected, needed_per_day=needed)
+
+
+def build_tally(
+    campaign: Campaign,
+    now: datetime,
+    signed_in_window: int,
+    recent_public: list[str],
+) -> Tally:
+    sealed = not campaign.names_visible()
+    return Tally(
+        count=campaign.count,
+        goal=campaign.goal,
+        deadline=campaign.deadline,
+        time_left=(campaign.deadline - now) if campaign.deadline else None,
+        recent_public=() if sealed else tuple(recent_public),
+        pace=compute_pace(campaign, now, signed_in_window),
+        names_sealed=sealed,
+    )

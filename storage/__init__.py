@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine set-up, the group-commit writer and migrations."""

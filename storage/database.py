@@ -1,0 +1,120 @@
+"""Engines, SQLite tuning, migrations, and the entry points for reading and writing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from storage.writer import GroupCommitWriter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x756E6473  # "unds": PostgreSQL advisory lock serialising migrations
+
+
+class DatabaseUrlError(ValueError):
+    pass
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the plain forms people type and pick the async driver ourselves."""
+    url = url.strip()
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # SQLAlchemy raises ArgumentError with a long message
+        raise DatabaseUrlError(f"DATABASE_URL {url!r} is not a database URL") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise DatabaseUrlError(
+        f"DATABASE_URL uses {backend!r}; Undersigned supports sqlite:///path.db and postgresql://"
+    )
+
+
+def _sqlite_tuning(engine: AsyncEngine, synchronous: str, *, immediate: bool) -> None:
+    """WAL, a busy timeout, and (for the writer) BEGIN IMMEDIATE so a write never fails at
+    once with "database is locked" on upgrading a read lock."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """One database: a read engine, a write engine and the group-commit writer on top of it."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self.url = normalize_database_url(url)
+        parsed = make_url(self.url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.read_engine = create_async_engine(self.url)
+            self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
+            _sqlite_tuning(self.read_engine, sqlite_synchronous, immediate=False)
+            _sqlite_tuning(self.write_engine, sqlite_synchronous, immediate=True)
+        else:
+            self.read_engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
+            self.write_engine = self.read_engine
+        self.writer = GroupCommitWriter(self.write_engine)
+
+    @property
+    def display_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    async def write(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `op` in a write transaction, committed together with concurrent writes."""
+        return await self.writer.submit(op)
+
+    async def migrate(self) -> None:
+        async with self.write_engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})"))
+            await conn.run_sync(_upgrade_to_head)
+
+    async def close(self) -> None:
+        await self.writer.close()
+        await self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            await self.write_engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _upgrade_to_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")

@@ -1,0 +1,175 @@
+"""Queries: the only place that knows SQL. Functions take a session from storage.database."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.campaigns import Campaign, Kind, Names, Status
+from storage.tables import CampaignRow, OrganizerRow, SignatureRow, TextVersionRow
+
+
+def to_campaign(row: CampaignRow, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
+    assert row.id is not None
+    return Campaign(
+        id=row.id,
+        slug=row.slug,
+        kind=Kind(row.kind),
+        title=row.title,
+        goal=row.goal,
+        addressee=row.addressee,
+        action=row.action,
+        deadline=row.deadline,
+        status=Status(row.status),
+        names=Names(row.names),
+        version=row.version,
+        count=row.signature_count,
+        created_at=row.created_at,
+        closed_at=row.closed_at,
+        succeeded_at=row.succeeded_at,
+        organizers=tuple(organizers),
+    )
+
+
+async def find_campaign(session: AsyncSession, slug: str) -> Campaign | None:
+    row = (
+        await session.execute(select(CampaignRow).where(CampaignRow.slug == slug))
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    return to_campaign(row, await organizers_of(session, row.id))  # type: ignore[arg-type]
+
+
+async def organizers_of(session: AsyncSession, campaign_id: int) -> list[str]:
+    result = await session.execute(
+        select(OrganizerRow.identity)
+        .where(OrganizerRow.campaign_id == campaign_id)
+        .order_by(OrganizerRow.id)
+    )
+    return list(result.scalars())
+
+
+async def all_campaigns(session: AsyncSession) -> list[Campaign]:
+    rows = (await session.execute(select(CampaignRow).order_by(CampaignRow.created_at))).scalars()
+    return [to_campaign(row) for row in rows]
+
+
+async def slug_taken(session: AsyncSession, slug: str) -> bool:
+    found = await session.execute(select(CampaignRow.id).where(CampaignRow.slug == slug))
+    return found.first() is not None
+
+
+async def insert_campaign(
+    session: AsyncSession, row: CampaignRow, text: str, organizers: list[str]
+) -> Campaign:
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    session.add(
+        TextVersionRow(
+            campaign_id=row.id,
+            version=1,
+            text=text,
+            created_by=row.created_by,
+            created_at=row.created_at,
+        )
+    )
+    for identity in dict.fromkeys(organizers):
+        session.add(OrganizerRow(campaign_id=row.id, identity=identity, added_at=row.created_at))
+    await session.flush()
+    return to_campaign(row, organizers)
+
+
+async def add_text_version(
+    session: AsyncSession, campaign_id: int, version: int, text: str, by: str, at: datetime
+) -> None:
+    session.add(
+        TextVersionRow(campaign_id=campaign_id, version=version, text=text, created_by=by, created_at=at)
+    )
+    await session.execute(
+        update(CampaignRow).where(CampaignRow.id == campaign_id).values(version=version)
+    )
+
+
+async def update_campaign(session: AsyncSession, campaign_id: int, **values: object) -> None:
+    if values:
+        await session.execute(
+            update(CampaignRow).where(CampaignRow.id == campaign_id).values(**values)
+        )
+
+
+async def letter_text(session: AsyncSession, campaign_id: int, version: int) -> str:
+    result = await session.execute(
+        select(TextVersionRow.text).where(
+            TextVersionRow.campaign_id == campaign_id, TextVersionRow.version == version
+        )
+    )
+    return result.scalar_one()
+
+
+async def find_signature(
+    session: AsyncSession, campaign_id: int, signer_hash: str
+) -> SignatureRow | None:
+    result = await session.execute(
+        select(SignatureRow).where(
+            SignatureRow.campaign_id == campaign_id, SignatureRow.signer_hash == signer_hash
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def insert_signature(session: AsyncSession, row: SignatureRow) -> bool:
+    """Insert under its own savepoint; False when the unique constraint says it already exists."""
+    row.id = uuid.uuid4().hex
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def delete_signature(session: AsyncSession, signature_id: str) -> bool:
+    result = await session.execute(delete(SignatureRow).where(SignatureRow.id == signature_id))
+    return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
+
+
+async def add_to_count(session: AsyncSession, campaign_id: int, delta: int) -> int:
+    """Keep the count on the campaign row so a status never scans signatures."""
+    result = await session.execute(
+        update(CampaignRow)
+        .where(CampaignRow.id == campaign_id)
+        .values(signature_count=CampaignRow.signature_count + delta)
+        .returning(CampaignRow.signature_count)
+    )
+    return int(result.scalar_one())
+
+
+async def recount(session: AsyncSession, campaign_id: int) -> int:
+    result = await session.execute(
+        select(func.count()).select_from(SignatureRow).where(SignatureRow.campaign_id == campaign_id)
+    )
+    return int(result.scalar_one())
+
+
+async def signed_since(session: AsyncSession, campaign_id: int, since: datetime) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(SignatureRow)
+        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.signed_at >= since)
+    )
+    return int(result.scalar_one())
+
+
+async def recent_public_names(session: AsyncSession, campaign_id: int, limit: int = 5) -> list[str]:
+    result = await session.execute(
+        select(SignatureRow.display_name)
+        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.anonymous.is_(False))  # type: ignore[attr-defined]
+        .order_by(SignatureRow.signed_at.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+    )
+    return [name for name in result.scalars() if name]

@@ -1,0 +1,105 @@
+"""SQLModel tables. Unique constraints make double counting impossible, not merely unlikely."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always hands back aware UTC, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if getattr(dialect, "name", "") == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _when(nullable: bool = False) -> Column:  # type: ignore[type-arg]
+    return Column(UTCDateTime(), nullable=nullable)
+
+
+class CampaignRow(SQLModel, table=True):
+    __tablename__ = "campaign"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=16)
+    title: str = Field(max_length=200)
+    addressee: str | None = Field(default=None, max_length=200)
+    action: str | None = Field(default=None, max_length=200)
+    goal: int
+    deadline: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    status: str = Field(default="open", max_length=16)
+    names: str = Field(default="sealed", max_length=16)
+    version: int = Field(default=1)
+    signature_count: int = Field(default=0)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(sa_column=_when())
+    closed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class TextVersionRow(SQLModel, table=True):
+    """Every edit of a letter's text is a new version; signatures say which one they signed."""
+
+    __tablename__ = "text_version"
+    __table_args__ = (UniqueConstraint("campaign_id", "version", name="uq_text_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    version: int
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(sa_column=_when())
+
+
+class OrganizerRow(SQLModel, table=True):
+    __tablename__ = "organizer"
+    __table_args__ = (UniqueConstraint("campaign_id", "identity", name="uq_organizer"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    identity: str = Field(max_length=300)
+    added_at: datetime = Field(sa_column=_when())
+
+
+class SignatureRow(SQLModel, table=True):
+    """One signer per campaign, by `signer_hash` = HMAC(key, campaign, identity).
+
+    Anonymous rows keep only the hash, the key id, the text version and the day: no platform,
+    workspace, user id or name, and a random id so row ids don't reveal the order of signing.
+    """
+
+    __tablename__ = "signature"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "signer_hash", name="uq_signature_signer"),
+        Index("ix_signature_campaign_signed_at", "campaign_id", "signed_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    signer_hash: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    anonymous: bool = Field(default=False)
+    platform: str | None = Field(default=None, max_length=32)
+    workspace: str | None = Field(default=None, max_length=100)
+    user_id: str | None = Field(default=None, max_length=100)
+    display_name: str | None = Field(default=None, max_length=80)
+    role: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, max_length=500)
+    version: int
+    signed_at: datetime = Field(sa_column=_when())
