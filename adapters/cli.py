@@ -90,7 +90,7 @@ def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
-        _fail(f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'unexpected failure'}")
+        _fail(f"{type(exc).__name__}: {(str(exc) or 'unexpected failure').splitlines()[0]}")
     raise AssertionError("unreachable")
 
 
@@ -133,8 +133,12 @@ def petition_create(
     deadline: Annotated[str | None, typer.Option(help="ISO date or date-time.")] = None,
     kind: Annotated[str, typer.Option(help="petition or pledge.")] = "petition",
     threshold: Annotated[int | None, typer.Option(help="Pledgers needed (pledges).")] = None,
-    action: Annotated[str | None, typer.Option(help='What pledgers will do, e.g. "walk out".')] = None,
-    addressee: Annotated[str | None, typer.Option("--to", help="Who the letter is addressed to.")] = None,
+    action: Annotated[
+        str | None, typer.Option(help='What pledgers will do, e.g. "walk out".')
+    ] = None,
+    addressee: Annotated[
+        str | None, typer.Option("--to", help="Who the letter is addressed to.")
+    ] = None,
     names: Annotated[str | None, typer.Option(help="Pledges: sealed (default) or public.")] = None,
     organizer: Annotated[
         list[str] | None,

@@ -12,7 +12,7 @@ from bot.errors import UserError
 from bot.text import looks_like_slug
 
 USAGE = {
-    "sign": "/sign [CAMPAIGN] [anonymous] [role:\"Your role\"] [comment]",
+    "sign": '/sign [CAMPAIGN] [anonymous] [role:"Your role"] [comment]',
     "unsign": "/unsign [CAMPAIGN]",
     "status": "/petition status [CAMPAIGN]",
     "list": "/petition list",
@@ -23,10 +23,21 @@ USAGE = {
     ),
     "edit": '/petition edit CAMPAIGN [title:"…"] [goal:N] [deadline:…] [to:"…"] [NEW LETTER TEXT…]',
     "close": "/petition close CAMPAIGN",
+    "read": "/petition read [CAMPAIGN]",
 }
 
 ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
-CREATE_KEYS = {"title", "goal", "threshold", "deadline", "to", "addressee", "action", "kind", "names"}
+CREATE_KEYS = {
+    "title",
+    "goal",
+    "threshold",
+    "deadline",
+    "to",
+    "addressee",
+    "action",
+    "kind",
+    "names",
+}
 EDIT_KEYS = {"title", "goal", "threshold", "deadline", "to", "addressee", "action"}
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
 
@@ -46,6 +57,11 @@ class Unsign:
 
 @dataclass(frozen=True)
 class Status:
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class Read:
     slug: str | None
 
 
@@ -78,7 +94,7 @@ class Close:
     slug: str
 
 
-Command = Sign | Unsign | Status | ListCampaigns | Help | Create | Edit | Close
+Command = Sign | Unsign | Status | Read | ListCampaigns | Help | Create | Edit | Close
 
 
 def _next_word(text: str) -> tuple[str, str]:
@@ -192,6 +208,8 @@ def _parse_petition(args: str) -> Command:
         return Help()
     if sub in {"status", "tally", "show"}:
         return Status(_optional_slug(rest, USAGE["status"]))
+    if sub in {"read", "letter", "text"}:
+        return Read(_optional_slug(rest, USAGE["read"]))
     if sub in {"list", "ls"}:
         return ListCampaigns()
     if sub in {"new", "create"}:
@@ -210,6 +228,7 @@ def _parse_petition(args: str) -> Command:
             raise UserError("`/petition close` takes only the campaign name.", USAGE["close"])
         return Close(slug)
     raise UserError(
-        f"`{sub[:30]}` isn't a /petition command. Try status, list, help, new, edit or close.",
+        f"`{sub[:30]}` isn't a /petition command. "
+        "Try status, read, list, help, new, edit or close.",
         USAGE["help"],
     )

@@ -103,6 +103,8 @@ class Service:
                     return await self.unsign(actor, command.slug)
                 case cmd.Status():
                     return await self.status(command.slug)
+                case cmd.Read():
+                    return await self.read(command.slug)
                 case cmd.ListCampaigns():
                     return await self.list_campaigns()
                 case cmd.Help():
@@ -179,16 +181,14 @@ class Service:
         role: str | None,
         comment: str | None,
     ) -> SignOutcome:
-        row = await session.get(CampaignRow, campaign_id, populate_existing=True)
-        if row is None:
-            raise NotFound("That campaign was just deleted.")
+        row = await repo.lock_campaign(session, campaign_id)
         campaign = repo.to_campaign(row)
         now = self.clock()
         signer_hash = self.key.signer_hash(campaign.id, actor)
         existing = await repo.find_signature(session, campaign.id, signer_hash)
         if existing is not None:
             return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
-        ensure_open(campaign, now, f"sign it")
+        ensure_open(campaign, now, "sign it")
         signature = SignatureRow(
             id="",
             campaign_id=campaign.id,
@@ -216,7 +216,9 @@ class Service:
         if succeeded:
             await repo.update_campaign(session, campaign.id, succeeded_at=now)
         updated = repo.to_campaign(row)
-        updated = _replace(updated, count=count, succeeded_at=now if succeeded else campaign.succeeded_at)
+        updated = _replace(
+            updated, count=count, succeeded_at=now if succeeded else campaign.succeeded_at
+        )
         return SignOutcome(updated, True, now, anonymous, succeeded)
 
     async def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
@@ -233,8 +235,9 @@ class Service:
                 tally=await self._tally(campaign),
             )
         verb = "pledged to" if campaign.kind is Kind.PLEDGE else "signed"
+        name = clean_display_name(actor.display_name, actor.user_id)
         lines = [
-            f"Thank you, {'' if outcome.anonymous else clean_display_name(actor.display_name, actor.user_id) + ', '}"
+            f"Thank you{'' if outcome.anonymous else ', ' + name}: "
             f"you {verb} **{campaign.title}**"
             + (" anonymously: no name or account is stored with it." if outcome.anonymous else ".")
         ]
@@ -243,6 +246,8 @@ class Service:
                 f"🎉 That makes {campaign.count:,}: the threshold of {campaign.goal:,} is reached. "
                 f"It's on: we {campaign.action}!"
             )
+        elif campaign.kind is Kind.PETITION and campaign.count == campaign.goal:
+            lines.append(f"🎉 You are signature {campaign.count:,}: the goal is reached!")
         elif campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
             lines.append(
                 f"Your pledge counts only if {campaign.goal:,} people pledge by the deadline; "
@@ -255,10 +260,7 @@ class Service:
         target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)
 
         async def op(session: AsyncSession) -> Campaign | None:
-            row = await session.get(CampaignRow, target.id, populate_existing=True)
-            if row is None:
-                raise NotFound("That campaign was just deleted.")
-            campaign = repo.to_campaign(row)
+            campaign = repo.to_campaign(await repo.lock_campaign(session, target.id))
             existing = await repo.find_signature(
                 session, campaign.id, self.key.signer_hash(campaign.id, actor)
             )
@@ -289,8 +291,10 @@ class Service:
         now = self.clock()
         async with self.db.read() as session:
             recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
-            names = [] if not campaign.names_visible() else await repo.recent_public_names(
-                session, campaign.id
+            names = (
+                []
+                if not campaign.names_visible()
+                else await repo.recent_public_names(session, campaign.id)
             )
         return build_tally(campaign, now, recent, names)
 
@@ -345,7 +349,10 @@ class Service:
             state = f"Succeeded on {format_when(campaign.succeeded_at, self.tz)}"
             return state + (" and still open." if campaign.is_open(now) else ".")
         if outcome == "failed":
-            return "Failed: the deadline passed before the threshold was reached. Pledgers are released."
+            return (
+                "Failed: the deadline passed before the threshold was reached. "
+                "Pledgers are released."
+            )
         if not campaign.is_open(now):
             when = campaign.closed_at or campaign.deadline
             return f"Closed{' on ' + format_when(when, self.tz) if when else ''}."
@@ -364,9 +371,7 @@ class Service:
         lines = []
         for c in sorted(campaigns, key=lambda c: (not c.is_open(now), c.slug)):
             state = c.outcome(now) or c.effective_status(now).value
-            lines.append(
-                f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})"
-            )
+            lines.append(f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})")
         return Reply(text="Campaigns:\n" + "\n".join(lines))
 
     async def status_data(self, slug: str) -> dict[str, Any]:
@@ -401,6 +406,7 @@ class Service:
             f"`{cmd.USAGE['sign']}`: sign (add `anonymous` to keep your name out of it entirely)",
             f"`{cmd.USAGE['unsign']}`: withdraw your signature",
             f"`{cmd.USAGE['status']}`: the tally, pace and deadline",
+            f"`{cmd.USAGE['read']}`: the whole letter",
             f"`{cmd.USAGE['list']}`: every campaign",
             "Organizers:",
             f"`{cmd.USAGE['new']}`",
@@ -423,20 +429,26 @@ class Service:
     ) -> Reply:
         usage = cmd.USAGE["new"]
         row = self._validated_new_campaign(actor, slug, options, usage)
-        body = clean(text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage)
+        body = clean(
+            text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage
+        )
         assert body is not None
         owners = [actor.identity, *(organizers or [])]
 
         async def op(session: AsyncSession) -> Campaign:
             if await repo.slug_taken(session, row.slug):
-                raise UserError(f"There is already a campaign called `{row.slug}`; pick another name.", usage)
+                raise UserError(
+                    f"There is already a campaign called `{row.slug}`; pick another name.", usage
+                )
             return await repo.insert_campaign(session, row, body, owners)
 
         try:
             campaign = await self.db.write(op)
         except Exception as exc:  # a concurrent create of the same slug hit the unique index
             if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-                raise UserError(f"There is already a campaign called `{row.slug}`.", usage) from None
+                raise UserError(
+                    f"There is already a campaign called `{row.slug}`.", usage
+                ) from None
             raise
         lines = [f"Created the {campaign.noun} **{campaign.title}** (`{campaign.slug}`)."]
         lines.append(self._state_line(campaign, self.clock()))
@@ -447,19 +459,27 @@ class Service:
         self, actor: Actor, slug: str, options: dict[str, str], usage: str
     ) -> CampaignRow:
         check_slug(slug, usage)
-        kind_word = options.get("kind", "pledge" if "action" in options or "threshold" in options else "petition")
+        kind_word = options.get(
+            "kind", "pledge" if "action" in options or "threshold" in options else "petition"
+        )
         try:
             kind = Kind(kind_word.lower())
         except ValueError:
             raise UserError("`kind:` is either `petition` or `pledge`.", usage) from None
-        title = clean(options.get("title"), field="title", limit=TITLE_MAX, required=True, usage=usage)
+        title = clean(
+            options.get("title"), field="title", limit=TITLE_MAX, required=True, usage=usage
+        )
         goal_text = options.get("threshold") or options.get("goal")
         noun = "threshold" if kind is Kind.PLEDGE else "goal"
         if goal_text is None:
             raise UserError(f"Give a {noun}, like `{noun}:1000`.", usage)
         goal = check_goal(_parse_int(goal_text, noun, usage), usage, field=noun)
         now = self.clock()
-        deadline = parse_deadline(options["deadline"], self.tz, now, usage) if "deadline" in options else None
+        deadline = (
+            parse_deadline(options["deadline"], self.tz, now, usage)
+            if "deadline" in options
+            else None
+        )
         action = clean(options.get("action"), field="action", limit=ACTION_MAX, usage=usage)
         if kind is Kind.PLEDGE:
             if action is None:
@@ -470,7 +490,10 @@ class Service:
         if names_word not in {"sealed", "public"}:
             raise UserError("`names:` is `sealed` (until success) or `public`.", usage)
         addressee = clean(
-            options.get("to") or options.get("addressee"), field="addressee", limit=ADDRESSEE_MAX, usage=usage
+            options.get("to") or options.get("addressee"),
+            field="addressee",
+            limit=ADDRESSEE_MAX,
+            usage=usage,
         )
         assert title is not None
         return CampaignRow(
@@ -496,7 +519,9 @@ class Service:
         ensure_open(campaign, now, "edit it")
         values: dict[str, object] = {}
         if "title" in options:
-            values["title"] = clean(options["title"], field="title", limit=TITLE_MAX, required=True, usage=usage)
+            values["title"] = clean(
+                options["title"], field="title", limit=TITLE_MAX, required=True, usage=usage
+            )
         goal_text = options.get("goal") or options.get("threshold")
         if goal_text is not None:
             values["goal"] = check_goal(_parse_int(goal_text, "goal", usage), usage)
@@ -504,12 +529,17 @@ class Service:
             values["deadline"] = parse_deadline(options["deadline"], self.tz, now, usage)
         if "to" in options or "addressee" in options:
             values["addressee"] = clean(
-                options.get("to") or options.get("addressee"), field="addressee", limit=ADDRESSEE_MAX, usage=usage
+                options.get("to") or options.get("addressee"),
+                field="addressee",
+                limit=ADDRESSEE_MAX,
+                usage=usage,
             )
         if "action" in options:
             if campaign.kind is not Kind.PLEDGE:
                 raise UserError("Only pledges have an action.", usage)
-            values["action"] = clean(options["action"], field="action", limit=ACTION_MAX, required=True, usage=usage)
+            values["action"] = clean(
+                options["action"], field="action", limit=ACTION_MAX, required=True, usage=usage
+            )
         body = clean(text, field="letter text", limit=TEXT_MAX, multiline=True, usage=usage)
 
         async def op(session: AsyncSession) -> Campaign:
@@ -520,7 +550,9 @@ class Service:
                 current = await repo.letter_text(session, row.id, row.version)  # type: ignore[arg-type]
                 if current != body:
                     version = row.version + 1
-                    await repo.add_text_version(session, campaign.id, version, body, actor.identity, now)
+                    await repo.add_text_version(
+                        session, campaign.id, version, body, actor.identity, now
+                    )
             await repo.update_campaign(session, campaign.id, **values)
             await session.refresh(row)
             return repo.to_campaign(row)
@@ -558,17 +590,29 @@ class Service:
             tally=await self._tally(closed),
         )
 
-    async def letter(self, slug: str) -> tuple[Campaign, str]:
-        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=False)
+    async def read(self, slug: str | None) -> Reply:
+        """The whole letter, with its version, for "Read the letter"."""
+        campaign = await self._resolve(slug, cmd.USAGE["read"], only_open=slug is None)
         async with self.db.read() as session:
-            return campaign, await repo.letter_text(session, campaign.id, campaign.version)
+            text = await repo.letter_text(session, campaign.id, campaign.version)
+        head = f"**{campaign.title}** (version {campaign.version})"
+        if campaign.addressee:
+            head += f"\nTo: {campaign.addressee}"
+        now = self.clock()
+        return Reply(
+            text=f"{head}\n\n{text}",
+            card=self._card(campaign, text),
+            actions=sign_actions(campaign.slug)[:2] if campaign.is_open(now) else (),
+        )
 
 
 def _parse_int(value: str, field: str, usage: str) -> int:
     try:
         return int(value.replace(",", "").replace("_", ""))
     except ValueError:
-        raise UserError(f"The {field} must be a whole number, like `{field}:1000`.", usage) from None
+        raise UserError(
+            f"The {field} must be a whole number, like `{field}:1000`.", usage
+        ) from None
 
 
 def _replace(campaign: Campaign, **changes: Any) -> Campaign:

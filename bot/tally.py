@@ -67,9 +67,7 @@ class Tally:
         return f"{format_duration(self.time_left)} left" if self.time_left > timedelta(0) else None
 
 
-def compute_pace(
-    campaign: Campaign, now: datetime, signed_in_window: int
-) -> Pace | None:
+def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int) -> Pace | None:
     """Rate over the last week (or since launch, at least a day), projected to the deadline."""
     if campaign.deadline is None or not campaign.is_open(now):
         return None

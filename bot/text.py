@@ -19,7 +19,10 @@ GOAL_MAX = 10_000_000
 
 # Zero-width and bidi-control characters: invisible, so they are dropped rather than refused.
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    map(
+        ord,
+        "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+    ),
     None,
 )
 

@@ -24,7 +24,9 @@ def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = No
             if local.tzinfo is None:
                 local = local.replace(tzinfo=tz)
     except ValueError:
-        raise UserError(f"I can't read `{value[:40]}` as a deadline. {DEADLINE_HELP}", usage) from None
+        raise UserError(
+            f"I can't read `{value[:40]}` as a deadline. {DEADLINE_HELP}", usage
+        ) from None
     deadline = local.astimezone(UTC)
     if deadline <= now:
         raise UserError(

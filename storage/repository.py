@@ -44,6 +44,18 @@ async def find_campaign(session: AsyncSession, slug: str) -> Campaign | None:
     return to_campaign(row, await organizers_of(session, row.id))  # type: ignore[arg-type]
 
 
+async def lock_campaign(session: AsyncSession, campaign_id: int) -> CampaignRow:
+    """Fresh row, locked for this transaction on PostgreSQL (SQLite's writer lock covers it).
+
+    Taking the campaign lock before touching signatures gives every writer the same lock order,
+    so two instances signing the same campaign queue instead of deadlocking.
+    """
+    row = await session.get(CampaignRow, campaign_id, populate_existing=True, with_for_update=True)
+    if row is None:
+        raise LookupError(f"campaign {campaign_id} vanished")
+    return row
+
+
 async def organizers_of(session: AsyncSession, campaign_id: int) -> list[str]:
     result = await session.execute(
         select(OrganizerRow.identity)
@@ -88,7 +100,9 @@ async def add_text_version(
     session: AsyncSession, campaign_id: int, version: int, text: str, by: str, at: datetime
 ) -> None:
     session.add(
-        TextVersionRow(campaign_id=campaign_id, version=version, text=text, created_by=by, created_at=at)
+        TextVersionRow(
+            campaign_id=campaign_id, version=version, text=text, created_by=by, created_at=at
+        )
     )
     await session.execute(
         update(CampaignRow).where(CampaignRow.id == campaign_id).values(version=version)
@@ -151,7 +165,9 @@ async def add_to_count(session: AsyncSession, campaign_id: int, delta: int) -> i
 
 async def recount(session: AsyncSession, campaign_id: int) -> int:
     result = await session.execute(
-        select(func.count()).select_from(SignatureRow).where(SignatureRow.campaign_id == campaign_id)
+        select(func.count())
+        .select_from(SignatureRow)
+        .where(SignatureRow.campaign_id == campaign_id)
     )
     return int(result.scalar_one())
 

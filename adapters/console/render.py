@@ -7,7 +7,7 @@ from bot.replies import ActionKind, Reply, Visibility
 _ACTION_HINTS = {
     ActionKind.SIGN: "/sign {slug}",
     ActionKind.SIGN_ANONYMOUSLY: "/sign {slug} anonymous",
-    ActionKind.READ: "/petition status {slug}",
+    ActionKind.READ: "/petition read {slug}",
 }
 
 
@@ -18,15 +18,11 @@ def render(reply: Reply) -> str:
     if reply.tally is not None:
         tally = reply.tally
         extra = tally.time_left_text()
-        lines.append(
-            f"[{tally.bar()}] {tally.summary()}" + (f" · {extra}" if extra else "")
-        )
+        lines.append(f"[{tally.bar()}] {tally.summary()}" + (f" · {extra}" if extra else ""))
     if reply.usage:
         lines.append(f"Usage: {reply.usage}")
     if reply.actions:
-        hints = [
-            f"{a.label}: {_ACTION_HINTS[a.kind].format(slug=a.slug)}" for a in reply.actions
-        ]
+        hints = [f"{a.label}: {_ACTION_HINTS[a.kind].format(slug=a.slug)}" for a in reply.actions]
         lines.append("→ " + " · ".join(hints))
     if reply.visibility is Visibility.ACTOR:
         lines.append("(only you can see this)")

@@ -1,0 +1,19 @@
+FROM python:3.12-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DATABASE_URL=sqlite:////data/undersigned.db
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY adapters ./adapters
+COPY storage ./storage
+RUN pip install . \
+    && useradd --create-home --uid 10001 undersigned \
+    && mkdir /data && chown undersigned /data
+
+USER undersigned
+VOLUME ["/data"]
+CMD ["undersigned", "run"]

@@ -1,0 +1,87 @@
+"""Fixtures: a SQLite file, and PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.identity import Actor, SignerKey
+from bot.service import Service
+from storage.database import Database, normalize_database_url
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if PG_URL:
+        return
+    if os.environ.get("UNDERSIGNED_REQUIRE_POSTGRES"):
+        raise pytest.UsageError("UNDERSIGNED_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
+    skip = pytest.mark.skip(reason="TEST_DATABASE_URL is not set")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+class Clock:
+    """An injectable clock: tests move time instead of sleeping."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_async_engine(normalize_database_url(url))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    assert PG_URL
+    await reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    await database.migrate()
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))  # a Monday
+
+
+@pytest.fixture
+def key() -> SignerKey:
+    return SignerKey(b"test-secret-key")
+
+
+@pytest.fixture
+def service(db: Database, key: SignerKey, clock: Clock) -> Service:
+    return Service(db, key, clock=clock)
+
+
+def person(name: str, platform: str = "console") -> Actor:
+    return Actor(platform, "T1", f"U-{name}", name.title())

@@ -1,0 +1,170 @@
+"""The installed `undersigned` command: a piped console session and the organizer CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = shutil.which("undersigned", path=str(Path(sys.executable).parent)) or "undersigned"
+
+
+def run(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_"))
+    }
+    environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
+    environment.update(env or {})
+    return subprocess.run(
+        [EXE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_piped_console_session_signs_dedupes_withdraws_and_tallies(tmp_path: Path) -> None:
+    session = (
+        "\n".join(
+            [
+                '@alice /petition new walkout title:"Walk out" goal:4 deadline:2099-01-01 Hi.',
+                "@bob /sign walkout I'm in",
+                "@carol /sign walkout anonymous",
+                "@bob /sign walkout",
+                "@carol /unsign walkout",
+                "@dave /petition status walkout",
+                "@dave /sign nosuch",
+            ]
+        )
+        + "\n"
+    )
+    result = run(tmp_path, "console", stdin=session)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Created the petition Walk out" in out
+    assert "Thank you, bob: you signed Walk out." in out
+    assert "you signed Walk out anonymously" in out
+    assert "You already signed Walk out" in out
+    assert "withdrawn and deleted" in out
+    assert "1 of 4 signatures (25%)" in out.split("> @dave /petition status walkout")[1]
+    assert "There's no campaign called `nosuch`" in out
+    assert "Traceback" not in out + result.stderr
+    assert "generated a new key" in result.stderr
+    key = tmp_path / "bot.key"
+    assert key.exists() and (key.stat().st_mode & 0o777) == 0o600
+    again = run(tmp_path, "console", stdin="/petition list\n")
+    assert "generated a new key" not in again.stderr  # said once
+
+
+def test_run_without_tokens_starts_the_console(tmp_path: Path) -> None:
+    result = run(tmp_path, "run", stdin="/petition help\n")
+    assert result.returncode == 0 and "/sign [CAMPAIGN]" in result.stdout
+
+
+def test_petition_create_list_status_json_and_close(tmp_path: Path) -> None:
+    letter = tmp_path / "letter.md"
+    letter.write_text("# Dear CEO\n\nWe refuse.\n")
+    made = run(
+        tmp_path,
+        "petition",
+        "create",
+        "--slug",
+        "maven",
+        "--title",
+        "No Maven",
+        "--goal",
+        "4000",
+        "--text-file",
+        str(letter),
+        "--deadline",
+        "2099-06-01",
+    )
+    assert made.returncode == 0, made.stderr
+    run(tmp_path, "console", stdin="@ann /sign maven\n@ben /sign maven anonymous\n")
+    status = run(tmp_path, "petition", "status", "maven", "--json")
+    data = json.loads(status.stdout)
+    assert data["slug"] == "maven" and data["title"] == "No Maven" and data["kind"] == "petition"
+    assert data["status"] == "open" and data["signatures"] == 2 and data["goal"] == 4000
+    assert data["deadline"].startswith("2099-06-01")
+    assert "maven" in run(tmp_path, "petition", "list").stdout
+    assert run(tmp_path, "petition", "close", "maven").returncode == 0
+    assert (
+        json.loads(run(tmp_path, "petition", "status", "maven", "--json").stdout)["status"]
+        == "closed"
+    )
+
+
+def test_pledge_from_the_cli(tmp_path: Path) -> None:
+    made = run(
+        tmp_path,
+        "petition",
+        "create",
+        "--slug",
+        "strike",
+        "--title",
+        "Strike",
+        "--kind",
+        "pledge",
+        "--threshold",
+        "2",
+        "--action",
+        "walk out",
+        "--deadline",
+        "2099-01-01",
+        "--text",
+        "If two of us do, we all do.",
+    )
+    assert made.returncode == 0, made.stderr
+    run(tmp_path, "console", stdin="@a /sign strike\n@b /sign strike\n")
+    data = json.loads(run(tmp_path, "petition", "status", "strike", "--json").stdout)
+    assert data["kind"] == "pledge" and data["outcome"] == "succeeded" and data["signatures"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["petition", "status", "nope"], {}, "no campaign called `nope`"),
+        (
+            ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "0", "--text", "t"],
+            {},
+            "at least 1",
+        ),
+        (["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"], {}, "--text"),
+        (
+            [
+                "petition",
+                "create",
+                "--slug",
+                "x1",
+                "--title",
+                "T",
+                "--goal",
+                "3",
+                "--text-file",
+                "/no/such/file",
+            ],
+            {},
+            "cannot read",
+        ),
+        (["petition", "list"], {"DATABASE_URL": "mysql://x@y/z"}, "supports sqlite"),
+        (["petition", "list"], {"UNDERSIGNED_TIMEZONE": "Mars/Olympus"}, "unknown timezone"),
+    ],
+)
+def test_cli_errors_are_one_line_and_non_zero(
+    tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    result = run(tmp_path, *args, env={"UNDERSIGNED_SECRET_KEY": "k", **env})
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and "Traceback" not in result.stderr

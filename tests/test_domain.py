@@ -1,0 +1,112 @@
+"""Domain rules and pure helpers: no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.campaigns import Campaign, Kind, Names, Status, pledge_succeeds_now
+from bot.errors import UserError
+from bot.identity import Actor, SignerKey
+from bot.tally import build_tally
+from bot.text import check_slug, clean
+from bot.timeparse import parse_deadline
+
+NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def campaign(**changes: object) -> Campaign:
+    base: dict[str, object] = dict(
+        id=1,
+        slug="walkout",
+        kind=Kind.PETITION,
+        title="T",
+        goal=1000,
+        addressee=None,
+        action=None,
+        deadline=NOW + timedelta(days=10),
+        status=Status.OPEN,
+        names=Names.PUBLIC,
+        version=1,
+        count=0,
+        created_at=NOW - timedelta(days=7),
+        closed_at=None,
+        succeeded_at=None,
+    )
+    base.update(changes)
+    return Campaign(**base)  # type: ignore[arg-type]
+
+
+def test_pace_and_projection() -> None:
+    c = campaign(count=300)
+    tally = build_tally(c, NOW, signed_in_window=280, recent_public=["Ann"])
+    assert tally.pace is not None
+    assert tally.pace.per_day == pytest.approx(40)
+    assert tally.pace.projected == 300 + 400
+    assert tally.pace.needed_per_day == 70
+    assert tally.percent == 30 and tally.remaining == 700
+    sentence = tally.pace_sentence(UTC)
+    assert sentence == "at this pace about 700 by Thu 12 Nov; 70 a day needed to reach 1,000"
+
+
+def test_pace_window_is_at_least_a_day() -> None:
+    c = campaign(count=50, created_at=NOW - timedelta(hours=1))
+    tally = build_tally(c, NOW, signed_in_window=50, recent_public=[])
+    assert tally.pace is not None and tally.pace.per_day == pytest.approx(50)
+
+
+def test_pledge_succeeds_only_at_threshold_before_deadline() -> None:
+    pledge = campaign(kind=Kind.PLEDGE, goal=3, names=Names.SEALED_UNTIL_SUCCESS)
+    assert not pledge_succeeds_now(pledge, 2, NOW)
+    assert pledge_succeeds_now(pledge, 3, NOW)
+    assert not pledge_succeeds_now(pledge, 3, NOW + timedelta(days=11))
+    done = campaign(kind=Kind.PLEDGE, goal=3, succeeded_at=NOW)
+    assert not pledge_succeeds_now(done, 4, NOW)
+    assert done.outcome(NOW + timedelta(days=30)) == "succeeded"
+    assert pledge.outcome(NOW + timedelta(days=30)) == "failed"
+
+
+def test_sealed_pledge_hides_names_until_success() -> None:
+    pledge = campaign(kind=Kind.PLEDGE, goal=3, count=1, names=Names.SEALED_UNTIL_SUCCESS)
+    assert build_tally(pledge, NOW, 1, ["Ann"]).recent_public == ()
+    done = campaign(kind=Kind.PLEDGE, goal=1, count=1, succeeded_at=NOW)
+    assert build_tally(done, NOW, 1, ["Ann"]).recent_public == ("Ann",)
+
+
+def test_signer_hash_is_keyed_and_per_campaign() -> None:
+    alice = Actor("slack", "T1", "U1", "Alice")
+    key = SignerKey(b"k1")
+    assert key.signer_hash(1, alice) == key.signer_hash(1, alice)
+    assert key.signer_hash(1, alice) != key.signer_hash(2, alice)
+    assert key.signer_hash(1, alice) != SignerKey(b"k2").signer_hash(1, alice)
+    assert "U1" not in key.signer_hash(1, alice)
+
+
+def test_clean_rejects_control_characters_and_strips_zero_width() -> None:
+    assert clean("hi\u200b there", field="comment", limit=10) == "hi there"
+    with pytest.raises(UserError, match="control characters"):
+        clean("bell\x07", field="comment", limit=100)
+    with pytest.raises(UserError, match="limit is 5"):
+        clean("toolong", field="comment", limit=5)
+    assert clean("a\nb", field="letter", limit=10, multiline=True) == "a\nb"
+
+
+@pytest.mark.parametrize("slug", ["a", "UPPER", "-lead", "trail-", "way-too-long-" * 4, "sp ace"])
+def test_bad_slugs(slug: str) -> None:
+    with pytest.raises(UserError):
+        check_slug(slug)
+
+
+def test_deadline_dates_mean_end_of_day_in_the_timezone() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    deadline = parse_deadline("2026-12-31", berlin, NOW)
+    assert deadline == datetime(2026, 12, 31, 22, 59, tzinfo=UTC)
+    assert parse_deadline("2026-12-31T17:00Z", berlin, NOW) == datetime(
+        2026, 12, 31, 17, tzinfo=UTC
+    )
+    with pytest.raises(UserError, match="already past"):
+        parse_deadline("2026-01-01", berlin, NOW)
+    with pytest.raises(UserError, match="can't read"):
+        parse_deadline("next friday", berlin, NOW)

@@ -1,0 +1,209 @@
+"""Use cases against a real database: SQLite file, and PostgreSQL when TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.identity import Actor
+from bot.service import Service
+from storage import repository as repo
+from storage.tables import CampaignRow, SignatureRow, TextVersionRow
+from tests.conftest import Clock, person
+
+ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
+
+
+async def new_petition(service: Service, slug: str = "walkout", goal: int = 3, **opts: str) -> None:
+    options = {"title": "Walk out", "goal": str(goal), "deadline": "2026-11-30", **opts}
+    reply = await service.create(ALICE, slug, options, "We, the undersigned, refuse.")
+    assert not reply.error, reply.text
+
+
+async def count(service: Service, slug: str = "walkout") -> int:
+    async with service.db.read() as session:
+        campaign = await repo.find_campaign(session, slug)
+        assert campaign is not None
+        assert campaign.count == await repo.recount(session, campaign.id)
+        return campaign.count
+
+
+async def test_sign_dedupes_and_withdraws(service: Service) -> None:
+    await new_petition(service)
+    first = await service.handle(BOB, "/sign", "walkout I'm in")
+    assert not first.error and "you signed" in first.text
+    again = await service.handle(BOB, "/sign", "walkout")
+    assert "already signed" in again.text and "Mon 02 Nov 2026" in again.text
+    assert await count(service) == 1
+    gone = await service.handle(BOB, "/unsign", "walkout")
+    assert "withdrawn" in gone.text
+    assert await count(service) == 0
+    nothing = await service.handle(BOB, "/unsign", "walkout")
+    assert nothing.error and "nothing to withdraw" in nothing.text
+
+
+async def test_anonymous_signature_stores_no_identity_yet_dedupes(service: Service) -> None:
+    await new_petition(service)
+    reply = await service.handle(CAROL, "/sign", "walkout anonymous")
+    assert "anonymously" in reply.text and "Carol" not in reply.text
+    async with service.db.read() as session:
+        row = (await session.execute(select(SignatureRow))).scalar_one()
+    assert row.anonymous and row.user_id is None and row.display_name is None
+    assert row.platform is None and row.workspace is None
+    assert row.signed_at.hour == 0 and row.signed_at.minute == 0  # day only
+    # Signing again, anonymously or not, counts nothing.
+    assert "already signed" in (await service.handle(CAROL, "/sign", "walkout")).text
+    assert await count(service) == 1
+    # The same person can still withdraw.
+    assert "withdrawn" in (await service.handle(CAROL, "/unsign", "walkout")).text
+    assert await count(service) == 0
+
+
+async def test_recent_public_signers_exclude_anonymous(service: Service, clock: Clock) -> None:
+    await new_petition(service, goal=10)
+    await service.handle(ALICE, "/sign", "walkout")
+    clock.advance(minutes=1)
+    await service.handle(BOB, "/sign", "walkout anonymous")
+    clock.advance(minutes=1)
+    await service.handle(CAROL, "/sign", "walkout")
+    reply = await service.handle(BOB, "/petition", "status walkout")
+    assert reply.tally is not None and reply.tally.recent_public == ("Carol", "Alice")
+    assert reply.tally.count == 3
+
+
+async def test_slug_is_optional_only_when_one_campaign_is_open(service: Service) -> None:
+    await new_petition(service, "one")
+    assert not (await service.handle(BOB, "/sign", "")).error
+    await new_petition(service, "two")
+    reply = await service.handle(CAROL, "/sign", "")
+    assert reply.error and "`one`" in reply.text and "`two`" in reply.text
+    assert await count(service, "two") == 0
+
+
+async def test_unknown_slug_lists_open_campaigns(service: Service) -> None:
+    await new_petition(service)
+    reply = await service.handle(BOB, "/sign", "walkuot")
+    assert reply.error and "walkuot" in reply.text and "walkout" in reply.text
+    assert reply.usage
+
+
+async def test_deadline_closes_signing(service: Service, clock: Clock) -> None:
+    await new_petition(service)
+    await service.handle(BOB, "/sign", "walkout")
+    clock.advance(days=30)
+    late = await service.handle(CAROL, "/sign", "walkout")
+    assert late.error and "deadline has passed" in late.text
+    assert (await service.handle(BOB, "/unsign", "walkout")).error
+    assert await count(service) == 1
+    data = await service.status_data("walkout")
+    assert data["status"] == "closed" and data["signatures"] == 1
+
+
+async def test_close_needs_an_organizer(service: Service) -> None:
+    await new_petition(service)
+    refused = await service.handle(BOB, "/petition", "close walkout")
+    assert refused.error and "organizers" in refused.text
+    closed = await service.handle(ALICE, "/petition", "close walkout")
+    assert not closed.error and "Closed" in closed.text
+    assert (await service.handle(BOB, "/sign", "walkout")).error
+    assert (await service.status_data("walkout"))["status"] == "closed"
+
+
+async def test_pledge_succeeds_irreversibly_and_seals_names(service: Service) -> None:
+    options = {
+        "title": "Walkout pledge",
+        "kind": "pledge",
+        "threshold": "2",
+        "action": "walk out",
+        "deadline": "2026-11-20",
+    }
+    assert not (await service.create(ALICE, "pledge", options, "If enough of us...")).error
+    first = await service.handle(BOB, "/sign", "pledge")
+    assert "counts only if 2 people pledge" in first.text
+    status = await service.handle(CAROL, "/petition", "status pledge")
+    assert status.tally is not None and status.tally.recent_public == ()
+    assert "sealed" in status.text
+    second = await service.handle(CAROL, "/sign", "pledge")
+    assert "It's on" in second.text
+    data = await service.status_data("pledge")
+    assert data["outcome"] == "succeeded" and data["succeeded_at"]
+    await service.handle(CAROL, "/unsign", "pledge")
+    after = await service.status_data("pledge")
+    assert after["signatures"] == 1 and after["outcome"] == "succeeded"
+    assert after["recent_public_signers"] == ["Bob"]
+
+
+async def test_pledge_fails_when_deadline_passes_short(service: Service, clock: Clock) -> None:
+    options = {
+        "title": "P",
+        "kind": "pledge",
+        "threshold": "5",
+        "action": "strike",
+        "deadline": "2026-11-10",
+    }
+    await service.create(ALICE, "strike", options, "text")
+    await service.handle(BOB, "/sign", "strike")
+    clock.advance(days=9)
+    assert (await service.status_data("strike"))["outcome"] == "failed"
+
+
+async def test_edit_makes_versions_and_signatures_record_them(service: Service) -> None:
+    await new_petition(service)
+    await service.handle(BOB, "/sign", "walkout")
+    edited = await service.handle(ALICE, "/petition", "edit walkout Version two of the letter.")
+    assert "version 2" in edited.text
+    same = await service.handle(ALICE, "/petition", "edit walkout Version two of the letter.")
+    assert "Nothing changed" in same.text
+    await service.handle(CAROL, "/sign", "walkout")
+    async with service.db.read() as session:
+        versions = dict(
+            (await session.execute(select(SignatureRow.display_name, SignatureRow.version))).all()
+        )
+        texts = (await session.execute(select(TextVersionRow.version))).scalars().all()
+    assert versions == {"Bob": 1, "Carol": 2}
+    assert sorted(texts) == [1, 2]
+    read = await service.handle(BOB, "/petition", "read walkout")
+    assert "Version two" in read.text and "version 2" in read.text
+    assert (await service.handle(BOB, "/petition", "edit walkout hijack")).error
+
+
+async def test_bad_input_is_refused_and_nothing_is_written(service: Service) -> None:
+    cases = [
+        ("new x title:T goal:3 text", "at least 2 characters"),
+        ("new Bad_Slug title:T goal:3 text", "can't be a campaign name"),
+        ("new ok-slug goal:3 letter", "title can't be empty"),
+        ("new ok-slug title:T goal:0 letter", "at least 1"),
+        ("new ok-slug title:T goal:lots letter", "whole number"),
+        ("new ok-slug title:T goal:3 deadline:2020-01-01 letter", "already past"),
+        ("new ok-slug title:T goal:3", "letter text can't be empty"),
+        ('new ok-slug title:"bad\x07title" goal:3 letter', "control characters"),
+        (
+            "new ok-slug title:T kind:pledge threshold:3 deadline:2026-12-01 letter",
+            "needs an action",
+        ),
+    ]
+    for args, expected in cases:
+        reply = await service.handle(ALICE, "/petition", args)
+        assert reply.error and expected in reply.text, (args, reply.text)
+        assert reply.usage
+    async with service.db.read() as session:
+        assert (await session.execute(select(CampaignRow))).first() is None
+    await new_petition(service)
+    long = await service.handle(BOB, "/sign", "walkout " + "x" * 501)
+    assert long.error and "limit is 500" in long.text
+    assert await count(service) == 0
+    dup = await service.handle(BOB, "/petition", "new walkout title:T goal:3 text")
+    assert dup.error and "already a campaign" in dup.text
+
+
+async def test_petition_goal_reached_is_celebrated(service: Service) -> None:
+    await new_petition(service, goal=1)
+    assert "goal is reached" in (await service.handle(BOB, "/sign", "walkout")).text
+
+
+async def test_same_signer_on_two_platforms_counts_twice_but_each_once(service: Service) -> None:
+    await new_petition(service)
+    slack_bob = Actor("slack", "T1", "U-bob", "Bob")
+    await service.handle(slack_bob, "/sign", "walkout")
+    await service.handle(BOB, "/sign", "walkout")
+    await service.handle(slack_bob, "/sign", "walkout")
+    assert await count(service) == 2
