@@ -24,6 +24,7 @@ USAGE = {
     "edit": '/petition edit CAMPAIGN [title:"…"] [goal:N] [deadline:…] [to:"…"] [NEW LETTER TEXT…]',
     "close": "/petition close CAMPAIGN",
     "read": "/petition read [CAMPAIGN]",
+    "post": "/petition post CAMPAIGN   (in the channel where it should be announced)",
 }
 
 ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
@@ -94,7 +95,12 @@ class Close:
     slug: str
 
 
-Command = Sign | Unsign | Status | Read | ListCampaigns | Help | Create | Edit | Close
+@dataclass(frozen=True)
+class Post:
+    slug: str
+
+
+Command = Sign | Unsign | Status | Read | ListCampaigns | Help | Create | Edit | Close | Post
 
 
 def _next_word(text: str) -> tuple[str, str]:
@@ -222,6 +228,11 @@ def _parse_petition(args: str) -> Command:
         if not options and not text:
             raise UserError("Tell me what to change: new letter text, or an option.", USAGE["edit"])
         return Edit(slug=slug, options=options, text=text or None)
+    if sub in {"post", "announce"}:
+        slug, rest = _required_slug(rest, USAGE["post"], "announce")
+        if rest:
+            raise UserError("`/petition post` takes only the campaign name.", USAGE["post"])
+        return Post(slug)
     if sub == "close":
         slug, rest = _required_slug(rest, USAGE["close"], "close")
         if rest:
@@ -229,6 +240,6 @@ def _parse_petition(args: str) -> Command:
         return Close(slug)
     raise UserError(
         f"`{sub[:30]}` isn't a /petition command. "
-        "Try status, read, list, help, new, edit or close.",
+        "Try status, read, list, help, new, edit, post or close.",
         USAGE["help"],
     )

@@ -21,6 +21,13 @@ class Settings(BaseSettings):
     timezone: str = Field(default="UTC", alias="UNDERSIGNED_TIMEZONE")
     sqlite_synchronous: str = Field(default="NORMAL", alias="UNDERSIGNED_SQLITE_SYNCHRONOUS")
     log_level: str = Field(default="INFO", alias="UNDERSIGNED_LOG_LEVEL")
+    http_host: str = Field(default="0.0.0.0", alias="UNDERSIGNED_HTTP_HOST")
+    http_port: int = Field(default=3000, alias="UNDERSIGNED_HTTP_PORT")
+
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
 
     model_config["populate_by_name"] = True
 

@@ -26,6 +26,15 @@ class Actor:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a command was typed: a channel of a workspace on a platform."""
+
+    platform: str
+    workspace: str
+    channel: str
+
+
+@dataclass(frozen=True)
 class SignerKey:
     """HMAC-SHA256 key for signer hashes. `key_id` names the key without revealing it."""
 
@@ -38,4 +47,9 @@ class SignerKey:
     def signer_hash(self, campaign_id: int, actor: Actor) -> str:
         """Per-campaign hash of the identity, so two signatures can't be linked across campaigns."""
         message = f"{campaign_id}\x1f{actor.identity}".encode()
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def person_hash(self, actor: Actor) -> str:
+        """Remembers that a person saw the safety notice without storing who they are."""
+        message = f"notice\x1f{actor.identity}".encode()
         return hmac.new(self.secret, message, hashlib.sha256).hexdigest()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -24,7 +24,8 @@ from bot.campaigns import (
     pledge_succeeds_now,
 )
 from bot.errors import NotFound, UserError
-from bot.identity import Actor, SignerKey
+from bot.identity import Actor, Place, SignerKey
+from bot.notices import safety_notice
 from bot.replies import CampaignCard, Reply, Visibility, error_reply, sign_actions
 from bot.tally import PACE_WINDOW, Tally, build_tally
 from bot.text import (
@@ -59,6 +60,20 @@ class SignOutcome:
     signed_at: datetime
     anonymous: bool
     just_succeeded: bool
+    first_notice: bool = False
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Where a campaign was posted, so adapters can refresh the tally shown there."""
+
+    link_id: int
+    workspace: str
+    channel: str
+    message_id: str | None
+
+
+TallyListener = Callable[[int], None]
 
 
 class Service:
@@ -74,25 +89,36 @@ class Service:
         self.key = key
         self.tz = tz
         self.clock = clock
+        self.tally_listeners: list[TallyListener] = []
+
+    def _tally_changed(self, campaign_id: int) -> None:
+        """Tell in-process listeners (announcement refreshers) that a count or text changed."""
+        for listener in self.tally_listeners:
+            try:
+                listener(campaign_id)
+            except Exception:
+                log.exception("tally listener failed")
 
     # ---- entry point for chat text -------------------------------------------------------
 
-    async def handle(self, actor: Actor, command: str, args: str = "") -> Reply:
+    async def handle(
+        self, actor: Actor, command: str, args: str = "", place: Place | None = None
+    ) -> Reply:
         """Parse and run a slash command; every failure becomes a friendly reply."""
         try:
             parsed = cmd.parse(command, args)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
-        return await self.run(actor, parsed)
+        return await self.run(actor, parsed, place)
 
-    async def handle_line(self, actor: Actor, line: str) -> Reply:
+    async def handle_line(self, actor: Actor, line: str, place: Place | None = None) -> Reply:
         try:
             parsed = cmd.parse_line(line)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
-        return await self.run(actor, parsed)
+        return await self.run(actor, parsed, place)
 
-    async def run(self, actor: Actor, command: cmd.Command) -> Reply:
+    async def run(self, actor: Actor, command: cmd.Command, place: Place | None = None) -> Reply:
         try:
             match command:
                 case cmd.Sign():
@@ -115,6 +141,8 @@ class Service:
                     return await self.edit(actor, command.slug, command.options, command.text)
                 case cmd.Close():
                     return await self.close(actor, command.slug)
+                case cmd.Post():
+                    return await self.post(actor, command.slug, place)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
         except Exception:
@@ -170,6 +198,8 @@ class Service:
         outcome = await self.db.write(
             lambda session: self._sign_op(session, target.id, actor, anonymous, role, comment)
         )
+        if outcome.signed:
+            self._tally_changed(outcome.campaign.id)
         return await self._sign_reply(actor, outcome)
 
     async def _sign_op(
@@ -212,6 +242,9 @@ class Service:
             assert existing is not None
             return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
         count = await repo.add_to_count(session, campaign.id, +1)
+        notice = safety_notice(actor.platform) is not None and await repo.first_notice(
+            session, self.key.person_hash(actor), now
+        )
         succeeded = pledge_succeeds_now(campaign, count, now)
         if succeeded:
             await repo.update_campaign(session, campaign.id, succeeded_at=now)
@@ -219,7 +252,7 @@ class Service:
         updated = _replace(
             updated, count=count, succeeded_at=now if succeeded else campaign.succeeded_at
         )
-        return SignOutcome(updated, True, now, anonymous, succeeded)
+        return SignOutcome(updated, True, now, anonymous, succeeded, notice)
 
     async def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
         campaign = outcome.campaign
@@ -254,7 +287,12 @@ class Service:
                 "you'll be told either way."
             )
         lines.append(f"Changed your mind? `/unsign {campaign.slug}` while it's open.")
-        return Reply(text="\n".join(lines), tally=await self._tally(campaign))
+        return Reply(
+            text="\n".join(lines),
+            tally=await self._tally(campaign),
+            notice=safety_notice(actor.platform) if outcome.first_notice else None,
+            slug=campaign.slug,
+        )
 
     async def unsign(self, actor: Actor, slug: str | None) -> Reply:
         target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)
@@ -272,6 +310,8 @@ class Service:
             return _replace(campaign, count=count)
 
         campaign = await self.db.write(op)
+        if campaign is not None:
+            self._tally_changed(campaign.id)
         if campaign is None:
             return Reply(
                 text=f"You haven't signed **{target.title}**, so there is nothing to withdraw.",
@@ -412,6 +452,7 @@ class Service:
             f"`{cmd.USAGE['new']}`",
             f"`{cmd.USAGE['edit']}`",
             f"`{cmd.USAGE['close']}`",
+            f"`{cmd.USAGE['post']}`",
             "Leave out CAMPAIGN when only one is open.",
         ]
         return Reply(text="\n".join(lines))
@@ -558,7 +599,8 @@ class Service:
             return repo.to_campaign(row)
 
         updated = await self.db.write(op)
-        changes = [name for name in values]
+        self._tally_changed(updated.id)
+        changes = list(values)
         if updated.version != campaign.version:
             changes.append(f"letter text (now version {updated.version})")
         if not changes:
@@ -582,6 +624,7 @@ class Service:
             return repo.to_campaign(row)
 
         closed = await self.db.write(op)
+        self._tally_changed(closed.id)
         outcome = closed.outcome(now)
         result = f" The pledge {outcome}." if outcome else ""
         return Reply(
@@ -589,6 +632,77 @@ class Service:
             visibility=Visibility.CHANNEL,
             tally=await self._tally(closed),
         )
+
+    async def post(self, actor: Actor, slug: str, place: Place | None) -> Reply:
+        """Announce a campaign in the current channel and link the channel to it."""
+        if place is None:
+            raise UserError(
+                "`/petition post` works in a chat channel, where it announces the campaign."
+            )
+        campaign = await self._resolve(slug, cmd.USAGE["post"], only_open=False)
+        ensure_organizer(campaign, actor, "announce it")
+        now = self.clock()
+        ensure_open(campaign, now, "announce it")
+
+        async def op(session: AsyncSession) -> int:
+            return await repo.add_channel_link(
+                session,
+                campaign.id,
+                place.platform,
+                place.workspace,
+                place.channel,
+                actor.identity,
+                now,
+            )
+
+        link_id = await self.db.write(op)
+        reply = await self.announcement(campaign.id)
+        return replace(reply, announcement_id=link_id)
+
+    async def announcement(self, campaign_id: int) -> Reply:
+        """The announcement card with its live tally, as posted in linked channels."""
+        async with self.db.read() as session:
+            row = await session.get(CampaignRow, campaign_id)
+            if row is None:
+                raise NotFound("That campaign no longer exists.")
+            campaign = repo.to_campaign(row)
+            text = await repo.letter_text(session, campaign.id, campaign.version)
+        tally = await self._tally(campaign)
+        now = self.clock()
+        lines = [self._state_line(campaign, now)]
+        pace = tally.pace_sentence(self.tz)
+        if pace:
+            lines.append(pace[0].upper() + pace[1:] + ".")
+        return Reply(
+            text="\n".join(lines),
+            visibility=Visibility.CHANNEL,
+            tally=tally,
+            card=self._card(campaign, text),
+            actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
+            slug=campaign.slug,
+        )
+
+    async def remember_announcement(self, link_id: int, message_id: str) -> None:
+        async def op(session: AsyncSession) -> None:
+            await repo.set_link_message(session, link_id, message_id)
+
+        await self.db.write(op)
+
+    async def announcements(self, campaign_id: int, platform: str) -> list[Announcement]:
+        async with self.db.read() as session:
+            rows = await repo.links_of(session, campaign_id, platform)
+        return [Announcement(r.id, r.workspace, r.channel, r.message_id) for r in rows]  # type: ignore[arg-type]
+
+    async def refresh_signer_name(self, actor: Actor) -> int:
+        """A better display name arrived (e.g. Slack's real name): update public signatures."""
+        name = clean_display_name(actor.display_name, actor.user_id)
+
+        async def op(session: AsyncSession) -> int:
+            return await repo.rename_public_signer(
+                session, actor.platform, actor.workspace, actor.user_id, name
+            )
+
+        return await self.db.write(op)
 
     async def read(self, slug: str | None) -> Reply:
         """The whole letter, with its version, for "Read the letter"."""
@@ -616,6 +730,4 @@ def _parse_int(value: str, field: str, usage: str) -> int:
 
 
 def _replace(campaign: Campaign, **changes: Any) -> Campaign:
-    from dataclasses import replace
-
     return replace(campaign, **changes)

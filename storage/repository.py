@@ -10,7 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.campaigns import Campaign, Kind, Names, Status
-from storage.tables import CampaignRow, OrganizerRow, SignatureRow, TextVersionRow
+from storage.tables import (
+    CampaignRow,
+    ChannelLinkRow,
+    OrganizerRow,
+    SafetyNoticeRow,
+    SignatureRow,
+    TextVersionRow,
+)
 
 
 def to_campaign(row: CampaignRow, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
@@ -189,3 +196,68 @@ async def recent_public_names(session: AsyncSession, campaign_id: int, limit: in
         .limit(limit)
     )
     return [name for name in result.scalars() if name]
+
+
+async def add_channel_link(
+    session: AsyncSession,
+    campaign_id: int,
+    platform: str,
+    workspace: str,
+    channel: str,
+    by: str,
+    at: datetime,
+) -> int:
+    row = ChannelLinkRow(
+        campaign_id=campaign_id,
+        platform=platform,
+        workspace=workspace,
+        channel=channel,
+        linked_by=by,
+        linked_at=at,
+    )
+    session.add(row)
+    await session.flush()
+    assert row.id is not None
+    return row.id
+
+
+async def set_link_message(session: AsyncSession, link_id: int, message_id: str) -> None:
+    await session.execute(
+        update(ChannelLinkRow).where(ChannelLinkRow.id == link_id).values(message_id=message_id)
+    )
+
+
+async def links_of(
+    session: AsyncSession, campaign_id: int, platform: str | None = None
+) -> list[ChannelLinkRow]:
+    query = select(ChannelLinkRow).where(ChannelLinkRow.campaign_id == campaign_id)
+    if platform is not None:
+        query = query.where(ChannelLinkRow.platform == platform)
+    return list((await session.execute(query.order_by(ChannelLinkRow.id))).scalars())
+
+
+async def first_notice(session: AsyncSession, person_hash: str, at: datetime) -> bool:
+    """Record that this person saw the safety notice; True only the first time."""
+    if await session.get(SafetyNoticeRow, person_hash) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(SafetyNoticeRow(person_hash=person_hash, shown_at=at))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def rename_public_signer(
+    session: AsyncSession, platform: str, workspace: str, user_id: str, name: str
+) -> int:
+    result = await session.execute(
+        update(SignatureRow)
+        .where(
+            SignatureRow.platform == platform,
+            SignatureRow.workspace == workspace,
+            SignatureRow.user_id == user_id,
+        )
+        .values(display_name=name)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -103,3 +103,28 @@ class SignatureRow(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=500)
     version: int
     signed_at: datetime = Field(sa_column=_when())
+
+
+class ChannelLinkRow(SQLModel, table=True):
+    """A campaign announced in a chat channel; `message_id` lets the tally there be refreshed."""
+
+    __tablename__ = "channel_link"
+    __table_args__ = (Index("ix_channel_link_campaign", "campaign_id", "platform"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=100)
+    channel: str = Field(max_length=100)
+    message_id: str | None = Field(default=None, max_length=100)
+    linked_by: str = Field(max_length=300)
+    linked_at: datetime = Field(sa_column=_when())
+
+
+class SafetyNoticeRow(SQLModel, table=True):
+    """Who has seen the safety notice, as a keyed hash: no user id is stored."""
+
+    __tablename__ = "safety_notice"
+
+    person_hash: str = Field(primary_key=True, max_length=64)
+    shown_at: datetime = Field(sa_column=_when())

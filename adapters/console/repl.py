@@ -8,7 +8,7 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
-from bot.identity import Actor
+from bot.identity import Actor, Place
 from bot.replies import Reply
 from bot.service import Service
 
@@ -43,7 +43,8 @@ class ConsoleSession:
             name, line = head[1:] or self.user, rest.strip()
             if not line:
                 return None
-        return await self.service.handle_line(self.actor_for(name), line)
+        place = Place(PLATFORM, WORKSPACE, "terminal")
+        return await self.service.handle_line(self.actor_for(name), line, place)
 
 
 async def run_console(
