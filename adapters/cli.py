@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from adapters.console import render, run_console
 from adapters.console.repl import default_user
+from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from bot import commands as cmd
 from bot.app import open_service
 from bot.config import Settings
@@ -57,6 +58,14 @@ def _settings() -> Settings:
         raise CliError(f"invalid setting {where}: {first.get('msg')}") from None
 
 
+def _settings_or_fail() -> Settings:
+    try:
+        return _settings()
+    except CliError as exc:
+        _fail(str(exc))
+    raise AssertionError("unreachable")
+
+
 def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
@@ -83,7 +92,7 @@ def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
                 return await work(service)
 
         return asyncio.run(main())
-    except (CliError, UserError, DatabaseUrlError) as exc:
+    except (CliError, UserError, DatabaseUrlError, NothingToRun) as exc:
         _fail(getattr(exc, "message", None) or str(exc))
     except OSError as exc:
         _fail(f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or 'database'})")
@@ -104,7 +113,23 @@ def _print_reply(reply: Reply) -> None:
 @app.command()
 def run() -> None:
     """Start every adapter whose credentials are configured; with none, the console."""
-    _with_service(run_console)
+    settings = _settings_or_fail()
+    if not any_chat_configured(settings):
+        _with_service(run_console)
+        return
+    _with_service(lambda service: run_adapters(service, settings))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve Slack over HTTP: POST /slack/events and GET /healthz."""
+    settings = _settings_or_fail()
+    _with_service(
+        lambda service: run_adapters(service, settings, force_http=True, host=host, port=port)
+    )
 
 
 @app.command()

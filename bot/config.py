@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_SLACK_REFRESH_SECONDS")
 
     model_config["populate_by_name"] = True
 

@@ -21,12 +21,12 @@ from bot.campaigns import (
     Names,
     ensure_open,
     ensure_organizer,
-    pledge_succeeds_now,
 )
 from bot.errors import NotFound, UserError
 from bot.identity import Actor, Place, SignerKey
 from bot.notices import safety_notice
 from bot.replies import CampaignCard, Reply, Visibility, error_reply, sign_actions
+from bot.signing import SignOutcome, SignRequest, sign_batch
 from bot.tally import PACE_WINDOW, Tally, build_tally
 from bot.text import (
     ACTION_MAX,
@@ -43,7 +43,7 @@ from bot.text import (
 from bot.timeparse import format_when, parse_deadline
 from storage import repository as repo
 from storage.database import Database
-from storage.tables import CampaignRow, SignatureRow
+from storage.tables import CampaignRow
 
 log = logging.getLogger(__name__)
 EXCERPT_CHARS = 280
@@ -51,16 +51,6 @@ EXCERPT_CHARS = 280
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class SignOutcome:
-    campaign: Campaign
-    signed: bool  # False: this signer had already signed
-    signed_at: datetime
-    anonymous: bool
-    just_succeeded: bool
-    first_notice: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,6 +80,7 @@ class Service:
         self.tz = tz
         self.clock = clock
         self.tally_listeners: list[TallyListener] = []
+        self._slug_ids: dict[str, int] = {}
 
     def _tally_changed(self, campaign_id: int) -> None:
         """Tell in-process listeners (announcement refreshers) that a count or text changed."""
@@ -194,67 +185,35 @@ class Service:
         usage = cmd.USAGE["sign"]
         role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
         comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
-        target = await self._resolve(slug, usage)
-        outcome = await self.db.write(
-            lambda session: self._sign_op(session, target.id, actor, anonymous, role, comment)
-        )
-        if outcome.signed:
-            self._tally_changed(outcome.campaign.id)
-        return await self._sign_reply(actor, outcome)
-
-    async def _sign_op(
-        self,
-        session: AsyncSession,
-        campaign_id: int,
-        actor: Actor,
-        anonymous: bool,
-        role: str | None,
-        comment: str | None,
-    ) -> SignOutcome:
-        row = await repo.lock_campaign(session, campaign_id)
-        campaign = repo.to_campaign(row)
-        now = self.clock()
-        signer_hash = self.key.signer_hash(campaign.id, actor)
-        existing = await repo.find_signature(session, campaign.id, signer_hash)
-        if existing is not None:
-            return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
-        ensure_open(campaign, now, "sign it")
-        signature = SignatureRow(
-            id="",
-            campaign_id=campaign.id,
-            signer_hash=signer_hash,
+        campaign_id = await self._campaign_id(slug, usage)
+        request = SignRequest(
+            campaign_id=campaign_id,
+            signer_hash=self.key.signer_hash(campaign_id, actor),
             key_id=self.key.key_id,
+            person_hash=self.key.person_hash(actor) if safety_notice(actor.platform) else None,
             anonymous=anonymous,
+            platform=actor.platform,
+            workspace=actor.workspace,
+            user_id=actor.user_id,
+            display_name=clean_display_name(actor.display_name, actor.user_id),
             role=role,
             comment=comment,
-            version=campaign.version,
-            # An anonymous signature keeps only the day, so its time can't be matched to logs.
-            signed_at=now.replace(hour=0, minute=0, second=0, microsecond=0) if anonymous else now,
+            now=self.clock(),
         )
-        if not anonymous:
-            signature.platform = actor.platform
-            signature.workspace = actor.workspace
-            signature.user_id = actor.user_id
-            signature.display_name = clean_display_name(actor.display_name, actor.user_id)
-        if not await repo.insert_signature(session, signature):
-            # Another instance inserted the same signer a moment ago.
-            existing = await repo.find_signature(session, campaign.id, signer_hash)
-            assert existing is not None
-            return SignOutcome(campaign, False, existing.signed_at, existing.anonymous, False)
-        count = await repo.add_to_count(session, campaign.id, +1)
-        notice = safety_notice(actor.platform) is not None and await repo.first_notice(
-            session, self.key.person_hash(actor), now
-        )
-        succeeded = pledge_succeeds_now(campaign, count, now)
-        if succeeded:
-            await repo.update_campaign(session, campaign.id, succeeded_at=now)
-        updated = repo.to_campaign(row)
-        updated = _replace(
-            updated, count=count, succeeded_at=now if succeeded else campaign.succeeded_at
-        )
-        return SignOutcome(updated, True, now, anonymous, succeeded, notice)
+        outcome = await self.db.write_batched(sign_batch, request)
+        if outcome.signed:
+            self._tally_changed(outcome.campaign.id)
+        return self._sign_reply(actor, outcome)
 
-    async def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
+    async def _campaign_id(self, slug: str | None, usage: str) -> int:
+        """Slugs never change, so their ids are cached: a signature needs no lookup query."""
+        if slug is not None and slug in self._slug_ids:
+            return self._slug_ids[slug]
+        campaign = await self._resolve(slug, usage)
+        self._slug_ids[campaign.slug] = campaign.id
+        return campaign.id
+
+    def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
         campaign = outcome.campaign
         if not outcome.signed:
             how = "anonymously " if outcome.anonymous else ""
@@ -265,7 +224,8 @@ class Service:
                     "nothing was counted twice. To withdraw, use "
                     f"`/unsign {campaign.slug}`."
                 ),
-                tally=await self._tally(campaign),
+                tally=self._quick_tally(campaign),
+                slug=campaign.slug,
             )
         verb = "pledged to" if campaign.kind is Kind.PLEDGE else "signed"
         name = clean_display_name(actor.display_name, actor.user_id)
@@ -289,7 +249,7 @@ class Service:
         lines.append(f"Changed your mind? `/unsign {campaign.slug}` while it's open.")
         return Reply(
             text="\n".join(lines),
-            tally=await self._tally(campaign),
+            tally=self._quick_tally(campaign),
             notice=safety_notice(actor.platform) if outcome.first_notice else None,
             slug=campaign.slug,
         )
@@ -326,6 +286,10 @@ class Service:
         )
 
     # ---- reading -------------------------------------------------------------------------
+
+    def _quick_tally(self, campaign: Campaign) -> Tally:
+        """Count, goal and time left without touching the database (for sign replies)."""
+        return build_tally(campaign, self.clock(), None, [])
 
     async def _tally(self, campaign: Campaign) -> Tally:
         now = self.clock()

@@ -67,9 +67,9 @@ class Tally:
         return f"{format_duration(self.time_left)} left" if self.time_left > timedelta(0) else None
 
 
-def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int) -> Pace | None:
+def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int | None) -> Pace | None:
     """Rate over the last week (or since launch, at least a day), projected to the deadline."""
-    if campaign.deadline is None or not campaign.is_open(now):
+    if signed_in_window is None or campaign.deadline is None or not campaign.is_open(now):
         return None
     window = min(PACE_WINDOW, now - campaign.created_at)
     window_days = max(window.total_seconds() / 86_400, 1.0)
@@ -84,9 +84,10 @@ def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int) -> Pa
 def build_tally(
     campaign: Campaign,
     now: datetime,
-    signed_in_window: int,
+    signed_in_window: int | None,
     recent_public: list[str],
 ) -> Tally:
+    """`signed_in_window=None` skips the pace (a quick tally for sign replies)."""
     sealed = not campaign.names_visible()
     return Tally(
         count=campaign.count,

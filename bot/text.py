@@ -75,7 +75,13 @@ def clean_display_name(value: str | None, fallback: str) -> str:
     return (value or fallback)[:NAME_MAX]
 
 
+# Words the grammar reads as keywords after /sign, so they can't name a campaign.
+RESERVED_SLUGS = frozenset({"anonymous", "anonymously", "anon", "mine", "help"})
+
+
 def check_slug(slug: str, usage: str | None = None) -> str:
+    if slug in RESERVED_SLUGS:
+        raise UserError(f"`{slug}` is a command word; pick another campaign name.", usage)
     if not SLUG_RE.match(slug):
         raise UserError(
             f"`{slug[:60]}` can't be a campaign name: use 2–40 lowercase letters, digits or "

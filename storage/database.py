@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from storage.writer import GroupCommitWriter
+from storage.writer import BatchHandler, GroupCommitWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +95,10 @@ class Database:
     async def write(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `op` in a write transaction, committed together with concurrent writes."""
         return await self.writer.submit(op)
+
+    async def write_batched(self, handler: BatchHandler, item: Any) -> Any:
+        """Queue `item` for `handler`, which commits every item queued alongside in one go."""
+        return await self.writer.submit_batched(handler, item)
 
     async def migrate(self) -> None:
         async with self.write_engine.begin() as conn:

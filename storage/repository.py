@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -236,18 +239,6 @@ async def links_of(
     return list((await session.execute(query.order_by(ChannelLinkRow.id))).scalars())
 
 
-async def first_notice(session: AsyncSession, person_hash: str, at: datetime) -> bool:
-    """Record that this person saw the safety notice; True only the first time."""
-    if await session.get(SafetyNoticeRow, person_hash) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(SafetyNoticeRow(person_hash=person_hash, shown_at=at))
-    except IntegrityError:
-        return False
-    return True
-
-
 async def rename_public_signer(
     session: AsyncSession, platform: str, workspace: str, user_id: str, name: str
 ) -> int:
@@ -261,3 +252,59 @@ async def rename_public_signer(
         .values(display_name=name)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# ---- set-based statements for the batched signing path ------------------------------------
+
+
+def _insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+async def lock_campaigns(session: AsyncSession, ids: set[int]) -> dict[int, CampaignRow]:
+    """Fresh campaign rows, locked for this transaction (PostgreSQL), always in id order."""
+    result = await session.execute(
+        select(CampaignRow)
+        .where(CampaignRow.id.in_(sorted(ids)))  # type: ignore[union-attr]
+        .order_by(CampaignRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+
+
+async def existing_signatures(
+    session: AsyncSession, campaign_id: int, hashes: list[str]
+) -> dict[str, tuple[datetime, bool]]:
+    table = SignatureRow.__table__  # type: ignore[attr-defined]
+    result = await session.execute(
+        select(table.c.signer_hash, table.c.signed_at, table.c.anonymous).where(
+            table.c.campaign_id == campaign_id, table.c.signer_hash.in_(hashes)
+        )
+    )
+    return {h: (at, anon) for h, at, anon in result}
+
+
+async def insert_signatures(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert many signatures in one statement; returns the hashes really inserted."""
+    if not rows:
+        return set()
+    table = SignatureRow.__table__  # type: ignore[attr-defined]
+    for row in rows:
+        row["id"] = uuid.uuid4().hex
+    stmt = _insert_ignoring_conflicts(session, table).returning(table.c.signer_hash)
+    result = await session.execute(stmt, rows)
+    return set(result.scalars())
+
+
+async def first_notices(session: AsyncSession, hashes: list[str], at: datetime) -> set[str]:
+    """Record people who have now seen the safety notice; returns those seeing it first."""
+    if not hashes:
+        return set()
+    table = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
+    stmt = _insert_ignoring_conflicts(session, table).returning(table.c.person_hash)
+    result = await session.execute(stmt, [{"person_hash": h, "shown_at": at} for h in hashes])
+    return set(result.scalars())

@@ -93,7 +93,9 @@ def test_clean_rejects_control_characters_and_strips_zero_width() -> None:
     assert clean("a\nb", field="letter", limit=10, multiline=True) == "a\nb"
 
 
-@pytest.mark.parametrize("slug", ["a", "UPPER", "-lead", "trail-", "way-too-long-" * 4, "sp ace"])
+@pytest.mark.parametrize(
+    "slug", ["a", "anon", "mine", "UPPER", "-lead", "trail-", "way-too-long-" * 4, "sp ace"]
+)
 def test_bad_slugs(slug: str) -> None:
     with pytest.raises(UserError):
         check_slug(slug)

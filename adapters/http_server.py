@@ -1,0 +1,45 @@
+"""The HTTP transport: `POST /slack/events` for bolt and `GET /healthz` for load balancers."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+log = logging.getLogger(__name__)
+
+
+class HttpServer:
+    def __init__(self, host: str, port: int) -> None:
+        self.host = host
+        self.port = port
+        self.ready = False
+        self.web = web.Application(client_max_size=1024**2)
+        self.web.router.add_get("/healthz", self._healthz)
+        self._runner: web.AppRunner | None = None
+
+    def mount_slack(self, bolt: AsyncApp) -> None:
+        async def slack_events(request: web.Request) -> web.Response:
+            return await to_aiohttp_response(
+                await bolt.async_dispatch(await to_bolt_request(request))
+            )
+
+        self.web.router.add_post("/slack/events", slack_events)
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        if not self.ready:
+            return web.json_response({"ok": False, "status": "starting"}, status=503)
+        return web.json_response({"ok": True})
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.web, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
+        await site.start()
+        log.info("listening on http://%s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

@@ -1,0 +1,88 @@
+"""Starts the adapters whose credentials are configured and keeps them running until a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import AsyncExitStack
+
+from bot.config import Settings
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+
+
+class NothingToRun(Exception):
+    pass
+
+
+def slack_configured(settings: Settings) -> bool:
+    return bool(settings.slack_bot_token)
+
+
+def any_chat_configured(settings: Settings) -> bool:
+    return slack_configured(settings)
+
+
+async def run_adapters(
+    service: Service,
+    settings: Settings,
+    *,
+    force_http: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run Slack over Socket Mode or HTTP (whichever is configured) until `stop` is set."""
+    stop = stop or _stop_on_signals()
+    async with AsyncExitStack() as stack:
+        http = None
+        if force_http or (slack_configured(settings) and not settings.slack_app_token):
+            from adapters.http_server import HttpServer
+
+            http = HttpServer(host or settings.http_host, port or settings.http_port)
+        if slack_configured(settings):
+            from adapters.slack.app import SlackAdapter
+
+            use_socket = bool(settings.slack_app_token) and not force_http
+            if not use_socket and not settings.slack_signing_secret:
+                raise NothingToRun("SLACK_SIGNING_SECRET is needed to receive Slack over HTTP")
+            slack = SlackAdapter(
+                service,
+                token=settings.slack_bot_token or "",
+                signing_secret=None if use_socket else settings.slack_signing_secret,
+                api_url=settings.slack_api_url,
+                refresh_interval=settings.slack_refresh_seconds,
+            )
+            await slack.start()
+            stack.push_async_callback(slack.stop)
+            if use_socket:
+                from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+                handler = AsyncSocketModeHandler(
+                    slack.app, settings.slack_app_token, web_client=slack.client
+                )
+                await handler.connect_async()
+                stack.push_async_callback(handler.close_async)
+                log.info("Slack connected over Socket Mode")
+            else:
+                assert http is not None
+                http.mount_slack(slack.app)
+        elif force_http:
+            raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        if http is not None:
+            await http.start()
+            stack.push_async_callback(http.stop)
+            http.ready = True
+        print("Undersigned is running. Ctrl-C to stop.", file=sys.stderr, flush=True)
+        await stop.wait()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

@@ -1,0 +1,231 @@
+"""The bolt app: Slack events in, core calls, Block Kit out. No business rules live here.
+
+Each command is answered inside the ack when the core is quick (almost always); if it is not
+done within `ACK_BUDGET`, the ack says "working on it" and the answer follows via response_url.
+Slow extras (users.info, announcements, chat.update) run after the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from adapters.slack.names import PLATFORM, SlackNames
+from adapters.slack.refresher import AnnouncementRefresher
+from bot import commands as cmd
+from bot.identity import Actor, Place
+from bot.replies import Reply, error_reply
+from bot.service import Service
+
+log = logging.getLogger(__name__)
+ACK_BUDGET = 2.0  # seconds of core work we wait for before acknowledging without the answer
+Respond = Callable[..., Awaitable[Any]]
+
+
+def web_client(token: str, api_url: str) -> AsyncWebClient:
+    """The Web API client, with 429s retried after Retry-After."""
+    return AsyncWebClient(
+        token=token,
+        base_url=api_url if api_url.endswith("/") else api_url + "/",
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+        ],
+    )
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        service: Service,
+        *,
+        token: str,
+        signing_secret: str | None,
+        api_url: str = "https://slack.com/api/",
+        refresh_interval: float = 3.0,
+    ) -> None:
+        self.service = service
+        self.client = web_client(token, api_url)
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
+            request_verification_enabled=bool(signing_secret),
+        )
+        self.names = SlackNames(self.client)
+        self.refresher = AnnouncementRefresher(service, self.client, refresh_interval)
+        self._background: set[asyncio.Task[Any]] = set()
+        self.app.command(re.compile(r".*"))(self._on_command)
+        self.app.action(re.compile(r"^undersigned\.(sign|sign_anonymously|read)$"))(self._on_button)
+        self.app.view("undersigned.new")(self._on_new_submitted)
+        self.app.error(self._on_error)
+
+    async def start(self) -> None:
+        self.refresher.start()
+
+    async def stop(self) -> None:
+        await self.refresher.stop()
+        for task in list(self._background):
+            task.cancel()
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _later(self, work: Awaitable[Any]) -> None:
+        """Run slow work after the ack, keeping a reference so it isn't garbage-collected."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background Slack work failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _learn_name(self, actor: Actor) -> None:
+        renamed = await self.names.learn(actor)
+        if renamed is not None:
+            await self.service.refresh_signer_name(renamed)
+
+    async def _post_announcement(self, place: Place, reply: Reply, respond: Respond) -> None:
+        try:
+            posted = await self.client.chat_postMessage(
+                channel=place.channel,
+                text=render.fallback_text(reply),
+                blocks=render.blocks_for(reply),
+                unfurl_links=False,
+                unfurl_media=False,
+                link_names=False,
+            )
+        except Exception as exc:
+            log.warning("announcement failed: %s", exc)
+            await respond(
+                **render.response(
+                    error_reply(
+                        "I couldn't post in this channel. Invite me with `/invite @Undersigned` "
+                        "and try again."
+                    )
+                )
+            )
+            return
+        assert reply.announcement_id is not None
+        await self.service.remember_announcement(reply.announcement_id, posted["ts"])
+        await respond(
+            response_type="ephemeral",
+            text="Announced here. The tally on it updates as people sign.",
+        )
+
+    # ---- listeners -----------------------------------------------------------------------
+
+    async def _on_command(
+        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+    ) -> None:
+        team = body.get("team_id", "")
+        actor = self.names.actor(team, body["user_id"], body.get("user_name"))
+        place = Place(PLATFORM, team, body.get("channel_id", ""))
+        command, text = body["command"], body.get("text", "")
+        if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower() in {
+            "new",
+            "create",
+        }:
+            await ack()
+            await client.views_open(
+                trigger_id=body["trigger_id"], view=render.new_campaign_modal(place.channel)
+            )
+            return
+        task = asyncio.ensure_future(self.service.handle(actor, command, text, place))
+        await asyncio.wait({task}, timeout=ACK_BUDGET)
+        if task.done() and task.result().announcement_id is None:
+            await ack(**render.response(task.result()))
+        else:
+            await ack(response_type="ephemeral", text="Working on it…")
+            reply = await task
+            if reply.announcement_id is not None:
+                self._later(self._post_announcement(place, reply, respond))
+            else:
+                await respond(**render.response(reply))
+        if command.lstrip("/") == "sign":
+            self._later(self._learn_name(actor))
+
+    async def _on_button(
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond,
+    ) -> None:
+        await ack()
+        kind = action["action_id"].removeprefix(render.ACTION_PREFIX)
+        slug = action.get("value") or ""
+        user = body["user"]
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        if kind == "read":
+            reply = await self.service.run(
+                Actor(PLATFORM, team, user["id"], user.get("name", "")), cmd.Read(slug)
+            )
+            if reply.error:
+                await respond(replace_original=False, **render.response(reply))
+            else:
+                await client.views_open(
+                    trigger_id=body["trigger_id"], view=render.letter_modal(reply)
+                )
+            return
+        actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
+        reply = await self.service.run(
+            actor, cmd.Sign(slug=slug, anonymous=kind == "sign_anonymously")
+        )
+        await respond(replace_original=False, **render.response(reply))
+        self._later(self._learn_name(actor))
+
+    async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        values = render.modal_values(view)
+        user = body["user"]
+        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
+        options = {
+            k: values[k]
+            for k in ("title", "goal", "deadline", "to", "action", "kind")
+            if k in values
+        }
+        if options.get("kind") == "pledge" and "goal" in options:
+            options["threshold"] = options.pop("goal")
+        slug = values.get("slug", "").strip().lower()
+        task = asyncio.ensure_future(
+            self.service.run(actor, cmd.Create(slug=slug, options=options, text=values.get("text")))
+        )
+        await asyncio.wait({task}, timeout=ACK_BUDGET)
+        if not task.done():
+            await ack()
+            reply = await task
+        else:
+            reply = task.result()
+            if reply.error:
+                block = render.field_for_error(reply.text)
+                await ack(
+                    response_action="errors",
+                    errors={block: render.plain(reply.text)[:150]},
+                )
+                return
+            await ack()
+        channel = view.get("private_metadata") or user["id"]
+        await self.client.chat_postEphemeral(
+            channel=channel,
+            user=user["id"],
+            text=render.fallback_text(reply),
+            blocks=render.blocks_for(reply),
+        )
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in a Slack listener: %r", error)

@@ -1,0 +1,254 @@
+"""Core replies as Block Kit. Every piece of text is escaped, so user text can't ping anyone.
+
+Slack parses `<!channel>`, `<!here>` and `<@U123>` in mrkdwn; escaping `&`, `<` and `>` turns them
+into plain text, and `verbatim` stops Slack from auto-linking names and channels.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.replies import ActionKind, CampaignCard, Reply, Visibility
+from bot.tally import Tally
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+ACTION_PREFIX = "undersigned."
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: str) -> str:
+    """Neutral markup to Slack mrkdwn, escaped."""
+    return _BOLD.sub(r"*\1*", escape(text))
+
+
+def plain(text: str) -> str:
+    """Fallback notification text: no markup, still escaped."""
+    return escape(text.replace("**", ""))
+
+
+def chunks(text: str, limit: int = SECTION_LIMIT - 100) -> list[str]:
+    """Split at line breaks where possible so each piece fits one section."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut < limit // 2:
+            cut = text.rfind(" ", 0, limit)
+        if cut < limit // 2:
+            cut = limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+
+
+def tally_text(tally: Tally, noun: str = "signatures") -> str:
+    line = f"`{tally.bar()}`  *{tally.count:,}* of {tally.goal:,} {noun} ({tally.percent}%)"
+    left = tally.time_left_text()
+    return line + (f" · {left}" if left else "")
+
+
+def _text_blocks(text: str) -> list[Block]:
+    return [section(mrkdwn(piece)) for piece in chunks(text)]
+
+
+def _card_blocks(card: CampaignCard) -> list[Block]:
+    blocks = [section(f"*{escape(card.title)}*")]
+    details = []
+    if card.addressee:
+        details.append(f"To: {escape(card.addressee)}")
+    if card.kind == "pledge" and card.pledge_action:
+        details.append(f"Pledge: I will {escape(card.pledge_action)} if enough of us do")
+    details.append(f"`{card.slug}` · version {card.version}")
+    blocks.append(context(" · ".join(details)))
+    blocks.extend(_text_blocks(card.excerpt))
+    return blocks
+
+
+def action_blocks(reply: Reply) -> list[Block]:
+    if not reply.actions:
+        return []
+    buttons = []
+    for action in reply.actions:
+        button: Block = {
+            "type": "button",
+            "action_id": ACTION_PREFIX + action.kind.value,
+            "text": {"type": "plain_text", "text": action.label},
+            "value": action.slug,
+        }
+        if action.kind is ActionKind.SIGN:
+            button["style"] = "primary"
+        buttons.append(button)
+    return [{"type": "actions", "block_id": "undersigned.actions", "elements": buttons}]
+
+
+def blocks_for(reply: Reply) -> list[Block]:
+    blocks: list[Block] = []
+    if reply.card is not None:
+        blocks.extend(_card_blocks(reply.card))
+    if reply.error:
+        blocks.append(section(":warning: " + mrkdwn(reply.text)))
+    else:
+        blocks.extend(_text_blocks(reply.text))
+    if reply.tally is not None:
+        noun = "pledges" if reply.card and reply.card.kind == "pledge" else "signatures"
+        blocks.append(section(tally_text(reply.tally, noun)))
+        if reply.tally.recent_public and reply.card is not None:
+            names = ", ".join(escape(n) for n in reply.tally.recent_public)
+            blocks.append(context(f"Latest: {names}"))
+    if reply.usage:
+        blocks.append(context(f"Usage: `{escape(reply.usage)}`"))
+    if reply.notice:
+        blocks.append(context(":shield: " + mrkdwn(reply.notice)))
+    actions = action_blocks(reply)
+    if len(blocks) + len(actions) > MAX_BLOCKS:
+        blocks = blocks[: MAX_BLOCKS - len(actions) - 1]
+        blocks.append(context("(cut short: use *Read the letter* for the rest)"))
+    return blocks + actions
+
+
+def fallback_text(reply: Reply) -> str:
+    head = reply.card.title if reply.card else reply.text.split("\n", 1)[0]
+    return plain(head)[:300]
+
+
+def response(reply: Reply) -> dict[str, Any]:
+    """Arguments for `ack()` / `respond()`: ephemeral unless the reply is for the channel."""
+    return {
+        "response_type": "in_channel" if reply.visibility is Visibility.CHANNEL else "ephemeral",
+        "text": fallback_text(reply),
+        "blocks": blocks_for(reply),
+    }
+
+
+def letter_modal(reply: Reply) -> dict[str, Any]:
+    """The "Read the letter" modal: the whole text, in as many sections as it needs."""
+    card = reply.card
+    title = card.title if card else "The letter"
+    blocks: list[Block] = [section(mrkdwn(piece)) for piece in chunks(reply.text)][:99]
+    if card is not None:
+        blocks.append(context(f"`{card.slug}` · version {card.version}"))
+    return {
+        "type": "modal",
+        "callback_id": "undersigned.letter",
+        "title": {"type": "plain_text", "text": _short(title, 24)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+NEW_FIELDS = {
+    "slug": ("Short name (used in /sign)", "e.g. walkout-2026", False, False),
+    "title": ("Title", "No tech for ICE", False, False),
+    "text": ("The letter", "We, the undersigned…", True, False),
+    "to": ("Addressed to", "e.g. the CEO", False, True),
+    "goal": ("Goal (signatures) or threshold (pledgers)", "1000", False, False),
+    "deadline": ("Deadline (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", "2026-12-31", False, True),
+    "action": ("Pledges only: I will…", "walk out", False, True),
+}
+
+
+def new_campaign_modal(channel: str | None) -> dict[str, Any]:
+    blocks: list[Block] = []
+    for block_id, (label, placeholder, multiline, optional) in NEW_FIELDS.items():
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": block_id,
+                "optional": optional,
+                "label": {"type": "plain_text", "text": label},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": multiline,
+                    "placeholder": {"type": "plain_text", "text": placeholder},
+                },
+            }
+        )
+    blocks.insert(
+        2,
+        {
+            "type": "input",
+            "block_id": "kind",
+            "label": {"type": "plain_text", "text": "Kind"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "initial_option": {
+                    "text": {"type": "plain_text", "text": "Petition"},
+                    "value": "petition",
+                },
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Petition"}, "value": "petition"},
+                    {
+                        "text": {"type": "plain_text", "text": "Pledge (conditional)"},
+                        "value": "pledge",
+                    },
+                ],
+            },
+        },
+    )
+    return {
+        "type": "modal",
+        "callback_id": "undersigned.new",
+        "private_metadata": channel or "",
+        "title": {"type": "plain_text", "text": "New campaign"},
+        "submit": {"type": "plain_text", "text": "Create"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": blocks,
+    }
+
+
+def modal_values(view: dict[str, Any]) -> dict[str, str]:
+    """Flatten a submitted view's state into {block_id: value}."""
+    values: dict[str, str] = {}
+    for block_id, actions in view.get("state", {}).get("values", {}).items():
+        for element in actions.values():
+            value = element.get("value")
+            if value is None and element.get("selected_option"):
+                value = element["selected_option"].get("value")
+            if value is not None and str(value).strip():
+                values[block_id] = str(value)
+    return values
+
+
+_FIELD_WORDS = [
+    ("campaign name", "slug"),
+    ("campaign called", "slug"),
+    ("title", "title"),
+    ("letter", "text"),
+    ("threshold", "goal"),
+    ("goal", "goal"),
+    ("deadline", "deadline"),
+    ("action", "action"),
+    ("addressee", "to"),
+    ("kind", "kind"),
+]
+
+
+def field_for_error(message: str) -> str:
+    lowered = message.lower()
+    for word, block_id in _FIELD_WORDS:
+        if word in lowered:
+            return block_id
+    return "slug"

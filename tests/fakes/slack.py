@@ -1,0 +1,284 @@
+"""A local fake of Slack's wire protocol: the Web API, response_url and Socket Mode.
+
+It records every call so tests assert on what users would see, and can answer the next calls
+of a method with an error such as 429 + Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers exactly as Slack signs a request: v0=HMAC-SHA256(secret, "v0:ts:body")."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.responses: list[Call] = []  # bodies POSTed to response_url
+        self.real_names: dict[str, str] = {}
+        self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_ready = asyncio.Event()
+        self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.changed = asyncio.Event()
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{id}", self._respond)
+        app.router.add_get("/socket", self._socket_mode)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def fail_next(self, method: str, times: int, status: int = 429, retry_after: int = 1) -> None:
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError("the fake Slack never saw the expected calls")
+            await asyncio.sleep(0.02)
+
+    # ---- Web API -------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST":
+            if request.content_type == "application/json":
+                params.update(await request.json())
+            else:
+                params.update(dict(await request.post()))
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        self.calls.append(Call(method, params))
+        pending = self.failures.get(method)
+        if pending:
+            status, headers = pending.pop(0)
+            error = "ratelimited" if status == 429 else "internal_error"
+            return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "team_id": "T1",
+                "user_id": "UBOT",
+                "bot_id": "BBOT",
+                "team": "Fake",
+                "user": "undersigned",
+                "url": "https://fake.slack.com/",
+            }
+        if method == "users.info":
+            uid = params.get("user", "")
+            name = self.real_names.get(uid, f"Real {uid}")
+            return {
+                "ok": True,
+                "user": {
+                    "id": uid,
+                    "name": uid.lower(),
+                    "real_name": name,
+                    "profile": {"real_name": name},
+                },
+            }
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._ts)}.000100"}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{next(self._ts)}.000200"}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": "V1"}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+        return {"ok": True}
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        self.responses.append(Call(request.match_info["id"], await request.json()))
+        return web.Response(text="ok")
+
+    # ---- Socket Mode ---------------------------------------------------------------------
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._socket = ws
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+            }
+        )
+        self._socket_ready.set()
+        async for message in ws:
+            if message.type != WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            future = self._acks.get(data.get("envelope_id", ""))
+            if future is not None and not future.done():
+                future.set_result(data)
+        return ws
+
+    async def socket_send(
+        self, kind: str, payload: dict[str, Any], timeout: float = 5
+    ) -> dict[str, Any]:
+        """Push an envelope as Slack does and wait for the app's acknowledgement."""
+        await asyncio.wait_for(self._socket_ready.wait(), timeout)
+        assert self._socket is not None
+        envelope_id = f"env-{next(self._ts)}"
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = future
+        await self._socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+            }
+        )
+        return await asyncio.wait_for(future, timeout)
+
+
+def slash_command(
+    fake: FakeSlack,
+    command: str,
+    text: str,
+    user: str = "U1",
+    user_name: str = "user",
+    channel: str = "C1",
+    team: str = "T1",
+) -> dict[str, str]:
+    name = f"{user}-{next(fake._ts)}"
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "team_domain": "fake",
+        "channel_id": channel,
+        "channel_name": "general",
+        "user_id": user,
+        "user_name": user_name,
+        "command": command,
+        "text": text,
+        "api_app_id": "A1",
+        "response_url": fake.response_url(name),
+        "trigger_id": f"trigger-{name}",
+    }
+
+
+def form(payload: dict[str, str]) -> str:
+    return urlencode(payload)
+
+
+def interaction_form(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def button_click(
+    fake: FakeSlack, action: str, slug: str, user: str = "U1", channel: str = "C1"
+) -> dict[str, Any]:
+    name = f"{user}-{next(fake._ts)}"
+    return {
+        "type": "block_actions",
+        "api_app_id": "A1",
+        "token": "legacy",
+        "team": {"id": "T1", "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "channel": {"id": channel, "name": "general"},
+        "container": {"type": "message", "message_ts": "1.000100", "channel_id": channel},
+        "trigger_id": f"trigger-{name}",
+        "response_url": fake.response_url(name),
+        "actions": [
+            {
+                "action_id": f"undersigned.{action}",
+                "block_id": "undersigned.actions",
+                "value": slug,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def view_submission(
+    values: dict[str, str], user: str = "U1", channel: str = "C1"
+) -> dict[str, Any]:
+    state = {
+        block: {
+            "value": (
+                {"type": "static_select", "selected_option": {"value": v}}
+                if block == "kind"
+                else {"type": "plain_text_input", "value": v}
+            )
+        }
+        for block, v in values.items()
+    }
+    return {
+        "type": "view_submission",
+        "api_app_id": "A1",
+        "token": "legacy",
+        "team": {"id": "T1", "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "view": {
+            "id": "V1",
+            "type": "modal",
+            "callback_id": "undersigned.new",
+            "private_metadata": channel,
+            "state": {"values": state},
+        },
+    }

@@ -1,0 +1,133 @@
+"""Starts the real `undersigned` process against the fake Slack and talks to it over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.fakes.slack import FakeSlack, form, interaction_form, sign, slash_command
+
+SECRET = "test-signing-secret"
+EXE = str(Path(sys.executable).parent / "undersigned")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "DATABASE_URL"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": f"sqlite:///{db_path}",
+            "UNDERSIGNED_SECRET_KEY": "test-key",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": fake.api_url,
+            "UNDERSIGNED_SLACK_REFRESH_SECONDS": "1",
+            **extra,
+        }
+    )
+    return env
+
+
+class SlackBot:
+    """The bot process under test, and a client that signs requests as Slack does."""
+
+    def __init__(self, fake: FakeSlack, workdir: Path) -> None:
+        self.fake = fake
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.stderr_path = workdir / "bot.stderr"
+
+    async def start(self, *args: str, env: dict[str, str] | None = None) -> None:
+        command = [EXE, *(args or ("serve", "--host", "127.0.0.1", "--port", str(self.port)))]
+        self.proc = subprocess.Popen(
+            command,
+            cwd=self.workdir,
+            env=env or bot_env(self.fake, self.workdir / "bot.db"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr_path.open("wb"),
+        )
+        self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
+        if args and args[0] != "serve":
+            return
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("bot exited:\n" + self.stderr_path.read_text())
+            try:
+                async with self.http.get(self.url + "/healthz") as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError("bot never became healthy:\n" + self.stderr_path.read_text())
+
+    async def stop(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()
+
+    async def post(
+        self, body: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any, float]:
+        assert self.http is not None
+        headers = headers or sign(SECRET, body)
+        started = time.perf_counter()
+        async with self.http.post(self.url + "/slack/events", data=body, headers=headers) as resp:
+            raw = await resp.text()
+            elapsed = time.perf_counter() - started
+            try:
+                data = await resp.json(content_type=None) if raw else None
+            except ValueError:
+                data = raw
+            return resp.status, data, elapsed
+
+    async def command(self, command: str, text: str, **kwargs: str) -> tuple[int, Any, float]:
+        return await self.post(form(slash_command(self.fake, command, text, **kwargs)))
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, Any, float]:
+        return await self.post(interaction_form(payload))
+
+
+def blocks_text(data: Any) -> str:
+    """All the text a user would read in a Block Kit payload."""
+    if not isinstance(data, dict):
+        return str(data)
+    parts = [str(data.get("text", ""))]
+    for block in data.get("blocks", []) or []:
+        if "text" in block:
+            parts.append(block["text"].get("text", ""))
+        for element in block.get("elements", []):
+            text = element.get("text")
+            parts.append(text.get("text", "") if isinstance(text, dict) else str(text or ""))
+    return "\n".join(parts)

@@ -1,0 +1,274 @@
+"""End to end: the real `undersigned serve` (slack-bolt) over HTTP against a fake Slack Web API.
+
+Requests are signed exactly as Slack signs them; the bot's Web API calls land in the fake, which
+records them, so the assertions are on what Slack users would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.slack import (
+    FakeSlack,
+    button_click,
+    form,
+    sign,
+    slash_command,
+    view_submission,
+)
+from tests.slack_harness import SECRET, SlackBot, blocks_text
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SlackBot]:
+    process = SlackBot(fake, tmp_path_factory.mktemp("slack"))
+    await process.start()
+    yield process
+    await process.stop()
+    assert "Traceback" not in process.stderr, process.stderr
+
+
+async def create(bot: SlackBot, slug: str, extra: str = "", user: str = "UORG") -> None:
+    status, data, _ = await bot.command(
+        "/petition",
+        f'new {slug} title:"Campaign {slug}" goal:5 {extra} The letter of {slug}.',
+        user=user,
+    )
+    assert status == 200 and "Created" in blocks_text(data), data
+
+
+async def test_healthz(bot: SlackBot) -> None:
+    assert bot.http is not None
+    async with bot.http.get(bot.url + "/healthz") as resp:
+        assert resp.status == 200 and (await resp.json())["ok"] is True
+
+
+async def test_sign_is_ephemeral_counts_once_and_warns_first_time(bot: SlackBot) -> None:
+    await create(bot, "first")
+    status, data, _ = await bot.command("/sign", "first I'm in", user="UA1", user_name="ann")
+    assert status == 200 and data["response_type"] == "ephemeral"
+    text = blocks_text(data)
+    assert "you signed" in text and "Slack workspace owners may be able to export" in text
+    status, data, _ = await bot.command("/sign", "first", user="UA1", user_name="ann")
+    text = blocks_text(data)
+    assert "already signed" in text and "workspace owners" not in text
+    status, data, _ = await bot.command("/petition", "status first", user="UA2")
+    assert "*1* of 5" in blocks_text(data)
+
+
+async def test_real_name_from_users_info_replaces_the_handle(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "names")
+    fake.real_names["UNAME"] = "Grace Hopper"
+    await bot.command("/sign", "names", user="UNAME", user_name="ghopper")
+    await fake.wait_for(
+        lambda: any(c.params.get("user") == "UNAME" for c in fake.calls_to("users.info"))
+    )
+    for _ in range(50):
+        _, data, _ = await bot.command("/petition", "status names", user="UX")
+        if "Grace Hopper" in blocks_text(data):
+            break
+        await asyncio.sleep(0.1)
+    assert "Latest: Grace Hopper" in blocks_text(data)
+
+
+async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> None:
+    await create(bot, "hush")
+    fake.real_names["UANON"] = "Secret Person"
+    _, data, _ = await bot.command("/sign", "hush anonymously", user="UANON", user_name="secret")
+    assert "anonymously" in blocks_text(data) and "secret" not in blocks_text(data).lower()
+    _, data, _ = await bot.command("/petition", "status hush", user="UX")
+    text = blocks_text(data)
+    assert "*1* of 5" in text and "Secret" not in text and "secret" not in text
+
+
+async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) -> None:
+    await create(bot, "twice")
+    body = form(slash_command(fake, "/sign", "twice", user="UDUP", user_name="dup"))
+    first, second = await asyncio.gather(bot.post(body), bot.post(body))
+    assert first[0] == second[0] == 200
+    texts = blocks_text(first[1]) + blocks_text(second[1])
+    assert "you signed" in texts and "already signed" in texts
+    _, data, _ = await bot.command("/petition", "status twice")
+    assert "*1* of 5" in blocks_text(data)
+
+
+async def test_bad_and_stale_signatures_are_refused(bot: SlackBot, fake: FakeSlack) -> None:
+    body = form(slash_command(fake, "/sign", "first", user="UEVIL"))
+    status, _, _ = await bot.post(body, sign("wrong-secret", body))
+    assert status == 401
+    status, _, _ = await bot.post(body, sign(SECRET, body, int(time.time()) - 6 * 60))
+    assert status == 401
+    _, data, _ = await bot.command("/petition", "status first")
+    assert "*1* of 5" in blocks_text(data)  # the forged signer was not counted
+
+
+async def test_buttons_sign_and_read_the_letter(bot: SlackBot, fake: FakeSlack) -> None:
+    await create(bot, "buttons")
+    status, data, _ = await bot.interact(button_click(fake, "sign", "buttons", user="UB1"))
+    assert status == 200
+    status, _, _ = await bot.interact(button_click(fake, "sign_anonymously", "buttons", user="UB2"))
+    assert status == 200
+    await fake.wait_for(lambda: len([r for r in fake.responses if r.method.startswith("UB")]) == 2)
+    replies = {r.method[:3]: r.params for r in fake.responses if r.method.startswith("UB")}
+    assert replies["UB1"]["response_type"] == "ephemeral"
+    assert replies["UB1"]["replace_original"] is False
+    assert "you signed" in blocks_text(replies["UB1"])
+    assert "anonymously" in blocks_text(replies["UB2"])
+    status, _, _ = await bot.interact(button_click(fake, "read", "buttons", user="UB3"))
+    assert status == 200
+    await fake.wait_for(
+        lambda: any(
+            "The letter of buttons" in json.dumps(c.params.get("view"))
+            for c in fake.calls_to("views.open")
+        )
+    )
+    _, data, _ = await bot.command("/petition", "status buttons")
+    assert "*2* of 5" in blocks_text(data)
+
+
+async def test_new_campaign_modal_opens_and_submits(bot: SlackBot, fake: FakeSlack) -> None:
+    status, _, _ = await bot.command("/petition", "new", user="UMODAL")
+    assert status == 200
+    await fake.wait_for(
+        lambda: any(
+            c.params.get("view", {}).get("callback_id") == "undersigned.new"
+            for c in fake.calls_to("views.open")
+        )
+    )
+    bad = view_submission(
+        {
+            "slug": "modal",
+            "title": "From the modal",
+            "text": "Dear all",
+            "goal": "zero",
+            "kind": "petition",
+        },
+        user="UMODAL",
+    )
+    status, data, _ = await bot.interact(bad)
+    assert status == 200 and data["response_action"] == "errors" and "goal" in data["errors"]
+    good = view_submission(
+        {
+            "slug": "modal",
+            "title": "From the modal",
+            "text": "Dear all",
+            "goal": "10",
+            "deadline": "2099-01-01",
+            "kind": "pledge",
+            "action": "walk out",
+        },
+        user="UMODAL",
+    )
+    status, data, _ = await bot.interact(good)
+    assert status == 200 and not data
+    await fake.wait_for(
+        lambda: any(
+            "From the modal" in json.dumps(c.params) for c in fake.calls_to("chat.postEphemeral")
+        )
+    )
+    _, data, _ = await bot.command("/petition", "status modal")
+    assert "I will walk out if 10 people pledge" in blocks_text(data)
+
+
+async def test_mentions_in_user_text_ping_nobody(bot: SlackBot, fake: FakeSlack) -> None:
+    await create(bot, "inject", extra='to:"<!here> & <@U999>"')
+    _, data, _ = await bot.command("/petition", 'edit inject title:"<!channel> ALERT"', user="UORG")
+    await bot.command("/sign", "inject <!everyone> <@U123> hi", user="UINJ", user_name="<!channel>")
+    _, data, _ = await bot.command("/petition", "status inject", user="UX")
+    payload = json.dumps(data)
+    assert "&lt;!channel&gt; ALERT" in payload and "&lt;!here&gt; &amp; &lt;@U999&gt;" in payload
+    await bot.command("/petition", "post inject", user="UORG")
+    await fake.wait_for(
+        lambda: any("ALERT" in json.dumps(c.params) for c in fake.calls_to("chat.postMessage"))
+    )
+    everything = json.dumps([c.params for c in fake.calls]) + payload
+    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U999>", "<@U123>"):
+        assert raw not in everything
+    post = next(c for c in fake.calls_to("chat.postMessage") if "ALERT" in json.dumps(c.params))
+    assert post.params.get("link_names") in (False, "0", "false", 0)
+
+
+async def test_post_announces_retries_429_and_refreshes_tally(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "announce")
+    fake.fail_next("chat.postMessage", 1, status=429, retry_after=1)
+    before = len(fake.calls_to("chat.postMessage"))
+    announced = sum(r.params.get("text", "").startswith("Announced") for r in fake.responses)
+    status, _data, _ = await bot.command("/petition", "post announce", user="UORG", channel="CANN")
+    assert status == 200
+    await fake.wait_for(
+        lambda: (
+            sum(r.params.get("text", "").startswith("Announced") for r in fake.responses)
+            > announced
+        ),
+        timeout=15,
+    )
+    posts = fake.calls_to("chat.postMessage")[before:]
+    assert len(posts) == 2 and posts[1].at - posts[0].at >= 0.9  # waited for Retry-After
+    card = blocks_text(posts[1].params)
+    assert "Campaign announce" in card and "0* of 5" in card
+    ts_buttons = next(b for b in posts[1].params["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in ts_buttons] == [
+        "undersigned.sign",
+        "undersigned.sign_anonymously",
+        "undersigned.read",
+    ]
+    refused = await bot.command("/petition", "post announce", user="UNOTORG")
+    assert "Only the organizers" in blocks_text(refused[1])
+    updates_before = len(fake.calls_to("chat.update"))
+    await asyncio.gather(*[bot.command("/sign", "announce", user=f"UANN{i}") for i in range(4)])
+    await fake.wait_for(
+        lambda: any("*4* of 5" in blocks_text(c.params) for c in fake.calls_to("chat.update")),
+        timeout=10,
+    )
+    updates = fake.calls_to("chat.update")[updates_before:]
+    assert 1 <= len(updates) <= 3  # throttled: not one per signature
+    assert updates[-1].params["channel"] == "CANN"
+
+
+async def test_errors_are_friendly_and_show_usage(bot: SlackBot) -> None:
+    _, data, _ = await bot.command("/sign", "no-such-campaign")
+    text = blocks_text(data)
+    assert ":warning:" in text and "no campaign called" in text and "Usage:" in text
+    _, data, _ = await bot.command("/petition", "frobnicate")
+    assert "isn't a /petition command" in blocks_text(data)
+
+
+async def test_burst_of_signers_is_acknowledged_in_time(bot: SlackBot) -> None:
+    await create(bot, "burst", extra="")
+    _, _, _ = await bot.command("/petition", "edit burst goal:1000", user="UORG")
+    n = 300
+    results = await asyncio.gather(
+        *[bot.command("/sign", "burst", user=f"UBURST{i}", user_name=f"b{i}") for i in range(n)]
+    )
+    assert all(status == 200 for status, _, _ in results)
+    latencies = sorted(elapsed for _, _, elapsed in results)
+    p50 = statistics.median(latencies)
+    p99 = latencies[int(0.99 * n) - 1]
+    print(
+        f"\nburst of {n} /sign: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+        f"max {latencies[-1] * 1000:.0f} ms"
+    )
+    assert latencies[-1] < 3.0
+    _, data, _ = await bot.command("/petition", "status burst")
+    assert f"*{n}* of 1,000" in blocks_text(data)
