@@ -1,0 +1,47 @@
+"""Socket Mode: `undersigned run` with SLACK_APP_TOKEN connects to a fake Socket Mode websocket."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+
+from tests.fakes.slack import FakeSlack, button_click, slash_command
+from tests.slack_harness import SlackBot, blocks_text, bot_env
+
+
+@pytest_asyncio.fixture
+async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, SlackBot]]:
+    fake = FakeSlack()
+    await fake.start()
+    bot = SlackBot(fake, tmp_path)
+    env = bot_env(fake, tmp_path / "bot.db", SLACK_APP_TOKEN="xapp-test")
+    del env["SLACK_SIGNING_SECRET"]  # Socket Mode needs none
+    await bot.start("run", env=env)
+    yield fake, bot
+    await bot.stop()
+    await fake.stop()
+    assert "Traceback" not in bot.stderr, bot.stderr
+
+
+async def test_commands_and_buttons_over_socket_mode(
+    socket_bot: tuple[FakeSlack, SlackBot],
+) -> None:
+    fake, bot = socket_bot
+    new = slash_command(
+        fake, "/petition", 'new sock title:"Over sockets" goal:2 Dear all', user="UO"
+    )
+    ack = await fake.socket_send("slash_commands", new, timeout=20)
+    assert "Created the petition" in blocks_text(ack["payload"])
+    ack = await fake.socket_send("slash_commands", slash_command(fake, "/sign", "sock", user="US1"))
+    assert ack["payload"]["response_type"] == "ephemeral"
+    assert "you signed" in blocks_text(ack["payload"])
+    ack = await fake.socket_send(
+        "interactive", button_click(fake, "sign_anonymously", "sock", user="US2")
+    )
+    assert not ack.get("payload")
+    await fake.wait_for(lambda: any("anonymously" in blocks_text(r.params) for r in fake.responses))
+    ack = await fake.socket_send("slash_commands", slash_command(fake, "/petition", "status sock"))
+    assert "*2* of 2" in blocks_text(ack["payload"])
+    assert fake.calls_to("apps.connections.open")
