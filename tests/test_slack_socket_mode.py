@@ -28,7 +28,7 @@ async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, SlackBot]
 async def test_commands_and_buttons_over_socket_mode(
     socket_bot: tuple[FakeSlack, SlackBot],
 ) -> None:
-    fake, bot = socket_bot
+    fake, _bot = socket_bot
     new = slash_command(
         fake, "/petition", 'new sock title:"Over sockets" goal:2 Dear all', user="UO"
     )
