@@ -272,3 +272,35 @@ async def test_burst_of_signers_is_acknowledged_in_time(bot: SlackBot) -> None:
     assert latencies[-1] < 3.0
     _, data, _ = await bot.command("/petition", "status burst")
     assert f"*{n}* of 1,000" in blocks_text(data)
+
+
+async def test_campaign_created_on_the_command_line_is_visible_in_slack(bot: SlackBot) -> None:
+    import subprocess
+
+    from tests.slack_harness import EXE, bot_env
+
+    env = bot_env(bot.fake, bot.workdir / "bot.db")
+    made = await asyncio.to_thread(
+        subprocess.run,
+        [
+            EXE,
+            "petition",
+            "create",
+            "--slug",
+            "from-cli",
+            "--title",
+            "Made on the CLI",
+            "--goal",
+            "7",
+            "--text",
+            "Letter",
+        ],
+        env=env,
+        cwd=bot.workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    _, data, _ = await bot.command("/sign", "from-cli", user="UCLI")
+    assert "Made on the CLI" in blocks_text(data) and "you signed" in blocks_text(data)
