@@ -20,13 +20,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.names import PLATFORM, SlackNames
-from adapters.slack.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
 from bot.replies import Reply, error_reply
-from bot.service import Service
+from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
 ACK_BUDGET = 2.0  # seconds of core work we wait for before acknowledging without the answer
@@ -63,7 +63,9 @@ class SlackAdapter:
             request_verification_enabled=bool(signing_secret),
         )
         self.names = SlackNames(self.client)
-        self.refresher = AnnouncementRefresher(service, self.client, refresh_interval)
+        self.refresher = AnnouncementRefresher(
+            service, PLATFORM, self._update_announcement, refresh_interval
+        )
         self._background: set[asyncio.Task[Any]] = set()
         self.app.command(re.compile(r".*"))(self._on_command)
         self.app.action(re.compile(r"^undersigned\.(sign|sign_anonymously|read)$"))(self._on_button)
@@ -92,6 +94,14 @@ class SlackAdapter:
         task = asyncio.get_running_loop().create_task(guarded())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _update_announcement(self, announcement: Announcement, reply: Reply) -> None:
+        await self.client.chat_update(
+            channel=announcement.channel,
+            ts=announcement.message_id,
+            text=render.fallback_text(reply),
+            blocks=render.blocks_for(reply),
+        )
 
     async def _learn_name(self, actor: Actor) -> None:
         renamed = await self.names.learn(actor)

@@ -1,23 +1,29 @@
-"""Keeps announcement tallies current: at most one `chat.update` per campaign per interval."""
+"""Keeps announcement tallies current: at most one update per campaign per interval.
+
+Platform-neutral: each adapter passes the function that edits one posted message.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
-from slack_sdk.web.async_client import AsyncWebClient
-
-from adapters.slack import render
-from bot.service import Service
+from bot.replies import Reply
+from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
+UpdateMessage = Callable[[Announcement, Reply], Awaitable[None]]
 
 
 class AnnouncementRefresher:
-    def __init__(self, service: Service, client: AsyncWebClient, interval: float = 3.0) -> None:
+    def __init__(
+        self, service: Service, platform: str, update: UpdateMessage, interval: float = 3.0
+    ) -> None:
         self._service = service
-        self._client = client
+        self._platform = platform
+        self._update = update
         self._interval = interval
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._last: dict[int, float] = {}
@@ -50,18 +56,19 @@ class AnnouncementRefresher:
             self._pending.pop(campaign_id, None)
         self._last[campaign_id] = time.monotonic()
         try:
-            announcements = await self._service.announcements(campaign_id, "slack")
-            if not any(a.message_id for a in announcements):
+            announcements = [
+                a
+                for a in await self._service.announcements(campaign_id, self._platform)
+                if a.message_id
+            ]
+            if not announcements:
                 return
             reply = await self._service.announcement(campaign_id)
-            for a in announcements:
-                if a.message_id:
-                    await self._client.chat_update(
-                        channel=a.channel,
-                        ts=a.message_id,
-                        text=render.fallback_text(reply),
-                        blocks=render.blocks_for(reply),
-                    )
+            for announcement in announcements:
+                try:
+                    await self._update(announcement, reply)
                     self.updates += 1
+                except Exception as exc:
+                    log.warning("could not refresh announcement %s: %s", announcement.link_id, exc)
         except Exception:
-            log.exception("could not refresh the announcement of campaign %s", campaign_id)
+            log.exception("could not refresh the announcements of campaign %s", campaign_id)
