@@ -22,8 +22,12 @@ def slack_configured(settings: Settings) -> bool:
     return bool(settings.slack_bot_token)
 
 
+def discord_configured(settings: Settings) -> bool:
+    return bool(settings.discord_token)
+
+
 def any_chat_configured(settings: Settings) -> bool:
-    return slack_configured(settings)
+    return slack_configured(settings) or discord_configured(settings)
 
 
 async def run_adapters(
@@ -54,7 +58,7 @@ async def run_adapters(
                 token=settings.slack_bot_token or "",
                 signing_secret=None if use_socket else settings.slack_signing_secret,
                 api_url=settings.slack_api_url,
-                refresh_interval=settings.slack_refresh_seconds,
+                refresh_interval=settings.refresh_seconds,
             )
             await slack.start()
             stack.push_async_callback(slack.stop)
@@ -72,6 +76,8 @@ async def run_adapters(
                 http.mount_slack(slack.app)
         elif force_http:
             raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+        if discord_configured(settings):
+            await _start_discord(service, settings, stack, stop)
         if http is not None:
             await http.start()
             stack.push_async_callback(http.stop)
@@ -86,3 +92,37 @@ def _stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def _start_discord(
+    service: Service, settings: Settings, stack: AsyncExitStack, stop: asyncio.Event
+) -> None:
+    import discord
+    import yarl
+
+    from adapters.discord.bot import UndersignedDiscord
+
+    discord.http.Route.BASE = settings.discord_api_url.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+    client = UndersignedDiscord(
+        service, guild_ids=settings.guild_ids, refresh_interval=settings.refresh_seconds
+    )
+
+    async def run() -> None:
+        try:
+            await client.start(settings.discord_token or "")
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN: check the bot token")
+            stop.set()
+        except Exception:
+            log.exception("the Discord connection failed")
+            stop.set()
+
+    task = asyncio.get_running_loop().create_task(run(), name="discord")
+
+    async def close() -> None:
+        await client.close()
+        task.cancel()
+
+    stack.push_async_callback(close)
+    log.info("Discord starting")

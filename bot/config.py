@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    slack_refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_SLACK_REFRESH_SECONDS")
+    discord_token: str | None = Field(default=None, alias="DISCORD_TOKEN")
+    discord_guild_ids: str = Field(default="", alias="DISCORD_GUILD_IDS")
+    discord_api_url: str = Field(default="https://discord.com/api/v10", alias="DISCORD_API_URL")
+    discord_gateway_url: str = Field(default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL")
+    refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 
     model_config["populate_by_name"] = True
 
@@ -48,6 +52,18 @@ class Settings(BaseSettings):
         if upper not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("UNDERSIGNED_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
         return upper
+
+    @field_validator("discord_guild_ids")
+    @classmethod
+    def _guild_ids(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            if not part.isdigit():
+                raise ValueError("DISCORD_GUILD_IDS must be comma-separated numeric server ids")
+        return value
+
+    @property
+    def guild_ids(self) -> list[int]:
+        return [int(p) for p in (p.strip() for p in self.discord_guild_ids.split(",")) if p]
 
     @property
     def tz(self) -> ZoneInfo:

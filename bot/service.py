@@ -378,6 +378,19 @@ class Service:
             lines.append(f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})")
         return Reply(text="Campaigns:\n" + "\n".join(lines))
 
+    async def suggest(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+        """Open campaigns whose name or title contains what was typed (for autocomplete)."""
+        typed = typed.strip().lower()
+        now = self.clock()
+        async with self.db.read() as session:
+            campaigns = await repo.all_campaigns(session)
+        found = [
+            (c.slug, c.title)
+            for c in campaigns
+            if c.is_open(now) and (typed in c.slug or typed in c.title.lower())
+        ]
+        return found[:limit]
+
     async def status_data(self, slug: str) -> dict[str, Any]:
         """Machine-readable status for the CLI's `--json`."""
         campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=False)

@@ -38,7 +38,7 @@ def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
             "SLACK_BOT_TOKEN": "xoxb-test",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
-            "UNDERSIGNED_SLACK_REFRESH_SECONDS": "1",
+            "UNDERSIGNED_REFRESH_SECONDS": "1",
             **extra,
         }
     )

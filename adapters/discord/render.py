@@ -1,0 +1,138 @@
+"""Core replies as Discord messages: content or an embed, and persistent buttons.
+
+User text is escaped (`@everyone`, `@here`, user and role mentions) and every message is sent
+with allowed mentions none, so nothing a signer types can ping anyone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re
+
+import discord
+
+from bot.replies import ActionKind, Reply
+
+CONTENT_LIMIT = 2000
+DESCRIPTION_LIMIT = 4096
+TITLE_LIMIT = 256
+FIELD_LIMIT = 1024
+NO_MENTIONS = discord.AllowedMentions.none()
+CUSTOM_ID = "undersigned:{action}:{slug}"
+CUSTOM_ID_PATTERN = r"undersigned:(?P<action>sign|sign_anonymously|read):(?P<slug>[a-z0-9-]{2,40})"
+
+
+_MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
+
+
+def safe(text: str) -> str:
+    """Break every mention-looking token with a zero-width space (belt and braces beside
+    allowed mentions none, so the text doesn't even look like a mention)."""
+    return _MENTION.sub("@\u200b\\1", text)
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tally_line(reply: Reply) -> str | None:
+    tally = reply.tally
+    if tally is None:
+        return None
+    noun = "pledges" if reply.card and reply.card.kind == "pledge" else "signatures"
+    line = f"`{tally.bar()}` **{tally.count:,}** of {tally.goal:,} {noun} ({tally.percent}%)"
+    left = tally.time_left_text()
+    return line + (f" · {left}" if left else "")
+
+
+def embed_for(reply: Reply) -> discord.Embed:
+    """An announcement or a status: the campaign card with its live tally."""
+    card = reply.card
+    assert card is not None
+    parts = [safe(card.excerpt), "", safe(reply.text)]
+    line = tally_line(reply)
+    if line:
+        parts += ["", line]
+    if reply.tally and reply.tally.recent_public:
+        parts.append("Latest: " + safe(", ".join(reply.tally.recent_public)))
+    embed = discord.Embed(
+        title=cut(safe(card.title), TITLE_LIMIT),
+        description=cut("\n".join(parts), DESCRIPTION_LIMIT),
+        colour=discord.Colour.dark_teal() if card.status == "open" else discord.Colour.greyple(),
+    )
+    if card.addressee:
+        embed.add_field(name="To", value=cut(safe(card.addressee), FIELD_LIMIT))
+    if card.kind == "pledge" and card.pledge_action:
+        embed.add_field(
+            name="Pledge",
+            value=cut(safe(f"I will {card.pledge_action} if enough of us do"), FIELD_LIMIT),
+        )
+    embed.set_footer(text=f"{card.slug} · version {card.version}")
+    return embed
+
+
+def content_for(reply: Reply) -> str:
+    parts = [("⚠️ " if reply.error else "") + safe(reply.text)]
+    line = tally_line(reply)
+    if line and reply.card is None:
+        parts.append(line)
+    if reply.usage:
+        parts.append(f"Usage: `{safe(reply.usage)}`")
+    if reply.notice:
+        parts.append("🛡️ " + safe(reply.notice))
+    return cut("\n".join(parts), CONTENT_LIMIT)
+
+
+def view_for(reply: Reply) -> discord.ui.View | None:
+    if not reply.actions:
+        return None
+    view = discord.ui.View(timeout=None)
+    for action in reply.actions:
+        view.add_item(
+            discord.ui.Button(
+                label=action.label,
+                custom_id=CUSTOM_ID.format(action=action.kind.value, slug=action.slug),
+                style=discord.ButtonStyle.primary
+                if action.kind is ActionKind.SIGN
+                else discord.ButtonStyle.secondary,
+            )
+        )
+    return view
+
+
+def message_kwargs(reply: Reply, *, with_view: bool = True) -> dict[str, Any]:
+    """Keyword arguments for send_message / followup.send / edit."""
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+    if reply.card is not None:
+        kwargs["embed"] = embed_for(reply)
+        extra = [
+            x
+            for x in (
+                f"Usage: `{safe(reply.usage)}`" if reply.usage else None,
+                "🛡️ " + safe(reply.notice) if reply.notice else None,
+            )
+            if x
+        ]
+        if extra:
+            kwargs["content"] = cut("\n".join(extra), CONTENT_LIMIT)
+    else:
+        kwargs["content"] = content_for(reply)
+    view = view_for(reply) if with_view else None
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+def letter_chunks(text: str) -> list[str]:
+    """A whole letter as embed descriptions (each ≤ 4,096; at most 10 embeds per message)."""
+    chunks = []
+    while text:
+        piece = text[:DESCRIPTION_LIMIT]
+        if len(text) > DESCRIPTION_LIMIT:
+            cut_at = piece.rfind("\n")
+            if cut_at > DESCRIPTION_LIMIT // 2:
+                piece = piece[:cut_at]
+        chunks.append(piece)
+        text = text[len(piece) :].lstrip("\n")
+    return chunks[:10]

@@ -1,0 +1,89 @@
+"""One process runs Slack and Discord together; one campaign counts signatures from both."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import aiohttp
+
+from tests.fakes.discord import GUILD_ID, FakeDiscord
+from tests.fakes.slack import FakeSlack
+from tests.slack_harness import EXE, SlackBot, blocks_text, bot_env, free_port
+from tests.test_discord import text_of
+
+
+async def test_slack_and_discord_signers_both_count(tmp_path: Path) -> None:
+    slack, discord = FakeSlack(), FakeDiscord()
+    await slack.start()
+    await discord.start()
+    port = free_port()
+    env = bot_env(
+        slack,
+        tmp_path / "bot.db",
+        UNDERSIGNED_HTTP_HOST="127.0.0.1",
+        UNDERSIGNED_HTTP_PORT=str(port),
+        DISCORD_TOKEN="fake",
+        DISCORD_GUILD_IDS=GUILD_ID,
+        DISCORD_API_URL=discord.api_url,
+        DISCORD_GATEWAY_URL=discord.gateway_url,
+    )
+    made = subprocess.run(
+        [
+            EXE,
+            "petition",
+            "create",
+            "--slug",
+            "both",
+            "--title",
+            "Both",
+            "--goal",
+            "10",
+            "--text",
+            "Letter",
+        ],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    proc = subprocess.Popen(
+        [EXE, "run"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "err").open("wb"),
+    )
+    bot = SlackBot(slack, tmp_path)
+    bot.url, bot.port = f"http://127.0.0.1:{port}", port
+    bot.http = aiohttp.ClientSession()
+    try:
+        await asyncio.wait_for(discord.ready.wait(), 30)
+        for _ in range(100):
+            try:
+                async with bot.http.get(bot.url + "/healthz") as resp:
+                    if resp.status == 200:
+                        break
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+        status, data, _ = await bot.command("/sign", "both", user="USLACK")
+        assert status == 200 and "you signed" in blocks_text(data)
+        signed = await discord.response_to(await discord.slash("sign", {"campaign": "both"}))
+        assert "you signed" in text_of(signed)
+        status_reply = await discord.response_to(
+            await discord.slash("petition", {"campaign": "both"}, sub="status")
+        )
+        assert "**2** of 10" in text_of(status_reply)
+        _, data, _ = await bot.command("/petition", "status both", user="UOTHER")
+        assert "*2* of 10" in blocks_text(data)
+    finally:
+        await bot.http.close()
+        proc.terminate()
+        proc.wait(15)
+        await slack.stop()
+        await discord.stop()
+    assert "Traceback" not in (tmp_path / "err").read_text()

@@ -1,0 +1,296 @@
+"""End to end: the real discord.py inside `undersigned run`, against a fake Discord gateway and REST.
+
+The fake dispatches INTERACTION_CREATE as Discord does and records every REST call the bot makes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, RestCall
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+EXE = str(Path(sys.executable).parent / "undersigned")
+EPHEMERAL = 64
+
+
+class DiscordBot:
+    def __init__(self, fake: FakeDiscord, workdir: Path) -> None:
+        self.fake = fake
+        self.workdir = workdir
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = workdir / "bot.stderr"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "DATABASE_URL"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
+                "UNDERSIGNED_SECRET_KEY": "test-key",
+                "DISCORD_TOKEN": "fake-token",
+                "DISCORD_GUILD_IDS": GUILD_ID,
+                "DISCORD_API_URL": self.fake.api_url,
+                "DISCORD_GATEWAY_URL": self.fake.gateway_url,
+                "UNDERSIGNED_REFRESH_SECONDS": "1",
+                **extra,
+            }
+        )
+        return env
+
+    async def start(self, **extra: str) -> None:
+        self.fake.ready.clear()
+        syncs = len(
+            self.fake.calls_matching("PUT", rf"/applications/\d+/guilds/{GUILD_ID}/commands")
+        )
+        self.proc = subprocess.Popen(
+            [EXE, "run"],
+            cwd=self.workdir,
+            env=self.env(**extra),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("ab"),
+        )
+        await asyncio.wait_for(self.fake.ready.wait(), 30)
+        await self.fake.wait_for(
+            lambda: (
+                len(
+                    self.fake.calls_matching(
+                        "PUT", rf"/applications/\d+/guilds/{GUILD_ID}/commands"
+                    )
+                )
+                > syncs
+            ),
+            timeout=30,
+        )
+
+    async def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            await asyncio.to_thread(self.proc.wait, 15)
+
+
+def text_of(call: RestCall) -> str:
+    data = call.body.get("data", call.body) if isinstance(call.body, dict) else {}
+    parts = [data.get("content") or ""]
+    for embed in data.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f.get("value", "") for f in embed.get("fields", [])]
+    return "\n".join(parts)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bot(
+    fake: FakeDiscord, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[DiscordBot]:
+    process = DiscordBot(fake, tmp_path_factory.mktemp("discord"))
+    await process.start()
+    yield process
+    await process.stop()
+    assert "Traceback" not in process.log.read_text(), process.log.read_text()
+
+
+async def create(fake: FakeDiscord, slug: str, title: str | None = None, **opts: Any) -> RestCall:
+    opened = await fake.slash("petition", opts or None, sub="new", user_id="5000", user_name="Org")
+    modal = await fake.response_to(opened)
+    assert modal.body["type"] == 9
+    data = modal.body["data"]
+    ids = [row["components"][0]["custom_id"] for row in data["components"]]
+    assert ids == ["slug", "title", "goal", "deadline", "text"]
+    values = {
+        "slug": slug,
+        "title": title or f"Campaign {slug}",
+        "goal": "5",
+        "deadline": "2099-01-01",
+        "text": f"The letter of {slug}.",
+    }
+    submitted = await fake.submit_modal(data["custom_id"], values, user_id="5000", user_name="Org")
+    return await fake.response_to(submitted)
+
+
+async def test_commands_are_synced_to_the_configured_guild(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    names = {c["name"] for c in fake.commands[GUILD_ID]}
+    assert {"sign", "unsign", "petition"} <= names
+    petition = next(c for c in fake.commands[GUILD_ID] if c["name"] == "petition")
+    assert {o["name"] for o in petition["options"]} >= {
+        "status",
+        "list",
+        "help",
+        "new",
+        "edit",
+        "close",
+        "post",
+        "read",
+    }
+
+
+async def test_modal_creates_and_sign_is_ephemeral_and_counted_once(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    created = await create(fake, "walkout")
+    assert "Created the petition" in text_of(created)
+    first = await fake.response_to(
+        await fake.slash(
+            "sign", {"campaign": "walkout"}, user_id="5001", user_name="Ann", nick="Annie"
+        )
+    )
+    body = first.body
+    assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
+    assert body["data"]["allowed_mentions"]["parse"] == []
+    assert "Thank you, Annie" in text_of(first) and "Server admins" in text_of(first)
+    again = await fake.response_to(
+        await fake.slash("sign", {"campaign": "walkout"}, user_id="5001", user_name="Ann")
+    )
+    assert "already signed" in text_of(again) and "Server admins" not in text_of(again)
+    anon = await fake.response_to(
+        await fake.slash(
+            "sign", {"campaign": "walkout", "anonymous": True}, user_id="5002", user_name="Bea"
+        )
+    )
+    assert "anonymously" in text_of(anon) and "Bea" not in text_of(anon)
+    status = await fake.response_to(
+        await fake.slash("petition", {"campaign": "walkout"}, sub="status")
+    )
+    assert "**2** of 5" in text_of(status) and "Latest: Annie" in text_of(status)
+
+
+async def test_autocomplete_offers_open_campaigns(bot: DiscordBot, fake: FakeDiscord) -> None:
+    await create(fake, "auto-one", title="Automatic")
+    reply = await fake.response_to(await fake.autocomplete("sign", "campaign", "auto"))
+    assert reply.body["type"] == 8
+    choices = reply.body["data"]["choices"]
+    assert {"name": "Automatic (auto-one)", "value": "auto-one"} in choices
+
+
+async def test_mentions_in_titles_and_comments_ping_nobody(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    await create(fake, "inject", title="@everyone <@&223456789012345678> look")
+    signed = await fake.response_to(
+        await fake.slash(
+            "sign",
+            {"campaign": "inject", "comment": "@here <@123456789012345678>"},
+            user_id="5009",
+            user_name="@everyone",
+        )
+    )
+    status = await fake.response_to(
+        await fake.slash("petition", {"campaign": "inject"}, sub="status")
+    )
+    for call in (signed, status):
+        assert (
+            call.body["data"]["allowed_mentions"] == {"parse": []}
+            or call.body["data"]["allowed_mentions"]["parse"] == []
+        )
+        text = text_of(call)
+        for raw in ("@everyone", "@here", "<@&223456789012345678>", "<@123456789012345678>"):
+            assert raw not in text, (raw, text)
+    assert "@\u200beveryone" in text_of(status)
+
+
+async def test_post_button_restart_and_throttled_refresh(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    await create(fake, "posted")
+    posted = await fake.response_to(
+        await fake.slash(
+            "petition", {"campaign": "posted"}, sub="post", user_id="5000", user_name="Org"
+        )
+    )
+    data = posted.body["data"]
+    assert not data.get("flags", 0) & EPHEMERAL and data["allowed_mentions"]["parse"] == []
+    ids = [c["custom_id"] for row in data["components"] for c in row["components"]]
+    assert ids == [
+        "undersigned:sign:posted",
+        "undersigned:sign_anonymously:posted",
+        "undersigned:read:posted",
+    ]
+    refused = await fake.response_to(
+        await fake.slash(
+            "petition", {"campaign": "posted"}, sub="post", user_id="5005", user_name="Eve"
+        )
+    )
+    assert "Only the organizers" in text_of(refused)
+
+    await bot.stop()  # buttons must survive a restart
+    await bot.start()
+    clicked = await fake.response_to(
+        await fake.click("undersigned:sign:posted", user_id="5010", user_name="Cat")
+    )
+    assert "you signed" in text_of(clicked) and clicked.body["data"]["flags"] & EPHEMERAL
+    read = await fake.response_to(
+        await fake.click("undersigned:read:posted", user_id="5010", user_name="Cat")
+    )
+    assert "The letter of posted." in text_of(read)
+
+    edits_before = len(fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+"))
+    for i in range(5):
+        await fake.slash("sign", {"campaign": "posted"}, user_id=f"52{i}", user_name=f"S{i}")
+    await fake.wait_for(
+        lambda: any(
+            "**6** of 5" in text_of(c)
+            for c in fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+")
+        ),
+        timeout=15,
+    )
+    edits = fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+")[edits_before:]
+    assert 1 <= len(edits) <= 4  # throttled, not one per signature
+    assert edits[-1].body["allowed_mentions"]["parse"] == []
+
+
+async def test_rate_limited_callback_is_retried_after_retry_after(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    fake.rate_limit_next(r"/interactions/\d+/[^/]+/callback", times=1, retry_after=0.5)
+    payload = await fake.slash("petition", sub="list")
+    await fake.wait_for(
+        lambda: (
+            len([c for c in fake.calls if c.path.startswith(f"/interactions/{payload['id']}/")])
+            == 2
+        )
+    )
+    tries = [c for c in fake.calls if c.path.startswith(f"/interactions/{payload['id']}/")]
+    assert tries[1].at - tries[0].at >= 0.45
+    assert "walkout" in text_of(tries[1])
+
+
+async def test_interactions_are_answered_well_within_three_seconds(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    await create(fake, "timed")
+    latencies = []
+    for i in range(30):
+        sent = time.monotonic()
+        reply = await fake.response_to(
+            await fake.slash("sign", {"campaign": "timed"}, user_id=f"6{i:03}", user_name=f"T{i}")
+        )
+        latencies.append(reply.at - sent)
+    print(
+        f"\nDiscord /sign interaction → callback: p50 {statistics.median(latencies) * 1000:.0f} ms,"
+        f" max {max(latencies) * 1000:.0f} ms"
+    )
+    assert max(latencies) < 3.0
