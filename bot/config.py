@@ -31,7 +31,9 @@ class Settings(BaseSettings):
     discord_token: str | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_guild_ids: str = Field(default="", alias="DISCORD_GUILD_IDS")
     discord_api_url: str = Field(default="https://discord.com/api/v10", alias="DISCORD_API_URL")
-    discord_gateway_url: str = Field(default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL")
+    discord_gateway_url: str = Field(
+        default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL"
+    )
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 
     model_config["populate_by_name"] = True

@@ -1,4 +1,4 @@
-"""End to end: the real discord.py inside `undersigned run`, against a fake Discord gateway and REST.
+"""End to end: the real discord.py inside `undersigned run`, against a fake Discord (gateway, REST).
 
 The fake dispatches INTERACTION_CREATE as Discord does and records every REST call the bot makes.
 """

@@ -88,7 +88,9 @@ class CampaignButton(
 
 class NewCampaignModal(discord.ui.Modal, title="New campaign"):
     slug: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Short name (used in /sign)", placeholder="walkout-2026", max_length=40,
+        label="Short name (used in /sign)",
+        placeholder="walkout-2026",
+        max_length=40,
         custom_id="slug",
     )
     name: discord.ui.TextInput[Any] = discord.ui.TextInput(
@@ -98,7 +100,9 @@ class NewCampaignModal(discord.ui.Modal, title="New campaign"):
         label="Goal (or pledge threshold)", placeholder="1000", max_length=9, custom_id="goal"
     )
     deadline: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Deadline (YYYY-MM-DD), optional for petitions", required=False, max_length=25,
+        label="Deadline (YYYY-MM-DD), optional for petitions",
+        required=False,
+        max_length=25,
         custom_id="deadline",
     )
     letter: discord.ui.TextInput[Any] = discord.ui.TextInput(

@@ -6,9 +6,8 @@ with allowed mentions none, so nothing a signer types can ping anyone.
 
 from __future__ import annotations
 
-from typing import Any
-
 import re
+from typing import Any
 
 import discord
 
