@@ -9,11 +9,12 @@ anonymous signatures keep no identity and only the day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import copy
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection
 
 from bot.campaigns import Campaign, ensure_open, pledge_succeeds_now
 from bot.errors import NotFound, UserError
@@ -66,68 +67,83 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
     }
 
 
-async def sign_batch(
-    session: AsyncSession, requests: list[SignRequest]
-) -> list[SignOutcome | Exception]:
+def _refusal(campaign: Campaign, now: datetime) -> UserError:
+    try:
+        ensure_open(campaign, now, "sign it")
+    except UserError as exc:
+        return exc
+    return UserError("That signature could not be stored; please try again.")
+
+
+def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
+    """Sign every request of one commit: a handful of statements however many there are."""
     results: list[SignOutcome | Exception | None] = [None] * len(requests)
-    rows = await repo.lock_campaigns(session, {r.campaign_id for r in requests})
+    campaigns = repo.lock_campaigns(conn, {r.campaign_id for r in requests})
     by_campaign: dict[int, list[int]] = {}
     for index, request in enumerate(requests):
         by_campaign.setdefault(request.campaign_id, []).append(index)
 
-    new_people: dict[str, list[int]] = {}
+    new_people: dict[str, int] = {}  # person hash → the request that signs for them first
+    signed: list[tuple[int, Campaign, bool]] = []
     for campaign_id, indexes in by_campaign.items():
-        row = rows.get(campaign_id)
-        if row is None:
+        campaign = campaigns.get(campaign_id)
+        if campaign is None:
             for i in indexes:
                 results[i] = NotFound("That campaign no longer exists.")
             continue
-        campaign = repo.to_campaign(row)
-        hashes = list(dict.fromkeys(requests[i].signer_hash for i in indexes))
-        existing = await repo.existing_signatures(session, campaign_id, hashes)
-        fresh: dict[str, int] = {}
+        first_of: dict[str, int] = {}  # the first request of each signer in this batch
         for i in indexes:
-            request = requests[i]
-            if request.signer_hash in existing:
-                at, anonymous = existing[request.signer_hash]
+            first_of.setdefault(requests[i].signer_hash, i)
+        inserted: set[str] = set()
+        if campaign.is_open(max(requests[i].now for i in indexes)):
+            # Insert first: the unique index tells who had already signed, in one statement.
+            inserted = repo.insert_signatures(
+                conn, [_row(requests[i], campaign.version) for i in first_of.values()]
+            )
+        missing = [h for h in first_of if h not in inserted]
+        existing = repo.existing_signatures(conn, campaign_id, missing) if missing else {}
+        new: list[int] = []
+        for i in indexes:
+            signer_hash = requests[i].signer_hash
+            first = requests[first_of[signer_hash]]
+            if signer_hash in inserted:
+                if first_of[signer_hash] == i:
+                    new.append(i)
+                else:  # the same person twice in one batch
+                    results[i] = SignOutcome(campaign, False, first.now, first.anonymous)
+            elif signer_hash in existing:
+                at, anonymous = existing[signer_hash]
                 results[i] = SignOutcome(campaign, False, at, anonymous)
-            elif request.signer_hash in fresh:
-                first = requests[fresh[request.signer_hash]]
-                results[i] = SignOutcome(campaign, False, first.now, first.anonymous)
             else:
-                try:
-                    ensure_open(campaign, request.now, "sign it")
-                except UserError as exc:
-                    results[i] = exc
-                    continue
-                fresh[request.signer_hash] = i
-        inserted = await repo.insert_signatures(
-            session, [_row(requests[i], campaign.version) for i in fresh.values()]
-        )
+                results[i] = _refusal(campaign, requests[i].now)
+        count = campaign.count
         if inserted:
-            total = await repo.add_to_count(session, campaign_id, len(inserted))
-        count = total - len(inserted) if inserted else campaign.count
-        succeeded_at = campaign.succeeded_at
-        for signer_hash, i in fresh.items():
+            count = repo.add_to_count_sync(conn, campaign_id, len(inserted)) - len(inserted)
+        for i in new:
             request = requests[i]
-            if signer_hash not in inserted:  # another instance signed this person just now
-                results[i] = SignOutcome(campaign, False, request.now, request.anonymous)
-                continue
             count += 1
-            now_campaign = replace(campaign, count=count, succeeded_at=succeeded_at)
-            just = pledge_succeeds_now(now_campaign, count, request.now)
+            campaign = _with(campaign, count=count)
+            just = pledge_succeeds_now(campaign, count, request.now)
             if just:
-                succeeded_at = request.now
-                await repo.update_campaign(session, campaign_id, succeeded_at=succeeded_at)
-                now_campaign = replace(now_campaign, succeeded_at=succeeded_at)
-            results[i] = SignOutcome(now_campaign, True, request.now, request.anonymous, just)
+                repo.mark_succeeded(conn, campaign_id, request.now)
+                campaign = _with(campaign, succeeded_at=request.now)
+            signed.append((i, campaign, just))
             if request.person_hash is not None:
-                new_people.setdefault(request.person_hash, []).append(i)
+                new_people.setdefault(request.person_hash, i)
 
+    first = set()
     if new_people:
-        now = max(requests[i].now for ids in new_people.values() for i in ids)
-        first = await repo.first_notices(session, list(new_people), now)
-        for person in first:
-            i = new_people[person][0]
-            results[i] = replace(results[i], first_notice=True)  # type: ignore[type-var]
+        now = max(requests[i].now for i in new_people.values())
+        first = {new_people[p] for p in repo.first_notices(conn, list(new_people), now)}
+    for i, campaign, just in signed:
+        request = requests[i]
+        results[i] = SignOutcome(campaign, True, request.now, request.anonymous, just, i in first)
     return [r if r is not None else RuntimeError("unsettled signature") for r in results]
+
+
+def _with(campaign: Campaign, **changes: Any) -> Campaign:
+    """A changed copy, without dataclasses.replace's per-call introspection (hot path)."""
+    changed = copy.copy(campaign)
+    for name, value in changes.items():
+        object.__setattr__(changed, name, value)
+    return changed

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import SingletonThreadPool
 
 from storage.writer import BatchHandler, GroupCommitWriter
 
@@ -45,11 +48,12 @@ def normalize_database_url(url: str) -> str:
     )
 
 
-def _sqlite_tuning(engine: AsyncEngine, synchronous: str, *, immediate: bool) -> None:
+def _sqlite_tuning(engine: AsyncEngine | Engine, synchronous: str, *, immediate: bool) -> None:
     """WAL, a busy timeout, and (for the writer) BEGIN IMMEDIATE so a write never fails at
     once with "database is locked" on upgrading a read lock."""
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
         cursor = dbapi_connection.cursor()
@@ -59,7 +63,7 @@ def _sqlite_tuning(engine: AsyncEngine, synchronous: str, *, immediate: bool) ->
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -78,10 +82,35 @@ class Database:
             self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
             _sqlite_tuning(self.read_engine, sqlite_synchronous, immediate=False)
             _sqlite_tuning(self.write_engine, sqlite_synchronous, immediate=True)
+            # Batched writes run whole in one writer thread on the plain sqlite3 driver: one
+            # thread hop per commit instead of several per statement.
+            self._batch_engine: Engine | None = create_engine(
+                parsed.set(drivername="sqlite+pysqlite"),
+                poolclass=SingletonThreadPool,
+            )
+            _sqlite_tuning(self._batch_engine, sqlite_synchronous, immediate=True)
+            self._batch_thread: ThreadPoolExecutor | None = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-writer"
+            )
         else:
             self.read_engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
             self.write_engine = self.read_engine
-        self.writer = GroupCommitWriter(self.write_engine)
+            self._batch_engine = None
+            self._batch_thread = None
+        self.writer = GroupCommitWriter(self.write_engine, self._run_batch)
+
+    async def _run_batch(self, handler: BatchHandler, items: list[Any]) -> Sequence[Any]:
+        """One transaction for a batch handler: a thread hop on SQLite, a greenlet elsewhere."""
+        if self._batch_engine is not None and self._batch_thread is not None:
+            engine = self._batch_engine
+
+            def transaction() -> Sequence[Any]:
+                with engine.begin() as conn:
+                    return handler(conn, items)
+
+            return await asyncio.get_running_loop().run_in_executor(self._batch_thread, transaction)
+        async with AsyncSession(self.write_engine) as session, session.begin():
+            return await session.run_sync(lambda s: handler(s.connection(), items))
 
     @property
     def display_url(self) -> str:
@@ -108,6 +137,11 @@ class Database:
 
     async def close(self) -> None:
         await self.writer.close()
+        if self._batch_engine is not None and self._batch_thread is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._batch_thread, self._batch_engine.dispose
+            )
+            self._batch_thread.shutdown()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()

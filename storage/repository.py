@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,8 +24,8 @@ from storage.tables import (
 )
 
 
-def to_campaign(row: CampaignRow, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
-    assert row.id is not None
+def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
+    """From an ORM row or a Core row with the campaign's columns."""
     return Campaign(
         id=row.id,
         slug=row.slug,
@@ -255,56 +256,70 @@ async def rename_public_signer(
 
 
 # ---- set-based statements for the batched signing path ------------------------------------
+# Plain synchronous Core SQL on a Connection: run in the SQLite writer thread or in SQLAlchemy's
+# greenlet on an async driver (see storage.writer).
+
+_CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
+_SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
+_NOTICE = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
 
 
-def _insert_ignoring_conflicts(session: AsyncSession, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the session's dialect."""
-    if session.get_bind().dialect.name == "postgresql":
+def _insert_ignoring_conflicts(conn: Connection, table: Any) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
+    if conn.dialect.name == "postgresql":
         return pg_insert(table).on_conflict_do_nothing()
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
-async def lock_campaigns(session: AsyncSession, ids: set[int]) -> dict[int, CampaignRow]:
-    """Fresh campaign rows, locked for this transaction (PostgreSQL), always in id order."""
-    result = await session.execute(
-        select(CampaignRow)
-        .where(CampaignRow.id.in_(sorted(ids)))  # type: ignore[union-attr]
-        .order_by(CampaignRow.id)
+def lock_campaigns(conn: Connection, ids: set[int]) -> dict[int, Campaign]:
+    """Fresh campaigns, locked for this transaction (PostgreSQL), always in id order."""
+    result = conn.execute(
+        select(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id.in_(sorted(ids)))
+        .order_by(_CAMPAIGN.c.id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    return {row.id: row for row in result.scalars()}  # type: ignore[misc]
+    return {row.id: to_campaign(row) for row in result}  # type: ignore[arg-type]
 
 
-async def existing_signatures(
-    session: AsyncSession, campaign_id: int, hashes: list[str]
+def existing_signatures(
+    conn: Connection, campaign_id: int, hashes: list[str]
 ) -> dict[str, tuple[datetime, bool]]:
-    table = SignatureRow.__table__  # type: ignore[attr-defined]
-    result = await session.execute(
-        select(table.c.signer_hash, table.c.signed_at, table.c.anonymous).where(
-            table.c.campaign_id == campaign_id, table.c.signer_hash.in_(hashes)
+    result = conn.execute(
+        select(_SIGNATURE.c.signer_hash, _SIGNATURE.c.signed_at, _SIGNATURE.c.anonymous).where(
+            _SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.signer_hash.in_(hashes)
         )
     )
     return {h: (at, anon) for h, at, anon in result}
 
 
-async def insert_signatures(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+def insert_signatures(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     """Insert many signatures in one statement; returns the hashes really inserted."""
     if not rows:
         return set()
-    table = SignatureRow.__table__  # type: ignore[attr-defined]
     for row in rows:
         row["id"] = uuid.uuid4().hex
-    stmt = _insert_ignoring_conflicts(session, table).returning(table.c.signer_hash)
-    result = await session.execute(stmt, rows)
-    return set(result.scalars())
+    stmt = _insert_ignoring_conflicts(conn, _SIGNATURE).returning(_SIGNATURE.c.signer_hash)
+    return set(conn.execute(stmt, rows).scalars())
 
 
-async def first_notices(session: AsyncSession, hashes: list[str], at: datetime) -> set[str]:
+def add_to_count_sync(conn: Connection, campaign_id: int, delta: int) -> int:
+    result = conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(signature_count=_CAMPAIGN.c.signature_count + delta)
+        .returning(_CAMPAIGN.c.signature_count)
+    )
+    return int(result.scalar_one())
+
+
+def mark_succeeded(conn: Connection, campaign_id: int, at: datetime) -> None:
+    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(succeeded_at=at))
+
+
+def first_notices(conn: Connection, hashes: list[str], at: datetime) -> set[str]:
     """Record people who have now seen the safety notice; returns those seeing it first."""
     if not hashes:
         return set()
-    table = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
-    stmt = _insert_ignoring_conflicts(session, table).returning(table.c.person_hash)
-    result = await session.execute(stmt, [{"person_hash": h, "shown_at": at} for h in hashes])
-    return set(result.scalars())
+    stmt = _insert_ignoring_conflicts(conn, _NOTICE).returning(_NOTICE.c.person_hash)
+    return set(conn.execute(stmt, [{"person_hash": h, "shown_at": at} for h in hashes]).scalars())

@@ -6,11 +6,13 @@ committing and commits them together; a caller's future is resolved only after t
 acknowledged write is durable.
 
 Two kinds of write share the queue:
-- an *op*, `op(session) -> value`, run in its own SAVEPOINT so one refused write doesn't spoil
-  the others (organizer actions, withdrawals);
-- a *batched item* for a handler, `handler(session, [items]) -> [value or exception]`, which does
-  all the items of one commit in a few set-based statements (signatures). If the handler itself
-  fails, its items are run again one at a time to isolate the culprit.
+- an *op*, `async op(session) -> value`, run in its own SAVEPOINT of one shared transaction, so
+  one refused write doesn't spoil the others (organizer actions, withdrawals);
+- a *batched item* for a handler, `handler(connection, [items]) -> [value or exception]`: plain
+  synchronous Core SQL that does all the items of one commit in a few set-based statements
+  (signatures). The database decides where it runs: on SQLite in one hop to a writer thread,
+  elsewhere in SQLAlchemy's greenlet on the async driver. If the handler fails as a whole, its
+  items are run again one per transaction to isolate the culprit.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = Callable[[AsyncSession], Awaitable[Any]]
-BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[Sequence[Any]]]
+BatchHandler = Callable[[Connection, list[Any]], Sequence[Any]]
+BatchRunner = Callable[[BatchHandler, list[Any]], Awaitable[Sequence[Any]]]
+Outcome = tuple[Any, BaseException | None]
 MAX_ATTEMPTS = 5
 
 
@@ -46,8 +51,9 @@ class WriterClosed(RuntimeError):
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: AsyncEngine, max_batch: int = 1000) -> None:
+    def __init__(self, engine: AsyncEngine, run_batch: BatchRunner, max_batch: int = 1000) -> None:
         self._engine = engine
+        self._run_batch = run_batch
         self._max_batch = max_batch
         self._queue: asyncio.Queue[Entry] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -89,46 +95,29 @@ class GroupCommitWriter:
                 await self._commit(batch)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the commit itself failed: retry one by one
-                if len(batch) == 1:
-                    _settle(batch[0][1], exc=exc)
-                else:
-                    log.warning(
-                        "group commit of %d writes failed (%s); retrying singly", len(batch), exc
-                    )
-                    for entry in batch:
-                        try:
-                            await self._commit([entry])
-                        except Exception as single_exc:
-                            _settle(entry[1], exc=single_exc)
+            except Exception as exc:  # never leave a caller waiting
+                log.exception("group commit failed")
+                for _, future in batch:
+                    _settle(future, exc=exc)
             finally:
                 for _ in batch:
                     self._queue.task_done()
 
     async def _commit(self, batch: list[Entry], attempt: int = 1) -> None:
-        outcomes: dict[int, tuple[Any, BaseException | None]] = {}
+        outcomes: dict[int, Outcome] = {}
+        ops: list[tuple[int, Op]] = []
         groups: dict[BatchHandler, list[int]] = {}
-        session = AsyncSession(self._engine, expire_on_commit=False)
-        async with session, session.begin():
-            for index, (work, _) in enumerate(batch):
-                if isinstance(work, _Batched):
-                    groups.setdefault(work.handler, []).append(index)
-                    continue
-                outcomes[index] = await _in_savepoint(session, work)
-            for handler, indexes in groups.items():
-                items = [batch[i][0].item for i in indexes]  # type: ignore[union-attr]
-                try:
-                    async with session.begin_nested():
-                        values = await handler(session, items)
-                    for i, value in zip(indexes, values, strict=True):
-                        outcomes[i] = (
-                            (None, value) if isinstance(value, Exception) else (value, None)
-                        )
-                except Exception:
-                    for i, item in zip(indexes, items, strict=True):
-                        outcomes[i] = await _in_savepoint(
-                            session, lambda s, item=item, h=handler: _single(h, s, item)
-                        )
+        for index, (work, _) in enumerate(batch):
+            if isinstance(work, _Batched):
+                groups.setdefault(work.handler, []).append(index)
+            else:
+                ops.append((index, work))
+        if ops:
+            outcomes.update(await self._commit_ops(ops))
+        for handler, indexes in groups.items():
+            items = [batch[i][0].item for i in indexes]  # type: ignore[union-attr]
+            for i, outcome in zip(indexes, await self._commit_items(handler, items), strict=True):
+                outcomes[i] = outcome
         self.batches += 1
         self.writes += len(batch)
         retry: list[Entry] = []
@@ -139,20 +128,43 @@ class GroupCommitWriter:
             else:
                 _settle(future, value, exc)
         for entry in retry:  # a deadlock or serialization failure: run it again on its own
-            try:
-                await self._commit([entry], attempt + 1)
-            except Exception as exc:
-                _settle(entry[1], exc=exc)
+            await self._commit([entry], attempt + 1)
+
+    async def _commit_ops(self, ops: list[tuple[int, Op]]) -> dict[int, Outcome]:
+        try:
+            return await self._ops_transaction(ops)
+        except Exception as exc:
+            if len(ops) == 1:
+                return {ops[0][0]: (None, exc)}
+            log.warning("group commit of %d writes failed (%s); retrying singly", len(ops), exc)
+            outcomes: dict[int, Outcome] = {}
+            for entry in ops:
+                try:
+                    outcomes.update(await self._ops_transaction([entry]))
+                except Exception as single:
+                    outcomes[entry[0]] = (None, single)
+            return outcomes
+
+    async def _ops_transaction(self, ops: list[tuple[int, Op]]) -> dict[int, Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        session = AsyncSession(self._engine, expire_on_commit=False)
+        async with session, session.begin():
+            for index, op in ops:
+                outcomes[index] = await _in_savepoint(session, op)
+        return outcomes
+
+    async def _commit_items(self, handler: BatchHandler, items: list[Any]) -> list[Outcome]:
+        try:
+            values = await self._run_batch(handler, items)
+            return [(None, v) if isinstance(v, Exception) else (v, None) for v in values]
+        except Exception as exc:
+            if len(items) == 1:
+                return [(None, exc)]
+            log.warning("batch of %d failed (%s); retrying one by one", len(items), exc)
+            return [(await self._commit_items(handler, [item]))[0] for item in items]
 
 
-async def _single(handler: BatchHandler, session: AsyncSession, item: Any) -> Any:
-    (value,) = await handler(session, [item])
-    if isinstance(value, Exception):
-        raise value
-    return value
-
-
-async def _in_savepoint(session: AsyncSession, op: Op) -> tuple[Any, BaseException | None]:
+async def _in_savepoint(session: AsyncSession, op: Op) -> Outcome:
     try:
         async with session.begin_nested():
             return await op(session), None

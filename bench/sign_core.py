@@ -1,0 +1,132 @@
+"""Signatures per second through the service layer (parse, validate, store, reply), against
+plain sqlite3 inserting the same rows one transaction per row, measured in the same run.
+
+    .venv/bin/python -m bench.sign_core [--signers 20000] [--concurrency 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+import time
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from bench.common import fresh_database, run_concurrently, service_with_campaign, signer, table
+from storage.tables import SignatureRow
+
+
+def reference_sqlite3(path: str, n: int, synchronous: str) -> float:
+    """Plain sqlite3: the same signature rows, one transaction (and commit) per row."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    campaign_id = conn.execute("SELECT id FROM campaign WHERE slug='reference'").fetchone()[0]
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    rows = [
+        (
+            uuid.uuid4().hex,
+            campaign_id,
+            uuid.uuid4().hex + uuid.uuid4().hex,
+            "keyid",
+            0,
+            "slack",
+            "T1",
+            f"U{i:07d}",
+            f"Signer {i}",
+            None,
+            None,
+            1,
+            now,
+        )
+        for i in range(n)
+    ]
+    started = time.perf_counter()
+    for row in rows:
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, platform, "
+            "workspace, user_id, display_name, role, comment, version, signed_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            row,
+        )
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--signers", type=int, default=20_000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    args = parser.parse_args()
+    n = args.signers
+
+    db, url = await fresh_database(None)
+    service = await service_with_campaign(db)
+    await service.create(
+        service_with_campaign.__globals__["ORGANIZER"],
+        "reference",
+        {"title": "R", "goal": "1"},
+        "x",
+    )
+
+    async def sign(i: int) -> None:
+        reply = await service.handle(signer(i), "/sign", "walkout")
+        if reply.error or "you signed" not in reply.text:
+            raise RuntimeError(reply.text)
+
+    started = time.perf_counter()
+    await run_concurrently(n, args.concurrency, sign)
+    core = time.perf_counter() - started
+    async with db.read() as session:
+        stored = (
+            await session.execute(select(func.count()).select_from(SignatureRow))
+        ).scalar_one()
+    batches = db.writer.batches
+    await db.close()
+    assert stored == n, (stored, n)
+
+    path = url.split("///", 1)[1]
+    reference = reference_sqlite3(path, n, "NORMAL")
+
+    rows = [
+        [
+            "plain sqlite3, 1 transaction per row",
+            f"{n:,}",
+            f"{reference:.2f}",
+            f"{n / reference:,.0f}",
+            "1.00",
+        ],
+        [
+            f"service layer, concurrency {args.concurrency}",
+            f"{n:,}",
+            f"{core:.2f}",
+            f"{n / core:,.0f}",
+            f"{reference / core:.2f}",
+        ],
+    ]
+    print(
+        table(
+            [
+                "path (SQLite WAL, synchronous=NORMAL)",
+                "signatures",
+                "seconds",
+                "per second",
+                "ratio",
+            ],
+            rows,
+        )
+    )
+    print(
+        f"\ngroup commit: {batches:,} commits for {n:,} signatures "
+        f"(about {n / max(batches, 1):.0f} per commit)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
