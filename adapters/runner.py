@@ -82,8 +82,22 @@ async def run_adapters(
             await http.start()
             stack.push_async_callback(http.stop)
             http.ready = True
+        recount = asyncio.get_running_loop().create_task(
+            _recount_every(service, settings.recount_minutes * 60)
+        )
+        stack.callback(recount.cancel)
         print("Undersigned is running. Ctrl-C to stop.", file=sys.stderr, flush=True)
         await stop.wait()
+
+
+async def _recount_every(service: Service, seconds: float) -> None:
+    """Check kept counts against the signatures at start and then periodically."""
+    while True:
+        try:
+            await service.recount()
+        except Exception:
+            log.exception("recount failed")
+        await asyncio.sleep(max(seconds, 1.0))
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field(
         default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL"
     )
+    recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 
     model_config["populate_by_name"] = True

@@ -378,6 +378,21 @@ class Service:
             lines.append(f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})")
         return Reply(text="Campaigns:\n" + "\n".join(lines))
 
+    async def recount(self) -> list[tuple[str, int, int]]:
+        """Check the kept counts against the signatures (as the UK Parliament's petitions site
+        does), log any drift and correct it. Returns (slug, kept, actual) for each drift."""
+
+        async def op(session: AsyncSession) -> list[tuple[str, int, int]]:
+            drift = await repo.count_drift(session)
+            for campaign_id, _slug, _kept, actual in drift:
+                await repo.update_campaign(session, campaign_id, signature_count=actual)
+            return [(slug, kept, actual) for _, slug, kept, actual in drift]
+
+        drift = await self.db.write(op)
+        for slug, kept, actual in drift:
+            log.warning("recount: %s kept %d signatures but has %d; corrected", slug, kept, actual)
+        return drift
+
     async def suggest(self, typed: str, limit: int = 25) -> list[tuple[str, str]]:
         """Open campaigns whose name or title contains what was typed (for autocomplete)."""
         typed = typed.strip().lower()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -119,6 +119,12 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
         count = campaign.count
         if inserted:
             count = repo.add_to_count_sync(conn, campaign_id, len(inserted)) - len(inserted)
+            days: dict[date, int] = {}
+            for i in new:
+                day = requests[i].now.date()
+                days[day] = days.get(day, 0) + 1
+            for day, made in days.items():
+                repo.add_daily(conn, campaign_id, day, made)
         for i in new:
             request = requests[i]
             count += 1

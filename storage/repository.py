@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -17,6 +17,7 @@ from bot.campaigns import Campaign, Kind, Names, Status
 from storage.tables import (
     CampaignRow,
     ChannelLinkRow,
+    DailyCountRow,
     OrganizerRow,
     SafetyNoticeRow,
     SignatureRow,
@@ -183,11 +184,28 @@ async def recount(session: AsyncSession, campaign_id: int) -> int:
     return int(result.scalar_one())
 
 
-async def signed_since(session: AsyncSession, campaign_id: int, since: datetime) -> int:
-    result = await session.execute(
+async def count_drift(session: AsyncSession) -> list[tuple[int, str, int, int]]:
+    """Campaigns whose kept count differs from their signatures: (id, slug, kept, actual)."""
+    actual = (
         select(func.count())
         .select_from(SignatureRow)
-        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.signed_at >= since)
+        .where(SignatureRow.campaign_id == CampaignRow.id)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(CampaignRow.id, CampaignRow.slug, CampaignRow.signature_count, actual)
+        .where(CampaignRow.signature_count != actual)
+        .with_for_update()
+    )
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def signed_since(session: AsyncSession, campaign_id: int, since: datetime) -> int:
+    """Signatures made since that day (from the kept daily counts, never a scan)."""
+    result = await session.execute(
+        select(func.coalesce(func.sum(DailyCountRow.signed), 0)).where(
+            DailyCountRow.campaign_id == campaign_id, DailyCountRow.day >= since.date()
+        )
     )
     return int(result.scalar_one())
 
@@ -311,6 +329,18 @@ def add_to_count_sync(conn: Connection, campaign_id: int, delta: int) -> int:
         .returning(_CAMPAIGN.c.signature_count)
     )
     return int(result.scalar_one())
+
+
+def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> None:
+    """Upsert today's signing count for the pace."""
+    table = DailyCountRow.__table__  # type: ignore[attr-defined]
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(campaign_id=campaign_id, day=day, signed=signed)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.campaign_id, table.c.day],
+        set_={"signed": table.c.signed + stmt.excluded.signed},
+    )
+    conn.execute(stmt)
 
 
 def mark_succeeded(conn: Connection, campaign_id: int, at: datetime) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -128,3 +128,13 @@ class SafetyNoticeRow(SQLModel, table=True):
 
     person_hash: str = Field(primary_key=True, max_length=64)
     shown_at: datetime = Field(sa_column=_when())
+
+
+class DailyCountRow(SQLModel, table=True):
+    """Signatures made per campaign per UTC day: the pace without scanning signatures."""
+
+    __tablename__ = "daily_count"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    day: date = Field(primary_key=True)
+    signed: int = Field(default=0)

@@ -207,3 +207,35 @@ async def test_same_signer_on_two_platforms_counts_twice_but_each_once(service: 
     await service.handle(BOB, "/sign", "walkout")
     await service.handle(slack_bob, "/sign", "walkout")
     assert await count(service) == 2
+
+
+async def test_recount_finds_and_corrects_drift(service: Service) -> None:
+    await new_petition(service)
+    await service.handle(BOB, "/sign", "walkout")
+    await service.handle(CAROL, "/sign", "walkout")
+    assert await service.recount() == []
+
+    async def corrupt(session):  # type: ignore[no-untyped-def]
+        await session.execute(
+            CampaignRow.__table__.update().values(signature_count=7)  # type: ignore[attr-defined]
+        )
+
+    await service.db.write(corrupt)
+    assert await service.recount() == [("walkout", 7, 2)]
+    assert await count(service) == 2
+
+
+async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock) -> None:
+    options = {"title": "Paced", "goal": "100", "deadline": "2026-11-19T09:00Z"}
+    await service.create(ALICE, "paced", options, "Letter")
+    for day in range(7):
+        for n in range(2):
+            await service.handle(person(f"d{day}n{n}"), "/sign", "paced")
+        clock.advance(days=1)
+    data = await service.status_data("paced")
+    assert data["signatures"] == 14
+    assert data["per_day"] == 2.0
+    assert data["projected"] == 14 + 2 * 10  # ten days left at two a day
+    assert data["needed_per_day"] == 9  # 86 more in ten days
+    reply = await service.handle(BOB, "/petition", "status paced")
+    assert "At this pace about 34 by Thu 19 Nov; 9 a day needed to reach 100." in reply.text
