@@ -146,23 +146,31 @@ class Service:
 
     # ---- resolving campaigns -------------------------------------------------------------
 
-    async def _resolve(self, slug: str | None, usage: str, *, only_open: bool = True) -> Campaign:
-        async with self.db.read() as session:
-            if slug is not None:
-                campaign = await repo.find_campaign(session, slug)
-                if campaign is not None:
-                    return campaign
-                names = await self._open_slugs(session)
-                hint = f" Open campaigns: {', '.join(names)}." if names else ""
-                raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
-            campaigns = await repo.all_campaigns(session)
+    async def _resolve(
+        self,
+        slug: str | None,
+        usage: str,
+        *,
+        only_open: bool = True,
+        session: AsyncSession | None = None,
+    ) -> Campaign:
+        """The campaign named, or the only open one; organizers included."""
+        if session is None:
+            async with self.db.read() as own:
+                return await self._resolve(slug, usage, only_open=only_open, session=own)
+        if slug is not None:
+            campaign = await repo.find_campaign(session, slug)
+            if campaign is not None:
+                return campaign
+            names = await self._open_slugs(session)
+            hint = f" Open campaigns: {', '.join(names)}." if names else ""
+            raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
+        campaigns = await repo.all_campaigns(session)
         now = self.clock()
         candidates = [c for c in campaigns if c.is_open(now)] if only_open else campaigns
         if len(candidates) == 1:
-            async with self.db.read() as session:
-                found = await repo.find_campaign(session, candidates[0].slug)
-            assert found is not None
-            return found
+            organizers = await repo.organizers_of(session, candidates[0].id)
+            return replace(candidates[0], organizers=tuple(organizers))
         if not candidates:
             raise UserError("There are no open campaigns right now.", cmd.USAGE["new"])
         listing = ", ".join(f"`{c.slug}`" for c in candidates)
@@ -291,15 +299,17 @@ class Service:
         """Count, goal and time left without touching the database (for sign replies)."""
         return build_tally(campaign, self.clock(), None, [])
 
-    async def _tally(self, campaign: Campaign) -> Tally:
+    async def _tally(self, campaign: Campaign, session: AsyncSession | None = None) -> Tally:
+        if session is None:
+            async with self.db.read() as own:
+                return await self._tally(campaign, own)
         now = self.clock()
-        async with self.db.read() as session:
-            recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
-            names = (
-                []
-                if not campaign.names_visible()
-                else await repo.recent_public_names(session, campaign.id)
-            )
+        recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
+        names = (
+            await repo.recent_public_names(session, campaign.id)
+            if campaign.names_visible()
+            else []
+        )
         return build_tally(campaign, now, recent, names)
 
     def _card(self, campaign: Campaign, text: str) -> CampaignCard:
@@ -318,10 +328,12 @@ class Service:
         )
 
     async def status(self, slug: str | None) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=slug is None)
-        async with self.db.read() as session:
+        async with self.db.read() as session:  # one session: status is the hottest read
+            campaign = await self._resolve(
+                slug, cmd.USAGE["status"], only_open=slug is None, session=session
+            )
             text = await repo.letter_text(session, campaign.id, campaign.version)
-        tally = await self._tally(campaign)
+            tally = await self._tally(campaign, session)
         now = self.clock()
         lines = [f"**{campaign.title}** (`{campaign.slug}`, {campaign.noun})"]
         if campaign.addressee:

@@ -1,0 +1,118 @@
+"""`/petition status` latency in the service layer with 100,000 signatures stored, against the
+same status of an empty campaign in the same run: the ratio shows whether status scans.
+
+    .venv/bin/python -m bench.status [--signatures 100000] [--database URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+
+from bench.common import (
+    ORGANIZER,
+    fresh_database,
+    median,
+    percentile,
+    service_with_campaign,
+    signer,
+    table,
+)
+from bot.service import Service
+from bot.signing import SignRequest, sign_batch
+
+
+async def bulk_sign(service: Service, slug: str, n: int) -> None:
+    """Store n signatures through the real batched signing path, a thousand per commit."""
+    campaign_id = await service._campaign_id(slug, "")
+    key = service.key
+    now = service.clock()
+    for start in range(0, n, 1000):
+        requests = []
+        for i in range(start, min(n, start + 1000)):
+            actor = signer(i)
+            requests.append(
+                SignRequest(
+                    campaign_id,
+                    key.signer_hash(campaign_id, actor),
+                    key.key_id,
+                    None,
+                    i % 5 == 0,
+                    actor.platform,
+                    actor.workspace,
+                    actor.user_id,
+                    actor.display_name,
+                    None,
+                    None,
+                    now,
+                )
+            )
+        await asyncio.gather(*(service.db.write_batched(sign_batch, r) for r in requests))
+
+
+async def time_status(service: Service, slug: str, rounds: int) -> list[float]:
+    for _ in range(20):  # warm caches and pools
+        await service.status(slug)
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        reply = await service.status(slug)
+        samples.append(time.perf_counter() - started)
+        assert not reply.error
+    return sorted(samples)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--signatures", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=500)
+    parser.add_argument("--database", default=None, help="postgresql://… (default: a new SQLite)")
+    args = parser.parse_args()
+
+    db, url = await fresh_database(args.database)
+    service = await service_with_campaign(db, "big")
+    await service.create(ORGANIZER, "empty", {"title": "Empty", "goal": "10"}, "Letter")
+    started = time.perf_counter()
+    await bulk_sign(service, "big", args.signatures)
+    loading = time.perf_counter() - started
+    empty = await time_status(service, "empty", args.rounds)
+    big = await time_status(service, "big", args.rounds)
+    data = await service.status_data("big")
+    await db.close()
+    assert data["signatures"] == args.signatures, data
+
+    backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+    rows = [
+        [
+            "empty campaign (reference)",
+            "0",
+            f"{median(empty) * 1000:.2f}",
+            f"{percentile(empty, 99) * 1000:.2f}",
+            "1.00",
+        ],
+        [
+            f"campaign with {args.signatures:,} signatures",
+            f"{args.signatures:,}",
+            f"{median(big) * 1000:.2f}",
+            f"{percentile(big, 99) * 1000:.2f}",
+            f"{median(big) / median(empty):.2f}",
+        ],
+    ]
+    print(
+        table(
+            [
+                f"/petition status, service layer, {backend}",
+                "signatures",
+                "p50 ms",
+                "p99 ms",
+                "p50 ratio",
+            ],
+            rows,
+        )
+    )
+    print(f"\n(loaded {args.signatures:,} signatures in {loading:.1f} s through the signing path)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
