@@ -260,6 +260,7 @@ class Service:
             tally=self._quick_tally(campaign),
             notice=safety_notice(actor.platform) if outcome.first_notice else None,
             slug=campaign.slug,
+            signed_publicly=not outcome.anonymous,
         )
 
     async def unsign(self, actor: Actor, slug: str | None) -> Reply:
@@ -306,9 +307,7 @@ class Service:
         now = self.clock()
         recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
         names = (
-            await repo.recent_public_names(session, campaign.id)
-            if campaign.names_visible()
-            else []
+            await repo.recent_public_names(session, campaign.id) if campaign.names_visible() else []
         )
         return build_tally(campaign, now, recent, names)
 
@@ -697,16 +696,16 @@ class Service:
             rows = await repo.links_of(session, campaign_id, platform)
         return [Announcement(r.id, r.workspace, r.channel, r.message_id) for r in rows]  # type: ignore[arg-type]
 
-    async def refresh_signer_name(self, actor: Actor) -> int:
-        """A better display name arrived (e.g. Slack's real name): update public signatures."""
-        name = clean_display_name(actor.display_name, actor.user_id)
-
-        async def op(session: AsyncSession) -> int:
-            return await repo.rename_public_signer(
-                session, actor.platform, actor.workspace, actor.user_id, name
-            )
-
-        return await self.db.write(op)
+    async def refresh_signer_name(self, actor: Actor, slug: str) -> None:
+        """A better display name arrived after the ack (e.g. Slack's real name): put it on the
+        public signature just made. Batched like signing, and an indexed update."""
+        campaign_id = await self._campaign_id(slug, cmd.USAGE["sign"])
+        rename = (
+            campaign_id,
+            self.key.signer_hash(campaign_id, actor),
+            clean_display_name(actor.display_name, actor.user_id),
+        )
+        await self.db.write_batched(repo.rename_signatures, rename)
 
     async def read(self, slug: str | None) -> Reply:
         """The whole letter, with its version, for "Read the letter"."""

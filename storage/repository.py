@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -258,21 +258,6 @@ async def links_of(
     return list((await session.execute(query.order_by(ChannelLinkRow.id))).scalars())
 
 
-async def rename_public_signer(
-    session: AsyncSession, platform: str, workspace: str, user_id: str, name: str
-) -> int:
-    result = await session.execute(
-        update(SignatureRow)
-        .where(
-            SignatureRow.platform == platform,
-            SignatureRow.workspace == workspace,
-            SignatureRow.user_id == user_id,
-        )
-        .values(display_name=name)
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]
-
-
 # ---- set-based statements for the batched signing path ------------------------------------
 # Plain synchronous Core SQL on a Connection: run in the SQLite writer thread or in SQLAlchemy's
 # greenlet on an async driver (see storage.writer).
@@ -353,3 +338,18 @@ def first_notices(conn: Connection, hashes: list[str], at: datetime) -> set[str]
         return set()
     stmt = _insert_ignoring_conflicts(conn, _NOTICE).returning(_NOTICE.c.person_hash)
     return set(conn.execute(stmt, [{"person_hash": h, "shown_at": at} for h in hashes]).scalars())
+
+
+def rename_signatures(conn: Connection, renames: list[tuple[int, str, str]]) -> list[None]:
+    """Set display names of public signatures: [(campaign_id, signer_hash, name)]."""
+    conn.execute(
+        update(_SIGNATURE)
+        .where(
+            _SIGNATURE.c.campaign_id == bindparam("cid"),
+            _SIGNATURE.c.signer_hash == bindparam("hash"),
+            _SIGNATURE.c.anonymous.is_(False),
+        )
+        .values(display_name=bindparam("name")),
+        [{"cid": c, "hash": h, "name": n} for c, h, n in renames],
+    )
+    return [None] * len(renames)

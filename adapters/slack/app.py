@@ -13,6 +13,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -34,9 +35,11 @@ Respond = Callable[..., Awaitable[Any]]
 
 
 def web_client(token: str, api_url: str) -> AsyncWebClient:
-    """The Web API client, with 429s retried after Retry-After."""
+    """The Web API client, with 429s retried after Retry-After, on one pooled HTTP session
+    (without it slack_sdk opens a new connection for every call)."""
     return AsyncWebClient(
         token=token,
+        session=aiohttp.ClientSession(),
         base_url=api_url if api_url.endswith("/") else api_url + "/",
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
@@ -79,6 +82,8 @@ class SlackAdapter:
         await self.refresher.stop()
         for task in list(self._background):
             task.cancel()
+        if self.client.session is not None:
+            await self.client.session.close()
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -103,10 +108,11 @@ class SlackAdapter:
             blocks=render.blocks_for(reply),
         )
 
-    async def _learn_name(self, actor: Actor) -> None:
+    async def _learn_name(self, actor: Actor, reply: Reply) -> None:
+        """Only after a public signature: an anonymous signer is never looked up."""
         renamed = await self.names.learn(actor)
-        if renamed is not None:
-            await self.service.refresh_signer_name(renamed)
+        if renamed is not None and reply.slug:
+            await self.service.refresh_signer_name(renamed, reply.slug)
 
     async def _post_announcement(self, place: Place, reply: Reply, respond: Respond) -> None:
         try:
@@ -157,7 +163,8 @@ class SlackAdapter:
         task = asyncio.ensure_future(self.service.handle(actor, command, text, place))
         await asyncio.wait({task}, timeout=ACK_BUDGET)
         if task.done() and task.result().announcement_id is None:
-            await ack(**render.response(task.result()))
+            reply = task.result()
+            await ack(**render.response(reply))
         else:
             await ack(response_type="ephemeral", text="Working on it…")
             reply = await task
@@ -165,8 +172,8 @@ class SlackAdapter:
                 self._later(self._post_announcement(place, reply, respond))
             else:
                 await respond(**render.response(reply))
-        if command.lstrip("/") == "sign":
-            self._later(self._learn_name(actor))
+        if reply.signed_publicly:
+            self._later(self._learn_name(actor, reply))
 
     async def _on_button(
         self,
@@ -197,7 +204,8 @@ class SlackAdapter:
             actor, cmd.Sign(slug=slug, anonymous=kind == "sign_anonymously")
         )
         await respond(replace_original=False, **render.response(reply))
-        self._later(self._learn_name(actor))
+        if reply.signed_publicly:
+            self._later(self._learn_name(actor, reply))
 
     async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = render.modal_values(view)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
@@ -19,6 +20,9 @@ class SlackNames:
         self._client = client
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+        # users.info is rate-limited per workspace: a burst of new signers is looked up a few
+        # at a time instead of thousands of calls waiting out 429s together.
+        self._lookups = asyncio.Semaphore(4)
 
     def actor(self, team: str, user_id: str, user_name: str | None) -> Actor:
         """The best name known now: cached real name, else the name Slack sent with the event."""
@@ -33,7 +37,8 @@ class SlackNames:
         if cached and cached[1] > time.monotonic():
             return None
         try:
-            response = await self._client.users_info(user=actor.user_id)
+            async with self._lookups:
+                response = await self._client.users_info(user=actor.user_id)
         except SlackApiError as exc:
             log.warning("users.info failed for a user: %s", exc.response.get("error"))
             return None
