@@ -2,24 +2,47 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from bot.config import Settings
+from bot.errors import UserError
 from bot.keys import default_key_file, load_signer_key
 from bot.service import Service
 from storage.database import Database
+from storage.repository import key_ids_in_use
+
+log = logging.getLogger(__name__)
+
+
+class KeyMissing(UserError):
+    pass
 
 
 @asynccontextmanager
 async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Service]:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
+        if not db.is_sqlite and not settings.secret_key:
+            raise KeyMissing(
+                "UNDERSIGNED_SECRET_KEY must be set with PostgreSQL: every instance sharing the "
+                "database needs the same key, or nobody is recognised twice"
+            )
         if migrate:
             await db.migrate()
         key = load_signer_key(
             settings.secret_key, settings.key_file or default_key_file(settings.database_url)
         )
+        async with db.read() as session:
+            known = await key_ids_in_use(session)
+        if known and key.key_id not in known:
+            log.warning(
+                "the signatures in this database were made with another UNDERSIGNED_SECRET_KEY "
+                "(key ids %s, now %s): earlier signers will not be recognised",
+                ", ".join(sorted(known)),
+                key.key_id,
+            )
         yield Service(db, key, tz=settings.tz)
     finally:
         await db.close()

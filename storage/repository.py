@@ -200,6 +200,11 @@ async def count_drift(session: AsyncSession) -> list[tuple[int, str, int, int]]:
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
+async def key_ids_in_use(session: AsyncSession) -> set[str]:
+    result = await session.execute(select(SignatureRow.key_id).distinct().limit(10))
+    return set(result.scalars())
+
+
 async def signed_since(session: AsyncSession, campaign_id: int, since: datetime) -> int:
     """Signatures made since that day (from the kept daily counts, never a scan)."""
     result = await session.execute(
