@@ -125,10 +125,12 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Serve Slack over HTTP: POST /slack/events and GET /healthz."""
+    """Serve Slack over HTTP: POST /slack/events and GET /healthz (Discord runs with `run`)."""
     settings = _settings_or_fail()
     _with_service(
-        lambda service: run_adapters(service, settings, force_http=True, host=host, port=port)
+        lambda service: run_adapters(
+            service, settings, force_http=True, host=host, port=port, with_discord=False
+        )
     )
 
 

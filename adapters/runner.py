@@ -38,8 +38,10 @@ async def run_adapters(
     host: str | None = None,
     port: int | None = None,
     stop: asyncio.Event | None = None,
+    with_discord: bool = True,
 ) -> None:
-    """Run Slack over Socket Mode or HTTP (whichever is configured) until `stop` is set."""
+    """Run Slack over Socket Mode or HTTP (whichever is configured), and Discord, until `stop`
+    is set. `serve` runs the HTTP side only, so several instances can share one address."""
     stop = stop or _stop_on_signals()
     async with AsyncExitStack() as stack:
         http = None
@@ -76,7 +78,7 @@ async def run_adapters(
                 http.mount_slack(slack.app)
         elif force_http:
             raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-        if discord_configured(settings):
+        if with_discord and discord_configured(settings):
             await _start_discord(service, settings, stack, stop)
         if http is not None:
             await http.start()
