@@ -225,6 +225,30 @@ def petition_status(
     _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Status(slug))))
 
 
+@petition_app.command("export")
+def petition_export(
+    slug: str,
+    fmt: Annotated[str, typer.Option("--format", help="csv, md or html.")] = "md",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+) -> None:
+    """The letter with its signatories (anonymous signers counted, never named)."""
+    content: str = _with_service(lambda s: s.export(_operator(), slug, fmt.lower()))
+    if output is None:
+        typer.echo(content, nl=False)
+        return
+    try:
+        output.write_text(content, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@petition_app.command("purge")
+def petition_purge(slug: str) -> None:
+    """After close: replace signer identities by anonymous placeholders, keeping the counts."""
+    _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Purge(slug))))
+
+
 @petition_app.command("close")
 def petition_close(slug: str) -> None:
     """Close a campaign to new signatures."""

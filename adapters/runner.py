@@ -97,8 +97,11 @@ async def _recount_every(service: Service, seconds: float) -> None:
     while True:
         try:
             await service.recount()
+            purged = await service.auto_purge()
+            if purged:
+                log.info("purged signer identities of %s", ", ".join(purged))
         except Exception:
-            log.exception("recount failed")
+            log.exception("recount or purge failed")
         await asyncio.sleep(max(seconds, 1.0))
 
 

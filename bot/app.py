@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from bot.config import Settings
 from bot.errors import UserError
 from bot.keys import default_key_file, load_signer_key
+from bot.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from storage.database import Database
 from storage.repository import key_ids_in_use
@@ -43,6 +44,13 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
                 ", ".join(sorted(known)),
                 key.key_id,
             )
-        yield Service(db, key, tz=settings.tz)
+        yield Service(
+            db,
+            key,
+            tz=settings.tz,
+            creators=CreatorPolicy.parse(settings.creators),
+            rate_limit=RateLimiter(settings.rate_limit_per_minute),
+            purge_after_days=settings.purge_after_days,
+        )
     finally:
         await db.close()

@@ -21,10 +21,13 @@ class Status(StrEnum):
 
 
 class Names(StrEnum):
-    """When pledgers' names may be shown: the default keeps them sealed until success."""
+    """Who sees signers' names. `sealed`: nobody, organizers included, until the goal or
+    threshold is reached (the default for pledges); `count-only`: never in chat, exports only."""
 
-    SEALED_UNTIL_SUCCESS = "sealed"
     PUBLIC = "public"
+    SEALED = "sealed"
+    COUNT_ONLY = "count-only"
+    SEALED_UNTIL_SUCCESS = "sealed"  # alias kept for readability at pledge call sites
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Campaign:
     closed_at: datetime | None
     succeeded_at: datetime | None
     organizers: tuple[str, ...] = ()
+    purged_at: datetime | None = None
 
     @property
     def noun(self) -> str:
@@ -69,10 +73,22 @@ class Campaign:
     def effective_status(self, now: datetime) -> Status:
         return Status.OPEN if self.is_open(now) else Status.CLOSED
 
+    @property
+    def reached(self) -> bool:
+        """The goal (or threshold) was reached in time at some moment: irreversible."""
+        return self.succeeded_at is not None
+
     def names_visible(self) -> bool:
-        if self.kind is Kind.PLEDGE and self.names is Names.SEALED_UNTIL_SUCCESS:
-            return self.succeeded_at is not None
+        """May public signers' names be shown in chat?"""
+        if self.names is Names.COUNT_ONLY:
+            return False
+        if self.names is Names.SEALED:
+            return self.reached
         return True
+
+    def names_exportable(self) -> bool:
+        """May an export list public signers' names? (Anonymous ones: never.)"""
+        return self.names is not Names.SEALED or self.reached
 
     def is_organizer(self, actor: Actor) -> bool:
         return actor.operator or actor.identity in self.organizers
@@ -94,11 +110,11 @@ def ensure_organizer(campaign: Campaign, actor: Actor, doing: str) -> None:
     )
 
 
+def reaches_goal_now(campaign: Campaign, new_count: int, now: datetime) -> bool:
+    """The count reaches the goal for the first time, before the deadline. For a pledge this is
+    success (irreversible: a later withdrawal does not undo it); for a petition it unseals."""
+    return campaign.succeeded_at is None and new_count >= campaign.goal and campaign.is_open(now)
+
+
 def pledge_succeeds_now(campaign: Campaign, new_count: int, now: datetime) -> bool:
-    """A pledge succeeds the moment the count reaches the threshold before the deadline."""
-    return (
-        campaign.kind is Kind.PLEDGE
-        and campaign.succeeded_at is None
-        and new_count >= campaign.goal
-        and campaign.is_open(now)
-    )
+    return campaign.kind is Kind.PLEDGE and reaches_goal_now(campaign, new_count, now)

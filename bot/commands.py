@@ -25,6 +25,12 @@ USAGE = {
     "close": "/petition close CAMPAIGN",
     "read": "/petition read [CAMPAIGN]",
     "post": "/petition post CAMPAIGN   (in the channel where it should be announced)",
+    "mine": "/sign mine",
+    "forget": "/forget-me   (then /forget-me confirm)",
+    "organizers": "/petition organizers CAMPAIGN [add|remove @someone]",
+    "audit": "/petition audit CAMPAIGN",
+    "export": "/petition export CAMPAIGN [md|csv|html]",
+    "purge": "/petition purge CAMPAIGN   (after it closed)",
 }
 
 ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
@@ -100,7 +106,57 @@ class Post:
     slug: str
 
 
-Command = Sign | Unsign | Status | Read | ListCampaigns | Help | Create | Edit | Close | Post
+@dataclass(frozen=True)
+class Mine:
+    pass
+
+
+@dataclass(frozen=True)
+class ForgetMe:
+    confirm: bool = False
+
+
+@dataclass(frozen=True)
+class Organizers:
+    slug: str
+    change: str | None = None  # "add" or "remove"
+    person: str | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    slug: str
+
+
+@dataclass(frozen=True)
+class Export:
+    slug: str
+    format: str = "md"
+
+
+@dataclass(frozen=True)
+class Purge:
+    slug: str
+
+
+Command = (
+    Sign
+    | Unsign
+    | Status
+    | Read
+    | ListCampaigns
+    | Help
+    | Create
+    | Edit
+    | Close
+    | Post
+    | Mine
+    | ForgetMe
+    | Organizers
+    | Audit
+    | Export
+    | Purge
+)
 
 
 def _next_word(text: str) -> tuple[str, str]:
@@ -162,7 +218,16 @@ def parse(command: str, args: str) -> Command:
     """Parse a slash command and its argument text, as platforms deliver them."""
     name = command.strip().lower().lstrip("/")
     if name == "sign":
+        if args.strip().lower() == "mine":
+            return Mine()
         return _parse_sign(args)
+    if name in {"forget-me", "forgetme", "forget"}:
+        word = args.strip().lower()
+        if word not in {"", "confirm"}:
+            raise UserError(
+                "Say `/forget-me` to see what would go, then `/forget-me confirm`.", USAGE["forget"]
+            )
+        return ForgetMe(confirm=word == "confirm")
     if name == "unsign":
         return Unsign(_optional_slug(args, USAGE["unsign"]))
     if name in {"petition", "pledge", "undersigned"}:
@@ -228,6 +293,27 @@ def _parse_petition(args: str) -> Command:
         if not options and not text:
             raise UserError("Tell me what to change: new letter text, or an option.", USAGE["edit"])
         return Edit(slug=slug, options=options, text=text or None)
+    if sub in {"organizers", "organisers", "organizer"}:
+        slug, rest = _required_slug(rest, USAGE["organizers"], "manage")
+        change, person = _next_word(rest)
+        change = change.lower()
+        if not change:
+            return Organizers(slug)
+        if change not in {"add", "remove"} or not person:
+            raise UserError("Say `add @someone` or `remove @someone`.", USAGE["organizers"])
+        return Organizers(slug, change, person.strip())
+    if sub == "audit":
+        slug, rest = _required_slug(rest, USAGE["audit"], "audit")
+        return Audit(slug)
+    if sub == "export":
+        slug, rest = _required_slug(rest, USAGE["export"], "export")
+        fmt = rest.strip().lower() or "md"
+        if fmt not in {"md", "csv", "html"}:
+            raise UserError("Exports come as `md`, `csv` or `html`.", USAGE["export"])
+        return Export(slug, fmt)
+    if sub == "purge":
+        slug, rest = _required_slug(rest, USAGE["purge"], "purge")
+        return Purge(slug)
     if sub in {"post", "announce"}:
         slug, rest = _required_slug(rest, USAGE["post"], "announce")
         if rest:
@@ -240,6 +326,7 @@ def _parse_petition(args: str) -> Command:
         return Close(slug)
     raise UserError(
         f"`{sub[:30]}` isn't a /petition command. "
-        "Try status, read, list, help, new, edit, post or close.",
+        "Try status, read, list, help, new, edit, post, close, "
+        "organizers, audit, export or purge.",
         USAGE["help"],
     )

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field(
         default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL"
     )
+    creators: str = Field(default="anyone", alias="UNDERSIGNED_CREATORS")
+    rate_limit_per_minute: int = Field(default=30, alias="UNDERSIGNED_RATE_LIMIT_PER_MINUTE")
+    purge_after_days: float | None = Field(default=None, alias="UNDERSIGNED_PURGE_AFTER_DAYS")
     recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 

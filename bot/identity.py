@@ -19,6 +19,7 @@ class Actor:
     user_id: str
     display_name: str
     operator: bool = False
+    groups: frozenset[str] = frozenset()  # e.g. "discord-role:123", "slack-group:S1" (adapters)
 
     @property
     def identity(self) -> str:

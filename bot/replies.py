@@ -57,6 +57,7 @@ class Reply:
     notice: str | None = None  # the first-time safety notice, shown beside the reply
     announcement_id: int | None = None  # set when the reply is an announcement to post
     slug: str | None = None  # the campaign the reply is about, when there is one
+    attachment: tuple[str, str] | None = None  # (file name, content): exports
     signed_publicly: bool = False  # a new public signature was made (adapters may fetch names)
 
 

@@ -22,9 +22,11 @@ from bot.campaigns import (
     ensure_open,
     ensure_organizer,
 )
-from bot.errors import NotFound, UserError
+from bot.errors import NotAllowed, NotFound, UserError
 from bot.identity import Actor, Place, SignerKey
 from bot.notices import safety_notice
+from bot.organizing import OrganizerUseCases, SignerDataUseCases
+from bot.permissions import CreatorPolicy, RateLimiter
 from bot.replies import CampaignCard, Reply, Visibility, error_reply, sign_actions
 from bot.signing import SignOutcome, SignRequest, sign_batch
 from bot.tally import PACE_WINDOW, Tally, build_tally
@@ -66,7 +68,7 @@ class Announcement:
 TallyListener = Callable[[int], None]
 
 
-class Service:
+class Service(SignerDataUseCases, OrganizerUseCases):
     def __init__(
         self,
         db: Database,
@@ -74,11 +76,17 @@ class Service:
         *,
         tz: tzinfo = UTC,
         clock: Callable[[], datetime] = utcnow,
+        creators: CreatorPolicy | None = None,
+        rate_limit: RateLimiter | None = None,
+        purge_after_days: float | None = None,
     ) -> None:
         self.db = db
         self.key = key
         self.tz = tz
         self.clock = clock
+        self.creators = creators or CreatorPolicy()
+        self.rate_limit = rate_limit
+        self.purge_after_days = purge_after_days
         self.tally_listeners: list[TallyListener] = []
         self._slug_ids: dict[str, int] = {}
 
@@ -110,6 +118,13 @@ class Service:
         return await self.run(actor, parsed, place)
 
     async def run(self, actor: Actor, command: cmd.Command, place: Place | None = None) -> Reply:
+        if self.rate_limit is not None and not actor.operator:
+            wait = self.rate_limit.wait_needed(actor.identity)
+            if wait > 0:
+                return error_reply(
+                    f"Slow down a little: that's more than {self.rate_limit.limit} commands in a "
+                    f"minute. Try again in {max(1, round(wait))} seconds."
+                )
         try:
             match command:
                 case cmd.Sign():
@@ -134,6 +149,20 @@ class Service:
                     return await self.close(actor, command.slug)
                 case cmd.Post():
                     return await self.post(actor, command.slug, place)
+                case cmd.Mine():
+                    return await self.mine(actor)
+                case cmd.ForgetMe():
+                    return await self.forget_me(actor, command.confirm)
+                case cmd.Organizers():
+                    return await self.organizers(
+                        actor, command.slug, command.change, command.person
+                    )
+                case cmd.Audit():
+                    return await self.audit(actor, command.slug)
+                case cmd.Export():
+                    return await self.export_reply(actor, command.slug, command.format)
+                case cmd.Purge():
+                    return await self.purge(actor, command.slug)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
         except Exception:
@@ -242,12 +271,12 @@ class Service:
             f"you {verb} **{campaign.title}**"
             + (" anonymously: no name or account is stored with it." if outcome.anonymous else ".")
         ]
-        if outcome.just_succeeded:
+        if outcome.just_succeeded and campaign.kind is Kind.PLEDGE:
             lines.append(
                 f"🎉 That makes {campaign.count:,}: the threshold of {campaign.goal:,} is reached. "
                 f"It's on: we {campaign.action}!"
             )
-        elif campaign.kind is Kind.PETITION and campaign.count == campaign.goal:
+        elif outcome.just_succeeded:
             lines.append(f"🎉 You are signature {campaign.count:,}: the goal is reached!")
         elif campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
             lines.append(
@@ -456,6 +485,12 @@ class Service:
             f"`{cmd.USAGE['edit']}`",
             f"`{cmd.USAGE['close']}`",
             f"`{cmd.USAGE['post']}`",
+            f"`{cmd.USAGE['organizers']}`",
+            f"`{cmd.USAGE['audit']}`",
+            f"`{cmd.USAGE['export']}`",
+            "Your data:",
+            f"`{cmd.USAGE['mine']}`: what you signed, and how",
+            f"`{cmd.USAGE['forget']}`: remove all your signatures everywhere",
             "Leave out CAMPAIGN when only one is open.",
         ]
         return Reply(text="\n".join(lines))
@@ -472,6 +507,11 @@ class Service:
         organizers: list[str] | None = None,
     ) -> Reply:
         usage = cmd.USAGE["new"]
+        if not self.creators.allows(actor):
+            raise NotAllowed(
+                "Creating campaigns is limited to a few people in this community. Ask one of "
+                "them (or whoever runs Undersigned here) to start it and add you as an organizer."
+            )
         row = self._validated_new_campaign(actor, slug, options, usage)
         body = clean(
             text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage
@@ -484,7 +524,11 @@ class Service:
                 raise UserError(
                     f"There is already a campaign called `{row.slug}`; pick another name.", usage
                 )
-            return await repo.insert_campaign(session, row, body, owners)
+            made = await repo.insert_campaign(session, row, body, owners)
+            await repo.add_audit(
+                session, made.id, actor.identity, "create", made.title, made.created_at
+            )
+            return made
 
         try:
             campaign = await self.db.write(op)
@@ -530,9 +574,14 @@ class Service:
                 raise UserError('A pledge needs an action, like `action:"walk out"`.', usage)
             if deadline is None:
                 raise UserError("A pledge needs a deadline, like `deadline:2026-12-31`.", usage)
-        names_word = options.get("names", "sealed").lower()
-        if names_word not in {"sealed", "public"}:
-            raise UserError("`names:` is `sealed` (until success) or `public`.", usage)
+        default_names = Names.SEALED if kind is Kind.PLEDGE else Names.PUBLIC
+        names_word = options.get("names", default_names.value).lower()
+        if names_word not in {n.value for n in Names}:
+            raise UserError(
+                "`names:` is `public`, `sealed` (hidden until the goal is reached) or "
+                "`count-only` (never shown in chat).",
+                usage,
+            )
         addressee = clean(
             options.get("to") or options.get("addressee"),
             field="addressee",
@@ -548,7 +597,7 @@ class Service:
             action=action,
             goal=goal,
             deadline=deadline,
-            names=Names(names_word).value if kind is Kind.PLEDGE else Names.PUBLIC.value,
+            names=Names(names_word).value,
             created_by=actor.identity,
             created_at=now,
         )
@@ -598,6 +647,12 @@ class Service:
                         session, campaign.id, version, body, actor.identity, now
                     )
             await repo.update_campaign(session, campaign.id, **values)
+            changed = [*values, *(["text"] if version != row.version else [])]
+            if changed:
+                detail = ", ".join(changed) + (
+                    f" (text version {version})" if "text" in changed else ""
+                )
+                await repo.add_audit(session, campaign.id, actor.identity, "edit", detail, now)
             await session.refresh(row)
             return repo.to_campaign(row)
 
@@ -622,6 +677,7 @@ class Service:
 
         async def op(session: AsyncSession) -> Campaign:
             await repo.update_campaign(session, campaign.id, status="closed", closed_at=now)
+            await repo.add_audit(session, campaign.id, actor.identity, "close", None, now)
             row = await session.get(CampaignRow, campaign.id, populate_existing=True)
             assert row is not None
             return repo.to_campaign(row)
@@ -648,6 +704,8 @@ class Service:
         ensure_open(campaign, now, "announce it")
 
         async def op(session: AsyncSession) -> int:
+            where = f"{place.platform}:{place.workspace}:{place.channel}"
+            await repo.add_audit(session, campaign.id, actor.identity, "post", where, now)
             return await repo.add_channel_link(
                 session,
                 campaign.id,

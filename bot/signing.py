@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from bot.campaigns import Campaign, ensure_open, pledge_succeeds_now
+from bot.campaigns import Campaign, ensure_open, reaches_goal_now
 from bot.errors import NotFound, UserError
 from storage import repository as repo
 
@@ -129,7 +129,7 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
             request = requests[i]
             count += 1
             campaign = _with(campaign, count=count)
-            just = pledge_succeeds_now(campaign, count, request.now)
+            just = reaches_goal_now(campaign, count, request.now)
             if just:
                 repo.mark_succeeded(conn, campaign_id, request.now)
                 campaign = _with(campaign, succeeded_at=request.now)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.campaigns import Campaign, Kind, Names, Status
 from storage.tables import (
+    AuditRow,
     CampaignRow,
     ChannelLinkRow,
     DailyCountRow,
@@ -44,6 +45,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         closed_at=row.closed_at,
         succeeded_at=row.succeeded_at,
         organizers=tuple(organizers),
+        purged_at=row.purged_at,
     )
 
 
@@ -198,6 +200,126 @@ async def count_drift(session: AsyncSession) -> list[tuple[int, str, int, int]]:
         .with_for_update()
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def add_organizer(
+    session: AsyncSession, campaign_id: int, identity: str, at: datetime
+) -> bool:
+    if identity in await organizers_of(session, campaign_id):
+        return False
+    session.add(OrganizerRow(campaign_id=campaign_id, identity=identity, added_at=at))
+    await session.flush()
+    return True
+
+
+async def remove_organizer(session: AsyncSession, campaign_id: int, identity: str) -> bool:
+    result = await session.execute(
+        delete(OrganizerRow).where(
+            OrganizerRow.campaign_id == campaign_id, OrganizerRow.identity == identity
+        )
+    )
+    return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
+
+
+async def add_audit(
+    session: AsyncSession,
+    campaign_id: int,
+    actor: str,
+    action: str,
+    detail: str | None,
+    at: datetime,
+) -> None:
+    session.add(
+        AuditRow(
+            campaign_id=campaign_id,
+            actor=actor,
+            action=action,
+            detail=(detail or None) and detail[:500],
+            at=at,
+        )
+    )
+    await session.flush()
+
+
+async def audit_entries(session: AsyncSession, campaign_id: int, limit: int = 50) -> list[AuditRow]:
+    result = await session.execute(
+        select(AuditRow)
+        .where(AuditRow.campaign_id == campaign_id)
+        .order_by(AuditRow.at.desc(), AuditRow.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def signatures_for(session: AsyncSession, pairs: list[tuple[int, str]]) -> list[SignatureRow]:
+    """The signatures matching (campaign_id, signer_hash) pairs."""
+    if not pairs:
+        return []
+    result = await session.execute(
+        select(SignatureRow).where(
+            tuple_(SignatureRow.campaign_id, SignatureRow.signer_hash).in_(pairs)
+        )
+    )
+    return list(result.scalars())
+
+
+async def public_signatures(session: AsyncSession, campaign_id: int) -> list[SignatureRow]:
+    result = await session.execute(
+        select(SignatureRow)
+        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.anonymous.is_(False))  # type: ignore[attr-defined]
+        .order_by(SignatureRow.signed_at)  # type: ignore[arg-type]
+    )
+    return list(result.scalars())
+
+
+async def anonymous_count(session: AsyncSession, campaign_id: int) -> int:
+    result = await session.execute(
+        select(func.count())
+        .select_from(SignatureRow)
+        .where(
+            SignatureRow.campaign_id == campaign_id,
+            SignatureRow.anonymous.is_(True),  # type: ignore[attr-defined]
+        )
+    )
+    return int(result.scalar_one())
+
+
+async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime) -> int:
+    """Replace signer identities by anonymous placeholders; counts stay. The keyed hash is
+    replaced by the row's random id, so not even the key holder can test who signed."""
+    result = await session.execute(
+        update(SignatureRow)
+        .where(SignatureRow.campaign_id == campaign_id)
+        .values(
+            platform=None,
+            workspace=None,
+            user_id=None,
+            display_name=None,
+            anonymous=True,
+            signer_hash=SignatureRow.id,
+        )
+    )
+    await session.execute(
+        update(CampaignRow).where(CampaignRow.id == campaign_id).values(purged_at=at)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+async def closed_unpurged_before(session: AsyncSession, cutoff: datetime) -> list[Campaign]:
+    result = await session.execute(
+        select(CampaignRow).where(
+            CampaignRow.purged_at.is_(None),  # type: ignore[union-attr]
+            or_(
+                CampaignRow.closed_at <= cutoff,  # type: ignore[operator]
+                CampaignRow.deadline <= cutoff,  # type: ignore[operator]
+            ),
+        )
+    )
+    return [to_campaign(row) for row in result.scalars()]
+
+
+async def forget_notice(session: AsyncSession, person_hash: str) -> None:
+    await session.execute(delete(SafetyNoticeRow).where(SafetyNoticeRow.person_hash == person_hash))
 
 
 async def key_ids_in_use(session: AsyncSession) -> set[str]:

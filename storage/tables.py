@@ -51,6 +51,7 @@ class CampaignRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_when())
     closed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    purged_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class TextVersionRow(SQLModel, table=True):
@@ -138,3 +139,17 @@ class DailyCountRow(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
     day: date = Field(primary_key=True)
     signed: int = Field(default=0)
+
+
+class AuditRow(SQLModel, table=True):
+    """Organizer actions: who, what, when. Signers' own actions are never recorded here."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_campaign", "campaign_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    actor: str = Field(max_length=300)
+    action: str = Field(max_length=40)
+    detail: str | None = Field(default=None, max_length=500)
+    at: datetime = Field(sa_column=_when())

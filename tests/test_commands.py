@@ -72,3 +72,17 @@ def test_mistakes_raise_user_errors_with_usage(line: str) -> None:
     with pytest.raises(UserError) as err:
         cmd.parse_line(line)
     assert err.value.usage
+
+
+def test_mentions_become_identities() -> None:
+    from bot.identity import Actor
+    from bot.organizing import person_identity
+
+    slack = Actor("slack", "T1", "U1", "Ann")
+    assert person_identity("<@U0123ABC|bob>", slack) == "slack:T1:U0123ABC"
+    assert person_identity("U0123ABC", slack) == "slack:T1:U0123ABC"
+    discord = Actor("discord", "99", "1", "Ann")
+    assert person_identity("<@!123456789012345678>", discord) == "discord:99:123456789012345678"
+    assert person_identity("slack:T2:U9", discord) == "slack:T2:U9"
+    with pytest.raises(UserError):
+        person_identity("@bob", slack)

@@ -24,6 +24,9 @@ def render(reply: Reply) -> str:
     if reply.actions:
         hints = [f"{a.label}: {_ACTION_HINTS[a.kind].format(slug=a.slug)}" for a in reply.actions]
         lines.append("→ " + " · ".join(hints))
+    if reply.attachment is not None:
+        name, content = reply.attachment
+        lines.append(f"--- {name} ---\n{content.rstrip()}\n--- end of {name} ---")
     if reply.visibility is Visibility.ACTOR:
         lines.append("(only you can see this)")
     return "\n".join(lines)

@@ -31,7 +31,9 @@ ACK_BUDGET = 2.0
 def actor_of(interaction: discord.Interaction) -> Actor:
     user = interaction.user
     workspace = str(interaction.guild_id) if interaction.guild_id else "dm"
-    return Actor(PLATFORM, workspace, str(user.id), user.display_name)
+    roles = getattr(user, "roles", None) or []
+    groups = frozenset(f"discord-role:{role.id}" for role in roles)
+    return Actor(PLATFORM, workspace, str(user.id), user.display_name, groups=groups)
 
 
 def place_of(interaction: discord.Interaction) -> Place:
@@ -242,8 +244,17 @@ class UndersignedDiscord(discord.Client):
             comment: str | None = None,
             role: str | None = None,
         ) -> None:
-            command = cmd.Sign(slug=campaign, anonymous=anonymous, role=role, comment=comment)
+            command: cmd.Command = cmd.Sign(
+                slug=campaign, anonymous=anonymous, role=role, comment=comment
+            )
+            if campaign == "mine":
+                command = cmd.Mine()
             await answer(interaction, service.run(actor_of(interaction), command))
+
+        @self.tree.command(name="forget-me", description="Remove all your signatures everywhere")
+        @app_commands.describe(confirm="Set to True to really delete them")
+        async def forget_me(interaction: discord.Interaction, confirm: bool = False) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.ForgetMe(confirm)))
 
         @self.tree.command(name="unsign", description="Withdraw your signature")
         @app_commands.autocomplete(campaign=complete)
@@ -307,5 +318,52 @@ class UndersignedDiscord(discord.Client):
         @app_commands.autocomplete(campaign=complete)
         async def post(interaction: discord.Interaction, campaign: str) -> None:
             await self._post(interaction, campaign)
+
+        @petition.command(name="mine", description="What you signed, and how")
+        async def mine(interaction: discord.Interaction) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.Mine()))
+
+        @petition.command(name="organizers", description="List, add or remove organizers")
+        @app_commands.autocomplete(campaign=complete)
+        @app_commands.choices(
+            change=[
+                app_commands.Choice(name="add", value="add"),
+                app_commands.Choice(name="remove", value="remove"),
+            ]
+        )
+        async def organizers(
+            interaction: discord.Interaction,
+            campaign: str,
+            change: app_commands.Choice[str] | None = None,
+            person: discord.User | None = None,
+        ) -> None:
+            who = f"<@{person.id}>" if person is not None else None
+            command = cmd.Organizers(campaign, change.value if change else None, who)
+            if command.change and not who:
+                command = cmd.Organizers(campaign, None, None)
+            await answer(interaction, service.run(actor_of(interaction), command))
+
+        @petition.command(name="audit", description="Organizers: who did what, when")
+        @app_commands.autocomplete(campaign=complete)
+        async def audit(interaction: discord.Interaction, campaign: str) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.Audit(campaign)))
+
+        @petition.command(name="export", description="Organizers: the letter and signatories")
+        @app_commands.autocomplete(campaign=complete)
+        @app_commands.choices(
+            format=[app_commands.Choice(name=f, value=f) for f in ("md", "csv", "html")]
+        )
+        async def export(
+            interaction: discord.Interaction,
+            campaign: str,
+            format: app_commands.Choice[str] | None = None,
+        ) -> None:
+            command = cmd.Export(campaign, format.value if format else "md")
+            await answer(interaction, service.run(actor_of(interaction), command))
+
+        @petition.command(name="purge", description="Organizers, after close: remove identities")
+        @app_commands.autocomplete(campaign=complete)
+        async def purge(interaction: discord.Interaction, campaign: str) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.Purge(campaign)))
 
         self.tree.add_command(petition)

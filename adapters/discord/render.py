@@ -6,6 +6,7 @@ with allowed mentions none, so nothing a signer types can ping anyone.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -120,6 +121,9 @@ def message_kwargs(reply: Reply, *, with_view: bool = True) -> dict[str, Any]:
     view = view_for(reply) if with_view else None
     if view is not None:
         kwargs["view"] = view
+    if reply.attachment is not None:
+        name, content = reply.attachment
+        kwargs["file"] = discord.File(io.BytesIO(content.encode("utf-8")), filename=name)
     return kwargs
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -70,6 +72,7 @@ class SlackAdapter:
             service, PLATFORM, self._update_announcement, refresh_interval
         )
         self._background: set[asyncio.Task[Any]] = set()
+        self._group_members: dict[str, tuple[frozenset[str], float]] = {}
         self.app.command(re.compile(r".*"))(self._on_command)
         self.app.action(re.compile(r"^undersigned\.(sign|sign_anonymously|read)$"))(self._on_button)
         self.app.view("undersigned.new")(self._on_new_submitted)
@@ -99,6 +102,28 @@ class SlackAdapter:
         task = asyncio.get_running_loop().create_task(guarded())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _with_groups(self, actor: Actor) -> Actor:
+        """Add the Slack user groups named in UNDERSIGNED_CREATORS that this person is in."""
+        wanted = self.service.creators.groups_for(PLATFORM)
+        if not wanted:
+            return actor
+        groups = set()
+        for group in wanted:
+            members = self._group_members.get(group)
+            if members is None or members[1] < time.monotonic():
+                try:
+                    found = await self.client.usergroups_users_list(
+                        usergroup=group.split(":", 1)[1]
+                    )
+                    members = (frozenset(found.get("users") or []), time.monotonic() + 300)
+                except Exception as exc:
+                    log.warning("usergroups.users.list failed for %s: %s", group, exc)
+                    members = (frozenset(), time.monotonic() + 30)
+                self._group_members[group] = members
+            if actor.user_id in members[0]:
+                groups.add(group)
+        return replace(actor, groups=actor.groups | groups)
 
     async def _update_announcement(self, announcement: Announcement, reply: Reply) -> None:
         await self.client.chat_update(
@@ -150,7 +175,14 @@ class SlackAdapter:
         team = body.get("team_id", "")
         actor = self.names.actor(team, body["user_id"], body.get("user_name"))
         place = Place(PLATFORM, team, body.get("channel_id", ""))
-        command, text = body["command"], body.get("text", "")
+        command = body["command"]
+        raw = body.get("text", "")
+        text = render.unescape_command_text(raw, keep_user_mentions="organizer" in raw.lower())
+        if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower()[:3] in {
+            "new",
+            "cre",
+        }:
+            actor = await self._with_groups(actor)
         if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower() in {
             "new",
             "create",
@@ -212,6 +244,7 @@ class SlackAdapter:
         user = body["user"]
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
+        actor = await self._with_groups(actor)
         options = {
             k: values[k]
             for k in ("title", "goal", "deadline", "to", "action", "kind")

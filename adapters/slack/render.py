@@ -116,11 +116,53 @@ def blocks_for(reply: Reply) -> list[Block]:
         blocks.append(context(f"Usage: `{escape(reply.usage)}`"))
     if reply.notice:
         blocks.append(context(":shield: " + mrkdwn(reply.notice)))
+    if reply.attachment is not None:
+        blocks.extend(_file_blocks(*reply.attachment))
     actions = action_blocks(reply)
     if len(blocks) + len(actions) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(actions) - 1]
         blocks.append(context("(cut short: use *Read the letter* for the rest)"))
     return blocks + actions
+
+
+def _file_blocks(name: str, content: str) -> list[Block]:
+    """An export shown inline (ephemeral) as code blocks; very long ones are cut."""
+    pieces = chunks(escape(content), SECTION_LIMIT - 200)
+    blocks = [section(f"```{piece}```") for piece in pieces[: MAX_BLOCKS - 6]]
+    if len(pieces) > MAX_BLOCKS - 6:
+        blocks.append(
+            context(
+                f"`{escape(name)}` is cut here: on the server, "
+                "`undersigned petition export` writes the whole file."
+            )
+        )
+    return blocks
+
+
+_SLACK_MARKUP = re.compile(
+    r"<(#C[A-Z0-9]+|!subteam\^[A-Z0-9]+|[a-z]+:[^>|]+|![a-z]+)(?:\|([^>]*))?>"
+)
+
+
+def unescape_command_text(text: str, keep_user_mentions: bool) -> str:
+    """Slack escapes channels, groups and links in command text (`should_escape`): turn them
+    back into what the person typed. User mentions become `@name`, unless the command needs
+    their ids (`/petition organizers … add @someone`)."""
+
+    def plain(m: re.Match[str]) -> str:
+        target, label = m.group(1), m.group(2)
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return label or "@" + target[1:]
+        return target  # a link: its URL
+
+    text = _SLACK_MARKUP.sub(plain, text)
+    if not keep_user_mentions:
+        text = re.sub(
+            r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>", lambda m: "@" + (m.group(2) or m.group(1)), text
+        )
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def fallback_text(reply: Reply) -> str:

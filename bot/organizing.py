@@ -1,0 +1,252 @@
+"""Use cases for signers' own data and for organizer powers (mixed into bot.service.Service).
+
+Signers: `/sign mine`, `/forget-me`. Organizers: managing organizers, the audit log, exports and
+purging identities after close. Refusals say who can help.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import commands as cmd
+from bot.campaigns import Campaign, ensure_organizer
+from bot.errors import UserError
+from bot.exports import RENDERERS, ExportData, Signatory
+from bot.identity import Actor, SignerKey
+from bot.replies import Reply
+from storage import repository as repo
+
+if TYPE_CHECKING:
+    from storage.database import Database
+
+_SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+_DISCORD_MENTION = re.compile(r"^<@!?(\d{5,25})>$")
+_IDENTITY = re.compile(r"^[a-z]+:[^:\s]+:[^:\s]+$")
+_BARE_ID = re.compile(r"^(?:[UW][A-Z0-9]{4,}|\d{5,25})$")
+
+
+def person_identity(token: str, actor: Actor) -> str:
+    """Who `@someone` is: a platform mention, a bare user id, or platform:workspace:user."""
+    token = token.strip()
+    for pattern in (_SLACK_MENTION, _DISCORD_MENTION):
+        if m := pattern.match(token):
+            return f"{actor.platform}:{actor.workspace}:{m.group(1)}"
+    if _IDENTITY.match(token):
+        return token
+    if _BARE_ID.match(token):
+        return f"{actor.platform}:{actor.workspace}:{token}"
+    raise UserError(
+        f"I can't tell who `{token[:40]}` is: mention them (`@name`, picked from the list) or "
+        "give their user id.",
+        cmd.USAGE["organizers"],
+    )
+
+
+class _Core:
+    """What the mixins use from the Service (for readers and type checkers)."""
+
+    db: Database
+    key: SignerKey
+    tz: tzinfo
+    purge_after_days: float | None
+
+    def clock(self) -> datetime: ...  # pragma: no cover
+    async def _resolve(
+        self,
+        slug: str | None,
+        usage: str,
+        *,
+        only_open: bool = True,
+        session: AsyncSession | None = None,
+    ) -> Campaign: ...  # pragma: no cover
+    def _tally_changed(self, campaign_id: int) -> None: ...  # pragma: no cover
+
+
+class SignerDataUseCases(_Core):
+    async def _my_signatures(self, actor: Actor) -> list[tuple[Campaign, Any]]:
+        async with self.db.read() as session:
+            campaigns = {c.id: c for c in await repo.all_campaigns(session)}
+            pairs = [(cid, self.key.signer_hash(cid, actor)) for cid in campaigns]
+            rows = await repo.signatures_for(session, pairs)
+        return sorted(((campaigns[r.campaign_id], r) for r in rows), key=lambda cr: cr[0].slug)
+
+    async def mine(self, actor: Actor) -> Reply:
+        found = await self._my_signatures(actor)
+        if not found:
+            return Reply(text="You haven't signed anything here.")
+        lines = ["What you signed (only you can see this):"]
+        for campaign, row in found:
+            how = "anonymously" if row.anonymous else f"publicly as {row.display_name}"
+            day = f"{row.signed_at.astimezone(self.tz):%d %b %Y}"
+            old = (
+                f", version {row.version} of the letter (now {campaign.version})"
+                if row.version != campaign.version
+                else ""
+            )
+            lines.append(f"`{campaign.slug}`: **{campaign.title}**, {how}, on {day}{old}")
+        lines.append("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`.")
+        return Reply(text="\n".join(lines))
+
+    async def forget_me(self, actor: Actor, confirm: bool) -> Reply:
+        found = await self._my_signatures(actor)
+        if not confirm:
+            if not found:
+                return Reply(text="There is nothing of yours to forget: you haven't signed here.")
+            names = ", ".join(f"`{c.slug}`" for c, _ in found)
+            return Reply(
+                text=(
+                    f"This deletes all {len(found)} of your signatures ({names}), closed "
+                    "campaigns included, and lowers their counts. It can't be undone. "
+                    "To go ahead: `/forget-me confirm`."
+                )
+            )
+        ids = [(campaign.id, row.id) for campaign, row in found]
+        person = self.key.person_hash(actor)
+
+        async def op(session: AsyncSession) -> int:
+            removed = 0
+            for campaign_id, signature_id in ids:
+                if await repo.delete_signature(session, signature_id):
+                    await repo.add_to_count(session, campaign_id, -1)
+                    removed += 1
+            await repo.forget_notice(session, person)
+            return removed
+
+        removed = await self.db.write(op)
+        for campaign_id, _ in ids:
+            self._tally_changed(campaign_id)
+        return Reply(
+            text=f"Done: {removed} signature{'s' if removed != 1 else ''} deleted. "
+            "Undersigned keeps nothing else about you."
+        )
+
+
+class OrganizerUseCases(_Core):
+    async def organizers(
+        self, actor: Actor, slug: str, change: str | None, person: str | None
+    ) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["organizers"], only_open=False)
+        if change is None:
+            listing = "\n".join(f"• {o}" for o in campaign.organizers) or "(none)"
+            return Reply(text=f"Organizers of **{campaign.title}**:\n{listing}")
+        ensure_organizer(campaign, actor, "change its organizers")
+        assert person is not None
+        who = person_identity(person, actor)
+        now = self.clock()
+        if change == "remove" and who in campaign.organizers and len(campaign.organizers) == 1:
+            raise UserError("A campaign needs at least one organizer: add someone else first.")
+
+        async def op(session: AsyncSession) -> bool:
+            if change == "add":
+                done = await repo.add_organizer(session, campaign.id, who, now)
+            else:
+                done = await repo.remove_organizer(session, campaign.id, who)
+            if done:
+                await repo.add_audit(
+                    session, campaign.id, actor.identity, f"organizer {change}", who, now
+                )
+            return done
+
+        done = await self.db.write(op)
+        if not done:
+            state = "already" if change == "add" else "not"
+            return Reply(text=f"{who} is {state} an organizer of **{campaign.title}**.")
+        verb = "is now an organizer of" if change == "add" else "is no longer an organizer of"
+        return Reply(text=f"{who} {verb} **{campaign.title}**.")
+
+    async def audit(self, actor: Actor, slug: str) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["audit"], only_open=False)
+        ensure_organizer(campaign, actor, "read its audit log")
+        async with self.db.read() as session:
+            entries = await repo.audit_entries(session, campaign.id)
+        lines = [f"Audit log of **{campaign.title}** (latest first):"]
+        for e in entries:
+            when = f"{e.at.astimezone(self.tz):%Y-%m-%d %H:%M}"
+            lines.append(f"{when} {e.actor}: {e.action}" + (f" ({e.detail})" if e.detail else ""))
+        return Reply(text="\n".join(lines))
+
+    async def export_data(self, actor: Actor, slug: str) -> ExportData:
+        campaign = await self._resolve(slug, cmd.USAGE["export"], only_open=False)
+        ensure_organizer(campaign, actor, "export it")
+        async with self.db.read() as session:
+            text = await repo.letter_text(session, campaign.id, campaign.version)
+            rows = (
+                await repo.public_signatures(session, campaign.id)
+                if campaign.names_exportable() and campaign.purged_at is None
+                else []
+            )
+            anonymous = await repo.anonymous_count(session, campaign.id)
+        withheld = not campaign.names_exportable() or campaign.purged_at is not None
+
+        async def op(session: AsyncSession) -> None:
+            await repo.add_audit(
+                session, campaign.id, actor.identity, "export", f"{len(rows)} names", self.clock()
+            )
+
+        await self.db.write(op)
+        return ExportData(
+            slug=campaign.slug,
+            title=campaign.title,
+            addressee=campaign.addressee,
+            text=text,
+            version=campaign.version,
+            count=campaign.count,
+            signatories=[
+                Signatory(r.display_name or "", r.role, r.comment, r.signed_at, r.version)
+                for r in rows
+            ],
+            anonymous=anonymous,
+            names_withheld=withheld,
+        )
+
+    async def export(self, actor: Actor, slug: str, fmt: str) -> str:
+        if fmt not in RENDERERS:
+            raise UserError("Exports come as `md`, `csv` or `html`.", cmd.USAGE["export"])
+        return RENDERERS[fmt](await self.export_data(actor, slug))
+
+    async def export_reply(self, actor: Actor, slug: str, fmt: str) -> Reply:
+        body = await self.export(actor, slug, fmt)
+        return Reply(
+            text=f"Export of `{slug}` ({fmt}), only for you:",
+            attachment=(f"{slug}.{fmt}", body),
+        )
+
+    async def purge(self, actor: Actor, slug: str) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["purge"], only_open=False)
+        ensure_organizer(campaign, actor, "purge it")
+        now = self.clock()
+        if campaign.is_open(now):
+            raise UserError(
+                f"**{campaign.title}** is still open; close it first (`/petition close "
+                f"{campaign.slug}`), then purge."
+            )
+        count = await self._purge(campaign, actor.identity)
+        return Reply(
+            text=f"Purged **{campaign.title}**: {count:,} signatures now carry no name or "
+            "account, and the count stays."
+        )
+
+    async def _purge(self, campaign: Campaign, by: str) -> int:
+        now = self.clock()
+
+        async def op(session: AsyncSession) -> int:
+            count = await repo.purge_identities(session, campaign.id, now)
+            await repo.add_audit(session, campaign.id, by, "purge", f"{count} signatures", now)
+            return count
+
+        return await self.db.write(op)
+
+    async def auto_purge(self) -> list[str]:
+        """Purge campaigns closed more than UNDERSIGNED_PURGE_AFTER_DAYS ago."""
+        if self.purge_after_days is None:
+            return []
+        cutoff = self.clock() - timedelta(days=self.purge_after_days)
+        async with self.db.read() as session:
+            due = await repo.closed_unpurged_before(session, cutoff)
+        for campaign in due:
+            await self._purge(campaign, "undersigned:auto-purge")
+        return [c.slug for c in due]
