@@ -294,3 +294,28 @@ async def test_interactions_are_answered_well_within_three_seconds(
         f" max {max(latencies) * 1000:.0f} ms"
     )
     assert max(latencies) < 3.0
+
+
+async def test_export_arrives_as_a_private_file(bot: DiscordBot, fake: FakeDiscord) -> None:
+    await create(fake, "exported")
+    await fake.response_to(
+        await fake.slash("sign", {"campaign": "exported"}, user_id="7001", user_name="Ann")
+    )
+    reply = await fake.response_to(
+        await fake.slash(
+            "petition",
+            {"campaign": "exported", "format": "csv"},
+            sub="export",
+            user_id="5000",
+            user_name="Org",
+        )
+    )
+    data = reply.body["data"]
+    assert data["flags"] & EPHEMERAL
+    assert [a["filename"] for a in data["attachments"]] == ["exported.csv"]
+    refused = await fake.response_to(
+        await fake.slash(
+            "petition", {"campaign": "exported"}, sub="export", user_id="7001", user_name="Ann"
+        )
+    )
+    assert "Only the organizers" in text_of(refused)

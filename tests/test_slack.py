@@ -190,12 +190,14 @@ async def test_new_campaign_modal_opens_and_submits(bot: SlackBot, fake: FakeSla
 
 
 async def test_mentions_in_user_text_ping_nobody(bot: SlackBot, fake: FakeSlack) -> None:
-    await create(bot, "inject", extra='to:"<!here> & <@U999>"')
-    _, data, _ = await bot.command("/petition", 'edit inject title:"<!channel> ALERT"', user="UORG")
+    # /petition has should_escape on: Slack sends @here as <!here>, a typed "<" as &lt;
+    await create(bot, "inject", extra='to:"<!here> &amp; <@U999|bob>"')
+    await bot.command("/petition", 'edit inject title:"&lt;!channel&gt; ALERT"', user="UORG")
+    # /sign has should_escape off: text arrives exactly as typed
     await bot.command("/sign", "inject <!everyone> <@U123> hi", user="UINJ", user_name="<!channel>")
     _, data, _ = await bot.command("/petition", "status inject", user="UX")
     payload = json.dumps(data)
-    assert "&lt;!channel&gt; ALERT" in payload and "&lt;!here&gt; &amp; &lt;@U999&gt;" in payload
+    assert "&lt;!channel&gt; ALERT" in payload and "To: @here &amp; @bob" in payload
     await bot.command("/petition", "post inject", user="UORG")
     await fake.wait_for(
         lambda: any("ALERT" in json.dumps(c.params) for c in fake.calls_to("chat.postMessage"))
@@ -304,3 +306,16 @@ async def test_campaign_created_on_the_command_line_is_visible_in_slack(bot: Sla
     assert made.returncode == 0, made.stderr
     _, data, _ = await bot.command("/sign", "from-cli", user="UCLI")
     assert "Made on the CLI" in blocks_text(data) and "you signed" in blocks_text(data)
+
+
+async def test_sign_mine_and_forget_me_in_slack(bot: SlackBot) -> None:
+    await create(bot, "mine-test")
+    await bot.command("/sign", "mine-test anonymous", user="UMINE")
+    _, data, _ = await bot.command("/sign", "mine", user="UMINE")
+    assert "`mine-test`" in blocks_text(data) and "anonymously" in blocks_text(data)
+    _, data, _ = await bot.command("/forget-me", "", user="UMINE")
+    assert "/forget-me confirm" in blocks_text(data)
+    _, data, _ = await bot.command("/forget-me", "confirm", user="UMINE")
+    assert "1 signature deleted" in blocks_text(data)
+    _, data, _ = await bot.command("/petition", "export mine-test csv", user="UORG")
+    assert "name,role,comment,signed_at,text_version" in blocks_text(data)
