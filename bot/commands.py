@@ -31,6 +31,9 @@ USAGE = {
     "audit": "/petition audit CAMPAIGN",
     "export": "/petition export CAMPAIGN [md|csv|html]",
     "purge": "/petition purge CAMPAIGN   (after it closed)",
+    "remind": "/petition remind CAMPAIGN SCHEDULE   (daily 09:00, weekdays 09:30 UTC, off)",
+    "reminders": "/petition reminders [CAMPAIGN]",
+    "webhook": "/petition webhook CAMPAIGN [add|remove URL]",
 }
 
 ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
@@ -139,6 +142,24 @@ class Purge:
     slug: str
 
 
+@dataclass(frozen=True)
+class Remind:
+    slug: str
+    schedule: str
+
+
+@dataclass(frozen=True)
+class Reminders:
+    slug: str | None
+
+
+@dataclass(frozen=True)
+class Webhook:
+    slug: str
+    change: str | None = None
+    url: str | None = None
+
+
 Command = (
     Sign
     | Unsign
@@ -156,6 +177,9 @@ Command = (
     | Audit
     | Export
     | Purge
+    | Remind
+    | Reminders
+    | Webhook
 )
 
 
@@ -311,6 +335,19 @@ def _parse_petition(args: str) -> Command:
         if fmt not in {"md", "csv", "html"}:
             raise UserError("Exports come as `md`, `csv` or `html`.", USAGE["export"])
         return Export(slug, fmt)
+    if sub == "remind":
+        slug, rest = _required_slug(rest, USAGE["remind"], "remind people of")
+        return Remind(slug, rest.strip())
+    if sub == "reminders":
+        return Reminders(_optional_slug(rest, USAGE["reminders"]))
+    if sub in {"webhook", "webhooks"}:
+        slug, rest = _required_slug(rest, USAGE["webhook"], "connect")
+        change, url = _next_word(rest)
+        if not change:
+            return Webhook(slug)
+        if change.lower() not in {"add", "remove"} or not url:
+            raise UserError("Say `add URL` or `remove URL`.", USAGE["webhook"])
+        return Webhook(slug, change.lower(), url.strip())
     if sub == "purge":
         slug, rest = _required_slug(rest, USAGE["purge"], "purge")
         return Purge(slug)
@@ -327,6 +364,6 @@ def _parse_petition(args: str) -> Command:
     raise UserError(
         f"`{sub[:30]}` isn't a /petition command. "
         "Try status, read, list, help, new, edit, post, close, "
-        "organizers, audit, export or purge.",
+        "organizers, audit, export, purge, remind, reminders or webhook.",
         USAGE["help"],
     )

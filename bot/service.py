@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as cmd
+from bot import events
 from bot.campaigns import (
     Campaign,
     Kind,
@@ -24,6 +25,7 @@ from bot.campaigns import (
 )
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.identity import Actor, Place, SignerKey
+from bot.lifecycle import LifecycleUseCases
 from bot.notices import safety_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
@@ -68,7 +70,7 @@ class Announcement:
 TallyListener = Callable[[int], None]
 
 
-class Service(SignerDataUseCases, OrganizerUseCases):
+class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
     def __init__(
         self,
         db: Database,
@@ -88,6 +90,7 @@ class Service(SignerDataUseCases, OrganizerUseCases):
         self.rate_limit = rate_limit
         self.purge_after_days = purge_after_days
         self.tally_listeners: list[TallyListener] = []
+        self.reminder_listeners: list[Callable[[], None]] = []
         self._slug_ids: dict[str, int] = {}
 
     def _tally_changed(self, campaign_id: int) -> None:
@@ -163,6 +166,12 @@ class Service(SignerDataUseCases, OrganizerUseCases):
                     return await self.export_reply(actor, command.slug, command.format)
                 case cmd.Purge():
                     return await self.purge(actor, command.slug)
+                case cmd.Remind():
+                    return await self.remind(actor, command.slug, command.schedule, place)
+                case cmd.Reminders():
+                    return await self.reminders(actor, command.slug)
+                case cmd.Webhook():
+                    return await self.webhook(actor, command.slug, command.change, command.url)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
         except Exception:
@@ -488,6 +497,9 @@ class Service(SignerDataUseCases, OrganizerUseCases):
             f"`{cmd.USAGE['organizers']}`",
             f"`{cmd.USAGE['audit']}`",
             f"`{cmd.USAGE['export']}`",
+            f"`{cmd.USAGE['remind']}`",
+            f"`{cmd.USAGE['reminders']}`",
+            f"`{cmd.USAGE['webhook']}`",
             "Your data:",
             f"`{cmd.USAGE['mine']}`: what you signed, and how",
             f"`{cmd.USAGE['forget']}`: remove all your signatures everywhere",
@@ -648,6 +660,14 @@ class Service(SignerDataUseCases, OrganizerUseCases):
                     )
             await repo.update_campaign(session, campaign.id, **values)
             changed = [*values, *(["text"] if version != row.version else [])]
+            if version != row.version:
+                edited = replace(repo.to_campaign(row), version=version)
+                summary = "Changed: the letter text" + (
+                    f", and {', '.join(values)}." if values else "."
+                )
+                await session.run_sync(
+                    lambda s: events.text_changed(s.connection(), edited, row.version, summary, now)
+                )
             if changed:
                 detail = ", ".join(changed) + (
                     f" (text version {version})" if "text" in changed else ""
@@ -680,7 +700,9 @@ class Service(SignerDataUseCases, OrganizerUseCases):
             await repo.add_audit(session, campaign.id, actor.identity, "close", None, now)
             row = await session.get(CampaignRow, campaign.id, populate_existing=True)
             assert row is not None
-            return repo.to_campaign(row)
+            closed = repo.to_campaign(row)
+            await session.run_sync(lambda s: events.after_close(s.connection(), closed, now))
+            return closed
 
         closed = await self.db.write(op)
         self._tally_changed(closed.id)

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from bot import events
 from bot.campaigns import Campaign, ensure_open, reaches_goal_now
 from bot.errors import NotFound, UserError
 from storage import repository as repo
@@ -116,9 +117,11 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
                 results[i] = SignOutcome(campaign, False, at, anonymous)
             else:
                 results[i] = _refusal(campaign, requests[i].now)
-        count = campaign.count
+        count = before = campaign.count
         if inserted:
-            count = repo.add_to_count_sync(conn, campaign_id, len(inserted)) - len(inserted)
+            count = before = repo.add_to_count_sync(conn, campaign_id, len(inserted)) - len(
+                inserted
+            )
             days: dict[date, int] = {}
             for i in new:
                 day = requests[i].now.date()
@@ -136,6 +139,8 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
             signed.append((i, campaign, just))
             if request.person_hash is not None:
                 new_people.setdefault(request.person_hash, i)
+        if new and events.crossed_anything(campaign, before):
+            events.after_signatures(conn, campaign, before, requests[new[-1]].now)
 
     first = set()
     if new_people:

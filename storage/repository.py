@@ -455,6 +455,12 @@ def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> Non
     conn.execute(stmt)
 
 
+def close_sync(conn: Connection, campaign_id: int, at: datetime) -> None:
+    conn.execute(
+        update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(status="closed", closed_at=at)
+    )
+
+
 def mark_succeeded(conn: Connection, campaign_id: int, at: datetime) -> None:
     conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(succeeded_at=at))
 

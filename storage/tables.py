@@ -153,3 +153,71 @@ class AuditRow(SQLModel, table=True):
     action: str = Field(max_length=40)
     detail: str | None = Field(default=None, max_length=500)
     at: datetime = Field(sa_column=_when())
+
+
+class ReminderRow(SQLModel, table=True):
+    """A reminder definition: the source of truth the scheduler's jobs are rebuilt from."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "platform", "workspace", "channel", name="uq_reminder"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    platform: str = Field(max_length=32)
+    workspace: str = Field(max_length=100)
+    channel: str = Field(max_length=100)
+    schedule: str = Field(max_length=100)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(sa_column=_when())
+    last_sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class CampaignEventRow(SQLModel, table=True):
+    """Events that happen once per campaign (milestones, 24 hours left, result)."""
+
+    __tablename__ = "campaign_event"
+    __table_args__ = (UniqueConstraint("campaign_id", "kind", name="uq_campaign_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    at: datetime = Field(sa_column=_when())
+
+
+class WebhookRow(SQLModel, table=True):
+    __tablename__ = "webhook"
+    __table_args__ = (UniqueConstraint("campaign_id", "url", name="uq_webhook"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=100)
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(sa_column=_when())
+
+
+class OutboxRow(SQLModel, table=True):
+    """A message the core wants delivered, written in the transaction that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "available_at"),
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # post | dm | webhook
+    platform: str = Field(max_length=32)  # slack, discord, console, webhook
+    workspace: str = Field(max_length=100)
+    target: str = Field(max_length=500)  # channel id, user id or URL
+    payload: str = Field(sa_column=Column(Text, nullable=False))  # JSON
+    campaign_id: int | None = Field(default=None)
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_when())
+    available_at: datetime = Field(sa_column=_when())
+    sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

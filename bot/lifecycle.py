@@ -1,0 +1,289 @@
+"""What keeps a campaign alive between announcements: reminders, deadlines, webhooks, and the
+rendering of outbox messages at delivery time (mixed into bot.service.Service)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import Connection
+
+from bot import commands as cmd
+from bot import events
+from bot.campaigns import Campaign, ensure_open, ensure_organizer
+from bot.errors import UserError
+from bot.identity import Actor, Place
+from bot.organizing import _Core
+from bot.replies import Reply, Visibility, sign_actions
+from bot.schedules import Schedule, parse_schedule
+from storage import outbox
+from storage import repository as repo
+
+LAST_DAY = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class ReminderDefinition:
+    id: int
+    campaign_id: int
+    schedule: Schedule
+    created_at: datetime
+    last_sent_at: datetime | None
+
+
+class LifecycleUseCases(_Core):
+    reminder_listeners: list[Callable[[], None]]
+
+    def _reminders_changed(self) -> None:
+        for listener in self.reminder_listeners:
+            listener()
+
+    async def remind(
+        self, actor: Actor, slug: str, schedule_text: str, place: Place | None
+    ) -> Reply:
+        usage = cmd.USAGE["remind"]
+        if place is None:
+            raise UserError("Set reminders in the channel where they should be posted.", usage)
+        campaign = await self._resolve(slug, usage, only_open=False)
+        ensure_organizer(campaign, actor, "set its reminders")
+        now = self.clock()
+        ensure_open(campaign, now, "set reminders")
+        schedule = parse_schedule(schedule_text, self.tz)
+
+        def op(conn: Connection) -> int | None:
+            if schedule is None:
+                existing = [
+                    r.id
+                    for r in outbox.reminders_of(conn, campaign.id)
+                    if (r.platform, r.workspace, r.channel)
+                    == (place.platform, place.workspace, place.channel)
+                ]
+                outbox.delete_reminders(conn, existing)
+                return None
+            return outbox.set_reminder(
+                conn,
+                campaign.id,
+                place.platform,
+                place.workspace,
+                place.channel,
+                schedule.text,
+                actor.identity,
+                now,
+            )
+
+        await self._write_sync(
+            op, audit=(campaign.id, actor.identity, "remind", schedule.text if schedule else "off")
+        )
+        self._reminders_changed()
+        if schedule is None:
+            return Reply(text=f"Reminders for **{campaign.title}** in this channel are off.")
+        next_at = schedule.next_after(now, now)
+        when = f"{next_at.astimezone(self.tz):%a %d %b %H:%M %Z}" if next_at else "never"
+        return Reply(
+            text=f"Reminders for **{campaign.title}** here: {schedule.text}. Next: {when}. "
+            "They stop by themselves when the campaign closes."
+        )
+
+    async def reminders(self, actor: Actor, slug: str | None) -> Reply:
+        campaign_id = None
+        if slug is not None:
+            campaign_id = (await self._resolve(slug, cmd.USAGE["reminders"], only_open=False)).id
+        async with self.db.read() as session:
+            rows = await session.run_sync(
+                lambda s: outbox.reminders_of(s.connection(), campaign_id)
+            )
+            campaigns = {c.id: c for c in await repo.all_campaigns(session)}
+        if not rows:
+            return Reply(text="No reminders are set. " + cmd.USAGE["remind"])
+        lines = ["Reminders:"]
+        for r in rows:
+            lines.append(
+                f"`{campaigns[r.campaign_id].slug}` in {r.platform} channel {r.channel}: "
+                f"{r.schedule}"
+            )
+        return Reply(text="\n".join(lines))
+
+    async def webhook(self, actor: Actor, slug: str, change: str | None, url: str | None) -> Reply:
+        usage = cmd.USAGE["webhook"]
+        campaign = await self._resolve(slug, usage, only_open=False)
+        ensure_organizer(campaign, actor, "manage its webhooks")
+        now = self.clock()
+        if change is None:
+            async with self.db.read() as session:
+                hooks = await session.run_sync(
+                    lambda s: outbox.webhooks_of(s.connection(), campaign.id)
+                )
+            listing = "\n".join(f"• {u}" for u, _ in hooks) or "(none)"
+            return Reply(text=f"Webhooks of **{campaign.title}**:\n{listing}")
+        assert url is not None
+        parsed = urlparse(url)
+        if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(url) > 500:
+            raise UserError(
+                "A webhook needs an http(s) URL, like `https://example.org/hook`.", usage
+            )
+        secret = secrets.token_hex(24)
+
+        def op(conn: Connection) -> bool:
+            from storage.tables import WebhookRow
+
+            table = WebhookRow.__table__  # type: ignore[attr-defined]
+            if change == "remove":
+                done = conn.execute(
+                    table.delete().where(table.c.campaign_id == campaign.id, table.c.url == url)
+                ).rowcount
+                return bool(done)
+            exists = conn.execute(
+                table.select().where(table.c.campaign_id == campaign.id, table.c.url == url)
+            ).first()
+            if exists:
+                return False
+            conn.execute(
+                table.insert().values(
+                    campaign_id=campaign.id,
+                    url=url,
+                    secret=secret,
+                    created_by=actor.identity,
+                    created_at=now,
+                )
+            )
+            return True
+
+        done = await self._write_sync(
+            op, audit=(campaign.id, actor.identity, f"webhook {change}", url)
+        )
+        if change == "remove":
+            return Reply(text=f"Removed the webhook {url}." if done else f"No webhook {url} here.")
+        if not done:
+            return Reply(text=f"{url} is already registered.")
+        return Reply(
+            text=(
+                f"Registered {url} for milestones, success, failure and close. Its signing "
+                f"secret (shown once, keep it safe): `{secret}`. Each POST carries "
+                "`X-Undersigned-Timestamp` and `X-Undersigned-Signature: sha256=HMAC(secret, "
+                'timestamp + "." + body)`.'
+            )
+        )
+
+    async def _write_sync(
+        self, op: Callable[[Connection], Any], audit: tuple[int, str, str, str | None] | None = None
+    ) -> Any:
+        now = self.clock()
+
+        async def run(session: Any) -> Any:
+            if audit is not None:
+                await repo.add_audit(session, audit[0], audit[1], audit[2], audit[3], now)
+            return await session.run_sync(lambda s: op(s.connection()))
+
+        return await self.db.write(run)
+
+    # ---- scheduled work --------------------------------------------------------------------
+
+    async def reminder_definitions(self) -> list[ReminderDefinition]:
+        async with self.db.read() as session:
+            rows = await session.run_sync(lambda s: outbox.all_reminders(s.connection()))
+        found = []
+        for r in rows:
+            schedule = parse_schedule(r.schedule, self.tz)
+            if schedule is not None:
+                found.append(
+                    ReminderDefinition(r.id, r.campaign_id, schedule, r.created_at, r.last_sent_at)
+                )
+        return found
+
+    async def send_reminder(self, reminder_id: int, fire_time: datetime) -> bool:
+        """Queue one reminder post; idempotent per fire time, so two schedulers or a catch-up
+        after a restart can never post it twice. Closed campaigns drop their reminders."""
+        now = self.clock()
+
+        def op(conn: Connection) -> bool:
+            row = outbox.reminder(conn, reminder_id)
+            if row is None:
+                return False
+            campaign = repo.lock_campaigns(conn, {row.campaign_id}).get(row.campaign_id)
+            if campaign is None or not campaign.is_open(now):
+                outbox.delete_reminders(conn, [reminder_id])
+                return False
+            key = f"reminder:{reminder_id}:{fire_time.astimezone().strftime('%Y%m%dT%H%M')}"
+            queued = outbox.enqueue(
+                conn,
+                [
+                    {
+                        "kind": "post",
+                        "platform": row.platform,
+                        "workspace": row.workspace,
+                        "target": row.channel,
+                        "campaign_id": campaign.id,
+                        "dedupe_key": key,
+                        "payload": {
+                            "event": "reminder",
+                            "card": True,
+                            "slug": campaign.slug,
+                            "text": f"Reminder: **{campaign.title}** needs you.",
+                        },
+                    }
+                ],
+                now,
+            )
+            outbox.reminder_sent(conn, reminder_id, fire_time)
+            return queued > 0
+
+        return bool(await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection()))))
+
+    async def sweep(self) -> list[str]:
+        """Close campaigns whose deadline passed (posting the result) and announce the last
+        24 hours. Safe to run often and on any instance: each event happens once."""
+        now = self.clock()
+        async with self.db.read() as session:
+            campaigns = await repo.all_campaigns(session)
+        closed: list[str] = []
+        for campaign in campaigns:
+            if campaign.deadline is None or campaign.closed_at is not None:
+                continue
+            if campaign.deadline_passed(now):
+                await self._auto_close(campaign, now)
+                closed.append(campaign.slug)
+            elif campaign.deadline - now <= LAST_DAY:
+                await self.db.write(
+                    lambda s, c=campaign: s.run_sync(
+                        lambda ss: events.last_day(ss.connection(), c, now)
+                    )
+                )
+        if closed:
+            self._reminders_changed()
+        return closed
+
+    async def _auto_close(self, campaign: Campaign, now: datetime) -> None:
+        def op(conn: Connection) -> None:
+            fresh = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
+            if fresh.closed_at is not None:
+                return
+            repo.close_sync(conn, campaign.id, fresh.deadline or now)
+            closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
+            events.after_close(conn, closed, now)
+            outbox.delete_reminders(conn, [r.id for r in outbox.reminders_of(conn, campaign.id)])
+
+        await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection())))
+        self._tally_changed(campaign.id)
+
+    async def outbox_reply(self, payload: dict[str, Any], campaign_id: int | None) -> Reply:
+        """Render a queued message at delivery time: a card carries the tally as it is now."""
+        text = payload.get("text", "")
+        if payload.get("card") and campaign_id is not None:
+            card = await self.announcement(campaign_id)  # type: ignore[attr-defined]
+            return Reply(
+                text=f"{text}\n{card.text}",
+                visibility=Visibility.CHANNEL,
+                tally=card.tally,
+                card=card.card,
+                actions=card.actions,
+                slug=card.slug,
+            )
+        slug = payload.get("slug")
+        actions = (
+            sign_actions(slug)[2:] if slug and payload.get("event", "").startswith("edited") else ()
+        )
+        return Reply(text=text, visibility=Visibility.CHANNEL, slug=slug, actions=actions)
