@@ -18,13 +18,16 @@ from pydantic import ValidationError
 
 from adapters.console import render, run_console
 from adapters.console.repl import default_user
+from adapters.console.sender import ConsoleSender
 from adapters.runner import NothingToRun, any_chat_configured, run_adapters
+from adapters.webhooks import WebhookSender
 from bot import commands as cmd
 from bot.app import open_service
 from bot.config import Settings
 from bot.errors import UserError
 from bot.identity import Actor
 from bot.replies import Reply
+from bot.scheduler import lead_when_possible
 from bot.service import Service
 from storage.database import DatabaseUrlError
 
@@ -110,12 +113,29 @@ def _print_reply(reply: Reply) -> None:
     typer.echo(render(reply).replace("\n(only you can see this)", ""))
 
 
+async def _console_with_schedule(service: Service, settings: Settings) -> None:
+    """The console; when a person is typing (not a pipe), reminders and events print too."""
+    stop = asyncio.Event()
+    background = None
+    if sys.stdin.isatty():
+        senders = {"console": ConsoleSender(), "webhook": WebhookSender()}
+        background = asyncio.get_running_loop().create_task(
+            lead_when_possible(service, senders, stop, grace=settings.reminder_grace)  # type: ignore[arg-type]
+        )
+    try:
+        await run_console(service)
+    finally:
+        stop.set()
+        if background is not None:
+            await background
+
+
 @app.command()
 def run() -> None:
     """Start every adapter whose credentials are configured; with none, the console."""
     settings = _settings_or_fail()
     if not any_chat_configured(settings):
-        _with_service(run_console)
+        _with_service(lambda service: _console_with_schedule(service, settings))
         return
     _with_service(lambda service: run_adapters(service, settings))
 

@@ -7,8 +7,12 @@ import logging
 import signal
 import sys
 from contextlib import AsyncExitStack
+from typing import Any
 
+from adapters.webhooks import WebhookSender
 from bot.config import Settings
+from bot.dispatcher import Sender
+from bot.scheduler import lead_when_possible
 from bot.service import Service
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,9 @@ async def run_adapters(
     is set. `serve` runs the HTTP side only, so several instances can share one address."""
     stop = stop or _stop_on_signals()
     async with AsyncExitStack() as stack:
+        webhooks = WebhookSender()
+        stack.push_async_callback(webhooks.close)
+        senders: dict[str, Sender] = {"webhook": webhooks}
         http = None
         if force_http or (slack_configured(settings) and not settings.slack_app_token):
             from adapters.http_server import HttpServer
@@ -64,6 +71,11 @@ async def run_adapters(
             )
             await slack.start()
             stack.push_async_callback(slack.stop)
+            from adapters.slack.sender import SlackSender
+
+            slack_sender = SlackSender(settings.slack_bot_token or "", settings.slack_api_url)
+            stack.push_async_callback(slack_sender.close)
+            senders["slack"] = slack_sender
             if use_socket:
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -79,30 +91,27 @@ async def run_adapters(
         elif force_http:
             raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
         if with_discord and discord_configured(settings):
-            await _start_discord(service, settings, stack, stop)
+            discord_client = await _start_discord(service, settings, stack, stop)
+            from adapters.discord.sender import DiscordSender
+
+            senders["discord"] = DiscordSender(discord_client)
         if http is not None:
             await http.start()
             stack.push_async_callback(http.stop)
             http.ready = True
-        recount = asyncio.get_running_loop().create_task(
-            _recount_every(service, settings.recount_minutes * 60)
+        background = asyncio.get_running_loop().create_task(
+            lead_when_possible(
+                service,
+                senders,
+                stop,
+                grace=settings.reminder_grace,
+                retry_seconds=settings.leader_retry_seconds,
+                recount_seconds=settings.recount_minutes * 60,
+            )
         )
-        stack.callback(recount.cancel)
         print("Undersigned is running. Ctrl-C to stop.", file=sys.stderr, flush=True)
         await stop.wait()
-
-
-async def _recount_every(service: Service, seconds: float) -> None:
-    """Check kept counts against the signatures at start and then periodically."""
-    while True:
-        try:
-            await service.recount()
-            purged = await service.auto_purge()
-            if purged:
-                log.info("purged signer identities of %s", ", ".join(purged))
-        except Exception:
-            log.exception("recount or purge failed")
-        await asyncio.sleep(max(seconds, 1.0))
+        await background
 
 
 def _stop_on_signals() -> asyncio.Event:
@@ -115,7 +124,7 @@ def _stop_on_signals() -> asyncio.Event:
 
 async def _start_discord(
     service: Service, settings: Settings, stack: AsyncExitStack, stop: asyncio.Event
-) -> None:
+) -> Any:
     import discord
     import yarl
 
@@ -145,3 +154,4 @@ async def _start_discord(
 
     stack.push_async_callback(close)
     log.info("Discord starting")
+    return client

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +38,8 @@ class Settings(BaseSettings):
     creators: str = Field(default="anyone", alias="UNDERSIGNED_CREATORS")
     rate_limit_per_minute: int = Field(default=30, alias="UNDERSIGNED_RATE_LIMIT_PER_MINUTE")
     purge_after_days: float | None = Field(default=None, alias="UNDERSIGNED_PURGE_AFTER_DAYS")
+    reminder_grace_minutes: float = Field(default=60.0, alias="UNDERSIGNED_REMINDER_GRACE_MINUTES")
+    leader_retry_seconds: float = Field(default=5.0, alias="UNDERSIGNED_LEADER_RETRY_SECONDS")
     recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 
@@ -70,6 +73,10 @@ class Settings(BaseSettings):
     @property
     def guild_ids(self) -> list[int]:
         return [int(p) for p in (p.strip() for p in self.discord_guild_ids.split(",")) if p]
+
+    @property
+    def reminder_grace(self) -> timedelta:
+        return timedelta(minutes=self.reminder_grace_minutes)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -38,6 +38,8 @@ class ReminderDefinition:
 class LifecycleUseCases(_Core):
     reminder_listeners: list[Callable[[], None]]
 
+    def _outbox_changed(self) -> None: ...  # pragma: no cover  (Service)
+
     def _reminders_changed(self) -> None:
         for listener in self.reminder_listeners:
             listener()
@@ -231,7 +233,10 @@ class LifecycleUseCases(_Core):
             outbox.reminder_sent(conn, reminder_id, fire_time)
             return queued > 0
 
-        return bool(await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection()))))
+        queued = bool(await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection()))))
+        if queued:
+            self._outbox_changed()
+        return queued
 
     async def sweep(self) -> list[str]:
         """Close campaigns whose deadline passed (posting the result) and announce the last
@@ -254,6 +259,7 @@ class LifecycleUseCases(_Core):
                 )
         if closed:
             self._reminders_changed()
+        self._outbox_changed()
         return closed
 
     async def _auto_close(self, campaign: Campaign, now: datetime) -> None:

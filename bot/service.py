@@ -91,7 +91,13 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         self.purge_after_days = purge_after_days
         self.tally_listeners: list[TallyListener] = []
         self.reminder_listeners: list[Callable[[], None]] = []
+        self.outbox_listeners: list[Callable[[], None]] = []  # the dispatcher's wake-up
         self._slug_ids: dict[str, int] = {}
+
+    def _outbox_changed(self) -> None:
+        """Wake the dispatcher (if this instance runs it) instead of waiting for its poll."""
+        for listener in self.outbox_listeners:
+            listener()
 
     def _tally_changed(self, campaign_id: int) -> None:
         """Tell in-process listeners (announcement refreshers) that a count or text changed."""
@@ -249,6 +255,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         outcome = await self.db.write_batched(sign_batch, request)
         if outcome.signed:
             self._tally_changed(outcome.campaign.id)
+            c = outcome.campaign
+            if events.crossed(c.goal, c.count - 1, c.count):
+                self._outbox_changed()
         return self._sign_reply(actor, outcome)
 
     async def _campaign_id(self, slug: str | None, usage: str) -> int:
@@ -678,6 +687,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
         updated = await self.db.write(op)
         self._tally_changed(updated.id)
+        self._outbox_changed()
         changes = list(values)
         if updated.version != campaign.version:
             changes.append(f"letter text (now version {updated.version})")
@@ -706,6 +716,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
         closed = await self.db.write(op)
         self._tally_changed(closed.id)
+        self._outbox_changed()
         outcome = closed.outcome(now)
         result = f" The pledge {outcome}." if outcome else ""
         return Reply(

@@ -167,7 +167,9 @@ def mark_sent(conn: Connection, message_id: int, at: datetime) -> None:
     )
 
 
-def mark_retry(conn: Connection, message_id: int, at: datetime, error: str, failed: bool) -> None:
+def mark_retry(
+    conn: Connection, message_id: int, at: datetime, error: str, failed: bool, attempts: int
+) -> None:
     conn.execute(
         update(_OUTBOX)
         .where(_OUTBOX.c.id == message_id)
@@ -175,7 +177,7 @@ def mark_retry(conn: Connection, message_id: int, at: datetime, error: str, fail
             status="failed" if failed else "pending",
             available_at=at,
             last_error=error[:500],
-            attempts=_OUTBOX.c.attempts + 1,
+            attempts=attempts,
         )
     )
 

@@ -1,0 +1,25 @@
+"""Delivers outbox messages to Discord: channel posts and direct messages (discord.py waits out
+rate limits itself)."""
+
+from __future__ import annotations
+
+import discord
+
+from adapters.discord import render
+from bot.replies import Reply
+from storage.outbox import Message
+
+
+class DiscordSender:
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def deliver(self, message: Message, reply: Reply | None) -> None:
+        assert reply is not None
+        await self.client.wait_until_ready()
+        kwargs = render.message_kwargs(reply)
+        if message.kind == "dm":
+            channel = await self.client.create_dm(discord.Object(int(message.target)))
+            await channel.send(**kwargs)
+        else:
+            await self.client.get_partial_messageable(int(message.target)).send(**kwargs)

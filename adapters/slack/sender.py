@@ -1,0 +1,46 @@
+"""Delivers outbox messages to Slack: channel posts and direct messages.
+
+Uses its own Web API client without automatic retries: the outbox owns retrying, honouring
+Retry-After, so a 429 neither blocks other channels nor loses order.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import render
+from bot.dispatcher import RetryAfter
+from bot.replies import Reply
+from storage.outbox import Message
+
+
+class SlackSender:
+    def __init__(self, token: str, api_url: str) -> None:
+        self.client = AsyncWebClient(
+            token=token,
+            session=aiohttp.ClientSession(),
+            base_url=api_url if api_url.endswith("/") else api_url + "/",
+            retry_handlers=[],
+        )
+
+    async def deliver(self, message: Message, reply: Reply | None) -> None:
+        assert reply is not None
+        try:
+            await self.client.chat_postMessage(
+                channel=message.target,  # a user id posts a direct message from the app
+                text=render.fallback_text(reply),
+                blocks=render.blocks_for(reply),
+                unfurl_links=False,
+                unfurl_media=False,
+                link_names=False,
+            )
+        except SlackApiError as exc:
+            if exc.response.status_code == 429:
+                raise RetryAfter(float(exc.response.headers.get("Retry-After", "1"))) from exc
+            raise
+
+    async def close(self) -> None:
+        if self.client.session is not None:
+            await self.client.session.close()

@@ -1,0 +1,159 @@
+"""Delivers the outbox: retries with exponential backoff, honours Retry-After, keeps order per
+channel, paces Slack posts to one a second per channel, and keeps (and reports) what keeps
+failing instead of dropping it.
+
+A message is marked sent after delivery: a crash in between may repeat it once, never lose it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.replies import Reply
+from storage import outbox
+from storage.outbox import Message
+
+log = logging.getLogger(__name__)
+PACE = {"slack": 1.0}  # seconds between posts to one channel, per platform
+
+
+class RetryAfter(Exception):
+    """The platform asked us to wait (HTTP 429 with Retry-After)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"rate limited, retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Sender(Protocol):
+    async def deliver(self, message: Message, reply: Reply | None) -> None: ...
+
+
+class ServiceLike(Protocol):
+    db: object
+    clock: Callable[[], datetime]
+
+    async def outbox_reply(self, payload: dict, campaign_id: int | None) -> Reply: ...  # type: ignore[type-arg]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        service: ServiceLike,
+        senders: dict[str, Sender],
+        *,
+        max_attempts: int = 8,
+        base_delay: float = 2.0,
+        max_delay: float = 900.0,
+        pace: dict[str, float] | None = None,
+        concurrency: int = 8,
+    ) -> None:
+        self.service = service
+        self.senders = senders
+        self.max_attempts = max_attempts
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.pace = PACE if pace is None else pace
+        self._last_post: dict[tuple[str, str], float] = {}
+        self._wake = asyncio.Event()
+        self._limit = asyncio.Semaphore(concurrency)
+        self.delivered = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox dispatch failed; retrying")
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({waiter, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+            waiter.cancel()
+            stopper.cancel()
+
+    async def run_once(self) -> int:
+        """Deliver every message that is due now; returns how many were delivered."""
+        db = self.service.db
+        now = self.service.clock()
+        async with db.read() as session:  # type: ignore[attr-defined]
+            due = await session.run_sync(lambda s: outbox.due(s.connection(), now))
+        by_target: dict[tuple[str, str], list[Message]] = {}
+        for message in due:
+            if message.platform in self.senders:  # other instances' platforms wait for them
+                by_target.setdefault((message.platform, message.target), []).append(message)
+        before = self.delivered
+        await asyncio.gather(*(self._deliver_in_order(msgs) for msgs in by_target.values()))
+        return self.delivered - before
+
+    async def _deliver_in_order(self, messages: list[Message]) -> None:
+        async with self._limit:
+            for message in messages:
+                if not await self._deliver(message):
+                    return  # keep order: later messages to this target wait for this one
+
+    async def _deliver(self, message: Message) -> bool:
+        key = (message.platform, message.target)
+        gap = self.pace.get(message.platform, 0.0)
+        wait = self._last_post.get(key, -1e9) + gap - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        sender = self.senders[message.platform]
+        try:
+            reply = (
+                None
+                if message.kind == "webhook"
+                else await self.service.outbox_reply(message.payload, message.campaign_id)
+            )
+            await sender.deliver(message, reply)
+        except RetryAfter as exc:
+            await self._retry(message, exc.seconds, str(exc), count_attempt=False)
+            return False
+        except Exception as exc:
+            delay = min(self.max_delay, self.base_delay * 2**message.attempts)
+            await self._retry(message, delay, f"{type(exc).__name__}: {exc}", count_attempt=True)
+            return False
+        finally:
+            self._last_post[key] = time.monotonic()
+        await self._write(lambda conn: outbox.mark_sent(conn, message.id, self.service.clock()))
+        self.delivered += 1
+        return True
+
+    async def _retry(self, message: Message, delay: float, error: str, count_attempt: bool) -> None:
+        attempts = message.attempts + (1 if count_attempt else 0)
+        failed = attempts >= self.max_attempts
+        at = self.service.clock() + timedelta(seconds=delay)
+        if failed:
+            log.error(
+                "outbox message %s to %s:%s failed %d times and is kept as failed: %s",
+                message.id,
+                message.platform,
+                message.target,
+                attempts,
+                error,
+            )
+        else:
+            log.warning(
+                "outbox message %s to %s:%s: %s; retrying in %.0f s",
+                message.id,
+                message.platform,
+                message.target,
+                error,
+                delay,
+            )
+        await self._write(
+            lambda conn: outbox.mark_retry(conn, message.id, at, error, failed, attempts)
+        )
+
+    async def _write(self, op: Callable[..., object]) -> None:
+        await self.service.db.write(  # type: ignore[attr-defined]
+            lambda session: session.run_sync(lambda s: op(s.connection()))
+        )

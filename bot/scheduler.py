@@ -1,0 +1,176 @@
+"""The schedule: APScheduler jobs rebuilt from the reminder definitions in our tables, the
+deadline sweep, the recount, and the outbox dispatcher; run by the leading instance only.
+
+Definitions live in the database, so a restart (or another instance taking over) rebuilds the
+same jobs. A reminder missed while nobody was leading is sent once on start if it is within the
+grace period; older ones are skipped rather than flooding the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.dispatcher import Dispatcher, Sender
+from bot.service import Service
+from storage.leader import Leadership
+
+log = logging.getLogger(__name__)
+JOB_PREFIX = "reminder:"
+
+
+class ReminderScheduler:
+    def __init__(self, service: Service, grace: timedelta = timedelta(hours=1)) -> None:
+        self.service = service
+        self.grace = grace
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self._reload_task: asyncio.Task[None] | None = None
+
+    async def start(self, sweep_seconds: float = 60.0, recount_seconds: float = 3600.0) -> None:
+        self.scheduler.start()
+        await self.load()
+        await self.catch_up()
+        self.scheduler.add_job(
+            self._sweep,
+            "interval",
+            seconds=sweep_seconds,
+            id="sweep",
+            next_run_time=self.service.clock(),
+            coalesce=True,
+            max_instances=1,
+        )
+        self.scheduler.add_job(
+            self._recount,
+            "interval",
+            seconds=recount_seconds,
+            id="recount",
+            next_run_time=self.service.clock(),
+            coalesce=True,
+            max_instances=1,
+        )
+        self.service.reminder_listeners.append(self.reload_soon)
+
+    def stop(self) -> None:
+        if self.reload_soon in self.service.reminder_listeners:
+            self.service.reminder_listeners.remove(self.reload_soon)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self.scheduler.get_jobs())
+
+    def reload_soon(self) -> None:
+        if self._reload_task is None or self._reload_task.done():
+            self._reload_task = asyncio.get_running_loop().create_task(self.load())
+
+    async def load(self) -> None:
+        """(Re)build one job per reminder definition."""
+        definitions = await self.service.reminder_definitions()
+        wanted = {f"{JOB_PREFIX}{d.id}": d for d in definitions}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
+                job.remove()
+        for job_id, d in wanted.items():
+            self.scheduler.add_job(
+                self._fire,
+                d.schedule.trigger(d.created_at),
+                args=[d.id],
+                id=job_id,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(self.grace.total_seconds()),
+            )
+
+    async def catch_up(self) -> list[int]:
+        """Send once each reminder whose last fire time was missed within the grace period."""
+        now = self.service.clock()
+        sent = []
+        for d in await self.service.reminder_definitions():
+            last = d.last_sent_at or d.created_at
+            missed = d.schedule.next_after(last, d.created_at)
+            due = missed is not None and missed <= now and now - missed <= self.grace
+            if due and await self.service.send_reminder(d.id, missed):  # type: ignore[arg-type]
+                sent.append(d.id)
+        return sent
+
+    async def _fire(self, reminder_id: int) -> None:
+        fire_time = self.service.clock().replace(second=0, microsecond=0)
+        try:
+            await self.service.send_reminder(reminder_id, fire_time)
+        except Exception:
+            log.exception("reminder %s failed", reminder_id)
+
+    async def _sweep(self) -> None:
+        try:
+            closed = await self.service.sweep()
+            if closed:
+                log.info("deadline closed %s", ", ".join(closed))
+        except Exception:
+            log.exception("deadline sweep failed")
+
+    async def _recount(self) -> None:
+        try:
+            await self.service.recount()
+            purged = await self.service.auto_purge()
+            if purged:
+                log.info("purged signer identities of %s", ", ".join(purged))
+        except Exception:
+            log.exception("recount or purge failed")
+
+
+async def lead_when_possible(
+    service: Service,
+    senders: dict[str, Sender],
+    stop: asyncio.Event,
+    *,
+    grace: timedelta = timedelta(hours=1),
+    retry_seconds: float = 5.0,
+    recount_seconds: float = 3600.0,
+    on_lead: asyncio.Event | None = None,
+) -> None:
+    """Try to lead every few seconds; while leading, run the schedule and the outbox."""
+    leadership = Leadership(service.db)
+    try:
+        while not stop.is_set():
+            if not await _try(leadership):
+                await _sleep_or_stop(stop, retry_seconds)
+                continue
+            log.info("this instance now runs the schedule and the outbox")
+            if on_lead is not None:
+                on_lead.set()
+            scheduler = ReminderScheduler(service, grace)
+            dispatcher = Dispatcher(service, senders)
+            service.outbox_listeners.append(dispatcher.wake)
+            lost = asyncio.Event()
+            dispatching = asyncio.get_running_loop().create_task(dispatcher.run(lost))
+            try:
+                await scheduler.start(recount_seconds=recount_seconds)
+                while not stop.is_set() and await leadership.still_held():
+                    await _sleep_or_stop(stop, retry_seconds)
+            finally:
+                lost.set()
+                scheduler.stop()
+                service.outbox_listeners.remove(dispatcher.wake)
+                await dispatching
+            if not stop.is_set():
+                log.warning("lost the lead; will try again")
+    finally:
+        await leadership.release()
+
+
+async def _try(leadership: Leadership) -> bool:
+    try:
+        return await leadership.try_acquire()
+    except Exception as exc:
+        log.warning("could not ask for the lead: %s", exc)
+        return False
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
