@@ -659,23 +659,23 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         async def op(session: AsyncSession) -> Campaign:
             row = await session.get(CampaignRow, campaign.id, populate_existing=True)
             assert row is not None
-            version = row.version
+            version = old_version = row.version
             if body is not None:
-                current = await repo.letter_text(session, row.id, row.version)  # type: ignore[arg-type]
+                current = await repo.letter_text(session, campaign.id, old_version)
                 if current != body:
-                    version = row.version + 1
+                    version = old_version + 1
                     await repo.add_text_version(
                         session, campaign.id, version, body, actor.identity, now
                     )
             await repo.update_campaign(session, campaign.id, **values)
-            changed = [*values, *(["text"] if version != row.version else [])]
-            if version != row.version:
+            changed = [*values, *(["text"] if version != old_version else [])]
+            if version != old_version:
                 edited = replace(repo.to_campaign(row), version=version)
                 summary = "Changed: the letter text" + (
                     f", and {', '.join(values)}." if values else "."
                 )
                 await session.run_sync(
-                    lambda s: events.text_changed(s.connection(), edited, row.version, summary, now)
+                    lambda s: events.text_changed(s.connection(), edited, old_version, summary, now)
                 )
             if changed:
                 detail = ", ".join(changed) + (
