@@ -1,0 +1,157 @@
+"""The outbox dispatcher against a fake Slack that answers 429 and 500 for a while, and webhook
+receivers that verify signatures or are down."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+from aiohttp import web
+
+from adapters.slack.sender import SlackSender
+from adapters.webhooks import WebhookSender, verify
+from bot.dispatcher import Dispatcher
+from bot.identity import Place
+from bot.service import Service
+from storage import outbox
+from tests.conftest import Clock, person
+from tests.fakes.slack import FakeSlack
+from tests.slack_harness import free_port
+
+ORG = person("org")
+
+
+async def enqueue_posts(service: Service, channels: list[str], per_channel: int) -> None:
+    now = service.clock()
+    messages: list[dict[str, Any]] = []
+    for n in range(per_channel):
+        for channel in channels:
+            messages.append(
+                {
+                    "kind": "post",
+                    "platform": "slack",
+                    "workspace": "T1",
+                    "target": channel,
+                    "payload": {"event": "test", "text": f"{channel} message {n}", "card": False},
+                }
+            )
+    await service.db.write(
+        lambda s: s.run_sync(lambda ss: outbox.enqueue(ss.connection(), messages, now))
+    )
+
+
+async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
+    """Run the dispatcher, moving the injected clock past each backoff instead of sleeping."""
+    for _ in range(rounds):
+        await dispatcher.run_once()
+        async with dispatcher.service.db.read() as session:  # type: ignore[attr-defined]
+            left = await session.run_sync(lambda s: outbox.counts(s.connection()))
+        if not left.get("pending"):
+            return
+        clock.advance(minutes=16)
+
+
+async def test_every_message_arrives_once_in_order_and_paced(
+    service: Service, clock: Clock
+) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    sender = SlackSender("xoxb", fake.api_url)
+    try:
+        await enqueue_posts(service, ["CA", "CB"], 3)
+        fake.fail_next("chat.postMessage", 2, status=429, retry_after=1)
+        fake.fail_next("chat.postMessage", 2, status=500)
+        dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
+        await drain(dispatcher, clock)
+    finally:
+        await sender.close()
+        await fake.stop()
+    ok = [c for c in fake.calls_to("chat.postMessage")][4:]  # the first four were refused
+    texts = [c.params["text"] for c in ok]
+    assert sorted(texts) == sorted(f"{ch} message {n}" for ch in ("CA", "CB") for n in range(3))
+    for channel in ("CA", "CB"):
+        mine = [c for c in ok if c.params["channel"] == channel]
+        assert [c.params["text"] for c in mine] == [f"{channel} message {n}" for n in range(3)]
+        gaps = [b.at - a.at for a, b in zip(mine, mine[1:], strict=False)]
+        assert all(gap >= 0.95 for gap in gaps), gaps  # at most one post a second per channel
+
+
+async def test_a_message_that_keeps_failing_is_kept_and_reported(
+    service: Service, clock: Clock
+) -> None:
+    fake = FakeSlack()
+    await fake.start()
+    sender = SlackSender("xoxb", fake.api_url)
+    try:
+        await enqueue_posts(service, ["CDEAD"], 1)
+        fake.fail_next("chat.postMessage", 100, status=500)
+        dispatcher = Dispatcher(service, {"slack": sender}, max_attempts=3, base_delay=1)
+        await drain(dispatcher, clock)
+    finally:
+        await sender.close()
+        await fake.stop()
+    async with service.db.read() as session:
+        failed = await session.run_sync(lambda s: outbox.failed(s.connection()))
+    assert len(failed) == 1 and failed[0][2] == "CDEAD" and failed[0][4] == 3
+    assert "500" in (failed[0][5] or "") or "internal_error" in (failed[0][5] or "")
+
+
+async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
+    service: Service, clock: Clock
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    reply = await service.handle(ORG, "/petition", f"webhook hooked add {url}")
+    secret = reply.text.split("`")[1]
+    await service.handle(person("a"), "/sign", "hooked")  # 50% milestone → a webhook message
+    sender = WebhookSender()
+    dispatcher = Dispatcher(service, {"webhook": sender}, base_delay=1)
+    try:
+        assert await dispatcher.run_once() == 0  # nobody listening yet: retried later
+        received: list[dict[str, Any]] = []
+
+        async def hook(request: web.Request) -> web.Response:
+            body = await request.read()
+            ok = verify(
+                secret,
+                request.headers["X-Undersigned-Timestamp"],
+                body,
+                request.headers["X-Undersigned-Signature"],
+            )
+            if not ok:
+                return web.Response(status=401)
+            received.append(json.loads(body))
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            await drain(dispatcher, clock)
+        finally:
+            await runner.cleanup()
+    finally:
+        await sender.close()
+    assert [r["event"] for r in received] == ["milestone:25", "milestone:50"]  # in order
+    assert (
+        received[0]["campaign"]["slug"] == "hooked" and received[0]["campaign"]["signatures"] == 1
+    )
+    assert not verify(secret, str(int(time.time())), b"{}", "sha256=forged")
+    assert not verify(secret, str(int(time.time()) - 3600), b"{}", "sha256=x")
+
+
+def test_dispatch_loop_stops_when_asked() -> None:
+    async def main() -> None:
+        class Idle:
+            db = None
+
+        stop = asyncio.Event()
+        stop.set()
+        await Dispatcher(Idle(), {}).run(stop)  # type: ignore[arg-type]
+
+    asyncio.run(main())

@@ -1,0 +1,84 @@
+"""The scheduler rebuilds the same jobs from the reminder table after a restart, and sends a
+missed reminder once (within the grace period), never a flood. Time is injected, not slept."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.identity import Place
+from bot.scheduler import ReminderScheduler
+from bot.service import Service
+from storage.tables import OutboxRow
+from tests.conftest import Clock, person
+
+ORG = person("org")
+
+
+async def reminder_posts(service: Service) -> list[str]:
+    async with service.db.read() as session:
+        rows = (await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars()
+        return [r.target for r in rows if json.loads(r.payload).get("event") == "reminder"]
+
+
+async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
+    service: Service, clock: Clock
+) -> None:
+    await service.create(ORG, "sched", {"title": "S", "goal": "100", "deadline": "2026-12-31"}, "L")
+    for channel, schedule in [
+        ("C1", "daily 10:00"),
+        ("C2", "weekdays 09:30 Europe/Berlin"),
+        ("C3", "every 2 hours"),
+    ]:
+        reply = await service.handle(
+            ORG, "/petition", f"remind sched {schedule}", place=Place("slack", "T1", channel)
+        )
+        assert not reply.error, reply.text
+
+    first = ReminderScheduler(service, grace=timedelta(hours=1))
+    await first.start()
+    jobs = first.job_ids()
+    assert [j for j in jobs if j.startswith("reminder:")] == [
+        "reminder:1",
+        "reminder:2",
+        "reminder:3",
+    ]
+    assert "sweep" in jobs and "recount" in jobs
+    first.stop()
+
+    clock.advance(hours=1, minutes=30)  # 10:30: daily 10:00 was missed; 2-hourly is due 11:00
+    second = ReminderScheduler(service, grace=timedelta(hours=1))
+    await second.start()
+    assert second.job_ids() == jobs  # the same schedule after a restart
+    second.stop()
+    assert await reminder_posts(service) == ["C1"]  # 10:00 was missed by 30 min: sent once
+
+    third = ReminderScheduler(service, grace=timedelta(hours=1))
+    await third.start()
+    third.stop()
+    assert await reminder_posts(service) == ["C1"]  # never twice
+
+    clock.advance(days=3)  # down for three days: nothing within the grace period
+    fourth = ReminderScheduler(service, grace=timedelta(hours=1))
+    sent = await fourth.catch_up()
+    assert sent == [] and await reminder_posts(service) == ["C1"]
+
+
+async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
+    await service.create(ORG, "live", {"title": "L", "goal": "10"}, "L")
+    scheduler = ReminderScheduler(service)
+    await scheduler.start()
+    try:
+        await service.handle(
+            ORG, "/petition", "remind live daily 09:00", place=Place("slack", "T1", "C9")
+        )
+        assert scheduler._reload_task is not None
+        await scheduler._reload_task
+        assert "reminder:1" in scheduler.job_ids()
+        await service.handle(ORG, "/petition", "remind live off", place=Place("slack", "T1", "C9"))
+        await scheduler._reload_task
+        assert "reminder:1" not in scheduler.job_ids()
+    finally:
+        scheduler.stop()
