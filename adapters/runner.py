@@ -106,6 +106,7 @@ async def run_adapters(
                 stop,
                 grace=settings.reminder_grace,
                 retry_seconds=settings.leader_retry_seconds,
+                concurrency=settings.outbox_concurrency,
                 recount_seconds=settings.recount_minutes * 60,
             )
         )

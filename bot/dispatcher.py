@@ -34,6 +34,12 @@ class Sender(Protocol):
     async def deliver(self, message: Message, reply: Reply | None) -> None: ...
 
 
+class CheckingSender(Sender, Protocol):
+    async def already_delivered(self, message: Message) -> bool | None:
+        """True/False if the platform can tell whether this message was posted; None if not."""
+        ...
+
+
 class ServiceLike(Protocol):
     db: object
     clock: Callable[[], datetime]
@@ -67,7 +73,47 @@ class Dispatcher:
     def wake(self) -> None:
         self._wake.set()
 
+    async def recover(self) -> tuple[int, int]:
+        """Settle messages left `sending` by a leader that died mid-delivery: ask the platform
+        where it can tell (so nothing is posted twice), otherwise send again (never lose one).
+        Returns (found delivered, to resend)."""
+        db = self.service.db
+        async with db.read() as session:  # type: ignore[attr-defined]
+            doubtful = await session.run_sync(lambda s: outbox.in_doubt(s.connection()))
+        delivered = resend = 0
+        for message in doubtful:
+            sender = self.senders.get(message.platform)
+            if sender is None:
+                continue
+            check = getattr(sender, "already_delivered", None)
+            known = None
+            if check is not None:
+                try:
+                    known = await check(message)
+                except Exception as exc:
+                    log.warning("could not check message %s: %s", message.id, exc)
+            status = "sent" if known else "pending"
+            delivered += status == "sent"
+            resend += status == "pending"
+            await self._write(
+                lambda conn, m=message, st=status: outbox.set_status(
+                    conn, m.id, st, self.service.clock()
+                )
+            )
+        if doubtful:
+            log.warning(
+                "after a takeover: %d in-doubt messages were already delivered, %d will "
+                "be sent again",
+                delivered,
+                resend,
+            )
+        return delivered, resend
+
     async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("could not recover in-doubt messages")
         while not stop.is_set():
             try:
                 await self.run_once()
@@ -107,6 +153,7 @@ class Dispatcher:
         if wait > 0:
             await asyncio.sleep(wait)
         sender = self.senders[message.platform]
+        await self._write(lambda conn: outbox.mark_sending(conn, message.id))
         try:
             reply = (
                 None

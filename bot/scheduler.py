@@ -131,6 +131,7 @@ async def lead_when_possible(
     grace: timedelta = timedelta(hours=1),
     retry_seconds: float = 5.0,
     recount_seconds: float = 3600.0,
+    concurrency: int = 4,
     on_lead: asyncio.Event | None = None,
 ) -> None:
     """Try to lead every few seconds; while leading, run the schedule and the outbox."""
@@ -144,7 +145,7 @@ async def lead_when_possible(
             if on_lead is not None:
                 on_lead.set()
             scheduler = ReminderScheduler(service, grace)
-            dispatcher = Dispatcher(service, senders)
+            dispatcher = Dispatcher(service, senders, concurrency=concurrency)
             service.outbox_listeners.append(dispatcher.wake)
             lost = asyncio.Event()
             dispatching = asyncio.get_running_loop().create_task(dispatcher.run(lost))

@@ -159,6 +159,38 @@ def due(conn: Connection, now: datetime, limit: int = 200) -> list[Message]:
     return ready
 
 
+def mark_sending(conn: Connection, message_id: int) -> None:
+    """Committed before delivery: a message still `sending` after a crash is in doubt."""
+    conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == message_id).values(status="sending"))
+
+
+def in_doubt(conn: Connection) -> list[Message]:
+    result = conn.execute(
+        select(_OUTBOX).where(_OUTBOX.c.status == "sending").order_by(_OUTBOX.c.id)
+    )
+    return [
+        Message(
+            row.id,
+            row.kind,
+            row.platform,
+            row.workspace,
+            row.target,
+            json.loads(row.payload),
+            row.campaign_id,
+            row.attempts,
+            row.available_at,
+        )
+        for row in result
+    ]
+
+
+def set_status(conn: Connection, message_id: int, status: str, at: datetime) -> None:
+    values: dict[str, Any] = {"status": status}
+    if status == "sent":
+        values["sent_at"] = at
+    conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == message_id).values(**values))
+
+
 def mark_sent(conn: Connection, message_id: int, at: datetime) -> None:
     conn.execute(
         update(_OUTBOX)

@@ -155,3 +155,31 @@ def test_dispatch_loop_stops_when_asked() -> None:
         await Dispatcher(Idle(), {}).run(stop)  # type: ignore[arg-type]
 
     asyncio.run(main())
+
+
+async def test_in_doubt_messages_are_checked_not_blindly_resent(
+    service: Service, clock: Clock
+) -> None:
+    """A leader died after posting but before bookkeeping: the next one finds the post in the
+    channel's history and marks it sent; one that never went out is sent again."""
+    fake = FakeSlack()
+    await fake.start()
+    sender = SlackSender("xoxb", fake.api_url)
+    try:
+        await enqueue_posts(service, ["CA", "CB"], 1)
+        async with service.db.read() as session:
+            due = await session.run_sync(lambda s: outbox.due(s.connection(), clock.now))
+        posted, lost = due
+        await sender.deliver(posted, await service.outbox_reply(posted.payload, None))
+        for m in due:  # both were "sending" when the old leader died
+            await service.db.write(
+                lambda s, m=m: s.run_sync(lambda ss: outbox.mark_sending(ss.connection(), m.id))
+            )
+        dispatcher = Dispatcher(service, {"slack": sender})
+        assert await dispatcher.recover() == (1, 1)
+        await drain(dispatcher, clock)
+    finally:
+        await sender.close()
+        await fake.stop()
+    channels = [c.params["channel"] for c in fake.calls_to("chat.postMessage")]
+    assert sorted(channels) == ["CA", "CB"]  # nothing twice, nothing lost

@@ -35,11 +35,29 @@ class SlackSender:
                 unfurl_links=False,
                 unfurl_media=False,
                 link_names=False,
+                # lets a new leader check whether a message was posted before the old one died
+                metadata={
+                    "event_type": "undersigned_outbox",
+                    "event_payload": {"outbox_id": message.id},
+                },
             )
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 raise RetryAfter(float(exc.response.headers.get("Retry-After", "1"))) from exc
             raise
+
+    async def already_delivered(self, message: Message) -> bool | None:
+        """Look for the message's outbox id in the channel's recent history."""
+        if message.kind != "post":
+            return None  # direct messages: no history by user id; send again
+        history = await self.client.conversations_history(
+            channel=message.target, limit=100, include_all_metadata=True
+        )
+        for posted in history.get("messages") or []:
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("outbox_id") == message.id:
+                return True
+        return False
 
     async def close(self) -> None:
         if self.client.session is not None:

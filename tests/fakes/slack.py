@@ -50,6 +50,7 @@ class FakeSlack:
         self._socket_ready = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.changed = asyncio.Event()
+        self.post_delay = 0.0  # seconds chat.postMessage takes (to kill a sender mid-run)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -101,9 +102,11 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update(dict(await request.post()))
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
+        if method == "chat.postMessage" and self.post_delay:
+            await asyncio.sleep(self.post_delay)
         self.calls.append(Call(method, params))
         pending = self.failures.get(method)
         if pending:
@@ -137,6 +140,17 @@ class FakeSlack:
             }
         if method == "chat.postMessage":
             return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._ts)}.000100"}
+        if method == "conversations.history":
+            posted = [
+                {
+                    "type": "message",
+                    "text": c.params.get("text"),
+                    "metadata": c.params.get("metadata"),
+                }
+                for c in reversed(self.calls_to("chat.postMessage"))
+                if c.params.get("channel") == params.get("channel")
+            ]
+            return {"ok": True, "messages": posted[: int(params.get("limit", 100))]}
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
