@@ -169,7 +169,7 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
         await enqueue_posts(service, ["CA", "CB"], 1)
         async with service.db.read() as session:
             due = await session.run_sync(lambda s: outbox.due(s.connection(), clock.now))
-        posted, lost = due
+        posted, _never_sent = due
         await sender.deliver(posted, await service.outbox_reply(posted.payload, None))
         for m in due:  # both were "sending" when the old leader died
             await service.db.write(
