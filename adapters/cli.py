@@ -269,6 +269,37 @@ def petition_purge(slug: str) -> None:
     _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Purge(slug))))
 
 
+@app.command("outbox")
+def outbox_report(
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Queue failed messages again.")
+    ] = False,
+) -> None:
+    """Messages waiting, sent and failed (failed ones are kept, never dropped)."""
+    from storage import outbox as box
+
+    async def work(service: Service) -> tuple[dict[str, int], list[Any], int]:
+        now = service.clock()
+        retried = 0
+        if retry_failed:
+            retried = await service.db.write(
+                lambda s: s.run_sync(lambda ss: box.retry_failed(ss.connection(), now))
+            )
+        async with service.db.read() as session:
+            counts = await session.run_sync(lambda s: box.counts(s.connection()))
+            failed = await session.run_sync(lambda s: box.failed(s.connection()))
+        return counts, failed, retried
+
+    counts, failed, retried = _with_service(work)
+    typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
+    for message_id, platform, target, kind, attempts, error in failed:
+        typer.echo(
+            f"failed #{message_id} {kind} to {platform}:{target} after {attempts} tries: {error}"
+        )
+    if retry_failed:
+        typer.echo(f"queued {retried} failed messages again")
+
+
 @petition_app.command("close")
 def petition_close(slug: str) -> None:
     """Close a campaign to new signatures."""

@@ -366,4 +366,35 @@ class UndersignedDiscord(discord.Client):
         async def purge(interaction: discord.Interaction, campaign: str) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Purge(campaign)))
 
+        @petition.command(name="remind", description="Organizers: reminders in this channel")
+        @app_commands.autocomplete(campaign=complete)
+        @app_commands.describe(
+            schedule="daily 09:00, weekdays 09:30 Europe/Berlin, mondays 10:00, every 3 days, off"
+        )
+        async def remind(interaction: discord.Interaction, campaign: str, schedule: str) -> None:
+            command = cmd.Remind(campaign, schedule)
+            await answer(
+                interaction, service.run(actor_of(interaction), command, place_of(interaction))
+            )
+
+        @petition.command(name="reminders", description="Reminders that are set")
+        @app_commands.autocomplete(campaign=complete)
+        async def reminders(interaction: discord.Interaction, campaign: str | None = None) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.Reminders(campaign)))
+
+        @petition.command(name="webhook", description="Organizers: list, add or remove webhooks")
+        @app_commands.autocomplete(campaign=complete)
+        @app_commands.choices(
+            change=[app_commands.Choice(name=c, value=c) for c in ("add", "remove")]
+        )
+        async def webhook(
+            interaction: discord.Interaction,
+            campaign: str,
+            change: app_commands.Choice[str] | None = None,
+            url: str | None = None,
+        ) -> None:
+            value = change.value if change and url else None
+            command = cmd.Webhook(campaign, value, url if value else None)
+            await answer(interaction, service.run(actor_of(interaction), command))
+
         self.tree.add_command(petition)
