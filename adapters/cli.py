@@ -77,6 +77,7 @@ def _setup_logging(settings: Settings) -> None:
     )
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _operator() -> Actor:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
@@ -84,7 +85,8 @@ class LifecycleUseCases(_Core):
         if schedule is None:
             return Reply(text=f"Reminders for **{campaign.title}** in this channel are off.")
         next_at = schedule.next_after(now, now)
-        when = f"{next_at.astimezone(self.tz):%a %d %b %H:%M %Z}" if next_at else "never"
+        local = next_at.astimezone(ZoneInfo(schedule.timezone)) if next_at else None
+        when = f"{local:%a %d %b %H:%M %Z}" if local else "never"
         return Reply(
             text=f"Reminders for **{campaign.title}** here: {schedule.text}. Next: {when}. "
             "They stop by themselves when the campaign closes."

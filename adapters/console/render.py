@@ -13,6 +13,15 @@ _ACTION_HINTS = {
 
 def render(reply: Reply) -> str:
     lines = []
+    if reply.card is not None:
+        card = reply.card
+        lines.append(f"== {card.title} ==")
+        if card.addressee:
+            lines.append(f"To: {card.addressee}")
+        if card.kind == "pledge" and card.pledge_action:
+            lines.append(f"Pledge: I will {card.pledge_action} if enough of us do")
+        lines.append(card.excerpt)
+        lines.append(f"({card.slug}, version {card.version})")
     text = reply.text.replace("**", "")
     lines.append(("⚠ " if reply.error else "") + text)
     if reply.tally is not None:
