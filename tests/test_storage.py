@@ -62,3 +62,36 @@ async def test_raw_sqlite_file_holds_no_trace_of_an_anonymous_signer(tmp_path: P
     assert b"walkout" in raw  # the file is readable as bytes: the search below means something
     for needle in (b"UWHISTLE42", b"Wendy", b"TWORKSPACE9", b"slack"):
         assert needle not in raw, needle
+
+
+async def test_daily_counts_are_backfilled_by_the_migration(tmp_path: Path) -> None:
+    """Upgrading a database that already holds signatures fills the pace's daily counts."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0002"))
+        await conn.execute(
+            text(
+                "INSERT INTO campaign (id, slug, kind, title, goal, status, names, version, "
+                "signature_count, created_by, created_at) VALUES (1, 'old', 'petition', 'Old', 10, "
+                "'open', 'public', 1, 2, 'x', '2026-11-01 09:00:00.000000')"
+            )
+        )
+        for i, day in enumerate(["2026-11-01", "2026-11-01", "2026-11-02"]):
+            await conn.execute(
+                text(
+                    "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, "
+                    f"version, signed_at) VALUES ('s{i}', 1, 'h{i}', 'k', 0, 1, '{day} 10:00:00.000000')"
+                )
+            )
+    await db.migrate()
+    async with db.read() as session:
+        rows = (
+            await session.execute(text("SELECT day, signed FROM daily_count ORDER BY day"))
+        ).all()
+    await db.close()
+    assert [(str(d), n) for d, n in rows] == [("2026-11-01", 2), ("2026-11-02", 1)]

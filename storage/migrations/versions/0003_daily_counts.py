@@ -24,10 +24,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("campaign_id", "day"),
     )
+    day = "date(signed_at)" if op.get_bind().dialect.name == "sqlite" else "CAST(signed_at AS DATE)"
     op.execute(
-        "INSERT INTO daily_count (campaign_id, day, signed) "
-        "SELECT campaign_id, CAST(signed_at AS DATE), count(*) FROM signature "
-        "GROUP BY campaign_id, CAST(signed_at AS DATE)"
+        f"INSERT INTO daily_count (campaign_id, day, signed) "
+        f"SELECT campaign_id, {day}, count(*) FROM signature GROUP BY campaign_id, {day}"
     )
 
 
