@@ -85,7 +85,8 @@ async def test_daily_counts_are_backfilled_by_the_migration(tmp_path: Path) -> N
             await conn.execute(
                 text(
                     "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, "
-                    f"version, signed_at) VALUES ('s{i}', 1, 'h{i}', 'k', 0, 1, '{day} 10:00:00.000000')"
+                    f"version, signed_at) VALUES ('s{i}', 1, 'h{i}', 'k', 0, 1, "
+                    f"'{day} 10:00:00.000000')"
                 )
             )
     await db.migrate()
