@@ -21,7 +21,7 @@ from bench.sign_slack import payload
 from bench.status import bulk_sign
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack, sign
-from tests.slack_harness import EXE, SECRET, free_port
+from tests.slack_harness import EXE, SECRET, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORTS = "import discord, slack_bolt, slack_sdk, sqlalchemy, sqlmodel, aiohttp, aiosqlite, asyncpg"
@@ -82,13 +82,7 @@ async def main() -> None:
         await asyncio.wait_for(discord.ready.wait(), 60)
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(base + "/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.1)
+            await wait_healthy(http, base, proc, timeout=60)
             idle = peak_rss_mb(proc.pid)
 
             async def one(i: int) -> None:

@@ -24,7 +24,7 @@ import aiohttp
 
 from bench.common import fresh_database, median, percentile, table
 from tests.fakes.slack import form, sign
-from tests.slack_harness import EXE, SECRET, free_port
+from tests.slack_harness import EXE, SECRET, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = """
@@ -74,17 +74,8 @@ async def start_instances(
         )
         urls.append(f"http://127.0.0.1:{port}")
     async with aiohttp.ClientSession() as http:
-        for url in urls:
-            for _ in range(300):
-                try:
-                    async with http.get(url + "/healthz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError(f"{url} never became healthy")
+        for url, proc in zip(urls, procs, strict=True):
+            await wait_healthy(http, url, proc, timeout=60)
     return procs, urls
 
 

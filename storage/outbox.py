@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from storage.repository import dialect_insert
 from storage.tables import (
     CampaignEventRow,
     ChannelLinkRow,
@@ -46,15 +45,24 @@ class Message:
     available_at: datetime
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return insert(table)
+def _message(row: Any) -> Message:
+    return Message(
+        row.id,
+        row.kind,
+        row.platform,
+        row.workspace,
+        row.target,
+        json.loads(row.payload),
+        row.campaign_id,
+        row.attempts,
+        row.available_at,
+    )
 
 
 def record_event(conn: Connection, campaign_id: int, kind: str, at: datetime) -> bool:
     """True only the first time this event happens for this campaign."""
     stmt = (
-        _insert(conn, _EVENT)
+        dialect_insert(conn, _EVENT)
         .values(campaign_id=campaign_id, kind=kind, at=at)
         .on_conflict_do_nothing()
         .returning(_EVENT.c.id)
@@ -82,7 +90,7 @@ def enqueue(conn: Connection, messages: list[dict[str, Any]], at: datetime) -> i
         }
         for m in messages
     ]
-    stmt = _insert(conn, _OUTBOX).on_conflict_do_nothing().returning(_OUTBOX.c.id)
+    stmt = dialect_insert(conn, _OUTBOX).on_conflict_do_nothing().returning(_OUTBOX.c.id)
     return len(conn.execute(stmt, rows).all())
 
 
@@ -143,19 +151,7 @@ def due(conn: Connection, now: datetime, limit: int = 200) -> list[Message]:
         if row.available_at > now:
             blocked.add(key)
             continue
-        ready.append(
-            Message(
-                row.id,
-                row.kind,
-                row.platform,
-                row.workspace,
-                row.target,
-                json.loads(row.payload),
-                row.campaign_id,
-                row.attempts,
-                row.available_at,
-            )
-        )
+        ready.append(_message(row))
     return ready
 
 
@@ -168,20 +164,7 @@ def in_doubt(conn: Connection) -> list[Message]:
     result = conn.execute(
         select(_OUTBOX).where(_OUTBOX.c.status == "sending").order_by(_OUTBOX.c.id)
     )
-    return [
-        Message(
-            row.id,
-            row.kind,
-            row.platform,
-            row.workspace,
-            row.target,
-            json.loads(row.payload),
-            row.campaign_id,
-            row.attempts,
-            row.available_at,
-        )
-        for row in result
-    ]
+    return [_message(row) for row in result]
 
 
 def set_status(conn: Connection, message_id: int, status: str, at: datetime) -> None:

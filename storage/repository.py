@@ -394,11 +394,13 @@ _SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
 _NOTICE = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
 
 
+def dialect_insert(conn: Connection, table: Any) -> Any:
+    """An INSERT that knows ON CONFLICT, in the connection's dialect."""
+    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
 def _insert_ignoring_conflicts(conn: Connection, table: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING in the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing()
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
 def lock_campaigns(conn: Connection, ids: set[int]) -> dict[int, Campaign]:
@@ -446,8 +448,7 @@ def add_to_count_sync(conn: Connection, campaign_id: int, delta: int) -> int:
 def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> None:
     """Upsert today's signing count for the pace."""
     table = DailyCountRow.__table__  # type: ignore[attr-defined]
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(campaign_id=campaign_id, day=day, signed=signed)
+    stmt = dialect_insert(conn, table).values(campaign_id=campaign_id, day=day, signed=signed)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.campaign_id, table.c.day],
         set_={"signed": table.c.signed + stmt.excluded.signed},

@@ -45,6 +45,27 @@ def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+async def wait_healthy(
+    http: aiohttp.ClientSession,
+    url: str,
+    proc: subprocess.Popen[bytes] | None = None,
+    timeout: float = 30.0,
+) -> None:
+    """Poll GET /healthz until 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the bot exited with {proc.returncode} before it was ready")
+        try:
+            async with http.get(url + "/healthz") as resp:
+                if resp.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} never became healthy")
+
+
 class SlackBot:
     """The bot process under test, and a client that signs requests as Slack does."""
 
@@ -70,18 +91,10 @@ class SlackBot:
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
         if args and args[0] != "serve":
             return
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError("bot exited:\n" + self.stderr_path.read_text())
-            try:
-                async with self.http.get(self.url + "/healthz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        raise RuntimeError("bot never became healthy:\n" + self.stderr_path.read_text())
+        try:
+            await wait_healthy(self.http, self.url, self.proc)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}:\n{self.stderr_path.read_text()}") from None
 
     async def stop(self) -> None:
         if self.http is not None:

@@ -10,7 +10,7 @@ import aiohttp
 
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack
-from tests.slack_harness import EXE, SlackBot, blocks_text, bot_env, free_port
+from tests.slack_harness import EXE, SlackBot, blocks_text, bot_env, free_port, wait_healthy
 from tests.test_discord import text_of
 
 
@@ -63,13 +63,7 @@ async def test_slack_and_discord_signers_both_count(tmp_path: Path) -> None:
     bot.http = aiohttp.ClientSession()
     try:
         await asyncio.wait_for(discord.ready.wait(), 30)
-        for _ in range(100):
-            try:
-                async with bot.http.get(bot.url + "/healthz") as resp:
-                    if resp.status == 200:
-                        break
-            except aiohttp.ClientError:
-                await asyncio.sleep(0.1)
+        await wait_healthy(bot.http, bot.url, proc)
         status, data, _ = await bot.command("/sign", "both", user="USLACK")
         assert status == 200 and "you signed" in blocks_text(data)
         signed = await discord.response_to(await discord.slash("sign", {"campaign": "both"}))

@@ -17,24 +17,9 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.slack import FakeSlack, form, sign, slash_command
-from tests.slack_harness import EXE, SECRET, bot_env, free_port
+from tests.slack_harness import EXE, SECRET, bot_env, free_port, wait_healthy
 
 KILLS = int(os.environ.get("UNDERSIGNED_CRASH_KILLS", "10"))
-
-
-async def wait_healthy(
-    http: aiohttp.ClientSession, url: str, proc: subprocess.Popen[bytes]
-) -> None:
-    for _ in range(300):
-        assert proc.poll() is None, "the bot died on start"
-        try:
-            async with http.get(url + "/healthz") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError("never healthy")
 
 
 async def test_acknowledged_signatures_survive_sigkill(tmp_path: Path) -> None:
