@@ -277,21 +277,7 @@ def outbox_report(
     ] = False,
 ) -> None:
     """Messages waiting, sent and failed (failed ones are kept, never dropped)."""
-    from storage import outbox as box
-
-    async def work(service: Service) -> tuple[dict[str, int], list[Any], int]:
-        now = service.clock()
-        retried = 0
-        if retry_failed:
-            retried = await service.db.write(
-                lambda s: s.run_sync(lambda ss: box.retry_failed(ss.connection(), now))
-            )
-        async with service.db.read() as session:
-            counts = await session.run_sync(lambda s: box.counts(s.connection()))
-            failed = await session.run_sync(lambda s: box.failed(s.connection()))
-        return counts, failed, retried
-
-    counts, failed, retried = _with_service(work)
+    counts, failed, retried = _with_service(lambda s: s.outbox_report(retry_failed))
     typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for message_id, platform, target, kind, attempts, error in failed:
         typer.echo(

@@ -132,29 +132,9 @@ class LifecycleUseCases(_Core):
         secret = secrets.token_hex(24)
 
         def op(conn: Connection) -> bool:
-            from storage.tables import WebhookRow
-
-            table = WebhookRow.__table__  # type: ignore[attr-defined]
             if change == "remove":
-                done = conn.execute(
-                    table.delete().where(table.c.campaign_id == campaign.id, table.c.url == url)
-                ).rowcount
-                return bool(done)
-            exists = conn.execute(
-                table.select().where(table.c.campaign_id == campaign.id, table.c.url == url)
-            ).first()
-            if exists:
-                return False
-            conn.execute(
-                table.insert().values(
-                    campaign_id=campaign.id,
-                    url=url,
-                    secret=secret,
-                    created_by=actor.identity,
-                    created_at=now,
-                )
-            )
-            return True
+                return outbox.remove_webhook(conn, campaign.id, url)
+            return outbox.add_webhook(conn, campaign.id, url, secret, actor.identity, now)
 
         done = await self._write_sync(
             op, audit=(campaign.id, actor.identity, f"webhook {change}", url)
@@ -276,6 +256,21 @@ class LifecycleUseCases(_Core):
 
         await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection())))
         self._tally_changed(campaign.id)
+
+    async def outbox_report(
+        self, retry_failed: bool = False
+    ) -> tuple[dict[str, int], list[Any], int]:
+        """Counts by status, the failed messages (kept, never dropped), and how many were
+        queued again when asked."""
+        now = self.clock()
+        retried = 0
+        if retry_failed:
+            retried = await self._write_sync(lambda conn: outbox.retry_failed(conn, now))
+            self._outbox_changed()
+        async with self.db.read() as session:
+            counts = await session.run_sync(lambda s: outbox.counts(s.connection()))
+            failed = await session.run_sync(lambda s: outbox.failed(s.connection()))
+        return counts, failed, retried
 
     async def outbox_reply(self, payload: dict[str, Any], campaign_id: int | None) -> Reply:
         """Render a queued message at delivery time: a card carries the tally as it is now."""

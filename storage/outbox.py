@@ -110,6 +110,26 @@ def webhooks_of(conn: Connection, campaign_id: int) -> list[tuple[str, str]]:
     return [tuple(r) for r in result]  # type: ignore[misc]
 
 
+def add_webhook(
+    conn: Connection, campaign_id: int, url: str, secret: str, by: str, at: datetime
+) -> bool:
+    """False when the URL is already registered for the campaign."""
+    stmt = (
+        dialect_insert(conn, _HOOK)
+        .values(campaign_id=campaign_id, url=url, secret=secret, created_by=by, created_at=at)
+        .on_conflict_do_nothing()
+        .returning(_HOOK.c.id)
+    )
+    return conn.execute(stmt).first() is not None
+
+
+def remove_webhook(conn: Connection, campaign_id: int, url: str) -> bool:
+    result = conn.execute(
+        delete(_HOOK).where(_HOOK.c.campaign_id == campaign_id, _HOOK.c.url == url)
+    )
+    return (result.rowcount or 0) > 0
+
+
 def public_signers(conn: Connection, campaign_id: int) -> list[tuple[str, str, str]]:
     """(platform, workspace, user) of public signers: the people a DM can reach."""
     result = conn.execute(

@@ -25,7 +25,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
+def clean_env(db_path: Path) -> dict[str, str]:
+    """This process's environment without any Undersigned setting, on a fresh database."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -35,10 +36,19 @@ def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
         {
             "DATABASE_URL": f"sqlite:///{db_path}",
             "UNDERSIGNED_SECRET_KEY": "test-key",
+            "UNDERSIGNED_REFRESH_SECONDS": "1",
+        }
+    )
+    return env
+
+
+def bot_env(fake: FakeSlack, db_path: Path, **extra: str) -> dict[str, str]:
+    env = clean_env(db_path)
+    env.update(
+        {
             "SLACK_BOT_TOKEN": "xoxb-test",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,
-            "UNDERSIGNED_REFRESH_SECONDS": "1",
             **extra,
         }
     )

@@ -6,7 +6,6 @@ The fake dispatches INTERACTION_CREATE as Discord does and records every REST ca
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import subprocess
 import sys
@@ -19,6 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, RestCall
+from tests.slack_harness import clean_env
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 EXE = str(Path(sys.executable).parent / "undersigned")
@@ -33,20 +33,13 @@ class DiscordBot:
         self.log = workdir / "bot.stderr"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "DATABASE_URL"))
-        }
+        env = clean_env(self.workdir / "bot.db")
         env.update(
             {
-                "DATABASE_URL": f"sqlite:///{self.workdir / 'bot.db'}",
-                "UNDERSIGNED_SECRET_KEY": "test-key",
                 "DISCORD_TOKEN": "fake-token",
                 "DISCORD_GUILD_IDS": GUILD_ID,
                 "DISCORD_API_URL": self.fake.api_url,
                 "DISCORD_GATEWAY_URL": self.fake.gateway_url,
-                "UNDERSIGNED_REFRESH_SECONDS": "1",
                 **extra,
             }
         )
