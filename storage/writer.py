@@ -89,6 +89,10 @@ class GroupCommitWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            # Let writers woken by the previous commit queue their next write first: one loop
+            # turn doubles the batch under steady load and costs nothing when idle.
+            for _ in range(4):
+                await asyncio.sleep(0)
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
