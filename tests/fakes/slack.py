@@ -50,6 +50,7 @@ class FakeSlack:
         self._socket_ready = asyncio.Event()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.changed = asyncio.Event()
+        self.usergroups: dict[str, list[str]] = {}
         self.post_delay = 0.0  # seconds chat.postMessage takes (to kill a sender mid-run)
 
     # ---- lifecycle -----------------------------------------------------------------------
@@ -155,6 +156,8 @@ class FakeSlack:
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{next(self._ts)}.000200"}
+        if method == "usergroups.users.list":
+            return {"ok": True, "users": self.usergroups.get(params.get("usergroup", ""), [])}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V1"}}
         if method == "apps.connections.open":
