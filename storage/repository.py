@@ -10,7 +10,6 @@ from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.campaigns import Campaign, Kind, Names, Status
@@ -148,17 +147,6 @@ async def find_signature(
         )
     )
     return result.scalar_one_or_none()
-
-
-async def insert_signature(session: AsyncSession, row: SignatureRow) -> bool:
-    """Insert under its own savepoint; False when the unique constraint says it already exists."""
-    row.id = uuid.uuid4().hex
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False
-    return True
 
 
 async def delete_signature(session: AsyncSession, signature_id: str) -> bool:
