@@ -96,6 +96,8 @@ async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> 
     _, data, _ = await bot.command("/sign", "hush anonymously", user="UANON", user_name="secret")
     assert "anonymously" in blocks_text(data) and "secret" not in blocks_text(data).lower()
     _, data, _ = await bot.command("/petition", "status hush", user="UX")
+    await asyncio.sleep(0.5)  # names are looked up after the ack: give it the chance
+    assert not any(c.params.get("user") == "UANON" for c in fake.calls_to("users.info"))
     text = blocks_text(data)
     assert "*1* of 5" in text and "Secret" not in text and "secret" not in text
 
