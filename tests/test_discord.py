@@ -253,6 +253,14 @@ async def test_post_button_restart_and_throttled_refresh(
     edits = fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+")[edits_before:]
     assert 1 <= len(edits) <= 4  # throttled, not one per signature
     assert edits[-1].body["allowed_mentions"]["parse"] == []
+    # The milestones went through the outbox to the linked channel, with the live card.
+    await fake.wait_for(
+        lambda: any(
+            "reached its goal" in text_of(c)
+            for c in fake.calls_matching("POST", rf"/channels/{CHANNEL_ID}/messages")
+        ),
+        timeout=15,
+    )
 
 
 async def test_rate_limited_callback_is_retried_after_retry_after(
