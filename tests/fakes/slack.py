@@ -79,9 +79,18 @@ class FakeSlack:
     def response_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
-    def fail_next(self, method: str, times: int, status: int = 429, retry_after: int = 1) -> None:
+    def fail_next(
+        self,
+        method: str,
+        times: int,
+        status: int = 429,
+        retry_after: int = 1,
+        channel: str | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` (to `channel`, if given) with an error."""
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
-        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+        key = f"{method}#{channel}" if channel else method
+        self.failures.setdefault(key, []).extend([(status, headers)] * times)
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -109,7 +118,9 @@ class FakeSlack:
         if method == "chat.postMessage" and self.post_delay:
             await asyncio.sleep(self.post_delay)
         self.calls.append(Call(method, params))
-        pending = self.failures.get(method)
+        pending = self.failures.get(f"{method}#{params.get('channel')}") or self.failures.get(
+            method
+        )
         if pending:
             status, headers = pending.pop(0)
             error = "ratelimited" if status == 429 else "internal_error"
