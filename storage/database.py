@@ -113,6 +113,14 @@ class Database:
             return await session.run_sync(lambda s: handler(s.connection(), items))
 
     @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file, or None (PostgreSQL, or an in-memory database)."""
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.url).database
+        return None if not database or database == ":memory:" else database
+
+    @property
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 

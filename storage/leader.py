@@ -2,13 +2,16 @@
 
 The lock lives on a dedicated connection; if the holder dies, PostgreSQL drops its connection
 and the lock with it, and another instance takes it on its next try. With SQLite there is one
-instance by design, which always leads.
+instance by design; an exclusive file lock beside the database makes sure that a second process
+started by mistake waits instead of posting every reminder twice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
+from typing import IO
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
@@ -25,14 +28,30 @@ class Leadership:
         self._db = db
         self._engine = None if db.is_sqlite else create_async_engine(db.url, poolclass=NullPool)
         self._conn: AsyncConnection | None = None
+        self._lock_file: IO[bytes] | None = None
 
     @property
     def is_leader(self) -> bool:
-        return self._db.is_sqlite or self._conn is not None
+        return self._lock_file is not None or self._conn is not None
+
+    def _try_file_lock(self) -> bool:
+        if self._lock_file is not None:
+            return True
+        path = self._db.sqlite_path
+        if path is None:  # an in-memory database belongs to this process alone
+            return True
+        handle = open(f"{path}.leader.lock", "ab")  # noqa: SIM115  (held while leading)
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock_file = handle
+        return True
 
     async def try_acquire(self) -> bool:
         if self._engine is None:
-            return True
+            return self._try_file_lock()
         if self._conn is not None:
             return await self.still_held()
         conn = await self._engine.connect()
@@ -50,7 +69,7 @@ class Leadership:
 
     async def still_held(self) -> bool:
         if self._engine is None:
-            return True
+            return self._lock_file is not None or self._db.sqlite_path is None
         if self._conn is None:
             return False
         try:
@@ -63,6 +82,9 @@ class Leadership:
             return False
 
     async def release(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()  # closing releases the flock
+            self._lock_file = None
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 await self._conn.execute(text(f"SELECT pg_advisory_unlock({LEADER_LOCK})"))

@@ -82,3 +82,22 @@ async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
         assert "reminder:1" not in scheduler.job_ids()
     finally:
         scheduler.stop()
+
+
+async def test_a_second_process_on_the_same_sqlite_file_does_not_lead(db) -> None:  # type: ignore[no-untyped-def]
+    from storage.database import Database
+    from storage.leader import Leadership
+
+    if not db.is_sqlite:
+        return
+    other = Database(db.url)
+    first, second = Leadership(db), Leadership(other)
+    try:
+        assert await first.try_acquire()
+        assert not await second.try_acquire()  # another instance on the same file waits
+        await first.release()
+        assert await second.try_acquire()  # and takes over once the first is gone
+    finally:
+        await first.release()
+        await second.release()
+        await other.close()
