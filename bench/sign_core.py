@@ -19,20 +19,15 @@ from bench.common import fresh_database, run_concurrently, service_with_campaign
 from storage.tables import SignatureRow
 
 
-def reference_sqlite3(path: str, n: int, synchronous: str) -> float:
-    """Plain sqlite3: the same signature rows, one transaction (and commit) per row."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    campaign_id = conn.execute("SELECT id FROM campaign WHERE slug='reference'").fetchone()[0]
-    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    rows = [
+def reference_rows(campaign_id: int, n: int, now: object) -> list[tuple[object, ...]]:
+    """The same signature rows for both references: distinct public signers, version 1."""
+    return [
         (
             uuid.uuid4().hex,
             campaign_id,
             uuid.uuid4().hex + uuid.uuid4().hex,
             "keyid",
-            0,
+            False,
             "slack",
             "T1",
             f"U{i:07d}",
@@ -44,6 +39,16 @@ def reference_sqlite3(path: str, n: int, synchronous: str) -> float:
         )
         for i in range(n)
     ]
+
+
+def reference_sqlite3(path: str, n: int, synchronous: str) -> float:
+    """Plain sqlite3: the same signature rows, one transaction (and commit) per row."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    campaign_id = conn.execute("SELECT id FROM campaign WHERE slug='reference'").fetchone()[0]
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    rows = reference_rows(campaign_id, n, now)
     started = time.perf_counter()
     for row in rows:
         conn.execute("BEGIN")
@@ -67,24 +72,7 @@ async def reference_asyncpg(url: str, n: int, concurrency: int) -> float:
     pool = await asyncpg.create_pool(dsn, min_size=concurrency, max_size=concurrency)
     campaign_id = await pool.fetchval("SELECT id FROM campaign WHERE slug='reference'")
     now = datetime.now(UTC)
-    rows = [
-        (
-            uuid.uuid4().hex,
-            campaign_id,
-            uuid.uuid4().hex + uuid.uuid4().hex,
-            "keyid",
-            False,
-            "slack",
-            "T1",
-            f"U{i:07d}",
-            f"Signer {i}",
-            None,
-            None,
-            1,
-            now,
-        )
-        for i in range(n)
-    ]
+    rows = reference_rows(campaign_id, n, now)
     sql = (
         "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, platform, "
         "workspace, user_id, display_name, role, comment, version, signed_at) "

@@ -24,7 +24,7 @@ import aiohttp
 
 from bench.common import fresh_database, median, percentile, table
 from tests.fakes.slack import form, sign
-from tests.slack_harness import EXE, SECRET, free_port, wait_healthy
+from tests.slack_harness import EXE, SECRET, create_campaign, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = """
@@ -146,26 +146,7 @@ async def measure(instances: int, database: str | None, n: int, fake_port: int) 
             "UNDERSIGNED_LOG_LEVEL": "WARNING",
         }
     )
-    create = subprocess.run(
-        [
-            EXE,
-            "petition",
-            "create",
-            "--slug",
-            "bench",
-            "--title",
-            "Bench",
-            "--goal",
-            "1000000",
-            "--text",
-            "Letter",
-        ],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert create.returncode == 0, create.stderr
+    create_campaign(env, ROOT, "bench", "Bench", 1_000_000)
     procs, urls = await start_instances(instances, env)
     response_url = f"http://127.0.0.1:{fake_port}/respond/bench"
     try:

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from bot.replies import Reply
 from storage import outbox
+from storage.database import Database
 from storage.outbox import Message
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class CheckingSender(Sender, Protocol):
 
 
 class ServiceLike(Protocol):
-    db: object
+    db: Database
     clock: Callable[[], datetime]
 
     async def outbox_reply(self, payload: dict, campaign_id: int | None) -> Reply: ...  # type: ignore[type-arg]
@@ -77,9 +78,7 @@ class Dispatcher:
         """Settle messages left `sending` by a leader that died mid-delivery: ask the platform
         where it can tell (so nothing is posted twice), otherwise send again (never lose one).
         Returns (found delivered, to resend)."""
-        db = self.service.db
-        async with db.read() as session:  # type: ignore[attr-defined]
-            doubtful = await session.run_sync(lambda s: outbox.in_doubt(s.connection()))
+        doubtful = await self.service.db.read_sync(outbox.in_doubt)
         delivered = resend = 0
         for message in doubtful:
             sender = self.senders.get(message.platform)
@@ -128,10 +127,8 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Deliver every message that is due now; returns how many were delivered."""
-        db = self.service.db
         now = self.service.clock()
-        async with db.read() as session:  # type: ignore[attr-defined]
-            due = await session.run_sync(lambda s: outbox.due(s.connection(), now))
+        due = await self.service.db.read_sync(lambda conn: outbox.due(conn, now))
         by_target: dict[tuple[str, str], list[Message]] = {}
         for message in due:
             if message.platform in self.senders:  # other instances' platforms wait for them
@@ -201,6 +198,4 @@ class Dispatcher:
         )
 
     async def _write(self, op: Callable[..., object]) -> None:
-        await self.service.db.write(  # type: ignore[attr-defined]
-            lambda session: session.run_sync(lambda s: op(s.connection()))
-        )
+        await self.service.db.write_sync(op)

@@ -78,7 +78,7 @@ class LifecycleUseCases(_Core):
                 now,
             )
 
-        await self._write_sync(
+        await self._write_audited(
             op, audit=(campaign.id, actor.identity, "remind", schedule.text if schedule else "off")
         )
         self._reminders_changed()
@@ -96,10 +96,8 @@ class LifecycleUseCases(_Core):
         campaign_id = None
         if slug is not None:
             campaign_id = (await self._resolve(slug, cmd.USAGE["reminders"], only_open=False)).id
+        rows = await self.db.read_sync(lambda conn: outbox.reminders_of(conn, campaign_id))
         async with self.db.read() as session:
-            rows = await session.run_sync(
-                lambda s: outbox.reminders_of(s.connection(), campaign_id)
-            )
             campaigns = {c.id: c for c in await repo.all_campaigns(session)}
         if not rows:
             return Reply(text="No reminders are set. " + cmd.USAGE["remind"])
@@ -117,10 +115,7 @@ class LifecycleUseCases(_Core):
         ensure_organizer(campaign, actor, "manage its webhooks")
         now = self.clock()
         if change is None:
-            async with self.db.read() as session:
-                hooks = await session.run_sync(
-                    lambda s: outbox.webhooks_of(s.connection(), campaign.id)
-                )
+            hooks = await self.db.read_sync(lambda conn: outbox.webhooks_of(conn, campaign.id))
             listing = "\n".join(f"• {u}" for u, _ in hooks) or "(none)"
             return Reply(text=f"Webhooks of **{campaign.title}**:\n{listing}")
         assert url is not None
@@ -136,7 +131,7 @@ class LifecycleUseCases(_Core):
                 return outbox.remove_webhook(conn, campaign.id, url)
             return outbox.add_webhook(conn, campaign.id, url, secret, actor.identity, now)
 
-        done = await self._write_sync(
+        done = await self._write_audited(
             op, audit=(campaign.id, actor.identity, f"webhook {change}", url)
         )
         if change == "remove":
@@ -152,14 +147,14 @@ class LifecycleUseCases(_Core):
             )
         )
 
-    async def _write_sync(
-        self, op: Callable[[Connection], Any], audit: tuple[int, str, str, str | None] | None = None
+    async def _write_audited(
+        self, op: Callable[[Connection], Any], audit: tuple[int, str, str, str | None]
     ) -> Any:
+        """Core SQL and its audit-log entry in one transaction."""
         now = self.clock()
 
         async def run(session: Any) -> Any:
-            if audit is not None:
-                await repo.add_audit(session, audit[0], audit[1], audit[2], audit[3], now)
+            await repo.add_audit(session, audit[0], audit[1], audit[2], audit[3], now)
             return await session.run_sync(lambda s: op(s.connection()))
 
         return await self.db.write(run)
@@ -167,8 +162,7 @@ class LifecycleUseCases(_Core):
     # ---- scheduled work --------------------------------------------------------------------
 
     async def reminder_definitions(self) -> list[ReminderDefinition]:
-        async with self.db.read() as session:
-            rows = await session.run_sync(lambda s: outbox.all_reminders(s.connection()))
+        rows = await self.db.read_sync(outbox.all_reminders)
         found = []
         for r in rows:
             schedule = parse_schedule(r.schedule, self.tz)
@@ -215,7 +209,7 @@ class LifecycleUseCases(_Core):
             outbox.reminder_sent(conn, reminder_id, fire_time)
             return queued > 0
 
-        queued = bool(await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection()))))
+        queued = bool(await self.db.write_sync(op))
         if queued:
             self._outbox_changed()
         return queued
@@ -234,11 +228,7 @@ class LifecycleUseCases(_Core):
                 await self._auto_close(campaign, now)
                 closed.append(campaign.slug)
             elif campaign.deadline - now <= LAST_DAY:
-                await self.db.write(
-                    lambda s, c=campaign: s.run_sync(
-                        lambda ss: events.last_day(ss.connection(), c, now)
-                    )
-                )
+                await self.db.write_sync(lambda conn, c=campaign: events.last_day(conn, c, now))
         if closed:
             self._reminders_changed()
         self._outbox_changed()
@@ -254,7 +244,7 @@ class LifecycleUseCases(_Core):
             events.after_close(conn, closed, now)
             outbox.delete_reminders(conn, [r.id for r in outbox.reminders_of(conn, campaign.id)])
 
-        await self.db.write(lambda s: s.run_sync(lambda ss: op(ss.connection())))
+        await self.db.write_sync(op)
         self._tally_changed(campaign.id)
 
     async def outbox_report(
@@ -265,11 +255,10 @@ class LifecycleUseCases(_Core):
         now = self.clock()
         retried = 0
         if retry_failed:
-            retried = await self._write_sync(lambda conn: outbox.retry_failed(conn, now))
+            retried = await self.db.write_sync(lambda conn: outbox.retry_failed(conn, now))
             self._outbox_changed()
-        async with self.db.read() as session:
-            counts = await session.run_sync(lambda s: outbox.counts(s.connection()))
-            failed = await session.run_sync(lambda s: outbox.failed(s.connection()))
+        counts = await self.db.read_sync(outbox.counts)
+        failed = await self.db.read_sync(outbox.failed)
         return counts, failed, retried
 
     async def outbox_reply(self, payload: dict[str, Any], campaign_id: int | None) -> Reply:

@@ -133,6 +133,15 @@ class Database:
         """Run `op` in a write transaction, committed together with concurrent writes."""
         return await self.writer.submit(op)
 
+    async def read_sync(self, op: Callable[[Connection], T]) -> T:
+        """Run plain synchronous Core SQL (`op(connection)`) in a read session."""
+        async with self.read() as session:
+            return await session.run_sync(lambda s: op(s.connection()))
+
+    async def write_sync(self, op: Callable[[Connection], T]) -> T:
+        """Run plain synchronous Core SQL in a write transaction, through the writer."""
+        return await self.write(lambda session: session.run_sync(lambda s: op(s.connection())))
+
     async def write_batched(self, handler: BatchHandler, item: Any) -> Any:
         """Queue `item` for `handler`, which commits every item queued alongside in one go."""
         return await self.writer.submit_batched(handler, item)

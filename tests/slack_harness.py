@@ -25,6 +25,32 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def create_campaign(env: dict[str, str], cwd: Path, slug: str, title: str, goal: int) -> None:
+    """Create a petition with the real command line, as an organizer on the server would."""
+    made = subprocess.run(
+        [
+            EXE,
+            "petition",
+            "create",
+            "--slug",
+            slug,
+            "--title",
+            title,
+            "--goal",
+            str(goal),
+            "--text",
+            "Letter",
+        ],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if made.returncode != 0:
+        raise RuntimeError(made.stderr)
+
+
 def clean_env(db_path: Path) -> dict[str, str]:
     """This process's environment without any Undersigned setting, on a fresh database."""
     env = {

@@ -10,7 +10,15 @@ import aiohttp
 
 from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack
-from tests.slack_harness import EXE, SlackBot, blocks_text, bot_env, free_port, wait_healthy
+from tests.slack_harness import (
+    EXE,
+    SlackBot,
+    blocks_text,
+    bot_env,
+    create_campaign,
+    free_port,
+    wait_healthy,
+)
 from tests.test_discord import text_of
 
 
@@ -29,27 +37,7 @@ async def test_slack_and_discord_signers_both_count(tmp_path: Path) -> None:
         DISCORD_API_URL=discord.api_url,
         DISCORD_GATEWAY_URL=discord.gateway_url,
     )
-    made = subprocess.run(
-        [
-            EXE,
-            "petition",
-            "create",
-            "--slug",
-            "both",
-            "--title",
-            "Both",
-            "--goal",
-            "10",
-            "--text",
-            "Letter",
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
+    create_campaign(env, tmp_path, "both", "Both", 10)
     proc = subprocess.Popen(
         [EXE, "run"],
         env=env,

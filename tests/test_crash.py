@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.slack import FakeSlack, form, sign, slash_command
-from tests.slack_harness import EXE, SECRET, bot_env, free_port, wait_healthy
+from tests.slack_harness import EXE, SECRET, bot_env, create_campaign, free_port, wait_healthy
 
 KILLS = int(os.environ.get("UNDERSIGNED_CRASH_KILLS", "10"))
 
@@ -26,27 +26,7 @@ async def test_acknowledged_signatures_survive_sigkill(tmp_path: Path) -> None:
     fake = FakeSlack()
     await fake.start()
     env = bot_env(fake, tmp_path / "bot.db")
-    made = subprocess.run(
-        [
-            EXE,
-            "petition",
-            "create",
-            "--slug",
-            "crash",
-            "--title",
-            "Crash",
-            "--goal",
-            "100000",
-            "--text",
-            "Letter",
-        ],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
+    create_campaign(env, tmp_path, "crash", "Crash", 100_000)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     acknowledged: set[str] = set()

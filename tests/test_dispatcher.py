@@ -37,17 +37,14 @@ async def enqueue_posts(service: Service, channels: list[str], per_channel: int)
                     "payload": {"event": "test", "text": f"{channel} message {n}", "card": False},
                 }
             )
-    await service.db.write(
-        lambda s: s.run_sync(lambda ss: outbox.enqueue(ss.connection(), messages, now))
-    )
+    await service.db.write_sync(lambda conn: outbox.enqueue(conn, messages, now))
 
 
 async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
     """Run the dispatcher, moving the injected clock past each backoff instead of sleeping."""
     for _ in range(rounds):
         await dispatcher.run_once()
-        async with dispatcher.service.db.read() as session:  # type: ignore[attr-defined]
-            left = await session.run_sync(lambda s: outbox.counts(s.connection()))
+        left = await dispatcher.service.db.read_sync(outbox.counts)
         if not left.get("pending"):
             return
         clock.advance(minutes=16)
@@ -92,8 +89,7 @@ async def test_a_message_that_keeps_failing_is_kept_and_reported(
     finally:
         await sender.close()
         await fake.stop()
-    async with service.db.read() as session:
-        failed = await session.run_sync(lambda s: outbox.failed(s.connection()))
+    failed = await service.db.read_sync(outbox.failed)
     assert len(failed) == 1 and failed[0][2] == "CDEAD" and failed[0][4] == 3
     assert "500" in (failed[0][5] or "") or "internal_error" in (failed[0][5] or "")
 
@@ -167,14 +163,11 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
     sender = SlackSender("xoxb", fake.api_url)
     try:
         await enqueue_posts(service, ["CA", "CB"], 1)
-        async with service.db.read() as session:
-            due = await session.run_sync(lambda s: outbox.due(s.connection(), clock.now))
+        due = await service.db.read_sync(lambda conn: outbox.due(conn, clock.now))
         posted, _never_sent = due
         await sender.deliver(posted, await service.outbox_reply(posted.payload, None))
         for m in due:  # both were "sending" when the old leader died
-            await service.db.write(
-                lambda s, m=m: s.run_sync(lambda ss: outbox.mark_sending(ss.connection(), m.id))
-            )
+            await service.db.write_sync(lambda conn, m=m: outbox.mark_sending(conn, m.id))
         dispatcher = Dispatcher(service, {"slack": sender})
         assert await dispatcher.recover() == (1, 1)
         await drain(dispatcher, clock)

@@ -291,33 +291,10 @@ async def test_burst_of_signers_is_acknowledged_in_time(bot: SlackBot) -> None:
 
 
 async def test_campaign_created_on_the_command_line_is_visible_in_slack(bot: SlackBot) -> None:
-    import subprocess
-
-    from tests.slack_harness import EXE, bot_env
+    from tests.slack_harness import bot_env, create_campaign
 
     env = bot_env(bot.fake, bot.workdir / "bot.db")
-    made = await asyncio.to_thread(
-        subprocess.run,
-        [
-            EXE,
-            "petition",
-            "create",
-            "--slug",
-            "from-cli",
-            "--title",
-            "Made on the CLI",
-            "--goal",
-            "7",
-            "--text",
-            "Letter",
-        ],
-        env=env,
-        cwd=bot.workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert made.returncode == 0, made.stderr
+    await asyncio.to_thread(create_campaign, env, bot.workdir, "from-cli", "Made on the CLI", 7)
     _, data, _ = await bot.command("/sign", "from-cli", user="UCLI")
     assert "Made on the CLI" in blocks_text(data) and "you signed" in blocks_text(data)
 
