@@ -110,11 +110,64 @@ def ensure_organizer(campaign: Campaign, actor: Actor, doing: str) -> None:
     )
 
 
+def _sealed_until_reached(campaign: Campaign) -> bool:
+    """Names someone agreed to reveal only if the goal is reached in time."""
+    return campaign.kind is Kind.PLEDGE or (campaign.names is Names.SEALED and not campaign.reached)
+
+
+def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[str]:
+    """What an edit changes for people who already signed, or a refusal when it would break
+    what they were promised.
+
+    The invariant: a sealed name is revealed only once as many have signed as the goal the
+    signer saw, before the deadline the signer saw. So after the first signature a pledge's
+    threshold (or a sealed petition's goal) never goes down, its deadline never moves later,
+    and a pledge's action never changes. Title, addressee, a higher threshold or an earlier
+    pledge deadline are allowed, as a new version every signer is told about. Returns the names
+    of those changes (empty when nobody has signed yet, or nothing signers agreed to changed).
+    """
+    if campaign.count == 0:
+        return []
+    changed: list[str] = []
+    sealed = _sealed_until_reached(campaign)
+    noun = "threshold" if campaign.kind is Kind.PLEDGE else "goal"
+    signers = f"{campaign.count:,} {'people have' if campaign.count != 1 else 'person has'}"
+    goal = values.get("goal")
+    if isinstance(goal, int) and goal != campaign.goal:
+        if goal < campaign.goal and sealed:
+            raise UserError(
+                f"{signers} already signed **{campaign.title}** on the promise that names stay "
+                f"sealed until {campaign.goal:,} sign, so the {noun} can't be lowered now. You "
+                f"can raise it, or close this {campaign.noun} and start a new one."
+            )
+        if campaign.kind is Kind.PLEDGE:
+            changed.append(noun)
+    deadline = values.get("deadline")
+    if isinstance(deadline, datetime) and deadline != campaign.deadline:
+        later = campaign.deadline is None or deadline > campaign.deadline
+        if later and sealed:
+            raise UserError(
+                f"{signers} already signed **{campaign.title}** on the promise that names stay "
+                f"sealed unless the {noun} is reached by its deadline, so the deadline can't move "
+                f"later now. You can bring it forward, or close this {campaign.noun} and start "
+                "a new one."
+            )
+        if campaign.kind is Kind.PLEDGE:
+            changed.append("deadline")
+    action = values.get("action")
+    if action is not None and action != campaign.action:
+        raise UserError(
+            f"{signers} pledged to {campaign.action}, not to something else, so the action "
+            "can't change now. Close this pledge and start a new one with the new action."
+        )
+    if "title" in values and values["title"] != campaign.title:
+        changed.append("title")
+    if "addressee" in values and values["addressee"] != campaign.addressee:
+        changed.append("addressee")
+    return changed
+
+
 def reaches_goal_now(campaign: Campaign, new_count: int, now: datetime) -> bool:
     """The count reaches the goal for the first time, before the deadline. For a pledge this is
     success (irreversible: a later withdrawal does not undo it); for a petition it unseals."""
     return campaign.succeeded_at is None and new_count >= campaign.goal and campaign.is_open(now)
-
-
-def pledge_succeeds_now(campaign: Campaign, new_count: int, now: datetime) -> bool:
-    return campaign.kind is Kind.PLEDGE and reaches_goal_now(campaign, new_count, now)

@@ -82,11 +82,12 @@ class SignerDataUseCases(_Core):
         for campaign, row in found:
             how = "anonymously" if row.anonymous else f"publicly as {row.display_name}"
             day = f"{row.signed_at.astimezone(self.tz):%d %b %Y}"
-            old = (
-                f", version {row.version} of the letter (now {campaign.version})"
-                if row.version != campaign.version
-                else ""
-            )
+            old = ""
+            if row.version != campaign.version:
+                async with self.db.read() as session:
+                    since = await repo.version_summaries(session, campaign.id, row.version)
+                what = " ".join(summary or "Changed: the letter text." for _, _, summary in since)
+                old = f", version {row.version} (now {campaign.version}). Since then: {what}"
             lines.append(f"`{campaign.slug}`: **{campaign.title}**, {how}, on {day}{old}")
         lines.append("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`.")
         return Reply(text="\n".join(lines))

@@ -20,6 +20,7 @@ from bot.campaigns import (
     Campaign,
     Kind,
     Names,
+    changes_to_the_deal,
     ensure_open,
     ensure_organizer,
 )
@@ -380,6 +381,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             )
             text = await repo.letter_text(session, campaign.id, campaign.version)
             tally = await self._tally(campaign, session)
+            latest = (
+                await repo.version_summaries(session, campaign.id, campaign.version - 1)
+                if campaign.version > 1
+                else []
+            )
         now = self.clock()
         lines = [f"**{campaign.title}** (`{campaign.slug}`, {campaign.noun})"]
         if campaign.addressee:
@@ -390,6 +396,12 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                 + (f" by {format_when(campaign.deadline, self.tz)}." if campaign.deadline else ".")
             )
         lines.append(self._state_line(campaign, now))
+        for version, when, summary in latest:
+            lines.append(
+                f"Edited on {when.astimezone(self.tz):%a %d %b %Y} (now version {version}). "
+                f"{summary or 'Changed: the letter text.'} If you signed before, `/sign mine` "
+                f"shows which version you signed; `/unsign {campaign.slug}` withdraws."
+            )
         if tally.recent_public:
             lines.append("Latest: " + ", ".join(tally.recent_public))
         elif tally.names_sealed and campaign.count:
@@ -656,45 +668,60 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             )
         body = clean(text, field="letter text", limit=TEXT_MAX, multiline=True, usage=usage)
 
-        async def op(session: AsyncSession) -> Campaign:
+        async def op(session: AsyncSession) -> tuple[Campaign, bool]:
             row = await session.get(CampaignRow, campaign.id, populate_existing=True)
             assert row is not None
+            current = repo.to_campaign(row)
+            # Checked against the row as this transaction sees it: a signature that landed a
+            # moment ago counts.
+            told = changes_to_the_deal(current, values)
             version = old_version = row.version
-            if body is not None:
-                current = await repo.letter_text(session, campaign.id, old_version)
-                if current != body:
-                    version = old_version + 1
-                    await repo.add_text_version(
-                        session, campaign.id, version, body, actor.identity, now
-                    )
-            await repo.update_campaign(session, campaign.id, **values)
-            changed = [*values, *(["text"] if version != old_version else [])]
-            if version != old_version:
-                edited = replace(repo.to_campaign(row), version=version)
-                summary = "Changed: the letter text" + (
-                    f", and {', '.join(values)}." if values else "."
+            old_text = await repo.letter_text(session, campaign.id, old_version)
+            new_text = body if body is not None and body != old_text else None
+            if new_text is not None or told:
+                version = old_version + 1
+                summary = _change_summary(current, values, told, new_text is not None)
+                await repo.add_text_version(
+                    session,
+                    campaign.id,
+                    version,
+                    new_text or old_text,
+                    actor.identity,
+                    now,
+                    summary,
                 )
+            await repo.update_campaign(session, campaign.id, **values)
+            changed = [*values, *(["text"] if new_text is not None else [])]
+            if version != old_version:
+                await session.refresh(row)
+                edited = repo.to_campaign(row)
                 await session.run_sync(
                     lambda s: events.text_changed(s.connection(), edited, old_version, summary, now)
                 )
             if changed:
                 detail = ", ".join(changed) + (
-                    f" (text version {version})" if "text" in changed else ""
+                    f" (version {version})" if version != old_version else ""
                 )
                 await repo.add_audit(session, campaign.id, actor.identity, "edit", detail, now)
             await session.refresh(row)
-            return repo.to_campaign(row)
+            return repo.to_campaign(row), new_text is not None
 
-        updated = await self.db.write(op)
+        updated, text_changed = await self.db.write(op)
         self._tally_changed(updated.id)
         self._outbox_changed()
-        changes = list(values)
-        if updated.version != campaign.version:
+        changes = [k for k in values if getattr(campaign, k) != getattr(updated, k)]
+        if text_changed:
             changes.append(f"letter text (now version {updated.version})")
         if not changes:
             return Reply(text=f"Nothing changed in **{updated.title}**: that is already its text.")
+        told = ""
+        if updated.version != campaign.version and updated.count:
+            told = (
+                f" This is version {updated.version}: everyone who signed an earlier one is told "
+                "what changed and may withdraw."
+            )
         return Reply(
-            text=f"Updated **{updated.title}**: {', '.join(changes)}.",
+            text=f"Updated **{updated.title}**: {', '.join(changes)}.{told}",
             tally=await self._tally(updated),
         )
 
@@ -821,6 +848,23 @@ def _parse_int(value: str, field: str, usage: str) -> int:
         raise UserError(
             f"The {field} must be a whole number, like `{field}:1000`.", usage
         ) from None
+
+
+def _change_summary(
+    before: Campaign, values: dict[str, object], told: list[str], text_changed: bool
+) -> str:
+    """One sentence for signers of older versions: what changed, with the old values."""
+    parts = ["the letter text"] if text_changed else []
+    labels = {"goal": "threshold", "addressee": "addressee", "title": "title"}
+    for field in told:
+        key = "goal" if field == "threshold" else field
+        old, new = getattr(before, key), values[key]
+        if isinstance(old, datetime) and isinstance(new, datetime):
+            old, new = f"{old:%Y-%m-%d %H:%M} UTC", f"{new:%Y-%m-%d %H:%M} UTC"
+        elif isinstance(old, int) and isinstance(new, int):
+            old, new = f"{old:,}", f"{new:,}"
+        parts.append(f"the {labels.get(key, key)} (was “{old or '–'}”, now “{new or '–'}”)")
+    return "Changed: " + ", ".join(parts) + "."
 
 
 def _replace(campaign: Campaign, **changes: Any) -> Campaign:

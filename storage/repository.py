@@ -110,11 +110,22 @@ async def insert_campaign(
 
 
 async def add_text_version(
-    session: AsyncSession, campaign_id: int, version: int, text: str, by: str, at: datetime
+    session: AsyncSession,
+    campaign_id: int,
+    version: int,
+    text: str,
+    by: str,
+    at: datetime,
+    summary: str | None = None,
 ) -> None:
     session.add(
         TextVersionRow(
-            campaign_id=campaign_id, version=version, text=text, created_by=by, created_at=at
+            campaign_id=campaign_id,
+            version=version,
+            text=text,
+            summary=summary,
+            created_by=by,
+            created_at=at,
         )
     )
     await session.execute(
@@ -136,6 +147,18 @@ async def letter_text(session: AsyncSession, campaign_id: int, version: int) -> 
         )
     )
     return result.scalar_one()
+
+
+async def version_summaries(
+    session: AsyncSession, campaign_id: int, after: int
+) -> list[tuple[int, datetime, str | None]]:
+    """(version, when, what changed) of every version newer than `after`, oldest first."""
+    result = await session.execute(
+        select(TextVersionRow.version, TextVersionRow.created_at, TextVersionRow.summary)
+        .where(TextVersionRow.campaign_id == campaign_id, TextVersionRow.version > after)
+        .order_by(TextVersionRow.version)
+    )
+    return [tuple(r) for r in result]  # type: ignore[misc]
 
 
 async def find_signature(

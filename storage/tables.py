@@ -64,6 +64,7 @@ class TextVersionRow(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
     version: int
     text: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_by: str = Field(max_length=300)
     created_at: datetime = Field(sa_column=_when())
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.campaigns import Campaign, Kind, Names, Status, pledge_succeeds_now
+from bot.campaigns import Campaign, Kind, Names, Status, changes_to_the_deal, reaches_goal_now
 from bot.errors import UserError
 from bot.identity import Actor, SignerKey
 from bot.tally import build_tally
@@ -59,13 +59,40 @@ def test_pace_window_is_at_least_a_day() -> None:
 
 def test_pledge_succeeds_only_at_threshold_before_deadline() -> None:
     pledge = campaign(kind=Kind.PLEDGE, goal=3, names=Names.SEALED_UNTIL_SUCCESS)
-    assert not pledge_succeeds_now(pledge, 2, NOW)
-    assert pledge_succeeds_now(pledge, 3, NOW)
-    assert not pledge_succeeds_now(pledge, 3, NOW + timedelta(days=11))
+    assert not reaches_goal_now(pledge, 2, NOW)
+    assert reaches_goal_now(pledge, 3, NOW)
+    assert not reaches_goal_now(pledge, 3, NOW + timedelta(days=11))
     done = campaign(kind=Kind.PLEDGE, goal=3, succeeded_at=NOW)
-    assert not pledge_succeeds_now(done, 4, NOW)
+    assert not reaches_goal_now(done, 4, NOW)
     assert done.outcome(NOW + timedelta(days=30)) == "succeeded"
     assert pledge.outcome(NOW + timedelta(days=30)) == "failed"
+
+
+def test_edits_never_break_what_signers_were_promised() -> None:
+    pledge = campaign(kind=Kind.PLEDGE, goal=1000, count=3, action="walk out", names=Names.SEALED)
+    later = NOW + timedelta(days=20)
+    earlier = NOW + timedelta(days=5)
+    for refused in ({"goal": 4}, {"deadline": later}, {"action": "stay home"}):
+        with pytest.raises(UserError):
+            changes_to_the_deal(pledge, refused)
+    assert changes_to_the_deal(pledge, {"goal": 2000, "deadline": earlier}) == [
+        "threshold",
+        "deadline",
+    ]
+    assert changes_to_the_deal(pledge, {"title": "New", "addressee": "CEO"}) == [
+        "title",
+        "addressee",
+    ]
+    assert changes_to_the_deal(pledge, {"goal": 1000, "action": "walk out"}) == []
+    # Before anyone signed, anything goes.
+    assert changes_to_the_deal(campaign(kind=Kind.PLEDGE, goal=9, action="x"), {"goal": 1}) == []
+    sealed = campaign(names=Names.SEALED, count=2)
+    with pytest.raises(UserError):
+        changes_to_the_deal(sealed, {"goal": 2})
+    with pytest.raises(UserError):
+        changes_to_the_deal(sealed, {"deadline": later})
+    public = campaign(count=2)
+    assert changes_to_the_deal(public, {"goal": 2, "deadline": later}) == []
 
 
 def test_sealed_pledge_hides_names_until_success() -> None:
