@@ -69,15 +69,32 @@ def _settings_or_fail() -> Settings:
     raise AssertionError("unreachable")
 
 
+QUIET_LOGGERS = (
+    "sqlalchemy",
+    "alembic",
+    "apscheduler",
+    "slack_bolt",
+    "slack_sdk",
+    "slack",
+    "discord",
+    "aiohttp",
+    "websockets",
+    "httpx",
+    "httpcore",
+    "asyncio",
+)
+
+
 def _setup_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # Libraries log request bodies, response URLs and user ids at DEBUG (slack_sdk, discord's
+    # gateway, aiohttp): identities stay out of every level, so they never go below WARNING.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _operator() -> Actor:
@@ -280,9 +297,9 @@ def outbox_report(
     counts, failed, retried = _with_service(lambda s: s.outbox_report(retry_failed))
     typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for message_id, platform, target, kind, attempts, error in failed:
-        typer.echo(
-            f"failed #{message_id} {kind} to {platform}:{target} after {attempts} tries: {error}"
-        )
+        # A direct message's target is a person: the row id is enough to act on it.
+        where = "a direct message" if kind == "dm" else f"{platform}:{target}"
+        typer.echo(f"failed #{message_id} {kind} to {where} after {attempts} tries: {error}")
     if retry_failed:
         typer.echo(f"queued {retried} failed messages again")
 

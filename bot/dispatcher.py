@@ -172,24 +172,26 @@ class Dispatcher:
         return True
 
     async def _retry(self, message: Message, delay: float, error: str, count_attempt: bool) -> None:
+        if message.kind == "dm":  # an error text may quote the person it was for
+            error = error.replace(message.target, "<recipient>")
         attempts = message.attempts + (1 if count_attempt else 0)
         failed = attempts >= self.max_attempts
         at = self.service.clock() + timedelta(seconds=delay)
         if failed:
             log.error(
-                "outbox message %s to %s:%s failed %d times and is kept as failed: %s",
+                "outbox message %s (%s, campaign %s) failed %d times and is kept as failed: %s",
                 message.id,
-                message.platform,
-                message.target,
+                message.kind,
+                message.campaign_id,
                 attempts,
                 error,
             )
         else:
             log.warning(
-                "outbox message %s to %s:%s: %s; retrying in %.0f s",
+                "outbox message %s (%s, campaign %s): %s; retrying in %.0f s",
                 message.id,
-                message.platform,
-                message.target,
+                message.kind,
+                message.campaign_id,
                 error,
                 delay,
             )

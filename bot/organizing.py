@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.exports import RENDERERS, ExportData, Signatory
 from bot.identity import Actor, SignerKey
 from bot.replies import Reply
+from storage import outbox
 from storage import repository as repo
 
 if TYPE_CHECKING:
@@ -108,21 +109,35 @@ class SignerDataUseCases(_Core):
         ids = [(campaign.id, row.id) for campaign, row in found]
         person = self.key.person_hash(actor)
 
-        async def op(session: AsyncSession) -> int:
+        async def op(session: AsyncSession) -> tuple[int, list[str]]:
             removed = 0
             for campaign_id, signature_id in ids:
                 if await repo.delete_signature(session, signature_id):
                     await repo.add_to_count(session, campaign_id, -1)
                     removed += 1
             await repo.forget_notice(session, person)
-            return removed
+            # Messages queued to them (or kept after sending) hold their id and what was said.
+            await session.run_sync(
+                lambda s: outbox.forget_recipient(
+                    s.connection(), actor.platform, actor.workspace, actor.user_id
+                )
+            )
+            return removed, await repo.organized_by(session, actor.identity)
 
-        removed = await self.db.write(op)
+        removed, organized = await self.db.write(op)
         for campaign_id, _ in ids:
             self._tally_changed(campaign_id)
+        kept = "Undersigned keeps nothing else about you."
+        if organized:
+            kept = (
+                "You are still an organizer of "
+                + ", ".join(f"`{slug}`" for slug in organized)
+                + ": organizer actions stay in those campaigns' audit logs. Ask another "
+                "organizer to remove you if you want that to end."
+            )
         return Reply(
-            text=f"Done: {removed} signature{'s' if removed != 1 else ''} deleted. "
-            "Undersigned keeps nothing else about you."
+            text=f"Done: {removed} signature{'s' if removed != 1 else ''} deleted, and every "
+            f"message waiting for you. {kept}"
         )
 
 

@@ -182,7 +182,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
         except Exception:
-            log.exception("command failed: %r", command)
+            # The command's name only: its arguments may hold a signer's role or comment.
+            log.exception("command %s failed", type(command).__name__)
             return error_reply(
                 "Something went wrong on our side and nothing was changed. "
                 "Please try again in a moment."

@@ -35,6 +35,11 @@ def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = No
     return deadline
 
 
+def start_of_day(moment: datetime) -> datetime:
+    """The UTC day of a moment: the resolution of every time that could point at a signer."""
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def format_when(moment: datetime, tz: tzinfo) -> str:
     local = moment.astimezone(tz)
     return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"

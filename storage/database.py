@@ -78,8 +78,10 @@ class Database:
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            self.read_engine = create_async_engine(self.url)
-            self.write_engine = create_async_engine(self.url, pool_size=1, max_overflow=0)
+            self.read_engine = create_async_engine(self.url, hide_parameters=True)
+            self.write_engine = create_async_engine(
+                self.url, pool_size=1, max_overflow=0, hide_parameters=True
+            )
             _sqlite_tuning(self.read_engine, sqlite_synchronous, immediate=False)
             _sqlite_tuning(self.write_engine, sqlite_synchronous, immediate=True)
             # Batched writes run whole in one writer thread on the plain sqlite3 driver: one
@@ -87,13 +89,16 @@ class Database:
             self._batch_engine: Engine | None = create_engine(
                 parsed.set(drivername="sqlite+pysqlite"),
                 poolclass=SingletonThreadPool,
+                hide_parameters=True,  # SQL errors never carry a signer's values into logs
             )
             _sqlite_tuning(self._batch_engine, sqlite_synchronous, immediate=True)
             self._batch_thread: ThreadPoolExecutor | None = ThreadPoolExecutor(
                 max_workers=1, thread_name_prefix="sqlite-writer"
             )
         else:
-            self.read_engine = create_async_engine(self.url, pool_size=10, max_overflow=10)
+            self.read_engine = create_async_engine(
+                self.url, pool_size=10, max_overflow=10, hide_parameters=True
+            )
             self.write_engine = self.read_engine
             self._batch_engine = None
             self._batch_thread = None

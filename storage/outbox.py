@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection
 
+from bot.timeparse import start_of_day
 from storage.repository import dialect_insert
 from storage.tables import (
     CampaignEventRow,
@@ -63,7 +64,7 @@ def record_event(conn: Connection, campaign_id: int, kind: str, at: datetime) ->
     """True only the first time this event happens for this campaign."""
     stmt = (
         dialect_insert(conn, _EVENT)
-        .values(campaign_id=campaign_id, kind=kind, at=at)
+        .values(campaign_id=campaign_id, kind=kind, at=start_of_day(at))
         .on_conflict_do_nothing()
         .returning(_EVENT.c.id)
     )
@@ -92,6 +93,20 @@ def enqueue(conn: Connection, messages: list[dict[str, Any]], at: datetime) -> i
     ]
     stmt = dialect_insert(conn, _OUTBOX).on_conflict_do_nothing().returning(_OUTBOX.c.id)
     return len(conn.execute(stmt, rows).all())
+
+
+def forget_recipient(conn: Connection, platform: str, workspace: str, user: str) -> int:
+    """Delete every direct message to this person, queued or sent: after /forget-me no row
+    holds their id or the text written to them."""
+    result = conn.execute(
+        delete(_OUTBOX).where(
+            _OUTBOX.c.kind == "dm",
+            _OUTBOX.c.platform == platform,
+            _OUTBOX.c.workspace == workspace,
+            _OUTBOX.c.target == user,
+        )
+    )
+    return result.rowcount or 0
 
 
 def channels_of(conn: Connection, campaign_id: int) -> list[tuple[str, str, str]]:

@@ -13,12 +13,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.campaigns import Campaign, Kind, Names, Status
+from bot.timeparse import start_of_day
 from storage.tables import (
     AuditRow,
     CampaignRow,
     ChannelLinkRow,
     DailyCountRow,
     OrganizerRow,
+    OutboxRow,
     SafetyNoticeRow,
     SignatureRow,
     TextVersionRow,
@@ -74,6 +76,17 @@ async def organizers_of(session: AsyncSession, campaign_id: int) -> list[str]:
         select(OrganizerRow.identity)
         .where(OrganizerRow.campaign_id == campaign_id)
         .order_by(OrganizerRow.id)
+    )
+    return list(result.scalars())
+
+
+async def organized_by(session: AsyncSession, identity: str) -> list[str]:
+    """Slugs of the campaigns this identity organizes."""
+    result = await session.execute(
+        select(CampaignRow.slug)
+        .join(OrganizerRow, OrganizerRow.campaign_id == CampaignRow.id)  # type: ignore[arg-type]
+        .where(OrganizerRow.identity == identity)
+        .order_by(CampaignRow.slug)
     )
     return list(result.scalars())
 
@@ -297,7 +310,9 @@ async def anonymous_count(session: AsyncSession, campaign_id: int) -> int:
 
 async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime) -> int:
     """Replace signer identities by anonymous placeholders; counts stay. The keyed hash is
-    replaced by the row's random id, so not even the key holder can test who signed."""
+    replaced by the row's random id, so not even the key holder can test who signed; role and
+    comment go, and every time becomes its day, so an earlier export (names, roles and exact
+    times) can't be matched back to the rows. Direct messages of the campaign go too."""
     result = await session.execute(
         update(SignatureRow)
         .where(SignatureRow.campaign_id == campaign_id)
@@ -306,14 +321,30 @@ async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime
             workspace=None,
             user_id=None,
             display_name=None,
+            role=None,
+            comment=None,
             anonymous=True,
             signer_hash=SignatureRow.id,
+            signed_at=_day_of(session, SignatureRow.signed_at),  # type: ignore[arg-type]
+        )
+    )
+    await session.execute(
+        delete(OutboxRow).where(
+            OutboxRow.kind == "dm",  # type: ignore[arg-type]
+            OutboxRow.campaign_id == campaign_id,  # type: ignore[arg-type]
         )
     )
     await session.execute(
         update(CampaignRow).where(CampaignRow.id == campaign_id).values(purged_at=at)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def _day_of(session: AsyncSession, column: Any) -> Any:
+    """SQL for the start of the UTC day of a stored time, in this database's dialect."""
+    if session.get_bind().dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+        return func.substr(column, 1, 10).op("||")(" 00:00:00.000000")
+    return func.date_trunc("day", column)
 
 
 async def closed_unpurged_before(session: AsyncSession, cutoff: datetime) -> list[Campaign]:
@@ -482,7 +513,8 @@ def first_notices(conn: Connection, hashes: list[str], at: datetime) -> set[str]
     if not hashes:
         return set()
     stmt = _insert_ignoring_conflicts(conn, _NOTICE).returning(_NOTICE.c.person_hash)
-    return set(conn.execute(stmt, [{"person_hash": h, "shown_at": at} for h in hashes]).scalars())
+    day = start_of_day(at)  # the day only: a first-time signer's exact time is not kept
+    return set(conn.execute(stmt, [{"person_hash": h, "shown_at": day} for h in hashes]).scalars())
 
 
 def rename_signatures(conn: Connection, renames: list[tuple[int, str, str]]) -> list[None]:
