@@ -29,6 +29,7 @@ from bot.identity import Actor
 from bot.replies import Reply
 from bot.scheduler import lead_when_possible
 from bot.service import Service
+from bot.text import TEXT_MAX
 from storage.database import DatabaseUrlError
 
 T = TypeVar("T")
@@ -69,6 +70,7 @@ def _settings_or_fail() -> Settings:
     raise AssertionError("unreachable")
 
 
+TEXT_FILE_MAX = 4 * TEXT_MAX  # bytes: the longest letter in any script, UTF-8 encoded
 QUIET_LOGGERS = (
     "sqlalchemy",
     "alembic",
@@ -215,7 +217,11 @@ def petition_create(
         _fail("give the letter with exactly one of --text or --text-file")
     if text_file is not None:
         try:
-            text = text_file.read_text(encoding="utf-8")
+            with text_file.open("rb") as handle:  # capped: /dev/urandom never ends
+                raw = handle.read(TEXT_FILE_MAX + 1)
+            if len(raw) > TEXT_FILE_MAX:
+                _fail(f"--text-file {text_file} is larger than {TEXT_FILE_MAX:,} bytes")
+            text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             _fail(f"cannot read --text-file {text_file}: {getattr(exc, 'strerror', None) or exc}")
     options: dict[str, str] = {"title": title, "kind": kind}

@@ -8,6 +8,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
+from adapters.slack.requests import Refused, check_shape, check_signature
+
 log = logging.getLogger(__name__)
 
 
@@ -20,8 +22,16 @@ class HttpServer:
         self.web.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None
 
-    def mount_slack(self, bolt: AsyncApp) -> None:
+    def mount_slack(self, bolt: AsyncApp, signing_secret: str) -> None:
         async def slack_events(request: web.Request) -> web.Response:
+            try:
+                body = await request.read()
+                check_signature(signing_secret, body, request.headers)
+                check_shape(body, request.content_type)
+            except Refused as refused:
+                # No traceback and no identity: strangers can't flood the log with detail.
+                log.debug("refused a Slack request: %s", refused.reason)
+                return web.Response(status=refused.status, text=refused.reason)
             return await to_aiohttp_response(
                 await bolt.async_dispatch(await to_bolt_request(request))
             )

@@ -87,7 +87,7 @@ async def run_adapters(
                 log.info("Slack connected over Socket Mode")
             else:
                 assert http is not None
-                http.mount_slack(slack.app)
+                http.mount_slack(slack.app, settings.slack_signing_secret or "")
         elif force_http:
             raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
         if with_discord and discord_configured(settings):

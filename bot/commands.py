@@ -6,10 +6,11 @@ database; names of campaigns are resolved by the service.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.errors import UserError
-from bot.text import looks_like_slug
+from bot.text import COMMAND_MAX, looks_like_slug
 
 USAGE = {
     "sign": '/sign [CAMPAIGN] [anonymous] [role:"Your role"] [comment]',
@@ -192,39 +193,37 @@ def _next_word(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def _take_option(text: str, keys: set[str]) -> tuple[str, str, str] | None:
-    """Read `key:value` or `key:"quoted value"` from the start of `text`, if a known key."""
-    head = text.lstrip()
-    colon = head.find(":")
-    if colon <= 0:
-        return None
-    key = head[:colon].lower()
-    if key not in keys or any(ch.isspace() for ch in head[:colon]):
-        return None
-    rest = head[colon + 1 :]
-    if rest[:1] in _QUOTES:
-        close = _QUOTES[rest[0]]
-        end = rest.find(close, 1)
-        if end < 0:
-            raise UserError(f"The value of `{key}:` opens a quote that never closes.")
-        return key, rest[1:end], rest[end + 1 :].lstrip()
-    value, remainder = _next_word(rest)
-    if not value:
-        raise UserError(f"`{key}:` needs a value, like `{key}:something`.")
-    return key, value, remainder
+_KEY = re.compile(r"\s*([A-Za-z]{1,12}):")
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r"\S*")
 
 
 def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str]:
+    """Read leading `key:value` or `key:"quoted value"` options of known keys.
+
+    One pass with a moving position (no slicing of the rest), so a huge command full of
+    options costs time in proportion to its length, never its square."""
     options: dict[str, str] = {}
+    pos = 0
     while True:
-        try:
-            taken = _take_option(text, keys)
-        except UserError as exc:
-            raise UserError(exc.message, usage) from None
-        if taken is None:
-            return options, text.strip()
-        key, value, text = taken
-        options[key] = value
+        found = _KEY.match(text, pos)
+        if found is None or found.group(1).lower() not in keys:
+            return options, text[pos:].strip()
+        key = found.group(1).lower()
+        pos = _SPACE.match(text, found.end()).end()  # type: ignore[union-attr]
+        if pos < len(text) and text[pos] in _QUOTES:
+            end = text.find(_QUOTES[text[pos]], pos + 1)
+            if end < 0:
+                raise UserError(f"The value of `{key}:` opens a quote that never closes.", usage)
+            options[key] = text[pos + 1 : end]
+            pos = end + 1
+            continue
+        word = _WORD.match(text, pos)
+        assert word is not None
+        if not word.group():
+            raise UserError(f"`{key}:` needs a value, like `{key}:something`.", usage)
+        options[key] = word.group()
+        pos = word.end()
 
 
 def parse_line(line: str) -> Command:
@@ -241,6 +240,11 @@ def parse_line(line: str) -> Command:
 def parse(command: str, args: str) -> Command:
     """Parse a slash command and its argument text, as platforms deliver them."""
     name = command.strip().lower().lstrip("/")
+    if len(args) > COMMAND_MAX:
+        raise UserError(
+            f"That command is {len(args):,} characters long; the limit is {COMMAND_MAX:,}.",
+            USAGE["help"],
+        )
     if name == "sign":
         if args.strip().lower() == "mine":
             return Mine()

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class Settings(BaseSettings):
     """Every setting Undersigned reads; `.env.example` documents each one."""
@@ -62,6 +64,34 @@ class Settings(BaseSettings):
         if upper not in {"NORMAL", "FULL", "EXTRA"}:
             raise ValueError("UNDERSIGNED_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
         return upper
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        upper = value.strip().upper()
+        if upper not in LOG_LEVELS:
+            raise ValueError(f"UNDERSIGNED_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+        return upper
+
+    @field_validator(
+        "rate_limit_per_minute",
+        "purge_after_days",
+        "reminder_grace_minutes",
+        "recount_minutes",
+        "refresh_seconds",
+    )
+    @classmethod
+    def _not_negative(cls, value: float | None) -> float | None:
+        if value is not None and (value < 0 or value != value):  # NaN too
+            raise ValueError("must be zero or more")
+        return value
+
+    @field_validator("outbox_concurrency", "leader_retry_seconds", "http_port")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("must be more than zero")
+        return value
 
     @field_validator("discord_guild_ids")
     @classmethod

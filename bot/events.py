@@ -110,23 +110,29 @@ def crossed_anything(campaign: Campaign, before: int) -> bool:
 
 
 def after_signatures(conn: Connection, campaign: Campaign, before: int, now: datetime) -> None:
-    """Milestones crossed by a batch of signatures, and a pledge's success."""
-    for percent in crossed(campaign.goal, before, campaign.count):
-        if percent == 100 and campaign.kind is Kind.PLEDGE:
-            continue  # success is its own event below
-        if percent == 100:
-            text = (
-                f"🎉 **{campaign.title}** reached its goal: {campaign.count:,} signatures! "
-                f"More are still welcome until it closes."
-            )
-        else:
-            noun = "pledges" if campaign.kind is Kind.PLEDGE else "signatures"
-            text = (
-                f"**{campaign.title}** is {percent}% of the way: {campaign.count:,} of "
-                f"{campaign.goal:,} {noun}."
-            )
-        emit(conn, campaign, f"milestone:{percent}", text, now, card=True)
-    if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None:
+    """Milestones crossed by a batch of signatures, and a pledge's success: one post for all
+    that coincide (the success, else the highest milestone), saying the real figure."""
+    milestones = crossed(campaign.goal, before, campaign.count)
+    succeeded = campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None
+    announced = None if succeeded or not milestones else max(milestones)
+    for percent in milestones:
+        if percent != announced:  # happened, but said by the post that covers it
+            outbox.record_event(conn, campaign.id, f"milestone:{percent}", now)
+    if announced == 100:
+        text = (
+            f"🎉 **{campaign.title}** reached its goal: {campaign.count:,} signatures! "
+            f"More are still welcome until it closes."
+        )
+        emit(conn, campaign, "milestone:100", text, now, card=True)
+    elif announced is not None:
+        noun = "pledges" if campaign.kind is Kind.PLEDGE else "signatures"
+        real = min(99, campaign.count * 100 // campaign.goal)
+        text = (
+            f"**{campaign.title}** is {real}% of the way: {campaign.count:,} of "
+            f"{campaign.goal:,} {noun}."
+        )
+        emit(conn, campaign, f"milestone:{announced}", text, now, card=True)
+    if succeeded:
         emit(
             conn,
             campaign,

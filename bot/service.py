@@ -128,6 +128,13 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         return await self.run(actor, parsed, place)
 
     async def run(self, actor: Actor, command: cmd.Command, place: Place | None = None) -> Reply:
+        if not actor.workspace or not actor.user_id:
+            # An identity without its workspace would hash differently from the same person's
+            # full one and count them twice: refused, never guessed.
+            return error_reply(
+                "I couldn't tell who you are and in which workspace, so nothing was done. "
+                "Please try again from a channel of your workspace."
+            )
         if self.rate_limit is not None and not actor.operator:
             wait = self.rate_limit.wait_needed(actor.identity)
             if wait > 0:

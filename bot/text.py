@@ -17,25 +17,33 @@ COMMENT_MAX = 500
 NAME_MAX = 80
 GOAL_MAX = 10_000_000
 
-# Zero-width and bidi-control characters: invisible, so they are dropped rather than refused.
-_INVISIBLE = dict.fromkeys(
-    map(
-        ord,
-        "\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
-    ),
-    None,
-)
+COMMAND_MAX = 25_000  # a whole command's text: the longest letter plus its options
+# Unicode format characters (category Cf: zero-width spaces and joiners, bidi marks and
+# overrides, invisible operators, tag characters U+E0000–U+E007F, the soft hyphen…) are
+# invisible, so they are dropped; line and paragraph separators become line breaks, so a
+# single-line field refuses them like any other line break; lone surrogates (Cs) can't be
+# stored and are refused with the control characters (Cc).
+_LINE_BREAKS = {"\u2028": "\n", "\u2029": "\n", "\r\n": "\n", "\r": "\n", "\x85": "\n"}
+_REFUSED = {"Cc", "Cs"}
 
 
 def strip_invisible(value: str) -> str:
-    return value.translate(_INVISIBLE)
+    if value.isascii():
+        return value
+    return "".join(ch for ch in value if unicodedata.category(ch) != "Cf")
+
+
+def _normal_breaks(value: str) -> str:
+    for old, new in _LINE_BREAKS.items():
+        value = value.replace(old, new)
+    return value
 
 
 def _has_control(value: str, allow_newlines: bool) -> bool:
     for ch in value:
         if allow_newlines and ch in "\n\t":
             continue
-        if unicodedata.category(ch) == "Cc":
+        if unicodedata.category(ch) in _REFUSED:
             return True
     return False
 
@@ -52,14 +60,16 @@ def clean(
     """Return the trimmed value, or raise a friendly UserError naming the field and its limit."""
     if value is None:
         value = ""
-    value = strip_invisible(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    value = _normal_breaks(strip_invisible(value)).strip()
     if not value:
         if required:
             raise UserError(f"The {field} can't be empty.", usage)
         return None
     if _has_control(value, multiline):
         raise UserError(
-            f"The {field} contains control characters; please retype it as plain text.", usage
+            f"The {field} contains line breaks or control characters; please retype it as plain "
+            "text.",
+            usage,
         )
     if len(value) > limit:
         raise UserError(
@@ -71,7 +81,8 @@ def clean(
 def clean_display_name(value: str | None, fallback: str) -> str:
     """Platform-supplied names are cleaned rather than refused: the user did not type them here."""
     value = strip_invisible(value or "")
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc").strip()
+    spaced = (" " if ch.isspace() else ch for ch in value)  # names are one line
+    value = "".join(ch for ch in spaced if unicodedata.category(ch) not in _REFUSED).strip()
     return (value or fallback)[:NAME_MAX]
 
 

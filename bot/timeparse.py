@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.errors import UserError
 
+MAX_AHEAD = timedelta(days=3653)  # about ten years: a sane window, far from any calendar edge
 DEADLINE_HELP = (
     "Write the deadline as a date like `2026-12-31` (end of that day) or a date and time like "
     "`2026-12-31T17:00` or `2026-12-31T17:00+01:00`."
@@ -16,6 +17,8 @@ def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = No
     """Return an aware UTC datetime; a bare date means the end of that day in `tz`."""
     text = value.strip().replace(" ", "T")
     try:
+        if len(text) > 40:
+            raise ValueError(text)
         if len(text) == 10:
             day = date.fromisoformat(text)
             local = datetime.combine(day, time(23, 59), tzinfo=tz)
@@ -23,11 +26,18 @@ def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = No
             local = datetime.fromisoformat(text.replace("Z", "+00:00"))
             if local.tzinfo is None:
                 local = local.replace(tzinfo=tz)
-    except ValueError:
+        deadline = local.astimezone(UTC)
+        if deadline > now + MAX_AHEAD:
+            raise UserError(
+                f"`{value[:40]}` is more than {MAX_AHEAD.days // 365} years away; pick a "
+                f"deadline before {(now + MAX_AHEAD):%Y-%m-%d}.",
+                usage,
+            )
+        format_when(deadline, tz)  # shown in this zone for as long as the campaign lives
+    except (ValueError, OverflowError):  # not a date, or a year 1 / 9999 edge in some zone
         raise UserError(
             f"I can't read `{value[:40]}` as a deadline. {DEADLINE_HELP}", usage
         ) from None
-    deadline = local.astimezone(UTC)
     if deadline <= now:
         raise UserError(
             f"The deadline {format_when(deadline, tz)} is already past; pick a future date.", usage

@@ -7,9 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+# A deadline well inside the allowed window (ten years), whatever today is.
+FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
 EXE = shutil.which("undersigned", path=str(Path(sys.executable).parent)) or "undersigned"
 
@@ -37,7 +41,7 @@ def test_piped_console_session_signs_dedupes_withdraws_and_tallies(tmp_path: Pat
     session = (
         "\n".join(
             [
-                '@alice /petition new walkout title:"Walk out" goal:4 deadline:2099-01-01 Hi.',
+                f'@alice /petition new walkout title:"Walk out" goal:4 deadline:{FUTURE} Hi.',
                 "@bob /sign walkout I'm in",
                 "@carol /sign walkout anonymous",
                 "@bob /sign walkout",
@@ -87,7 +91,7 @@ def test_petition_create_list_status_json_and_close(tmp_path: Path) -> None:
         "--text-file",
         str(letter),
         "--deadline",
-        "2099-06-01",
+        FUTURE,
     )
     assert made.returncode == 0, made.stderr
     run(tmp_path, "console", stdin="@ann /sign maven\n@ben /sign maven anonymous\n")
@@ -95,7 +99,7 @@ def test_petition_create_list_status_json_and_close(tmp_path: Path) -> None:
     data = json.loads(status.stdout)
     assert data["slug"] == "maven" and data["title"] == "No Maven" and data["kind"] == "petition"
     assert data["status"] == "open" and data["signatures"] == 2 and data["goal"] == 4000
-    assert data["deadline"].startswith("2099-06-01")
+    assert data["deadline"].startswith(FUTURE)
     assert "maven" in run(tmp_path, "petition", "list").stdout
     assert run(tmp_path, "petition", "close", "maven").returncode == 0
     assert (
@@ -120,7 +124,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         "--action",
         "walk out",
         "--deadline",
-        "2099-01-01",
+        FUTURE,
         "--text",
         "If two of us do, we all do.",
     )
@@ -158,6 +162,62 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         ),
         (["petition", "list"], {"DATABASE_URL": "mysql://x@y/z"}, "supports sqlite"),
         (["petition", "list"], {"UNDERSIGNED_TIMEZONE": "Mars/Olympus"}, "unknown timezone"),
+        (["petition", "list"], {"UNDERSIGNED_LOG_LEVEL": "LOUD"}, "UNDERSIGNED_LOG_LEVEL"),
+        (["petition", "list"], {"UNDERSIGNED_RATE_LIMIT_PER_MINUTE": "-5"}, "zero or more"),
+        (["petition", "list"], {"UNDERSIGNED_PURGE_AFTER_DAYS": "-1"}, "zero or more"),
+        (["petition", "list"], {"UNDERSIGNED_OUTBOX_CONCURRENCY": "0"}, "more than zero"),
+        (
+            [
+                "petition",
+                "create",
+                "--slug",
+                "x1",
+                "--title",
+                "T",
+                "--goal",
+                "3",
+                "--text-file",
+                "/dev/urandom",
+            ],
+            {},
+            "larger than",
+        ),
+        (
+            [
+                "petition",
+                "create",
+                "--slug",
+                "x1",
+                "--title",
+                "T",
+                "--goal",
+                "3",
+                "--text",
+                "x",
+                "--deadline",
+                "9999-12-31T23:59+14:00",
+            ],
+            {},
+            "years away",
+        ),
+        (
+            [
+                "petition",
+                "create",
+                "--slug",
+                "x1",
+                "--title",
+                "T",
+                "--goal",
+                "3",
+                "--text",
+                "x",
+                "--deadline",
+                "9999-12-31",
+            ],
+            {"UNDERSIGNED_TIMEZONE": "America/Los_Angeles"},
+            "can't read",
+        ),
     ],
 )
 def test_cli_errors_are_one_line_and_non_zero(
@@ -168,3 +228,5 @@ def test_cli_errors_are_one_line_and_non_zero(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert expected in lines[0] and "Traceback" not in result.stderr
+    listed = run(tmp_path, "petition", "list", env={"UNDERSIGNED_SECRET_KEY": "k"})
+    assert "x1" not in listed.stdout  # nothing half-written

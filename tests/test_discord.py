@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,9 @@ import pytest_asyncio
 
 from tests.fakes.discord import CHANNEL_ID, GUILD_ID, FakeDiscord, RestCall
 from tests.slack_harness import clean_env
+
+# A deadline well inside the allowed window (ten years), whatever today is.
+FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 EXE = str(Path(sys.executable).parent / "undersigned")
@@ -116,7 +120,7 @@ async def create(fake: FakeDiscord, slug: str, title: str | None = None, **opts:
         "slug": slug,
         "title": title or f"Campaign {slug}",
         "goal": "5",
-        "deadline": "2099-01-01",
+        "deadline": FUTURE,
         "text": f"The letter of {slug}.",
     }
     submitted = await fake.submit_modal(data["custom_id"], values, user_id="5000", user_name="Org")

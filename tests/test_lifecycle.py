@@ -51,6 +51,24 @@ async def test_milestones_are_posted_once_with_webhooks(service: Service) -> Non
     assert body["campaign"]["slug"] == "miles" and body["campaign"]["signatures"] == 4
 
 
+async def test_milestone_posts_say_the_real_figure_and_coincidences_post_once(
+    service: Service,
+) -> None:
+    await setup(service, "odd", goal="3")
+    await service.handle(person("a"), "/sign", "odd")  # crosses 25 % with 1 of 3: that is 33 %
+    (post,) = [r for r in await queued(service) if r.kind == "post"]
+    assert "33% of the way: 1 of 3" in json.loads(post.payload)["text"]
+    await setup(service, "pair", kind="pledge", threshold="2", action="walk out")
+    await service.handle(person("a"), "/sign", "pair")  # 50 %
+    await service.handle(person("b"), "/sign", "pair")  # 75 % and 100 %: success, one post
+    posts = [event_of(r) for r in await queued(service) if r.kind == "post" and r.campaign_id]
+    pair = posts[1:]
+    assert pair == ["milestone:50", "succeeded"], pair
+    await service.handle(person("b"), "/unsign", "pair")
+    await service.handle(person("b"), "/sign", "pair")  # nothing is announced twice
+    assert [event_of(r) for r in await queued(service) if r.kind == "post"][1:] == pair
+
+
 async def test_pledge_success_messages_every_public_pledger(service: Service) -> None:
     await setup(service, "strike", kind="pledge", threshold="3", action="walk out")
     await service.handle(person("a"), "/sign", "strike")
@@ -121,11 +139,15 @@ async def test_editing_the_letter_tells_earlier_public_signers(service: Service)
     await service.handle(person("hidden"), "/sign", "edited anonymous")
     await service.handle(ORG, "/petition", "edit edited A stronger letter.")
     await service.handle(person("late"), "/sign", "edited")
-    await service.handle(ORG, "/petition", 'edit edited title:"New title"')  # no text change
     dms = [r for r in await queued(service) if r.kind == "dm"]
     assert [r.target for r in dms] == ["U-early"]
     text = json.loads(dms[0].payload)["text"]
     assert "version 2" in text and "/unsign edited" in text
+    # A new title changes what signers put their name to: a version everyone is told about.
+    await service.handle(ORG, "/petition", 'edit edited title:"New title"')
+    dms = [r for r in await queued(service) if r.kind == "dm"]
+    assert sorted(r.target for r in dms) == ["U-early", "U-early", "U-late"]
+    assert all("version 3" in json.loads(r.payload)["text"] for r in dms[1:])
 
 
 async def test_outbox_reply_renders_the_current_tally(service: Service) -> None:

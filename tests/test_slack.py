@@ -11,6 +11,7 @@ import json
 import statistics
 import time
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 
 import pytest
 import pytest_asyncio
@@ -19,11 +20,15 @@ from tests.fakes.slack import (
     FakeSlack,
     button_click,
     form,
+    interaction_form,
     sign,
     slash_command,
     view_submission,
 )
 from tests.slack_harness import SECRET, SlackBot, blocks_text
+
+# A deadline well inside the allowed window (ten years), whatever today is.
+FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -114,13 +119,77 @@ async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) ->
 
 
 async def test_bad_and_stale_signatures_are_refused(bot: SlackBot, fake: FakeSlack) -> None:
-    body = form(slash_command(fake, "/sign", "first", user="UEVIL"))
+    await create(bot, "forged")
+    await bot.command("/sign", "forged", user="UREAL")
+    body = form(slash_command(fake, "/sign", "forged", user="UEVIL"))
     status, _, _ = await bot.post(body, sign("wrong-secret", body))
     assert status == 401
     status, _, _ = await bot.post(body, sign(SECRET, body, int(time.time()) - 6 * 60))
     assert status == 401
-    _, data, _ = await bot.command("/petition", "status first")
+    _, data, _ = await bot.command("/petition", "status forged")
     assert "*1* of 5" in blocks_text(data)  # the forged signer was not counted
+
+
+UNSIGNED_GARBAGE: list[tuple[str | bytes, dict[str, str]]] = [
+    ("payload={bad", {}),
+    ("payload=[1]", {}),
+    ('{"type": ', {"Content-Type": "application/json"}),
+    ("command=/sign&text=x", {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=1"}),
+    (b"\x00\xff\xfe binary", {"X-Slack-Request-Timestamp": "-12", "X-Slack-Signature": "\xfc"}),
+]
+
+
+async def test_unsigned_garbage_gets_401_and_leaves_no_trace_in_the_log(bot: SlackBot) -> None:
+    logged = len(bot.stderr)
+    for body, headers in UNSIGNED_GARBAGE:
+        status, _, elapsed = await bot.post(body, {"Content-Type": "text/plain", **headers})  # type: ignore[arg-type]
+        assert status == 401, body
+        assert elapsed < 1
+    assert len(bot.stderr) == logged, bot.stderr[logged:]
+
+
+def _signed_malformed(fake: FakeSlack) -> list[str]:
+    no_user = slash_command(fake, "/sign", "x")
+    del no_user["user_id"]
+    no_team = slash_command(fake, "/sign", "x")
+    del no_team["team_id"]
+    no_actions = button_click(fake, "sign", "x")
+    no_actions["actions"] = []
+    user_string = button_click(fake, "sign", "x")
+    user_string["user"] = "U1"
+    listed_state = view_submission({"slug": "x"})
+    listed_state["view"]["state"]["values"] = [1, 2]
+    return [
+        form(no_user),
+        form(no_team),
+        interaction_form(no_actions),
+        interaction_form(user_string),
+        interaction_form(listed_state),
+        interaction_form([1]),  # type: ignore[arg-type]
+        "payload=%7Bnot+json",
+    ]
+
+
+async def test_signed_but_malformed_requests_get_400_at_once(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    for body in _signed_malformed(fake):
+        status, _, elapsed = await bot.post(body)
+        assert status == 400, body
+        assert elapsed < 1, body
+
+
+async def test_a_command_without_a_workspace_is_refused_never_guessed(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "noteam")
+    await bot.command("/sign", "noteam", user="UTWICE")
+    body = slash_command(fake, "/sign", "noteam", user="UTWICE")
+    body["team_id"] = ""
+    status, _, _ = await bot.post(form(body))
+    assert status == 400
+    _, data, _ = await bot.command("/petition", "status noteam")
+    assert "*1* of 5" in blocks_text(data)
 
 
 async def test_buttons_sign_and_read_the_letter(bot: SlackBot, fake: FakeSlack) -> None:
@@ -174,7 +243,7 @@ async def test_new_campaign_modal_opens_and_submits(bot: SlackBot, fake: FakeSla
             "title": "From the modal",
             "text": "Dear all",
             "goal": "10",
-            "deadline": "2099-01-01",
+            "deadline": FUTURE,
             "kind": "pledge",
             "action": "walk out",
         },

@@ -176,9 +176,11 @@ class UndersignedDiscord(discord.Client):
             return
         body = reply.text
         pieces = render.letter_chunks(body)
-        title = render.cut(render.safe(reply.card.title), render.TITLE_LIMIT)
+        title = render.cut(render.user_text(reply.card.title), render.TITLE_LIMIT)
         for i, piece in enumerate(pieces):
-            embed = discord.Embed(title=title if i == 0 else None, description=render.safe(piece))
+            embed = discord.Embed(
+                title=title if i == 0 else None, description=render.user_text(piece)
+            )
             if i == len(pieces) - 1:
                 embed.set_footer(text=f"{reply.card.slug} · version {reply.card.version}")
             send = interaction.followup.send if i else interaction.response.send_message

@@ -24,12 +24,33 @@ CUSTOM_ID_PATTERN = r"undersigned:(?P<action>sign|sign_anonymously|read):(?P<slu
 
 
 _MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
+# Markdown that could disguise or hide what a user typed: masked links, headings, subtext,
+# quotes and spoilers. Our own replies use only **bold** and `code`, which stay.
+_CODE_SPAN = re.compile(r"(`[^`\n]*`)")
+_LINE_MARKUP = re.compile(r"^([ \t]*)(#{1,3}\s|-#\s|>>>\s|>\s|[-*+]\s|\d+[.)]\s)", re.MULTILINE)
 
 
 def safe(text: str) -> str:
-    """Break every mention-looking token with a zero-width space (belt and braces beside
-    allowed mentions none, so the text doesn't even look like a mention)."""
+    """Text that mixes our markup with what users typed: mentions are broken with a
+    zero-width space (beside allowed mentions none) and the markdown that could turn a
+    name or a title into a link, a heading or a spoiler is escaped."""
+    pieces = _CODE_SPAN.split(text)
+    for i in range(0, len(pieces), 2):  # outside `code`, where markdown is live
+        piece = pieces[i].replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        piece = piece.replace("||", "\\|\\|").replace("<http", "\\<http")
+        pieces[i] = piece
+    text = _LINE_MARKUP.sub(lambda m: m.group(1) + "\\" + m.group(2), "".join(pieces))
     return _MENTION.sub("@\u200b\\1", text)
+
+
+def code(text: str) -> str:
+    """Text inside a `code span`: markdown is inert there; mentions are still broken."""
+    return _MENTION.sub("@\u200b\\1", text.replace("`", "'"))
+
+
+def user_text(text: str) -> str:
+    """Text a user typed, alone: every markdown character escaped, mentions broken."""
+    return _MENTION.sub("@\u200b\\1", discord.utils.escape_markdown(text))
 
 
 def cut(text: str, limit: int) -> str:
@@ -50,23 +71,23 @@ def embed_for(reply: Reply) -> discord.Embed:
     """An announcement or a status: the campaign card with its live tally."""
     card = reply.card
     assert card is not None
-    parts = [safe(card.excerpt), "", safe(reply.text)]
+    parts = [user_text(card.excerpt), "", safe(reply.text)]
     line = tally_line(reply)
     if line:
         parts += ["", line]
     if reply.tally and reply.tally.recent_public:
-        parts.append("Latest: " + safe(", ".join(reply.tally.recent_public)))
+        parts.append("Latest: " + ", ".join(user_text(n) for n in reply.tally.recent_public))
     embed = discord.Embed(
-        title=cut(safe(card.title), TITLE_LIMIT),
+        title=cut(user_text(card.title), TITLE_LIMIT),
         description=cut("\n".join(parts), DESCRIPTION_LIMIT),
         colour=discord.Colour.dark_teal() if card.status == "open" else discord.Colour.greyple(),
     )
     if card.addressee:
-        embed.add_field(name="To", value=cut(safe(card.addressee), FIELD_LIMIT))
+        embed.add_field(name="To", value=cut(user_text(card.addressee), FIELD_LIMIT))
     if card.kind == "pledge" and card.pledge_action:
         embed.add_field(
             name="Pledge",
-            value=cut(safe(f"I will {card.pledge_action} if enough of us do"), FIELD_LIMIT),
+            value=cut(f"I will {user_text(card.pledge_action)} if enough of us do", FIELD_LIMIT),
         )
     embed.set_footer(text=f"{card.slug} · version {card.version}")
     return embed
@@ -78,7 +99,7 @@ def content_for(reply: Reply) -> str:
     if line and reply.card is None:
         parts.append(line)
     if reply.usage:
-        parts.append(f"Usage: `{safe(reply.usage)}`")
+        parts.append(f"Usage: `{code(reply.usage)}`")
     if reply.notice:
         parts.append("🛡️ " + safe(reply.notice))
     return cut("\n".join(parts), CONTENT_LIMIT)
@@ -109,7 +130,7 @@ def message_kwargs(reply: Reply, *, with_view: bool = True) -> dict[str, Any]:
         extra = [
             x
             for x in (
-                f"Usage: `{safe(reply.usage)}`" if reply.usage else None,
+                f"Usage: `{code(reply.usage)}`" if reply.usage else None,
                 "🛡️ " + safe(reply.notice) if reply.notice else None,
             )
             if x

@@ -172,10 +172,10 @@ class SlackAdapter:
     async def _on_command(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
     ) -> None:
-        team = body.get("team_id", "")
-        actor = self.names.actor(team, body["user_id"], body.get("user_name"))
+        team = body.get("team_id") or ""  # without it the core refuses: never guessed
+        actor = self.names.actor(team, body.get("user_id") or "", body.get("user_name"))
         place = Place(PLATFORM, team, body.get("channel_id", ""))
-        command = body["command"]
+        command = body.get("command") or "/petition"
         raw = body.get("text", "")
         text = render.unescape_command_text(raw, keep_user_mentions="organizer" in raw.lower())
         if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower()[:3] in {
@@ -218,11 +218,11 @@ class SlackAdapter:
         await ack()
         kind = action["action_id"].removeprefix(render.ACTION_PREFIX)
         slug = action.get("value") or ""
-        user = body["user"]
+        user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         if kind == "read":
             reply = await self.service.run(
-                Actor(PLATFORM, team, user["id"], user.get("name", "")), cmd.Read(slug)
+                Actor(PLATFORM, team, user.get("id", ""), user.get("name", "")), cmd.Read(slug)
             )
             if reply.error:
                 await respond(replace_original=False, **render.response(reply))
@@ -231,7 +231,7 @@ class SlackAdapter:
                     trigger_id=body["trigger_id"], view=render.letter_modal(reply)
                 )
             return
-        actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
+        actor = self.names.actor(team, user.get("id", ""), user.get("name") or user.get("username"))
         reply = await self.service.run(
             actor, cmd.Sign(slug=slug, anonymous=kind == "sign_anonymously")
         )
