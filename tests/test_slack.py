@@ -324,7 +324,7 @@ async def test_post_announces_retries_429_and_refreshes_tally(
     # milestones reach the linked channel through the outbox, tagged for crash recovery
     await fake.wait_for(
         lambda: any(
-            c.params.get("channel") == "CANN" and "75% of the way" in blocks_text(c.params)
+            c.params.get("channel") == "CANN" and "80% of the way: 4 of 5" in blocks_text(c.params)
             for c in fake.calls_to("chat.postMessage")
         ),
         timeout=15,
