@@ -137,10 +137,13 @@ async def _console_with_schedule(service: Service, settings: Settings) -> None:
     """The console; when a person is typing (not a pipe), reminders and events print too."""
     stop = asyncio.Event()
     background = None
-    if sys.stdin.isatty():
+    service.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
+    if service.schedule_runs:
         senders = {"console": ConsoleSender(), "webhook": WebhookSender()}
         background = asyncio.get_running_loop().create_task(
-            lead_when_possible(service, senders, stop, grace=settings.reminder_grace)  # type: ignore[arg-type]
+            lead_when_possible(  # type: ignore[arg-type]
+                service, senders, stop, grace=settings.reminder_grace, quiet=True
+            )
         )
     try:
         await run_console(service)
@@ -176,8 +179,10 @@ def serve(
 
 @app.command()
 def console() -> None:
-    """Chat with the bot in this terminal; each line as typed in chat (`@NAME ` acts as NAME)."""
-    _with_service(run_console)
+    """Chat with the bot in this terminal; each line as typed in chat (`@NAME ` acts as NAME).
+    Typed at a terminal, reminders, milestones and results print here as they happen."""
+    settings = _settings_or_fail()
+    _with_service(lambda service: _console_with_schedule(service, settings))
 
 
 @db_app.command("upgrade")

@@ -87,9 +87,15 @@ class LifecycleUseCases(_Core):
         next_at = schedule.next_after(now, now)
         local = next_at.astimezone(ZoneInfo(schedule.timezone)) if next_at else None
         when = f"{local:%a %d %b %H:%M %Z}" if local else "never"
+        not_here = (
+            ""
+            if self.schedule_runs
+            else " This session doesn't send them: reminders go out while `undersigned run` "
+            "(or an interactive `undersigned console`) is running."
+        )
         return Reply(
             text=f"Reminders for **{campaign.title}** here: {schedule.text}. Next: {when}. "
-            "They stop by themselves when the campaign closes."
+            f"They stop by themselves when the campaign closes.{not_here}"
         )
 
     async def reminders(self, actor: Actor, slug: str | None) -> Reply:

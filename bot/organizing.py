@@ -54,6 +54,7 @@ class _Core:
     key: SignerKey
     tz: tzinfo
     purge_after_days: float | None
+    schedule_runs: bool
 
     def clock(self) -> datetime: ...  # pragma: no cover
     async def _resolve(

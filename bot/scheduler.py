@@ -133,15 +133,20 @@ async def lead_when_possible(
     recount_seconds: float = 3600.0,
     concurrency: int = 4,
     on_lead: asyncio.Event | None = None,
+    quiet: bool = False,
 ) -> None:
-    """Try to lead every few seconds; while leading, run the schedule and the outbox."""
+    """Try to lead every few seconds; while leading, run the schedule and the outbox.
+    `quiet`: at a console prompt, taking the lead is not worth a line over what is typed."""
     leadership = Leadership(service.db)
     try:
         while not stop.is_set():
             if not await _try(leadership):
                 await _sleep_or_stop(stop, retry_seconds)
                 continue
-            log.info("this instance now runs the schedule and the outbox")
+            log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "this instance now runs the schedule and the outbox",
+            )
             if on_lead is not None:
                 on_lead.set()
             scheduler = ReminderScheduler(service, grace)

@@ -94,6 +94,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         self.reminder_listeners: list[Callable[[], None]] = []
         self.outbox_listeners: list[Callable[[], None]] = []  # the dispatcher's wake-up
         self._slug_ids: dict[str, int] = {}
+        # False where nothing sends reminders (a piped console session), so `remind` says so.
+        self.schedule_runs = True
 
     def _outbox_changed(self) -> None:
         """Wake the dispatcher (if this instance runs it) instead of waiting for its poll."""

@@ -230,3 +230,62 @@ def test_cli_errors_are_one_line_and_non_zero(
     assert expected in lines[0] and "Traceback" not in result.stderr
     listed = run(tmp_path, "petition", "list", env={"UNDERSIGNED_SECRET_KEY": "k"})
     assert "x1" not in listed.stdout  # nothing half-written
+
+
+def test_a_piped_console_says_reminders_run_elsewhere(tmp_path: Path) -> None:
+    session = (
+        f'/petition new walk title:"Walk" goal:3 deadline:{FUTURE} Letter\n'
+        "/petition remind walk every 2 hours\n"
+    )
+    out = run(tmp_path, "console", stdin=session).stdout
+    assert "This session doesn't send them" in out and "undersigned run" in out
+
+
+def test_an_interactive_console_runs_the_outbox_and_prints_no_log_over_the_prompt(
+    tmp_path: Path,
+) -> None:
+    """Typed at a terminal (a pseudo-terminal here), milestones arrive as channel posts."""
+    import pty
+    import select
+    import time
+
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "UNDER"))
+    }
+    environment.update(
+        {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "UNDERSIGNED_SECRET_KEY": "k"}
+    )
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [EXE, "console"], stdin=follower, stdout=follower, stderr=follower, env=environment
+    )
+    os.close(follower)
+    seen = b""
+
+    def read_until(marker: bytes, timeout: float = 20) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while marker not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([leader], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(leader, 4096)
+                except OSError:
+                    break
+        assert marker in seen, seen.decode(errors="replace")
+
+    try:
+        read_until(b"> ")
+        for line in (
+            f'/petition new walk title:"Walk" goal:4 deadline:{FUTURE} Letter',
+            "/petition post walk",
+            "@ann /sign walk",
+        ):
+            os.write(leader, line.encode() + b"\n")
+        read_until(b"[#terminal]")
+        read_until(b"25% of the way")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.close(leader)
+    assert b" INFO " not in seen, seen.decode(errors="replace")
