@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -84,12 +85,13 @@ async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
         scheduler.stop()
 
 
-async def test_a_second_process_on_the_same_sqlite_file_does_not_lead(db) -> None:  # type: ignore[no-untyped-def]
+async def test_a_second_process_on_the_same_sqlite_file_does_not_lead(tmp_path: Path) -> None:
+    """SQLite's file lock (PostgreSQL's advisory lock is tested in test_leader.py)."""
     from storage.database import Database
     from storage.leader import Leadership
 
-    if not db.is_sqlite:
-        return
+    db = Database(f"sqlite:///{tmp_path / 'lead.db'}")
+    await db.migrate()
     other = Database(db.url)
     first, second = Leadership(db), Leadership(other)
     try:
@@ -101,3 +103,36 @@ async def test_a_second_process_on_the_same_sqlite_file_does_not_lead(db) -> Non
         await first.release()
         await second.release()
         await other.close()
+        await db.close()
+
+
+async def test_the_scheduler_closes_a_campaign_at_its_deadline_and_announces_the_result(
+    service: Service, clock: Clock
+) -> None:
+    import asyncio
+
+    await service.handle(
+        ORG,
+        "/petition",
+        'new due kind:pledge threshold:5 action:"walk out" deadline:2026-11-03 title:"Due" T',
+    )
+    await service.handle(ORG, "/petition", "post due", place=Place("slack", "T1", "CDUE"))
+    await service.handle(person("ann"), "/sign", "due")
+    clock.advance(days=2)  # the deadline passed while nobody was looking
+    scheduler = ReminderScheduler(service)
+    await scheduler.start(sweep_seconds=0.2)
+    events: set[str] = set()
+    try:
+        for _ in range(200):  # a positive signal: the result's posts are queued
+            async with service.db.read() as session:
+                rows = list((await session.execute(select(OutboxRow))).scalars())
+            events = {json.loads(r.payload).get("event") for r in rows if r.target == "CDUE"}
+            if "closed" in events:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        scheduler.stop()
+    data = await service.status_data("due")
+    assert data["status"] == "closed" and data["outcome"] == "failed"
+    assert {"failed", "closed"} <= events
+    assert any(r.kind == "dm" and r.target == "U-ann" for r in rows)  # released, by DM

@@ -26,6 +26,7 @@ from tests.fakes.slack import (
     view_submission,
 )
 from tests.slack_harness import SECRET, SlackBot, blocks_text
+from tests.sqlite_lock import write_lock_held
 
 # A deadline well inside the allowed window (ten years), whatever today is.
 FUTURE = (date.today() + timedelta(days=400)).isoformat()
@@ -101,7 +102,12 @@ async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> 
     _, data, _ = await bot.command("/sign", "hush anonymously", user="UANON", user_name="secret")
     assert "anonymously" in blocks_text(data) and "secret" not in blocks_text(data).lower()
     _, data, _ = await bot.command("/petition", "status hush", user="UX")
-    await asyncio.sleep(0.5)  # names are looked up after the ack: give it the chance
+    # A positive signal instead of a sleep: a public signer after them is looked up; a lookup
+    # of the anonymous one would have been started before it.
+    await bot.command("/sign", "hush", user="UAFTER", user_name="after")
+    await fake.wait_for(
+        lambda: any(c.params.get("user") == "UAFTER" for c in fake.calls_to("users.info"))
+    )
     assert not any(c.params.get("user") == "UANON" for c in fake.calls_to("users.info"))
     text = blocks_text(data)
     assert "*1* of 5" in text and "Secret" not in text and "secret" not in text
@@ -379,3 +385,19 @@ async def test_sign_mine_and_forget_me_in_slack(bot: SlackBot) -> None:
     assert "1 signature deleted" in blocks_text(data)
     _, data, _ = await bot.command("/petition", "export mine-test csv", user="UORG")
     assert "name,role,comment,signed_at,text_version" in blocks_text(data)
+
+
+async def test_a_slow_core_is_acknowledged_in_time_and_answered_through_response_url(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "slowpath")
+    body = slash_command(fake, "/sign", "slowpath", user="USLOW", user_name="slow")
+    name = body["response_url"].rsplit("/", 1)[1]
+    with write_lock_held(bot.workdir / "bot.db", seconds=3.5):  # the signature must wait
+        status, data, elapsed = await bot.post(form(body))
+    assert status == 200 and elapsed < 3.0
+    assert "Working on it" in blocks_text(data)
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses), timeout=15)
+    answer = next(r for r in fake.responses if r.method == name)
+    assert "you signed" in blocks_text(answer.params)
+    assert answer.params["response_type"] == "ephemeral"

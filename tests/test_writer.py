@@ -1,0 +1,60 @@
+"""The group-commit writer's recovery paths, on the real database(s): a transient error is run
+again on its own; a batch that fails is split so one bad item fails alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import Database
+
+
+async def test_a_transient_error_is_retried_and_the_caller_gets_the_value(db: Database) -> None:
+    attempts: list[int] = []
+
+    async def flaky(session: AsyncSession) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise OperationalError("UPDATE …", {}, Exception("database is locked"))
+        return int((await session.execute(text("SELECT 41 + 1"))).scalar_one())
+
+    assert await db.write(flaky) == 42
+    assert len(attempts) == 2
+
+
+async def test_a_lasting_error_reaches_the_caller_after_a_few_tries(db: Database) -> None:
+    attempts: list[int] = []
+
+    async def stuck(_session: AsyncSession) -> None:
+        attempts.append(1)
+        raise OperationalError("UPDATE …", {}, Exception("deadlock detected"))
+
+    with pytest.raises(OperationalError):
+        await db.write(stuck)
+    assert 2 <= len(attempts) <= 5
+
+
+async def test_a_failing_batch_is_split_so_only_the_bad_item_fails(db: Database) -> None:
+    calls: list[list[str]] = []
+
+    def shout(conn: Connection, items: list[str]) -> list[Any]:
+        calls.append(list(items))
+        conn.execute(text("SELECT 1"))
+        if "poison" in items:
+            raise ValueError("one bad item spoils the statement")
+        return [item.upper() for item in items]
+
+    results = await asyncio.gather(
+        *(db.write_batched(shout, item) for item in ["ann", "poison", "cat"]),
+        return_exceptions=True,
+    )
+    assert results[0] == "ANN" and results[2] == "CAT"
+    assert isinstance(results[1], ValueError)
+    assert calls[0] == ["ann", "poison", "cat"]  # tried together first
+    assert sorted(map(tuple, calls[1:])) == [("ann",), ("cat",), ("poison",)]
