@@ -62,9 +62,7 @@ def main() -> None:
         new = best_of(5, lambda text=text: cmd._options(text, {"role", "as"}, ""))
         old = best_of(1, lambda text=text: old_options(text, {"role", "as"}))
         first_new, first_old = first_new or new, first_old or old
-        print(
-            f"| {n:,} | {len(text):,} | {new * 1000:.2f} | {old * 1000:.1f} | {old / new:,.0f} |"
-        )
+        print(f"| {n:,} | {len(text):,} | {new * 1000:.2f} | {old * 1000:.1f} | {old / new:,.0f} |")
     growth = SIZES[-1] // SIZES[0]
     print(
         f"\n{growth}× the text: new parser {new / first_new:.1f}× the time, "
