@@ -90,6 +90,8 @@ class SignatureRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("campaign_id", "signer_hash", name="uq_signature_signer"),
         Index("ix_signature_campaign_signed_at", "campaign_id", "signed_at"),
+        # SQLite: no hidden rowid counting up with each insert (it would date anonymous rows).
+        {"sqlite_with_rowid": False},
     )
 
     id: str = Field(primary_key=True, max_length=32)

@@ -137,3 +137,28 @@ async def test_a_failing_command_logs_its_name_not_its_arguments(
     assert reply.error and "nothing was changed" in reply.text
     assert "Sign" in caplog.text
     assert "Secret role" not in caplog.text and "secret comment" not in caplog.text
+
+
+async def test_sqlite_keeps_no_insertion_order_beside_anonymous_signatures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A hidden rowid would count up with each signature: an anonymous row between two
+    public ones with exact times would be dated by it."""
+    import sqlite3
+
+    from bot.identity import SignerKey
+    from storage.database import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'order.db'}")
+    await db.migrate()
+    service = Service(db, SignerKey(b"k"))
+    await service.handle(ORG, "/petition", 'new order title:"O" goal:50 Letter')
+    for i in range(12):
+        await service.handle(person(f"p{i}"), "/sign", "order" + (" anonymous" if i % 3 else ""))
+    await db.close()
+    conn = sqlite3.connect(tmp_path / "order.db")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="rowid"):
+            conn.execute("SELECT rowid FROM signature").fetchall()
+        stored = [row[0] for row in conn.execute("SELECT id, comment FROM signature")]
+        assert stored == sorted(stored)  # physical order is the random id's
+    finally:
+        conn.close()
