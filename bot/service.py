@@ -312,6 +312,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                 f"Your pledge counts only if {campaign.goal:,} people pledge by the deadline; "
                 "you'll be told either way."
             )
+        if not outcome.anonymous:
+            lines.append(self._who_sees_your_name(campaign))
         lines.append(f"Changed your mind? `/unsign {campaign.slug}` while it's open.")
         return Reply(
             text="\n".join(lines),
@@ -320,6 +322,18 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             slug=campaign.slug,
             signed_publicly=not outcome.anonymous,
         )
+
+    @staticmethod
+    def _who_sees_your_name(campaign: Campaign) -> str:
+        """Said to every named signer, so nobody learns it from the channel afterwards."""
+        if campaign.names is Names.COUNT_ONLY:
+            return "Your name is never shown in chat; the organizers' export lists it."
+        if campaign.names is Names.SEALED and not campaign.reached:
+            return (
+                f"Your name stays sealed, from the organizers too, unless {campaign.goal:,} "
+                "sign before the deadline."
+            )
+        return "Your name is shown with this campaign: in its status, posts and exports."
 
     async def unsign(self, actor: Actor, slug: str | None) -> Reply:
         target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)

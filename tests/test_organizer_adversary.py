@@ -144,3 +144,17 @@ async def test_webhooks_and_reminders_carry_counts_never_names(service: Service)
     for body in hooks:
         flat = json.dumps(body)
         assert "Ann" not in flat and "U-ann" not in flat and "Night nurse" not in flat
+
+
+async def test_every_named_signer_is_told_who_will_see_their_name(service: Service) -> None:
+    await strike(service)
+    sealed = await service.handle(NEWBIE, "/sign", "strike")
+    assert "stays sealed, from the organizers too, unless 1,000 sign" in sealed.text
+    await service.handle(PLANT, "/petition", 'new open title:"Open" goal:9 Public letter')
+    public = await service.handle(NEWBIE, "/sign", "open")
+    assert "Your name is shown with this campaign" in public.text
+    await service.handle(PLANT, "/petition", 'new hush names:count-only title:"H" goal:9 L')
+    quiet = await service.handle(NEWBIE, "/sign", "hush")
+    assert "never shown in chat" in quiet.text
+    anonymous = await service.handle(ANN, "/sign", "hush anonymous")
+    assert "Your name" not in anonymous.text
