@@ -25,7 +25,7 @@ from tests.fakes.slack import (
     slash_command,
     view_submission,
 )
-from tests.slack_harness import SECRET, SlackBot, blocks_text
+from tests.slack_harness import SECRET, SlackBot, blocks_text, bot_env
 from tests.sqlite_lock import write_lock_held
 
 # A deadline well inside the allowed window (ten years), whatever today is.
@@ -401,3 +401,41 @@ async def test_a_slow_core_is_acknowledged_in_time_and_answered_through_response
     answer = next(r for r in fake.responses if r.method == name)
     assert "you signed" in blocks_text(answer.params)
     assert answer.params["response_type"] == "ephemeral"
+
+
+async def test_a_huge_command_is_refused_at_once_and_the_server_stays_responsive(
+    bot: SlackBot,
+) -> None:
+    await create(bot, "huge")
+    status, data, elapsed = await bot.command("/sign", "huge " + "role:a " * 100_000)
+    assert status == 200 and elapsed < 2.0
+    assert "the limit is 25,000" in blocks_text(data)
+    assert bot.http is not None
+    async with bot.http.get(bot.url + "/healthz") as resp:
+        assert resp.status == 200
+
+
+async def test_debug_logs_carry_no_identity_or_response_url(
+    fake: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    workdir = tmp_path_factory.mktemp("slack-debug")
+    process = SlackBot(fake, workdir)
+    env = bot_env(fake, workdir / "bot.db", UNDERSIGNED_LOG_LEVEL="DEBUG")
+    await process.start(env=env)
+    try:
+        await create(process, "debugged")
+        body = slash_command(fake, "/sign", "debugged anonymous", user="UHIDDEN42", team="TSECRET9")
+        name = body["response_url"].rsplit("/", 1)[1]
+        with write_lock_held(workdir / "bot.db", seconds=3):  # answered through response_url
+            status, _, _ = await process.post(form(body))
+        assert status == 200
+        await fake.wait_for(lambda: any(r.method == name for r in fake.responses), timeout=15)
+        answer = next(r for r in fake.responses if r.method == name)
+        assert "anonymously" in blocks_text(answer.params)
+        await process.command("/petition", "status debugged")
+    finally:
+        await process.stop()
+    log = process.stderr
+    assert "DEBUG" in log or "INFO" in log  # it did log
+    for secret in ("UHIDDEN42", "TSECRET9", body["response_url"]):
+        assert secret not in log, secret
