@@ -27,6 +27,7 @@ USAGE = {
     "read": "/petition read [CAMPAIGN]",
     "post": "/petition post CAMPAIGN   (in the channel where it should be announced)",
     "mine": "/sign mine",
+    "safety": "/petition safety",
     "forget": "/forget-me   (then /forget-me confirm)",
     "organizers": "/petition organizers CAMPAIGN [add|remove @someone]",
     "audit": "/petition audit CAMPAIGN",
@@ -59,6 +60,20 @@ class Sign:
     anonymous: bool = False
     role: str | None = None
     comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A first-time signer's choice after the safety notice (from a button, never typed)."""
+
+    slug: str
+    choice: str  # "named", "anonymous" or "not-now"
+    draft: str | None = None
+
+
+@dataclass(frozen=True)
+class Safety:
+    """What others can see, and what Undersigned stores: the safety notice, on demand."""
 
 
 @dataclass(frozen=True)
@@ -163,6 +178,8 @@ class Webhook:
 
 Command = (
     Sign
+    | Consent
+    | Safety
     | Unsign
     | Status
     | Read
@@ -311,6 +328,8 @@ def _parse_petition(args: str) -> Command:
         return Read(_optional_slug(rest, USAGE["read"]))
     if sub in {"list", "ls"}:
         return ListCampaigns()
+    if sub in {"safety", "safe", "privacy"}:
+        return Safety()
     if sub in {"new", "create"}:
         slug, rest = _required_slug(rest, USAGE["new"], "create")
         options, text = _options(rest, CREATE_KEYS, USAGE["new"])
@@ -367,7 +386,7 @@ def _parse_petition(args: str) -> Command:
         return Close(slug)
     raise UserError(
         f"`{sub[:30]}` isn't a /petition command. "
-        "Try status, read, list, help, new, edit, post, close, "
+        "Try status, read, list, help, safety, new, edit, post, close, "
         "organizers, audit, export, purge, remind, reminders or webhook.",
         USAGE["help"],
     )

@@ -1,39 +1,69 @@
-"""What Undersigned tells a signer the first time they sign on a platform, in plain words."""
+"""What Undersigned tells a person before their first signature on a platform, in plain words.
+
+The same facts as SECURITY.md, short enough to read in twenty seconds, shown before anything is
+recorded: a tool whose promise is safety informs before it stores.
+"""
 
 from __future__ import annotations
 
-_COMMON = (
-    "Signatures are stored by Undersigned, not in chat messages. An anonymous signature stores "
-    "no name and no account: only a keyed fingerprint that stops double counting and lets you "
-    "withdraw. "
-)
-
-SAFETY_NOTICE = {
+_OWNERS = {
     "slack": (
-        "**Before you sign: how safe is this?** Slack workspace owners may be able to export "
-        "messages, including messages in channels where campaigns are announced. "
-        + _COMMON
-        + "Commands like `/sign` and the replies only you can see are not channel messages."
+        "Slack workspace owners can export channel messages (announcements, reminders, names "
+        "shown there) and may be able to see that you used a command, but not this reply, "
+        "which only you can see."
     ),
     "discord": (
-        "**Before you sign: how safe is this?** Server admins and Discord can see who uses "
-        "bots in a server and read channel messages. "
-        + _COMMON
-        + "Replies marked only-you-can-see are not posted in the channel."
+        "Server admins can read every channel (announcements, reminders, names shown there) "
+        "and Discord can see that you used a command, but nobody else sees this reply."
     ),
 }
-
-DEFAULT_NOTICE = (
-    "**Before you sign: how safe is this?** Whoever runs this workspace may be able to read its "
-    "messages. " + _COMMON
+_DEFAULT_OWNERS = (
+    "Whoever runs this workspace can read its channels and may see that you used a command."
 )
-
+_STORED = (
+    "**With your name**, Undersigned stores your name, account and any role or comment you "
+    "typed. **Anonymously**, it stores no name, no account and no workspace: only a keyed "
+    "fingerprint (so you count once and can withdraw), the day, and your role or comment if "
+    "you typed one. Your signature is never a chat message."
+)
 
 LOCAL_PLATFORMS = {"console", "cli"}
 
 
-def safety_notice(platform: str) -> str | None:
-    """None on this machine's own console: nobody else runs that workspace."""
-    if platform in LOCAL_PLATFORMS:
-        return None
-    return SAFETY_NOTICE.get(platform, DEFAULT_NOTICE)
+def needs_notice(platform: str) -> bool:
+    """False on this machine's own console: nobody else runs that workspace."""
+    return platform not in LOCAL_PLATFORMS
+
+
+def before_first_signature(platform: str, names_rule: str, anonymous_only: bool) -> str:
+    """The notice a first-time signer reads before choosing; nothing is recorded yet."""
+    choose = (
+        "You asked to sign anonymously: press **Sign anonymously**, or **Not now**."
+        if anonymous_only
+        else "Choose **Sign with my name**, **Sign anonymously** or **Not now**."
+    )
+    return (
+        "**Before your first signature here: what others can see.** Nothing is recorded yet.\n"
+        f"{_OWNERS.get(platform, _DEFAULT_OWNERS)}\n"
+        f"{_STORED}\n"
+        f"In this campaign: {names_rule}\n"
+        f"{choose} You won't be asked again. More: `/petition safety`."
+    )
+
+
+def safety_explanation(platform: str) -> str:
+    """`/petition safety`: the same facts, with what remains and how to reduce it."""
+    return (
+        "**How safe is signing here?**\n"
+        f"{_OWNERS.get(platform, _DEFAULT_OWNERS)}\n"
+        f"{_STORED}\n"
+        "Names are shown only where a campaign shows them: `public` campaigns list named "
+        "signers, `sealed` ones (the default for pledges) hide every name, from the organizers "
+        "too, until the goal is reached in time, and `count-only` ones never show names in chat. "
+        "Anonymous signers are never named anywhere, exports included.\n"
+        "A milestone post appears in the channel at the moment a signature crossed it: someone "
+        "watching could guess who signed just then. If that worries you, sign anonymously, and "
+        "sign when others do.\n"
+        "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
+        "`/forget-me` deletes everything of yours."
+    )

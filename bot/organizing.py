@@ -18,6 +18,7 @@ from bot.errors import UserError
 from bot.exports import RENDERERS, ExportData, Signatory
 from bot.identity import Actor, SignerKey
 from bot.replies import Reply
+from bot.timeparse import start_of_day
 from storage import outbox
 from storage import repository as repo
 
@@ -55,6 +56,7 @@ class _Core:
     tz: tzinfo
     purge_after_days: float | None
     schedule_runs: bool
+    _chose: set[str]
 
     def clock(self) -> datetime: ...  # pragma: no cover
     async def _resolve(
@@ -78,8 +80,9 @@ class SignerDataUseCases(_Core):
 
     async def mine(self, actor: Actor) -> Reply:
         found = await self._my_signatures(actor)
+        safety = "What others can see, and what is stored: `/petition safety`."
         if not found:
-            return Reply(text="You haven't signed anything here.")
+            return Reply(text=f"You haven't signed anything here. {safety}")
         lines = ["What you signed (only you can see this):"]
         for campaign, row in found:
             how = "anonymously" if row.anonymous else f"publicly as {row.display_name}"
@@ -92,6 +95,7 @@ class SignerDataUseCases(_Core):
                 old = f", version {row.version} (now {campaign.version}). Since then: {what}"
             lines.append(f"`{campaign.slug}`: **{campaign.title}**, {how}, on {day}{old}")
         lines.append("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`.")
+        lines.append(safety)
         return Reply(text="\n".join(lines))
 
     async def forget_me(self, actor: Actor, confirm: bool) -> Reply:
@@ -126,6 +130,7 @@ class SignerDataUseCases(_Core):
             return removed, await repo.organized_by(session, actor.identity)
 
         removed, organized = await self.db.write(op)
+        self._chose.discard(person)  # they will be asked again before signing again
         for campaign_id, _ in ids:
             self._tally_changed(campaign_id)
         kept = "Undersigned keeps nothing else about you."
@@ -140,6 +145,15 @@ class SignerDataUseCases(_Core):
             text=f"Done: {removed} signature{'s' if removed != 1 else ''} deleted, and every "
             f"message waiting for you. {kept}"
         )
+
+    async def drop_stale_drafts(self) -> int:
+        """What first-time signers typed and never chose to sign is kept a day at most."""
+        cutoff = start_of_day(self.clock()) - timedelta(days=1)
+
+        async def op(session: AsyncSession) -> int:
+            return await repo.drop_drafts_before(session, cutoff)
+
+        return await self.db.write(op)
 
 
 class OrganizerUseCases(_Core):

@@ -21,6 +21,17 @@ class ActionKind(StrEnum):
     SIGN = "sign"
     SIGN_ANONYMOUSLY = "sign_anonymously"
     READ = "read"
+    # The informed choice of a first-time signer, after the safety notice.
+    SIGN_NAMED = "sign_named"
+    SIGN_ANON = "sign_anon"
+    NOT_NOW = "not_now"
+
+
+CONSENT_CHOICES = {
+    ActionKind.SIGN_NAMED: "named",
+    ActionKind.SIGN_ANON: "anonymous",
+    ActionKind.NOT_NOW: "not-now",
+}
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,7 @@ class Action:
     kind: ActionKind
     label: str
     slug: str
+    token: str | None = None  # what the person typed with /sign, kept while they choose
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,19 @@ class Reply:
 
 def error_reply(message: str, usage: str | None = None) -> Reply:
     return Reply(text=message, error=True, usage=usage)
+
+
+def consent_actions(slug: str, token: str | None, anonymous_only: bool) -> tuple[Action, ...]:
+    """Equal buttons, none pre-selected: the named one is left out only when the person
+    already typed `anonymous`."""
+    named = (
+        () if anonymous_only else (Action(ActionKind.SIGN_NAMED, "Sign with my name", slug, token),)
+    )
+    return (
+        *named,
+        Action(ActionKind.SIGN_ANON, "Sign anonymously", slug, token),
+        Action(ActionKind.NOT_NOW, "Not now", slug, token),
+    )
 
 
 def sign_actions(slug: str) -> tuple[Action, ...]:

@@ -116,6 +116,7 @@ class ReminderScheduler:
     async def _recount(self) -> None:
         try:
             await self.service.recount()
+            await self.service.drop_stale_drafts()
             purged = await self.service.auto_purge()
             if purged:
                 log.info("purged signer identities of %s", ", ".join(purged))

@@ -27,10 +27,17 @@ from bot.campaigns import (
 from bot.errors import NotAllowed, NotFound, UserError
 from bot.identity import Actor, Place, SignerKey
 from bot.lifecycle import LifecycleUseCases
-from bot.notices import safety_notice
+from bot.notices import before_first_signature, needs_notice, safety_explanation
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
-from bot.replies import CampaignCard, Reply, Visibility, error_reply, sign_actions
+from bot.replies import (
+    CampaignCard,
+    Reply,
+    Visibility,
+    consent_actions,
+    error_reply,
+    sign_actions,
+)
 from bot.signing import SignOutcome, SignRequest, sign_batch
 from bot.tally import PACE_WINDOW, Tally, build_tally
 from bot.text import (
@@ -94,6 +101,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         self.reminder_listeners: list[Callable[[], None]] = []
         self.outbox_listeners: list[Callable[[], None]] = []  # the dispatcher's wake-up
         self._slug_ids: dict[str, int] = {}
+        self._chose: set[str] = set()  # person hashes known to have made their informed choice
         # False where nothing sends reminders (a piped console session), so `remind` says so.
         self.schedule_runs = True
 
@@ -150,6 +158,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                     return await self.sign(
                         actor, command.slug, command.anonymous, command.role, command.comment
                     )
+                case cmd.Consent():
+                    return await self.consent(actor, command.slug, command.choice, command.draft)
+                case cmd.Safety():
+                    return Reply(text=safety_explanation(actor.platform))
                 case cmd.Unsign():
                     return await self.unsign(actor, command.slug)
                 case cmd.Status():
@@ -244,16 +256,23 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         anonymous: bool = False,
         role: str | None = None,
         comment: str | None = None,
+        *,
+        consented: bool = False,
     ) -> Reply:
         usage = cmd.USAGE["sign"]
         role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
         comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
         campaign_id = await self._campaign_id(slug, usage)
+        person_hash = self.key.person_hash(actor) if needs_notice(actor.platform) else None
+        if person_hash is not None and not consented and not await self._chosen(person_hash):
+            return await self._inform_first(
+                actor.platform, campaign_id, person_hash, anonymous, role, comment
+            )
         request = SignRequest(
             campaign_id=campaign_id,
             signer_hash=self.key.signer_hash(campaign_id, actor),
             key_id=self.key.key_id,
-            person_hash=self.key.person_hash(actor) if safety_notice(actor.platform) else None,
+            person_hash=person_hash,
             anonymous=anonymous,
             platform=actor.platform,
             workspace=actor.workspace,
@@ -270,6 +289,101 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             if events.crossed(c.goal, c.count - 1, c.count):
                 self._outbox_changed()
         return self._sign_reply(actor, outcome)
+
+    async def _chosen(self, person_hash: str) -> bool:
+        """Has this person made their informed choice on this platform? (Cached once true.)"""
+        if person_hash in self._chose:
+            return True
+        async with self.db.read() as session:
+            seen = await repo.notice_seen(session, person_hash)
+        if seen:
+            if len(self._chose) > 100_000:
+                self._chose.clear()
+            self._chose.add(person_hash)
+        return seen
+
+    async def _inform_first(
+        self,
+        platform: str,
+        campaign_id: int,
+        person_hash: str,
+        anonymous: bool,
+        role: str | None,
+        comment: str | None,
+    ) -> Reply:
+        """A first signature on this platform: record nothing, say what others can see, and
+        offer the choices. What they typed waits in a draft (no identity) while they read."""
+        async with self.db.read() as session:
+            row = await session.get(CampaignRow, campaign_id)
+            if row is None:
+                raise NotFound("That campaign no longer exists.")
+            campaign = repo.to_campaign(row)
+        ensure_open(campaign, self.clock(), "sign it")
+        draft = None
+        if role or comment:
+
+            async def op(session: AsyncSession) -> str:
+                return await repo.add_draft(
+                    session, campaign_id, person_hash, role, comment, self.clock()
+                )
+
+            draft = await self.db.write(op)
+        return Reply(
+            text=before_first_signature(
+                platform, self._who_sees_your_name(campaign), anonymous_only=anonymous
+            ),
+            actions=consent_actions(campaign.slug, draft, anonymous_only=anonymous),
+            slug=campaign.slug,
+        )
+
+    async def consent(self, actor: Actor, slug: str, choice: str, draft: str | None) -> Reply:
+        """The informed choice: sign as chosen, with what they typed, or record only that
+        they have read the notice."""
+        person_hash = self.key.person_hash(actor)
+        now = self.clock()
+        typed: tuple[str | None, str | None] | None = (None, None)
+        if draft is not None:
+            async with self.db.read() as session:
+                typed = await repo.find_draft(session, draft, person_hash)
+        if choice == "not-now":
+
+            async def later(session: AsyncSession) -> None:
+                await repo.record_notice(session, person_hash, now)
+                if draft is not None:
+                    await repo.delete_draft(session, draft)
+
+            await self.db.write(later)
+            self._chose.add(person_hash)
+            return Reply(
+                text=(
+                    f"Nothing was signed. When you're ready: `/sign {slug}`, or "
+                    f"`/sign {slug} anonymous` to leave your name out. You won't see the notice "
+                    "again; `/petition safety` shows it."
+                )
+            )
+        if typed is None and not await self._has_signed(actor, slug):
+            return error_reply(
+                "That choice has expired, and nothing was signed. Type "
+                f"`/sign {slug}` again (with your role or comment, if you had one)."
+            )
+        role, comment = typed or (None, None)
+        reply = await self.sign(actor, slug, choice == "anonymous", role, comment, consented=True)
+        if draft is not None and not reply.error:
+
+            async def done(session: AsyncSession) -> None:
+                await repo.delete_draft(session, draft)
+
+            await self.db.write(done)
+        self._chose.add(person_hash)
+        return reply
+
+    async def _has_signed(self, actor: Actor, slug: str) -> bool:
+        campaign_id = await self._campaign_id(slug, cmd.USAGE["sign"])
+        async with self.db.read() as session:
+            found = await repo.find_signature(
+                session, campaign_id, self.key.signer_hash(campaign_id, actor)
+            )
+        return found is not None
 
     async def _campaign_id(self, slug: str | None, usage: str) -> int:
         """Slugs never change, so their ids are cached: a signature needs no lookup query."""
@@ -318,7 +432,6 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         return Reply(
             text="\n".join(lines),
             tally=self._quick_tally(campaign),
-            notice=safety_notice(actor.platform) if outcome.first_notice else None,
             slug=campaign.slug,
             signed_publicly=not outcome.anonymous,
         )
@@ -546,6 +659,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             f"`{cmd.USAGE['reminders']}`",
             f"`{cmd.USAGE['webhook']}`",
             "Your data:",
+            f"`{cmd.USAGE['safety']}`: what others can see, and what is stored, before you sign",
             f"`{cmd.USAGE['mine']}`: what you signed, and how",
             f"`{cmd.USAGE['forget']}`: remove all your signatures everywhere",
             "Leave out CAMPAIGN when only one is open.",

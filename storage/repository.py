@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from storage.tables import (
     OutboxRow,
     SafetyNoticeRow,
     SignatureRow,
+    SignDraftRow,
     TextVersionRow,
 )
 
@@ -334,6 +336,7 @@ async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime
             OutboxRow.campaign_id == campaign_id,  # type: ignore[arg-type]
         )
     )
+    await session.execute(delete(SignDraftRow).where(SignDraftRow.campaign_id == campaign_id))
     await session.execute(
         update(CampaignRow).where(CampaignRow.id == campaign_id).values(purged_at=at)
     )
@@ -362,6 +365,63 @@ async def closed_unpurged_before(session: AsyncSession, cutoff: datetime) -> lis
 
 async def forget_notice(session: AsyncSession, person_hash: str) -> None:
     await session.execute(delete(SafetyNoticeRow).where(SafetyNoticeRow.person_hash == person_hash))
+    await session.execute(delete(SignDraftRow).where(SignDraftRow.person_hash == person_hash))
+
+
+async def notice_seen(session: AsyncSession, person_hash: str) -> bool:
+    result = await session.execute(
+        select(SafetyNoticeRow.person_hash).where(SafetyNoticeRow.person_hash == person_hash)
+    )
+    return result.first() is not None
+
+
+async def record_notice(session: AsyncSession, person_hash: str, at: datetime) -> None:
+    """Remember (as a keyed hash, to the day) that a person made their informed choice."""
+    if not await notice_seen(session, person_hash):
+        session.add(SafetyNoticeRow(person_hash=person_hash, shown_at=start_of_day(at)))
+        await session.flush()
+
+
+async def add_draft(
+    session: AsyncSession,
+    campaign_id: int,
+    person_hash: str,
+    role: str | None,
+    comment: str | None,
+    at: datetime,
+) -> str:
+    draft_id = secrets.token_urlsafe(12)  # 16 characters: fits a Discord custom id
+    session.add(
+        SignDraftRow(
+            id=draft_id,
+            campaign_id=campaign_id,
+            person_hash=person_hash,
+            role=role,
+            comment=comment,
+            created_at=start_of_day(at),
+        )
+    )
+    await session.flush()
+    return draft_id
+
+
+async def find_draft(
+    session: AsyncSession, draft_id: str, person_hash: str
+) -> tuple[str | None, str | None] | None:
+    """(role, comment) of this person's draft; None if gone (or someone else's)."""
+    row = await session.get(SignDraftRow, draft_id)
+    if row is None or row.person_hash != person_hash:
+        return None
+    return row.role, row.comment
+
+
+async def delete_draft(session: AsyncSession, draft_id: str) -> None:
+    await session.execute(delete(SignDraftRow).where(SignDraftRow.id == draft_id))
+
+
+async def drop_drafts_before(session: AsyncSession, cutoff: datetime) -> int:
+    result = await session.execute(delete(SignDraftRow).where(SignDraftRow.created_at < cutoff))
+    return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 async def key_ids_in_use(session: AsyncSession) -> set[str]:

@@ -134,6 +134,21 @@ class SafetyNoticeRow(SQLModel, table=True):
     shown_at: datetime = Field(sa_column=_when())
 
 
+class SignDraftRow(SQLModel, table=True):
+    """What a first-time signer typed with `/sign` (role, comment) while they read the safety
+    notice, until they choose. No identity: a keyed hash binds it to them; kept to the day and
+    deleted when they choose, forget, or after a day."""
+
+    __tablename__ = "sign_draft"
+
+    id: str = Field(primary_key=True, max_length=24)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    person_hash: str = Field(max_length=64)
+    role: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_column=_when())
+
+
 class DailyCountRow(SQLModel, table=True):
     """Signatures made per campaign per UTC day: the pace without scanning signatures."""
 

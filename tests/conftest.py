@@ -85,3 +85,13 @@ def service(db: Database, key: SignerKey, clock: Clock) -> Service:
 
 def person(name: str, platform: str = "console") -> Actor:
     return Actor(platform, "T1", f"U-{name}", name.title())
+
+
+async def informed(service: Service, *actors: Actor) -> None:
+    """These people already read the safety notice and made their choice, as on a second
+    signature (the first-signature flow itself is tested in test_consent.py)."""
+    from bot import commands as cmd
+
+    for actor in actors:
+        reply = await service.run(actor, cmd.Consent(slug="any", choice="not-now"))
+        assert not reply.error, reply.text

@@ -14,7 +14,7 @@ from bot.dispatcher import Dispatcher
 from bot.service import Service
 from storage import outbox
 from storage.tables import CampaignEventRow, OutboxRow, SafetyNoticeRow, SignatureRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, informed, person
 
 ORG = person("org")
 BOB = person("bob", "slack")
@@ -43,6 +43,7 @@ async def succeeded_pledge(service: Service, clock: Clock) -> None:
         'new walk kind:pledge threshold:2 action:"walk out" deadline:2026-11-30 title:"W" T',
     )
     clock.advance(minutes=7, seconds=13)
+    await informed(service, BOB, CAROL)
     await service.handle(BOB, "/sign", 'walk role:"Ward nurse B7" count me in, Rosalind')
     await service.handle(CAROL, "/sign", "walk")
 
@@ -131,6 +132,7 @@ async def test_a_failing_command_logs_its_name_not_its_arguments(
     async def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
+    await informed(service, BOB)
     monkeypatch.setattr(service.db, "write_batched", broken)
     with caplog.at_level(logging.ERROR):
         reply = await service.handle(BOB, "/sign", 'boom role:"Secret role" my secret comment')

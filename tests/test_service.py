@@ -8,7 +8,7 @@ from bot.identity import Actor
 from bot.service import Service
 from storage import repository as repo
 from storage.tables import CampaignRow, SignatureRow, TextVersionRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, informed, person
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 
@@ -203,6 +203,7 @@ async def test_petition_goal_reached_is_celebrated(service: Service) -> None:
 async def test_same_signer_on_two_platforms_counts_twice_but_each_once(service: Service) -> None:
     await new_petition(service)
     slack_bob = Actor("slack", "T1", "U-bob", "Bob")
+    await informed(service, slack_bob)
     await service.handle(slack_bob, "/sign", "walkout")
     await service.handle(BOB, "/sign", "walkout")
     await service.handle(slack_bob, "/sign", "walkout")
