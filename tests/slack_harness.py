@@ -13,7 +13,14 @@ from typing import Any
 
 import aiohttp
 
-from tests.fakes.slack import FakeSlack, form, interaction_form, sign, slash_command
+from tests.fakes.slack import (
+    FakeSlack,
+    button_click,
+    form,
+    interaction_form,
+    sign,
+    slash_command,
+)
 
 SECRET = "test-signing-secret"
 EXE = str(Path(sys.executable).parent / "undersigned")
@@ -162,6 +169,19 @@ class SlackBot:
             except ValueError:
                 data = raw
             return resp.status, data, elapsed
+
+    async def informed(self, *users: str, team: str = "T1") -> None:
+        """These people already read the safety notice and chose ("Not now"), through the
+        real button, as before a second signature (the first one is tested on its own)."""
+        clicks = [button_click(self.fake, "not_now", "any", user=user) for user in users]
+        for click in clicks:
+            click["team"]["id"] = click["user"]["team_id"] = team
+        names = {click["response_url"].rsplit("/", 1)[1] for click in clicks}
+        answers = await asyncio.gather(*(self.interact(click) for click in clicks))
+        assert all(status == 200 for status, _, _ in answers)
+        await self.fake.wait_for(
+            lambda: names <= {r.method for r in self.fake.responses}, timeout=30
+        )
 
     async def command(self, command: str, text: str, **kwargs: str) -> tuple[int, Any, float]:
         return await self.post(form(slash_command(self.fake, command, text, **kwargs)))

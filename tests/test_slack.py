@@ -66,17 +66,41 @@ async def test_healthz(bot: SlackBot) -> None:
         assert resp.status == 200 and (await resp.json())["ok"] is True
 
 
-async def test_sign_is_ephemeral_counts_once_and_warns_first_time(bot: SlackBot) -> None:
+async def test_a_first_sign_informs_first_then_the_choice_signs_once(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
     await create(bot, "first")
     status, data, _ = await bot.command("/sign", "first I'm in", user="UA1", user_name="ann")
     assert status == 200 and data["response_type"] == "ephemeral"
     text = blocks_text(data)
-    assert "you signed" in text and "Slack workspace owners may be able to export" in text
+    assert "Nothing is recorded yet" in text and "Slack workspace owners can export" in text
+    buttons = next(b for b in data["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == [
+        "undersigned.sign_named",
+        "undersigned.sign_anon",
+        "undersigned.not_now",
+    ]
+    assert not any("style" in b for b in buttons)  # neither choice is the default
+    _, status_data, _ = await bot.command("/petition", "status first", user="UA2")
+    assert "*0* of 5" in blocks_text(status_data)  # nothing recorded yet
+    # "Sign with my name", pressed twice (a double click, or Slack retrying): counted once
+    press = button_click(fake, "sign_named", "first", user="UA1")
+    press["actions"][0]["value"] = buttons[0]["value"]  # carries the comment typed
+    again = {**press, "response_url": fake.response_url("UA1-again")}
+    await asyncio.gather(bot.interact(press), bot.interact(again))
+    name = press["response_url"].rsplit("/", 1)[1]
+    await fake.wait_for(lambda: {name, "UA1-again"} <= {r.method for r in fake.responses})
+    answers = [r.params for r in fake.responses if r.method in {name, "UA1-again"}]
+    assert all(a["replace_original"] is True for a in answers)  # the buttons go away
+    joined = " ".join(blocks_text(a) for a in answers)
+    assert "you signed" in joined and "already signed" in joined
     status, data, _ = await bot.command("/sign", "first", user="UA1", user_name="ann")
     text = blocks_text(data)
-    assert "already signed" in text and "workspace owners" not in text
+    assert "already signed" in text and "Nothing is recorded yet" not in text
     status, data, _ = await bot.command("/petition", "status first", user="UA2")
     assert "*1* of 5" in blocks_text(data)
+    _, data, _ = await bot.command("/petition", "export first csv", user="UORG")
+    assert "I'm in" in blocks_text(data)  # the comment typed with the first /sign was kept
 
 
 async def test_real_name_from_users_info_replaces_the_handle(
@@ -84,6 +108,7 @@ async def test_real_name_from_users_info_replaces_the_handle(
 ) -> None:
     await create(bot, "names")
     fake.real_names["UNAME"] = "Grace Hopper"
+    await bot.informed("UNAME")
     await bot.command("/sign", "names", user="UNAME", user_name="ghopper")
     await fake.wait_for(
         lambda: any(c.params.get("user") == "UNAME" for c in fake.calls_to("users.info"))
@@ -99,6 +124,7 @@ async def test_real_name_from_users_info_replaces_the_handle(
 async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> None:
     await create(bot, "hush")
     fake.real_names["UANON"] = "Secret Person"
+    await bot.informed("UANON", "UAFTER")
     _, data, _ = await bot.command("/sign", "hush anonymously", user="UANON", user_name="secret")
     assert "anonymously" in blocks_text(data) and "secret" not in blocks_text(data).lower()
     _, data, _ = await bot.command("/petition", "status hush", user="UX")
@@ -115,6 +141,7 @@ async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> 
 
 async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) -> None:
     await create(bot, "twice")
+    await bot.informed("UDUP")
     body = form(slash_command(fake, "/sign", "twice", user="UDUP", user_name="dup"))
     first, second = await asyncio.gather(bot.post(body), bot.post(body))
     assert first[0] == second[0] == 200
@@ -126,6 +153,7 @@ async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) ->
 
 async def test_bad_and_stale_signatures_are_refused(bot: SlackBot, fake: FakeSlack) -> None:
     await create(bot, "forged")
+    await bot.informed("UREAL", "UEVIL")
     await bot.command("/sign", "forged", user="UREAL")
     body = form(slash_command(fake, "/sign", "forged", user="UEVIL"))
     status, _, _ = await bot.post(body, sign("wrong-secret", body))
@@ -189,6 +217,7 @@ async def test_a_command_without_a_workspace_is_refused_never_guessed(
     bot: SlackBot, fake: FakeSlack
 ) -> None:
     await create(bot, "noteam")
+    await bot.informed("UTWICE")
     await bot.command("/sign", "noteam", user="UTWICE")
     body = slash_command(fake, "/sign", "noteam", user="UTWICE")
     body["team_id"] = ""
@@ -200,12 +229,16 @@ async def test_a_command_without_a_workspace_is_refused_never_guessed(
 
 async def test_buttons_sign_and_read_the_letter(bot: SlackBot, fake: FakeSlack) -> None:
     await create(bot, "buttons")
+    await bot.informed("UB1", "UB2")
+    before = len(fake.responses)
     status, data, _ = await bot.interact(button_click(fake, "sign", "buttons", user="UB1"))
     assert status == 200
     status, _, _ = await bot.interact(button_click(fake, "sign_anonymously", "buttons", user="UB2"))
     assert status == 200
-    await fake.wait_for(lambda: len([r for r in fake.responses if r.method.startswith("UB")]) == 2)
-    replies = {r.method[:3]: r.params for r in fake.responses if r.method.startswith("UB")}
+    await fake.wait_for(
+        lambda: len([r for r in fake.responses[before:] if r.method.startswith("UB")]) == 2
+    )
+    replies = {r.method[:3]: r.params for r in fake.responses[before:] if r.method.startswith("UB")}
     assert replies["UB1"]["response_type"] == "ephemeral"
     assert replies["UB1"]["replace_original"] is False
     assert "you signed" in blocks_text(replies["UB1"])
@@ -271,6 +304,7 @@ async def test_mentions_in_user_text_ping_nobody(bot: SlackBot, fake: FakeSlack)
     await create(bot, "inject", extra='to:"<!here> &amp; <@U999|bob>"')
     await bot.command("/petition", 'edit inject title:"&lt;!channel&gt; ALERT"', user="UORG")
     # /sign has should_escape off: text arrives exactly as typed
+    await bot.informed("UINJ")
     await bot.command("/sign", "inject <!everyone> <@U123> hi", user="UINJ", user_name="<!channel>")
     _, data, _ = await bot.command("/petition", "status inject", user="UX")
     payload = json.dumps(data)
@@ -319,6 +353,7 @@ async def test_post_announces_retries_429_and_refreshes_tally(
     refused = await bot.command("/petition", "post announce", user="UNOTORG")
     assert "Only the organizers" in blocks_text(refused[1])
     updates_before = len(fake.calls_to("chat.update"))
+    await bot.informed(*(f"UANN{i}" for i in range(4)))
     await asyncio.gather(*[bot.command("/sign", "announce", user=f"UANN{i}") for i in range(4)])
     await fake.wait_for(
         lambda: any("*4* of 5" in blocks_text(c.params) for c in fake.calls_to("chat.update")),
@@ -349,6 +384,7 @@ async def test_burst_of_signers_is_acknowledged_in_time(bot: SlackBot) -> None:
     await create(bot, "burst", extra="")
     _, _, _ = await bot.command("/petition", "edit burst goal:1000", user="UORG")
     n = 300
+    await bot.informed(*(f"UBURST{i}" for i in range(n)))
     results = await asyncio.gather(
         *[bot.command("/sign", "burst", user=f"UBURST{i}", user_name=f"b{i}") for i in range(n)]
     )
@@ -370,12 +406,14 @@ async def test_campaign_created_on_the_command_line_is_visible_in_slack(bot: Sla
 
     env = bot_env(bot.fake, bot.workdir / "bot.db")
     await asyncio.to_thread(create_campaign, env, bot.workdir, "from-cli", "Made on the CLI", 7)
+    await bot.informed("UCLI")
     _, data, _ = await bot.command("/sign", "from-cli", user="UCLI")
     assert "Made on the CLI" in blocks_text(data) and "you signed" in blocks_text(data)
 
 
 async def test_sign_mine_and_forget_me_in_slack(bot: SlackBot) -> None:
     await create(bot, "mine-test")
+    await bot.informed("UMINE")
     await bot.command("/sign", "mine-test anonymous", user="UMINE")
     _, data, _ = await bot.command("/sign", "mine", user="UMINE")
     assert "`mine-test`" in blocks_text(data) and "anonymously" in blocks_text(data)
@@ -393,6 +431,7 @@ async def test_a_slow_core_is_acknowledged_in_time_and_answered_through_response
     await create(bot, "slowpath")
     body = slash_command(fake, "/sign", "slowpath", user="USLOW", user_name="slow")
     name = body["response_url"].rsplit("/", 1)[1]
+    await bot.informed("USLOW")
     with write_lock_held(bot.workdir / "bot.db", seconds=3.5):  # the signature must wait
         status, data, elapsed = await bot.post(form(body))
     assert status == 200 and elapsed < 3.0
@@ -424,6 +463,7 @@ async def test_debug_logs_carry_no_identity_or_response_url(
     await process.start(env=env)
     try:
         await create(process, "debugged")
+        await process.informed("UHIDDEN42", team="TSECRET9")
         body = slash_command(fake, "/sign", "debugged anonymous", user="UHIDDEN42", team="TSECRET9")
         name = body["response_url"].rsplit("/", 1)[1]
         with write_lock_held(workdir / "bot.db", seconds=3):  # answered through response_url

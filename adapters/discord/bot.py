@@ -20,7 +20,7 @@ from adapters.discord import render
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
-from bot.replies import Reply
+from bot.replies import CONSENT_CHOICES, ActionKind, Reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
@@ -62,20 +62,19 @@ class CampaignButton(
 ):
     """Sign / Sign anonymously / Read the letter, rebuilt from the custom id after a restart."""
 
-    def __init__(self, action: str, slug: str) -> None:
+    def __init__(self, action: str, slug: str, token: str | None = None) -> None:
         super().__init__(
-            discord.ui.Button(
-                label=action, custom_id=render.CUSTOM_ID.format(action=action, slug=slug)
-            )
+            discord.ui.Button(label=action, custom_id=render.custom_id(action, slug, token))
         )
         self.action = action
         self.slug = slug
+        self.token = token
 
     @classmethod
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> CampaignButton:
-        return cls(match["action"], match["slug"])
+        return cls(match["action"], match["slug"], match["token"])
 
     async def callback(self, interaction: discord.Interaction) -> None:
         client = interaction.client
@@ -84,8 +83,13 @@ class CampaignButton(
         if self.action == "read":
             await client.send_letter(interaction, self.slug)
             return
-        sign = cmd.Sign(slug=self.slug, anonymous=self.action == "sign_anonymously")
-        await answer(interaction, service.run(actor_of(interaction), sign))
+        choice = CONSENT_CHOICES.get(ActionKind(self.action))
+        command: cmd.Command
+        if choice is not None:  # a first-time signer's choice after the safety notice
+            command = cmd.Consent(self.slug, choice, self.token)
+        else:
+            command = cmd.Sign(slug=self.slug, anonymous=self.action == "sign_anonymously")
+        await answer(interaction, service.run(actor_of(interaction), command))
 
 
 class NewCampaignModal(discord.ui.Modal, title="New campaign"):

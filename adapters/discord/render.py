@@ -20,7 +20,10 @@ TITLE_LIMIT = 256
 FIELD_LIMIT = 1024
 NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID = "undersigned:{action}:{slug}"
-CUSTOM_ID_PATTERN = r"undersigned:(?P<action>sign|sign_anonymously|read):(?P<slug>[a-z0-9-]{2,40})"
+CUSTOM_ID_PATTERN = (
+    r"undersigned:(?P<action>sign|sign_anonymously|read|sign_named|sign_anon|not_now)"
+    r":(?P<slug>[a-z0-9-]{2,40})(?::(?P<token>[A-Za-z0-9_-]{1,24}))?"
+)
 
 
 _MENTION = re.compile(r"@(everyone|here|[!&]?\d+)")
@@ -105,6 +108,11 @@ def content_for(reply: Reply) -> str:
     return cut("\n".join(parts), CONTENT_LIMIT)
 
 
+def custom_id(kind: str, slug: str, token: str | None = None) -> str:
+    """Everything a press needs (at most 100 characters), so buttons outlive restarts."""
+    return CUSTOM_ID.format(action=kind, slug=slug) + (f":{token}" if token else "")
+
+
 def view_for(reply: Reply) -> discord.ui.View | None:
     if not reply.actions:
         return None
@@ -113,7 +121,9 @@ def view_for(reply: Reply) -> discord.ui.View | None:
         view.add_item(
             discord.ui.Button(
                 label=action.label,
-                custom_id=CUSTOM_ID.format(action=action.kind.value, slug=action.slug),
+                custom_id=custom_id(action.kind.value, action.slug, action.token),
+                # Only an announcement's plain Sign stands out; the choices after the safety
+                # notice look alike, so neither named nor anonymous is the default by accident.
                 style=discord.ButtonStyle.primary
                 if action.kind is ActionKind.SIGN
                 else discord.ButtonStyle.secondary,

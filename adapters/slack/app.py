@@ -28,7 +28,7 @@ from adapters.slack import render
 from adapters.slack.names import PLATFORM, SlackNames
 from bot import commands as cmd
 from bot.identity import Actor, Place
-from bot.replies import Reply, error_reply
+from bot.replies import CONSENT_CHOICES, ActionKind, Reply, error_reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,9 @@ class SlackAdapter:
         self._background: set[asyncio.Task[Any]] = set()
         self._group_members: dict[str, tuple[frozenset[str], float]] = {}
         self.app.command(re.compile(r".*"))(self._on_command)
-        self.app.action(re.compile(r"^undersigned\.(sign|sign_anonymously|read)$"))(self._on_button)
+        self.app.action(
+            re.compile(r"^undersigned\.(sign|sign_anonymously|read|sign_named|sign_anon|not_now)$")
+        )(self._on_button)
         self.app.view("undersigned.new")(self._on_new_submitted)
         self.app.error(self._on_error)
 
@@ -216,11 +218,11 @@ class SlackAdapter:
         respond: Respond,
     ) -> None:
         await ack()
-        kind = action["action_id"].removeprefix(render.ACTION_PREFIX)
-        slug = action.get("value") or ""
+        kind = ActionKind(action["action_id"].removeprefix(render.ACTION_PREFIX))
+        slug, _, token = (action.get("value") or "").partition(":")
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        if kind == "read":
+        if kind is ActionKind.READ:
             reply = await self.service.run(
                 Actor(PLATFORM, team, user.get("id", ""), user.get("name", "")), cmd.Read(slug)
             )
@@ -232,10 +234,13 @@ class SlackAdapter:
                 )
             return
         actor = self.names.actor(team, user.get("id", ""), user.get("name") or user.get("username"))
-        reply = await self.service.run(
-            actor, cmd.Sign(slug=slug, anonymous=kind == "sign_anonymously")
-        )
-        await respond(replace_original=False, **render.response(reply))
+        choice = CONSENT_CHOICES.get(kind)
+        if choice is not None:  # after the safety notice: the answer replaces it and its buttons
+            command: cmd.Command = cmd.Consent(slug, choice, token or None)
+        else:
+            command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+        reply = await self.service.run(actor, command)
+        await respond(replace_original=choice is not None, **render.response(reply))
         if reply.signed_publicly:
             self._later(self._learn_name(actor, reply))
 

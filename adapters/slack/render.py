@@ -90,7 +90,8 @@ def action_blocks(reply: Reply) -> list[Block]:
             "type": "button",
             "action_id": ACTION_PREFIX + action.kind.value,
             "text": {"type": "plain_text", "text": action.label},
-            "value": action.slug,
+            # The action id and value carry all a press needs, so buttons outlive restarts.
+            "value": action.slug + (f":{action.token}" if action.token else ""),
         }
         if action.kind is ActionKind.SIGN:
             button["style"] = "primary"
