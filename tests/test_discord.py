@@ -146,6 +146,18 @@ async def test_commands_are_synced_to_the_configured_guild(
     }
 
 
+async def informed(fake: FakeDiscord, *user_ids: str) -> None:
+    """These people already read the safety notice and chose ("Not now"), through the real
+    button, as before a second signature (the first one is tested on its own)."""
+    for user_id in user_ids:
+        await fake.response_to(await fake.click("undersigned:not_now:any", user_id=user_id))
+
+
+def button_ids(call: RestCall) -> list[str]:
+    data = call.body.get("data", call.body)
+    return [c["custom_id"] for row in data.get("components") or [] for c in row["components"]]
+
+
 async def test_modal_creates_and_sign_is_ephemeral_and_counted_once(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:
@@ -153,22 +165,34 @@ async def test_modal_creates_and_sign_is_ephemeral_and_counted_once(
     assert "Created the petition" in text_of(created)
     first = await fake.response_to(
         await fake.slash(
-            "sign", {"campaign": "walkout"}, user_id="5001", user_name="Ann", nick="Annie"
+            "sign",
+            {"campaign": "walkout", "comment": "Count me in"},
+            user_id="5001",
+            user_name="Ann",
+            nick="Annie",
         )
     )
     body = first.body
     assert body["type"] == 4 and body["data"]["flags"] & EPHEMERAL
     assert body["data"]["allowed_mentions"]["parse"] == []
-    assert "Thank you, Annie" in text_of(first) and "Server admins" in text_of(first)
+    assert "Nothing is recorded yet" in text_of(first) and "Server admins" in text_of(first)
+    named, anonymous, later = button_ids(first)
+    assert named.startswith("undersigned:sign_named:walkout:")  # carries what was typed
+    assert anonymous.startswith("undersigned:sign_anon:walkout")
+    assert later.startswith("undersigned:not_now:walkout")
+    signed = await fake.response_to(await fake.click(named, user_id="5001", nick="Annie"))
+    assert "Thank you, Annie" in text_of(signed) and "Server admins" not in text_of(signed)
     again = await fake.response_to(
         await fake.slash("sign", {"campaign": "walkout"}, user_id="5001", user_name="Ann")
     )
     assert "already signed" in text_of(again) and "Server admins" not in text_of(again)
-    anon = await fake.response_to(
+    ask = await fake.response_to(
         await fake.slash(
             "sign", {"campaign": "walkout", "anonymous": True}, user_id="5002", user_name="Bea"
         )
     )
+    assert [i.split(":")[1] for i in button_ids(ask)] == ["sign_anon", "not_now"]
+    anon = await fake.response_to(await fake.click(button_ids(ask)[0], user_id="5002"))
     assert "anonymously" in text_of(anon) and "Bea" not in text_of(anon)
     status = await fake.response_to(
         await fake.slash("petition", {"campaign": "walkout"}, sub="status")
@@ -236,8 +260,14 @@ async def test_post_button_restart_and_throttled_refresh(
 
     await bot.stop()  # buttons must survive a restart
     await bot.start()
-    clicked = await fake.response_to(
+    asked = await fake.response_to(
         await fake.click("undersigned:sign:posted", user_id="5010", user_name="Cat")
+    )
+    assert "Nothing is recorded yet" in text_of(asked)  # Cat's first signature here
+    await bot.stop()  # and so must the choices after the safety notice
+    await bot.start()
+    clicked = await fake.response_to(
+        await fake.click(button_ids(asked)[0], user_id="5010", user_name="Cat")
     )
     assert "you signed" in text_of(clicked) and clicked.body["data"]["flags"] & EPHEMERAL
     read = await fake.response_to(
@@ -246,6 +276,7 @@ async def test_post_button_restart_and_throttled_refresh(
     assert "The letter of posted." in text_of(read)
 
     edits_before = len(fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+"))
+    await informed(fake, *(f"52{i}" for i in range(5)))
     for i in range(5):
         await fake.slash("sign", {"campaign": "posted"}, user_id=f"52{i}", user_name=f"S{i}")
     await fake.wait_for(
@@ -288,6 +319,7 @@ async def test_interactions_are_answered_well_within_three_seconds(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:
     await create(fake, "timed")
+    await informed(fake, *(f"6{i:03}" for i in range(30)))
     calls_before = len(fake.calls)
     latencies = []
     for i in range(30):
@@ -320,6 +352,7 @@ async def test_interactions_are_answered_well_within_three_seconds(
 
 async def test_export_arrives_as_a_private_file(bot: DiscordBot, fake: FakeDiscord) -> None:
     await create(fake, "exported")
+    await informed(fake, "7001")
     await fake.response_to(
         await fake.slash("sign", {"campaign": "exported"}, user_id="7001", user_name="Ann")
     )
@@ -347,6 +380,7 @@ async def test_a_slow_core_is_deferred_in_time_then_followed_up(
     bot: DiscordBot, fake: FakeDiscord
 ) -> None:
     await create(fake, "slowpath")
+    await informed(fake, "8801")
     with write_lock_held(bot.workdir / "bot.db", seconds=3.5):  # the signature must wait
         sent = time.monotonic()
         payload = await fake.slash("sign", {"campaign": "slowpath"}, user_id="8801", user_name="S")
