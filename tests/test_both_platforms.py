@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 
 from tests.fakes.discord import GUILD_ID, FakeDiscord
-from tests.fakes.slack import FakeSlack
+from tests.fakes.slack import FakeSlack, button_click
 from tests.slack_harness import (
     EXE,
     SlackBot,
@@ -52,9 +52,16 @@ async def test_slack_and_discord_signers_both_count(tmp_path: Path) -> None:
     try:
         await asyncio.wait_for(discord.ready.wait(), 30)
         await wait_healthy(bot.http, bot.url, proc)
+        # Each signs for the first time on their platform: the safety notice, then the choice.
         status, data, _ = await bot.command("/sign", "both", user="USLACK")
-        assert status == 200 and "you signed" in blocks_text(data)
-        signed = await discord.response_to(await discord.slash("sign", {"campaign": "both"}))
+        assert status == 200 and "Nothing is recorded yet" in blocks_text(data)
+        await bot.interact(button_click(slack, "sign_named", "both", user="USLACK"))
+        await slack.wait_for(
+            lambda: any("you signed" in blocks_text(r.params) for r in slack.responses)
+        )
+        asked = await discord.response_to(await discord.slash("sign", {"campaign": "both"}))
+        assert "Nothing is recorded yet" in text_of(asked)
+        signed = await discord.response_to(await discord.click("undersigned:sign_named:both"))
         assert "you signed" in text_of(signed)
         status_reply = await discord.response_to(
             await discord.slash("petition", {"campaign": "both"}, sub="status")

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fakes.slack import FakeSlack, form, sign, slash_command
+from tests.fakes.slack import (
+    FakeSlack,
+    button_click,
+    form,
+    interaction_form,
+    sign,
+    slash_command,
+)
 from tests.slack_harness import EXE, SECRET, bot_env, create_campaign, free_port, wait_healthy
 
 KILLS = int(os.environ.get("UNDERSIGNED_CRASH_KILLS", "10"))
@@ -46,6 +53,12 @@ async def test_acknowledged_signatures_survive_sigkill(tmp_path: Path) -> None:
                     if resp.status == 200 and ("you signed" in text or "already signed" in text):
                         acknowledged.add(user)
                         continue
+                if "Nothing is recorded yet" in text:  # a first signature: choose, then retry
+                    click = interaction_form(button_click(fake, "not_now", "crash", user=user))
+                    async with http.post(
+                        url + "/slack/events", data=click, headers=sign(SECRET, click)
+                    ):
+                        pass
             except (TimeoutError, aiohttp.ClientError):
                 pass
             pending.insert(0, user)  # not acknowledged: this person tries again later

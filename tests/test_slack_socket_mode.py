@@ -36,10 +36,12 @@ async def test_commands_and_buttons_over_socket_mode(
     assert "Created the petition" in blocks_text(ack["payload"])
     ack = await fake.socket_send("slash_commands", slash_command(fake, "/sign", "sock", user="US1"))
     assert ack["payload"]["response_type"] == "ephemeral"
-    assert "you signed" in blocks_text(ack["payload"])
+    assert "Nothing is recorded yet" in blocks_text(ack["payload"])  # a first signature
     ack = await fake.socket_send(
-        "interactive", button_click(fake, "sign_anonymously", "sock", user="US2")
+        "interactive", button_click(fake, "sign_named", "sock", user="US1")
     )
+    await fake.wait_for(lambda: any("you signed" in blocks_text(r.params) for r in fake.responses))
+    ack = await fake.socket_send("interactive", button_click(fake, "sign_anon", "sock", user="US2"))
     assert not ack.get("payload")
     await fake.wait_for(lambda: any("anonymously" in blocks_text(r.params) for r in fake.responses))
     ack = await fake.socket_send("slash_commands", slash_command(fake, "/petition", "status sock"))
