@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bench.common import fresh_database, run_concurrently, service_with_campaign, signer, table
+from bot import commands as cmd
 from storage.tables import SignatureRow
 
 
@@ -106,6 +107,13 @@ async def main() -> None:
         {"title": "R", "goal": "1"},
         "x",
     )
+
+    async def choose(i: int) -> None:  # untimed: a first signature asks first
+        reply = await service.run(signer(i), cmd.Consent("walkout", "not-now"))
+        if reply.error:
+            raise RuntimeError(reply.text)
+
+    await run_concurrently(n, args.concurrency, choose)
 
     async def sign(i: int) -> None:
         reply = await service.handle(signer(i), "/sign", "walkout")

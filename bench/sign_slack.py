@@ -23,7 +23,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.common import fresh_database, median, percentile, table
-from tests.fakes.slack import form, sign
+from tests.fakes.slack import form, interaction_form, sign
 from tests.slack_harness import EXE, SECRET, create_campaign, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +52,32 @@ def payload(i: int, response_url: str, text: str = "bench") -> str:
             "api_app_id": "A1",
             "response_url": response_url,
             "trigger_id": f"t{i}",
+        }
+    )
+
+
+def not_now(i: int, response_url: str) -> str:
+    """Signer i's "Not now" after the safety notice: a first signature on Slack records
+    nothing until the person has chosen, so the bench lets everyone choose first (untimed)."""
+    user = f"UB{i:07d}"
+    return interaction_form(
+        {
+            "type": "block_actions",
+            "api_app_id": "A1",
+            "token": "legacy",
+            "team": {"id": "T1", "domain": "bench"},
+            "user": {"id": user, "username": user, "name": user, "team_id": "T1"},
+            "channel": {"id": "C1", "name": "general"},
+            "trigger_id": f"c{i}",
+            "response_url": response_url,
+            "actions": [
+                {
+                    "action_id": "undersigned.not_now",
+                    "block_id": "b",
+                    "value": "bench",
+                    "type": "button",
+                }
+            ],
         }
     )
 
@@ -150,6 +176,11 @@ async def measure(instances: int, database: str | None, n: int, fake_port: int) 
     procs, urls = await start_instances(instances, env)
     response_url = f"http://127.0.0.1:{fake_port}/respond/bench"
     try:
+        choices = [not_now(i, response_url) for i in range(n + 3000)]
+        await closed_loop(urls, choices, len(choices), 64)
+        # The choices are recorded (and answered through response_url) after their
+        # acknowledgement: let that backlog drain before measuring.
+        await asyncio.sleep(2 + len(choices) / 500)
         health = await closed_loop(urls, None, 4000, 64)
         bodies = [payload(i, response_url) for i in range(n)]
         rps = await closed_loop(urls, bodies, n, 64)

@@ -479,3 +479,37 @@ async def test_debug_logs_carry_no_identity_or_response_url(
     assert "DEBUG" in log or "INFO" in log  # it did log
     for secret in ("UHIDDEN42", "TSECRET9", body["response_url"]):
         assert secret not in log, secret
+
+
+async def test_the_choice_after_the_notice_survives_a_restart(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "restart")
+    _, data, _ = await bot.command("/sign", 'restart role:"Night shift" still in', user="URST")
+    buttons = next(b for b in data["blocks"] if b["type"] == "actions")["elements"]
+    await bot.stop()
+    await bot.start()  # nothing of the pending choice lives in memory
+    press = button_click(fake, "sign_named", "restart", user="URST")
+    press["actions"][0]["value"] = buttons[0]["value"]
+    name = press["response_url"].rsplit("/", 1)[1]
+    status, _, _ = await bot.interact(press)
+    assert status == 200
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses))
+    answer = next(r for r in fake.responses if r.method == name)
+    assert "you signed" in blocks_text(answer.params)
+    _, data, _ = await bot.command("/petition", "export restart csv", user="UORG")
+    assert "Night shift" in blocks_text(data) and "still in" in blocks_text(data)
+
+
+async def test_a_first_time_press_of_sign_anonymously_offers_only_anonymous(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "anonfirst")
+    before = len(fake.responses)
+    await bot.interact(button_click(fake, "sign_anonymously", "anonfirst", user="UANF"))
+    await fake.wait_for(lambda: len(fake.responses) > before)
+    (notice,) = [r.params for r in fake.responses[before:] if r.method.startswith("UANF")]
+    buttons = next(b for b in notice["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["undersigned.sign_anon", "undersigned.not_now"]
+    _, data, _ = await bot.command("/petition", "status anonfirst")
+    assert "*0* of 5" in blocks_text(data)
