@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+CREATE_X1 = ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"]
 # A deadline well inside the allowed window (ten years), whatever today is.
 FUTURE = (date.today() + timedelta(days=400)).isoformat()
 
@@ -146,14 +147,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         (["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"], {}, "--text"),
         (
             [
-                "petition",
-                "create",
-                "--slug",
-                "x1",
-                "--title",
-                "T",
-                "--goal",
-                "3",
+                *CREATE_X1,
                 "--text-file",
                 "/no/such/file",
             ],
@@ -168,14 +162,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         (["petition", "list"], {"UNDERSIGNED_OUTBOX_CONCURRENCY": "0"}, "more than zero"),
         (
             [
-                "petition",
-                "create",
-                "--slug",
-                "x1",
-                "--title",
-                "T",
-                "--goal",
-                "3",
+                *CREATE_X1,
                 "--text-file",
                 "/dev/urandom",
             ],
@@ -184,14 +171,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         ),
         (
             [
-                "petition",
-                "create",
-                "--slug",
-                "x1",
-                "--title",
-                "T",
-                "--goal",
-                "3",
+                *CREATE_X1,
                 "--text",
                 "x",
                 "--deadline",
@@ -202,14 +182,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         ),
         (
             [
-                "petition",
-                "create",
-                "--slug",
-                "x1",
-                "--title",
-                "T",
-                "--goal",
-                "3",
+                *CREATE_X1,
                 "--text",
                 "x",
                 "--deadline",
