@@ -66,7 +66,6 @@ class Reply:
     tally: Tally | None = None
     card: CampaignCard | None = None
     actions: tuple[Action, ...] = field(default_factory=tuple)
-    notice: str | None = None  # the first-time safety notice, shown beside the reply
     announcement_id: int | None = None  # set when the reply is an announcement to post
     slug: str | None = None  # the campaign the reply is about, when there is one
     attachment: tuple[str, str] | None = None  # (file name, content): exports

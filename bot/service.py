@@ -272,7 +272,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             campaign_id=campaign_id,
             signer_hash=self.key.signer_hash(campaign_id, actor),
             key_id=self.key.key_id,
-            person_hash=person_hash,
+            person_hash=person_hash if consented else None,
             anonymous=anonymous,
             platform=actor.platform,
             workspace=actor.workspace,

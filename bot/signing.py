@@ -27,7 +27,7 @@ class SignRequest:
     campaign_id: int
     signer_hash: str
     key_id: str
-    person_hash: str | None  # None where no safety notice applies (the local console)
+    person_hash: str | None  # set with a first informed choice: recorded with the signature
     anonymous: bool
     platform: str
     workspace: str
@@ -45,7 +45,6 @@ class SignOutcome:
     signed_at: datetime
     anonymous: bool
     just_succeeded: bool = False
-    first_notice: bool = False
 
 
 def _row(request: SignRequest, version: int) -> dict[str, Any]:
@@ -84,7 +83,7 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
     for index, request in enumerate(requests):
         by_campaign.setdefault(request.campaign_id, []).append(index)
 
-    new_people: dict[str, int] = {}  # person hash → the request that signs for them first
+    new_people: set[str] = set()  # people whose informed choice is recorded with this batch
     signed: list[tuple[int, Campaign, bool]] = []
     for campaign_id, indexes in by_campaign.items():
         campaign = campaigns.get(campaign_id)
@@ -138,17 +137,15 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
                 campaign = _with(campaign, succeeded_at=request.now)
             signed.append((i, campaign, just))
             if request.person_hash is not None:
-                new_people.setdefault(request.person_hash, i)
+                new_people.add(request.person_hash)
         if new and events.crossed_anything(campaign, before):
             events.after_signatures(conn, campaign, before, requests[new[-1]].now)
 
-    first = set()
     if new_people:
-        now = max(requests[i].now for i in new_people.values())
-        first = {new_people[p] for p in repo.first_notices(conn, list(new_people), now)}
+        repo.record_notices(conn, list(new_people), max(r.now for r in requests))
     for i, campaign, just in signed:
         request = requests[i]
-        results[i] = SignOutcome(campaign, True, request.now, request.anonymous, just, i in first)
+        results[i] = SignOutcome(campaign, True, request.now, request.anonymous, just)
     return [r if r is not None else RuntimeError("unsettled signature") for r in results]
 
 

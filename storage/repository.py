@@ -568,13 +568,14 @@ def mark_succeeded(conn: Connection, campaign_id: int, at: datetime) -> None:
     conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(succeeded_at=at))
 
 
-def first_notices(conn: Connection, hashes: list[str], at: datetime) -> set[str]:
-    """Record people who have now seen the safety notice; returns those seeing it first."""
-    if not hashes:
-        return set()
-    stmt = _insert_ignoring_conflicts(conn, _NOTICE).returning(_NOTICE.c.person_hash)
-    day = start_of_day(at)  # the day only: a first-time signer's exact time is not kept
-    return set(conn.execute(stmt, [{"person_hash": h, "shown_at": day} for h in hashes]).scalars())
+def record_notices(conn: Connection, hashes: list[str], at: datetime) -> None:
+    """Record people who made their informed choice (the day only, as a keyed hash)."""
+    if hashes:
+        day = start_of_day(at)
+        conn.execute(
+            _insert_ignoring_conflicts(conn, _NOTICE),
+            [{"person_hash": h, "shown_at": day} for h in hashes],
+        )
 
 
 def rename_signatures(conn: Connection, renames: list[tuple[int, str, str]]) -> list[None]:

@@ -107,7 +107,6 @@ def reply_from(text: str, title: str, names: list[str]) -> Reply:
         tally=tally,
         card=card,
         actions=sign_actions("s-1"),
-        notice=text[:40],
     )
 
 

@@ -103,8 +103,6 @@ def content_for(reply: Reply) -> str:
         parts.append(line)
     if reply.usage:
         parts.append(f"Usage: `{code(reply.usage)}`")
-    if reply.notice:
-        parts.append("🛡️ " + safe(reply.notice))
     return cut("\n".join(parts), CONTENT_LIMIT)
 
 
@@ -137,16 +135,8 @@ def message_kwargs(reply: Reply, *, with_view: bool = True) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.card is not None:
         kwargs["embed"] = embed_for(reply)
-        extra = [
-            x
-            for x in (
-                f"Usage: `{code(reply.usage)}`" if reply.usage else None,
-                "🛡️ " + safe(reply.notice) if reply.notice else None,
-            )
-            if x
-        ]
-        if extra:
-            kwargs["content"] = cut("\n".join(extra), CONTENT_LIMIT)
+        if reply.usage:
+            kwargs["content"] = cut(f"Usage: `{code(reply.usage)}`", CONTENT_LIMIT)
     else:
         kwargs["content"] = content_for(reply)
     view = view_for(reply) if with_view else None

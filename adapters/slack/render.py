@@ -115,8 +115,6 @@ def blocks_for(reply: Reply) -> list[Block]:
             blocks.append(context(f"Latest: {names}"))
     if reply.usage:
         blocks.append(context(f"Usage: `{escape(reply.usage)}`"))
-    if reply.notice:
-        blocks.append(context(":shield: " + mrkdwn(reply.notice)))
     if reply.attachment is not None:
         blocks.extend(_file_blocks(*reply.attachment))
     actions = action_blocks(reply)
