@@ -442,9 +442,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         if campaign.names is Names.COUNT_ONLY:
             return "Your name is never shown in chat; the organizers' export lists it."
         if campaign.names is Names.SEALED and not campaign.reached:
+            by = " before the deadline" if campaign.deadline else ""
             return (
                 f"Your name stays sealed, from the organizers too, unless {campaign.goal:,} "
-                "sign before the deadline."
+                f"sign{by}."
             )
         return "Your name is shown with this campaign: in its status, posts and exports."
 
