@@ -68,7 +68,11 @@ class Dispatcher:
         self.pace = PACE if pace is None else pace
         self._last_post: dict[tuple[str, str], float] = {}
         self._wake = asyncio.Event()
-        self._limit = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        # One limit per platform: hung webhooks can't take the slots of chat channels.
+        self._limits: dict[str, asyncio.Semaphore] = {}
+        # The target each running delivery works on: never two at once for one target.
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}
         self.delivered = 0
 
     def wake(self) -> None:
@@ -108,37 +112,70 @@ class Dispatcher:
             )
         return delivered, resend
 
-    async def run(self, stop: asyncio.Event, poll: float = 1.0) -> None:
+    async def run(self, stop: asyncio.Event, poll: float = 1.0, drain: float = 5.0) -> None:
+        """Until `stop`: start a delivery for each target with messages due, without waiting
+        for the others, so one slow channel or webhook never delays the rest. On stop, running
+        deliveries get `drain` seconds; one cut short stays `sending` and is settled by
+        `recover` on the next start (checked against the channel, never blindly resent)."""
         try:
             await self.recover()
         except Exception:
             log.exception("could not recover in-doubt messages")
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("outbox dispatch failed; retrying")
-            self._wake.clear()
-            waiter = asyncio.ensure_future(self._wake.wait())
-            stopper = asyncio.ensure_future(stop.wait())
-            await asyncio.wait({waiter, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-            waiter.cancel()
-            stopper.cancel()
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    await self._start_due()
+                except Exception:
+                    log.exception("outbox dispatch failed; retrying")
+                waiter = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait(
+                    {waiter, stopper}, timeout=poll, return_when=asyncio.FIRST_COMPLETED
+                )
+                waiter.cancel()
+                stopper.cancel()
+        finally:
+            running = list(self._workers.values())
+            if running:
+                _, late = await asyncio.wait(running, timeout=drain)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
 
-    async def run_once(self) -> int:
-        """Deliver every message that is due now; returns how many were delivered."""
+    async def _start_due(self) -> None:
+        for target, messages in (await self._due_by_target()).items():
+            if target in self._workers:
+                continue  # its delivery is running and takes the rest in order
+            task = asyncio.get_running_loop().create_task(self._deliver_in_order(messages))
+            self._workers[target] = task
+            task.add_done_callback(lambda _t, target=target: self._finished(target))
+
+    def _finished(self, target: tuple[str, str]) -> None:
+        self._workers.pop(target, None)
+        self._wake.set()  # its next messages (or a retry) may be due
+
+    async def _due_by_target(self) -> dict[tuple[str, str], list[Message]]:
         now = self.service.clock()
         due = await self.service.db.read_sync(lambda conn: outbox.due(conn, now))
         by_target: dict[tuple[str, str], list[Message]] = {}
         for message in due:
             if message.platform in self.senders:  # other instances' platforms wait for them
                 by_target.setdefault((message.platform, message.target), []).append(message)
+        return by_target
+
+    async def run_once(self) -> int:
+        """Deliver every message that is due now and wait for all of them (tests, tools);
+        returns how many were delivered."""
+        by_target = await self._due_by_target()
         before = self.delivered
         await asyncio.gather(*(self._deliver_in_order(msgs) for msgs in by_target.values()))
         return self.delivered - before
 
     async def _deliver_in_order(self, messages: list[Message]) -> None:
-        async with self._limit:
+        platform = messages[0].platform
+        limit = self._limits.setdefault(platform, asyncio.Semaphore(self.concurrency))
+        async with limit:
             for message in messages:
                 if not await self._deliver(message):
                     return  # keep order: later messages to this target wait for this one

@@ -180,3 +180,44 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
         await fake.stop()
     channels = [c.params["channel"] for c in fake.calls_to("chat.postMessage")]
     assert sorted(channels) == ["CA", "CB"]  # nothing twice, nothing lost
+
+
+async def test_a_hung_webhook_never_delays_other_channels(service: Service, clock: Clock) -> None:
+    """A webhook receiver that never answers holds its own delivery only: posts queued while it
+    hangs reach their channels at once."""
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def hang(_request: web.Request) -> web.Response:
+        entered.set()
+        await release.wait()
+        return web.Response(text="late")
+
+    port = free_port()
+    app = web.Application()
+    app.router.add_post("/hook", hang)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await service.create(ORG, "hung", {"title": "Hung", "goal": "2"}, "Letter")
+    await service.handle(ORG, "/petition", f"webhook hung add http://127.0.0.1:{port}/hook")
+    await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
+    fake = FakeSlack()
+    await fake.start()
+    slack, hooks = SlackSender("xoxb", fake.api_url), WebhookSender()
+    dispatcher = Dispatcher(service, {"slack": slack, "webhook": hooks}, base_delay=1)
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run(stop, poll=0.1, drain=0.1))
+    try:
+        await asyncio.wait_for(entered.wait(), 10)  # the webhook delivery is now stuck
+        await enqueue_posts(service, ["CA", "CB"], 1)
+        dispatcher.wake()
+        await fake.wait_for(lambda: len(fake.calls_to("chat.postMessage")) == 2, timeout=5)
+        assert not release.is_set()  # the webhook was still hanging meanwhile
+    finally:
+        release.set()
+        stop.set()
+        await running
+        await slack.close()
+        await hooks.close()
+        await fake.stop()
+        await runner.cleanup()
