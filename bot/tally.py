@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from bot.campaigns import Campaign
+from bot.campaigns import Campaign, Kind
 from bot.timeparse import format_day, format_duration
 
 PACE_WINDOW = timedelta(days=7)
@@ -28,6 +28,7 @@ class Tally:
     recent_public: tuple[str, ...]
     pace: Pace | None
     names_sealed: bool
+    noun: str = "signatures"  # what is counted: "pledges" for a pledge, in every rendering
 
     @property
     def percent(self) -> int:
@@ -45,8 +46,8 @@ class Tally:
         filled = min(width, round(width * self.count / self.goal)) if self.goal else 0
         return "█" * filled + "░" * (width - filled)
 
-    def summary(self, noun: str = "signatures") -> str:
-        return f"{self.count:,} of {self.goal:,} {noun} ({self.percent}%)"
+    def summary(self) -> str:
+        return f"{self.count:,} of {self.goal:,} {self.noun} ({self.percent}%)"
 
     def pace_sentence(self, tz: tzinfo) -> str | None:
         if self.pace is None or self.deadline is None or self.time_left is None:
@@ -97,4 +98,5 @@ def build_tally(
         recent_public=() if sealed else tuple(recent_public),
         pace=compute_pace(campaign, now, signed_in_window),
         names_sealed=sealed,
+        noun="pledges" if campaign.kind is Kind.PLEDGE else "signatures",
     )

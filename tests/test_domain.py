@@ -139,3 +139,16 @@ def test_deadline_dates_mean_end_of_day_in_the_timezone() -> None:
         parse_deadline("2026-01-01", berlin, NOW)
     with pytest.raises(UserError, match="can't read"):
         parse_deadline("next friday", berlin, NOW)
+
+
+def test_a_pledge_tally_counts_pledges_wherever_it_is_shown() -> None:
+    from adapters.discord.render import tally_line
+    from adapters.slack.render import tally_text
+    from bot.replies import Reply
+
+    pledge = campaign(kind=Kind.PLEDGE, goal=4, count=1, action="walk out")
+    tally = build_tally(pledge, NOW, None, [])
+    assert tally.summary() == "1 of 4 pledges (25%)"
+    assert "of 4 pledges" in tally_text(tally)
+    assert "of 4 pledges" in (tally_line(Reply(text="", tally=tally)) or "")
+    assert "of 1,000 signatures" in build_tally(campaign(), NOW, None, []).summary()

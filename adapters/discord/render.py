@@ -64,8 +64,7 @@ def tally_line(reply: Reply) -> str | None:
     tally = reply.tally
     if tally is None:
         return None
-    noun = "pledges" if reply.card and reply.card.kind == "pledge" else "signatures"
-    line = f"`{tally.bar()}` **{tally.count:,}** of {tally.goal:,} {noun} ({tally.percent}%)"
+    line = f"`{tally.bar()}` **{tally.count:,}** of {tally.goal:,} {tally.noun} ({tally.percent}%)"
     left = tally.time_left_text()
     return line + (f" · {left}" if left else "")
 

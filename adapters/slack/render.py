@@ -58,8 +58,8 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
-def tally_text(tally: Tally, noun: str = "signatures") -> str:
-    line = f"`{tally.bar()}`  *{tally.count:,}* of {tally.goal:,} {noun} ({tally.percent}%)"
+def tally_text(tally: Tally) -> str:
+    line = f"`{tally.bar()}`  *{tally.count:,}* of {tally.goal:,} {tally.noun} ({tally.percent}%)"
     left = tally.time_left_text()
     return line + (f" · {left}" if left else "")
 
@@ -108,8 +108,7 @@ def blocks_for(reply: Reply) -> list[Block]:
     else:
         blocks.extend(_text_blocks(reply.text))
     if reply.tally is not None:
-        noun = "pledges" if reply.card and reply.card.kind == "pledge" else "signatures"
-        blocks.append(section(tally_text(reply.tally, noun)))
+        blocks.append(section(tally_text(reply.tally)))
         if reply.tally.recent_public and reply.card is not None:
             names = ", ".join(escape(n) for n in reply.tally.recent_public)
             blocks.append(context(f"Latest: {names}"))
