@@ -390,3 +390,38 @@ async def test_a_slow_core_is_deferred_in_time_then_followed_up(
     await fake.wait_for(lambda: bool(fake.followups_for(payload)), timeout=15)
     (followup,) = fake.followups_for(payload)
     assert "you signed" in text_of(followup)
+
+
+async def test_discord_offers_safety_edit_to_and_action_and_names_at_creation(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    safety = await fake.response_to(await fake.slash("petition", sub="safety", user_id="9001"))
+    assert "How safe is signing here?" in text_of(safety) and "Server admins" in text_of(safety)
+    opened = await fake.slash(
+        "petition", {"names": "sealed"}, sub="new", user_id="5000", user_name="Org"
+    )
+    modal = (await fake.response_to(opened)).body["data"]
+    values = {"slug": "quiet", "title": "Quiet", "goal": "3", "deadline": FUTURE, "text": "L"}
+    made = await fake.response_to(
+        await fake.submit_modal(modal["custom_id"], values, user_id="5000", user_name="Org")
+    )
+    assert "Created the petition" in text_of(made)
+    edited = await fake.response_to(
+        await fake.slash(
+            "petition",
+            {"campaign": "quiet", "to": "The board"},
+            sub="edit",
+            user_id="5000",
+            user_name="Org",
+        )
+    )
+    assert "Updated" in text_of(edited) and "addressee" in text_of(edited)
+    await informed(fake, "9002")
+    await fake.response_to(
+        await fake.slash("sign", {"campaign": "quiet"}, user_id="9002", user_name="Dee")
+    )
+    status = await fake.response_to(
+        await fake.slash("petition", {"campaign": "quiet"}, sub="status", user_id="9003")
+    )
+    assert "**1** of 3" in text_of(status) and "Dee" not in text_of(status)  # sealed
+    assert "The board" in text_of(status)

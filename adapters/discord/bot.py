@@ -115,11 +115,18 @@ class NewCampaignModal(discord.ui.Modal, title="New campaign"):
         label="The letter", style=discord.TextStyle.paragraph, max_length=4000, custom_id="text"
     )
 
-    def __init__(self, service: Service, action: str | None, addressee: str | None) -> None:
+    def __init__(
+        self,
+        service: Service,
+        action: str | None,
+        addressee: str | None,
+        names: str | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
         self.pledge_action = action
         self.addressee = addressee
+        self.names = names
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         options = {"title": self.name.value}
@@ -131,6 +138,8 @@ class NewCampaignModal(discord.ui.Modal, title="New campaign"):
             options["deadline"] = self.deadline.value.strip()
         if self.addressee:
             options["to"] = self.addressee
+        if self.names:
+            options["names"] = self.names
         create = cmd.Create(
             slug=self.slug.value.strip().lower(), options=options, text=self.letter.value
         )
@@ -282,6 +291,10 @@ class UndersignedDiscord(discord.Client):
         async def help_(interaction: discord.Interaction) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Help()))
 
+        @petition.command(name="safety", description="What others can see, and what is stored")
+        async def safety(interaction: discord.Interaction) -> None:
+            await answer(interaction, service.run(actor_of(interaction), cmd.Safety()))
+
         @petition.command(name="read", description="The whole letter")
         @app_commands.autocomplete(campaign=complete)
         async def read(interaction: discord.Interaction, campaign: str | None = None) -> None:
@@ -291,11 +304,19 @@ class UndersignedDiscord(discord.Client):
         @app_commands.describe(
             action='For a pledge: what everyone will do, e.g. "walk out"',
             to="Who the letter is addressed to",
+            names="Who sees signers' names (sealed: nobody until the goal; pledges' default)",
+        )
+        @app_commands.choices(
+            names=[app_commands.Choice(name=n, value=n) for n in ("public", "sealed", "count-only")]
         )
         async def new(
-            interaction: discord.Interaction, action: str | None = None, to: str | None = None
+            interaction: discord.Interaction,
+            action: str | None = None,
+            to: str | None = None,
+            names: app_commands.Choice[str] | None = None,
         ) -> None:
-            await interaction.response.send_modal(NewCampaignModal(service, action, to))
+            modal = NewCampaignModal(service, action, to, names.value if names else None)
+            await interaction.response.send_modal(modal)
 
         @petition.command(name="edit", description="Organizers: change a campaign")
         @app_commands.autocomplete(campaign=complete)
@@ -306,12 +327,11 @@ class UndersignedDiscord(discord.Client):
             title: str | None = None,
             goal: int | None = None,
             deadline: str | None = None,
+            to: str | None = None,
+            action: str | None = None,
         ) -> None:
-            options = {
-                k: str(v)
-                for k, v in {"title": title, "goal": goal, "deadline": deadline}.items()
-                if v is not None
-            }
+            given = {"title": title, "goal": goal, "deadline": deadline, "to": to, "action": action}
+            options = {k: str(v) for k, v in given.items() if v is not None}
             command = cmd.Edit(slug=campaign, options=options, text=text)
             await answer(interaction, service.run(actor_of(interaction), command))
 
