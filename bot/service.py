@@ -102,6 +102,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         self.outbox_listeners: list[Callable[[], None]] = []  # the dispatcher's wake-up
         self._slug_ids: dict[str, int] = {}
         self._chose: set[str] = set()  # person hashes known to have made their informed choice
+        self._status_cache: dict[str | None, tuple[tuple[int, int], Reply]] = {}
         # False where nothing sends reminders (a piped console session), so `remind` says so.
         self.schedule_runs = True
 
@@ -513,18 +514,31 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         )
 
     async def status(self, slug: str | None) -> Reply:
-        async with self.db.read() as session:  # one session: status is the hottest read
-            campaign = await self._resolve(
-                slug, cmd.USAGE["status"], only_open=slug is None, session=session
-            )
-            text = await repo.letter_text(session, campaign.id, campaign.version)
-            tally = await self._tally(campaign, session)
-            latest = (
-                await repo.version_summaries(session, campaign.id, campaign.version - 1)
-                if campaign.version > 1
-                else []
-            )
+        """The hottest read, cached: an answer is reused while nothing was written through
+        this instance and the clock is in the same second (so other instances' writes show
+        within a second, and a deadline passing shows at once)."""
+        stamp = (self.db.writer.batches, int(self.clock().timestamp()))
+        cached = self._status_cache.get(slug)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        reply = await self.status_uncached(slug)
+        if len(self._status_cache) > 1_000:
+            self._status_cache.clear()
+        self._status_cache[slug] = (stamp, reply)
+        return reply
+
+    async def status_uncached(self, slug: str | None) -> Reply:
         now = self.clock()
+        if slug is None:  # the only open campaign: find it first
+            slug = (await self._resolve(None, cmd.USAGE["status"])).slug
+        since = (now - PACE_WINDOW).date()
+        found = await self.db.read_together(lambda conn: repo.status_snapshot(conn, slug, since))
+        if found is None:
+            await self._resolve(slug, cmd.USAGE["status"], only_open=False)  # says what exists
+            raise NotFound(f"There's no campaign called `{slug}`.", cmd.USAGE["status"])
+        campaign, text, latest = found.campaign, found.text, found.versions
+        names = found.recent_public if campaign.names_visible() else []
+        tally = build_tally(campaign, now, found.signed_since, names)
         lines = [f"**{campaign.title}** (`{campaign.slug}`, {campaign.noun})"]
         if campaign.addressee:
             lines.append(f"To: {campaign.addressee}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -494,6 +495,68 @@ async def links_of(
 _CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
 _SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
 _NOTICE = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
+_ORGANIZER = OrganizerRow.__table__  # type: ignore[attr-defined]
+_TEXT = TextVersionRow.__table__  # type: ignore[attr-defined]
+_DAILY = DailyCountRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    """Everything `/petition status` shows, read in one transaction."""
+
+    campaign: Campaign
+    text: str
+    signed_since: int  # signatures since the start of the pace window (daily counts)
+    recent_public: list[str]
+    versions: list[tuple[int, datetime, str | None]]  # the current version's change, if any
+
+
+def status_snapshot(
+    conn: Connection, slug: str, since: date, names_limit: int = 5
+) -> StatusSnapshot | None:
+    """One read for a status: no scan of signatures (kept counts, daily counts, an index)."""
+    row = conn.execute(select(_CAMPAIGN).where(_CAMPAIGN.c.slug == slug)).first()
+    if row is None:
+        return None
+    organizers = conn.execute(
+        select(_ORGANIZER.c.identity)
+        .where(_ORGANIZER.c.campaign_id == row.id)
+        .order_by(_ORGANIZER.c.id)
+    ).scalars()
+    campaign = to_campaign(row, tuple(organizers))
+    text = conn.execute(
+        select(_TEXT.c.text).where(
+            _TEXT.c.campaign_id == campaign.id, _TEXT.c.version == campaign.version
+        )
+    ).scalar_one()
+    signed = conn.execute(
+        select(func.coalesce(func.sum(_DAILY.c.signed), 0)).where(
+            _DAILY.c.campaign_id == campaign.id, _DAILY.c.day >= since
+        )
+    ).scalar_one()
+    names: list[str] = []
+    if campaign.names_visible():
+        names = [
+            n
+            for n in conn.execute(
+                select(_SIGNATURE.c.display_name)
+                .where(_SIGNATURE.c.campaign_id == campaign.id, _SIGNATURE.c.anonymous.is_(False))
+                .order_by(_SIGNATURE.c.signed_at.desc())
+                .limit(names_limit)
+            ).scalars()
+            if n
+        ]
+    versions: list[tuple[int, datetime, str | None]] = []
+    if campaign.version > 1:
+        versions = [
+            tuple(r)  # type: ignore[misc]
+            for r in conn.execute(
+                select(_TEXT.c.version, _TEXT.c.created_at, _TEXT.c.summary).where(
+                    _TEXT.c.campaign_id == campaign.id, _TEXT.c.version == campaign.version
+                )
+            )
+        ]
+    return StatusSnapshot(campaign, text, int(signed), names, versions)
 
 
 def dialect_insert(conn: Connection, table: Any) -> Any:

@@ -240,3 +240,17 @@ async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock)
     assert data["needed_per_day"] == 9  # 86 more in ten days
     reply = await service.handle(BOB, "/petition", "status paced")
     assert "At this pace about 34 by Thu 19 Nov; 9 a day needed to reach 100." in reply.text
+
+
+async def test_status_is_reused_until_a_write_or_the_clock_moves(
+    service: Service, clock: Clock
+) -> None:
+    await new_petition(service)
+    first = await service.status("walkout")
+    assert await service.status("walkout") is first  # nothing changed: the same answer
+    await service.handle(BOB, "/sign", "walkout")
+    signed = await service.status("walkout")
+    assert signed is not first and signed.tally is not None and signed.tally.count == 1
+    clock.advance(days=400)  # past the deadline, with no write at all
+    closed = await service.status("walkout")
+    assert "Closed" in closed.text and not closed.actions
