@@ -7,7 +7,6 @@ campaign in their custom id, so they keep working after a restart.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from collections.abc import Awaitable
@@ -17,6 +16,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
+from adapters.interaction import within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
@@ -25,7 +25,6 @@ from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
-ACK_BUDGET = 2.0
 
 
 def actor_of(interaction: discord.Interaction) -> Actor:
@@ -43,8 +42,7 @@ def place_of(interaction: discord.Interaction) -> Place:
 
 async def answer(interaction: discord.Interaction, work: Awaitable[Reply]) -> Reply:
     """Send the core's reply, deferring first if it isn't ready within the budget."""
-    task = asyncio.ensure_future(work)
-    await asyncio.wait({task}, timeout=ACK_BUDGET)
+    task = await within_budget(work)
     if not task.done():
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await task

@@ -23,6 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.interaction import within_budget
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.names import PLATFORM, SlackNames
@@ -32,7 +33,6 @@ from bot.replies import CONSENT_CHOICES, ActionKind, Reply, error_reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
-ACK_BUDGET = 2.0  # seconds of core work we wait for before acknowledging without the answer
 Respond = Callable[..., Awaitable[Any]]
 
 
@@ -194,8 +194,7 @@ class SlackAdapter:
                 trigger_id=body["trigger_id"], view=render.new_campaign_modal(place.channel)
             )
             return
-        task = asyncio.ensure_future(self.service.handle(actor, command, text, place))
-        await asyncio.wait({task}, timeout=ACK_BUDGET)
+        task = await within_budget(self.service.handle(actor, command, text, place))
         if task.done() and task.result().announcement_id is None:
             reply = task.result()
             await ack(**render.response(reply))
@@ -258,10 +257,9 @@ class SlackAdapter:
         if options.get("kind") == "pledge" and "goal" in options:
             options["threshold"] = options.pop("goal")
         slug = values.get("slug", "").strip().lower()
-        task = asyncio.ensure_future(
+        task = await within_budget(
             self.service.run(actor, cmd.Create(slug=slug, options=options, text=values.get("text")))
         )
-        await asyncio.wait({task}, timeout=ACK_BUDGET)
         if not task.done():
             await ack()
             reply = await task
