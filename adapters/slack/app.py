@@ -251,7 +251,7 @@ class SlackAdapter:
         actor = await self._with_groups(actor)
         options = {
             k: values[k]
-            for k in ("title", "goal", "deadline", "to", "action", "kind")
+            for k in ("title", "goal", "deadline", "to", "action", "kind", "names")
             if k in values
         }
         if options.get("kind") == "pledge" and "goal" in options:

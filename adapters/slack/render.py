@@ -248,6 +248,27 @@ def new_campaign_modal(channel: str | None) -> dict[str, Any]:
             },
         },
     )
+    names = (  # left empty: sealed for pledges, public for petitions
+        ("Public: named signers are listed", "public"),
+        ("Sealed: no names until the goal is reached", "sealed"),
+        ("Count only: names never shown in chat", "count-only"),
+    )
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": "names",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Who sees signers' names"},
+            "element": {
+                "type": "static_select",
+                "action_id": "value",
+                "options": [
+                    {"text": {"type": "plain_text", "text": label}, "value": value}
+                    for label, value in names
+                ],
+            },
+        }
+    )
     return {
         "type": "modal",
         "callback_id": "undersigned.new",
