@@ -139,7 +139,8 @@ async def _console_with_schedule(service: Service, settings: Settings) -> None:
     background = None
     service.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
     if service.schedule_runs:
-        senders = {"console": ConsoleSender(), "webhook": WebhookSender()}
+        webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
+        senders = {"console": ConsoleSender(), "webhook": webhooks}
         background = asyncio.get_running_loop().create_task(
             lead_when_possible(  # type: ignore[arg-type]
                 service, senders, stop, grace=settings.reminder_grace, quiet=True

@@ -48,7 +48,7 @@ async def run_adapters(
     is set. `serve` runs the HTTP side only, so several instances can share one address."""
     stop = stop or _stop_on_signals()
     async with AsyncExitStack() as stack:
-        webhooks = WebhookSender()
+        webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
         stack.push_async_callback(webhooks.close)
         senders: dict[str, Sender] = {"webhook": webhooks}
         http = None

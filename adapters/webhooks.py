@@ -6,14 +6,17 @@ Headers: `X-Undersigned-Timestamp: UNIX seconds` and
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import ipaddress
 import json
 import time
+from urllib.parse import urlsplit
 
 import httpx
 
-from bot.dispatcher import RetryAfter
+from bot.dispatcher import RetryAfter, Undeliverable
 from bot.replies import Reply
 from storage.outbox import Message
 
@@ -31,10 +34,35 @@ def verify(secret: str, timestamp: str, body: bytes, header: str, tolerance: int
 
 
 class WebhookSender:
-    def __init__(self, client: httpx.AsyncClient | None = None) -> None:
-        self.client = client or httpx.AsyncClient(timeout=10.0)
+    """POSTs events to organizers' URLs. A URL is an organizer's choice, and an organizer may be
+    hostile: unless `allow_private`, an address inside the host's networks (loopback, private,
+    link-local such as cloud metadata) is refused, so webhooks can't probe or poke them."""
+
+    def __init__(
+        self, client: httpx.AsyncClient | None = None, *, allow_private: bool = False
+    ) -> None:
+        self.client = client or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+        self.allow_private = allow_private
+
+    async def _check_target(self, url: str) -> None:
+        parsed = urlsplit(url)
+        host = parsed.hostname or ""
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            found = await asyncio.get_running_loop().getaddrinfo(host, port)
+        except OSError as exc:
+            raise ConnectionError(f"cannot resolve the webhook's host: {exc}") from None
+        for *_, address in found:
+            ip = ipaddress.ip_address(address[0])
+            if not ip.is_global:
+                raise Undeliverable(
+                    "the webhook's address is inside this host's networks "
+                    "(set UNDERSIGNED_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
+                )
 
     async def deliver(self, message: Message, reply: Reply | None) -> None:
+        if not self.allow_private:
+            await self._check_target(message.target)
         body = json.dumps(message.payload["body"], separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         response = await self.client.post(

@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     purge_after_days: float | None = Field(default=None, alias="UNDERSIGNED_PURGE_AFTER_DAYS")
     reminder_grace_minutes: float = Field(default=60.0, alias="UNDERSIGNED_REMINDER_GRACE_MINUTES")
     outbox_concurrency: int = Field(default=4, alias="UNDERSIGNED_OUTBOX_CONCURRENCY")
+    webhook_allow_private: bool = Field(default=False, alias="UNDERSIGNED_WEBHOOK_ALLOW_PRIVATE")
     leader_retry_seconds: float = Field(default=5.0, alias="UNDERSIGNED_LEADER_RETRY_SECONDS")
     recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")

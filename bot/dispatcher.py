@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +30,11 @@ class RetryAfter(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"rate limited, retry after {seconds} s")
         self.seconds = seconds
+
+
+class Undeliverable(Exception):
+    """The target refuses for good (e.g. a webhook pointing inside our network): no retries,
+    the message is kept as failed at once."""
 
 
 class Sender(Protocol):
@@ -197,6 +203,10 @@ class Dispatcher:
             await sender.deliver(message, reply)
         except RetryAfter as exc:
             await self._retry(message, exc.seconds, str(exc), count_attempt=False)
+            return False
+        except Undeliverable as exc:
+            message = replace(message, attempts=self.max_attempts - 1)
+            await self._retry(message, 0, f"undeliverable: {exc}", count_attempt=True)
             return False
         except Exception as exc:
             delay = min(self.max_delay, self.base_delay * 2**message.attempts)

@@ -105,7 +105,7 @@ async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
     reply = await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     secret = reply.text.split("`")[1]
     await service.handle(person("a"), "/sign", "hooked")  # 50% milestone → a webhook message
-    sender = WebhookSender()
+    sender = WebhookSender(allow_private=True)  # the receiver runs on this machine
     dispatcher = Dispatcher(service, {"webhook": sender}, base_delay=1)
     try:
         assert await dispatcher.run_once() == 0  # nobody listening yet: retried later
@@ -203,7 +203,7 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
     await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
     fake = FakeSlack()
     await fake.start()
-    slack, hooks = SlackSender("xoxb", fake.api_url), WebhookSender()
+    slack, hooks = SlackSender("xoxb", fake.api_url), WebhookSender(allow_private=True)
     dispatcher = Dispatcher(service, {"slack": slack, "webhook": hooks}, base_delay=1)
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run(stop, poll=0.1, drain=0.1))
@@ -221,3 +221,35 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
         await hooks.close()
         await fake.stop()
         await runner.cleanup()
+
+
+async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
+    service: Service, clock: Clock
+) -> None:
+    """An organizer may be hostile: a webhook URL must not reach loopback, private or
+    link-local addresses (cloud metadata at 169.254.169.254) unless the operator allows it."""
+    hits: list[str] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        hits.append(request.path)
+        return web.Response(text="ok")
+
+    port = free_port()
+    app = web.Application()
+    app.router.add_post("/admin", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await service.create(ORG, "probe", {"title": "Probe", "goal": "2"}, "Letter")
+    for url in (f"http://127.0.0.1:{port}/admin", "http://169.254.169.254/latest/meta-data"):
+        await service.handle(ORG, "/petition", f"webhook probe add {url}")
+    await service.handle(person("a"), "/sign", "probe")
+    sender = WebhookSender()
+    try:
+        await Dispatcher(service, {"webhook": sender}, base_delay=1).run_once()
+    finally:
+        await sender.close()
+        await runner.cleanup()
+    assert hits == []
+    failed = await service.db.read_sync(outbox.failed)
+    assert len(failed) == 2 and all("inside this host's networks" in f[5] for f in failed)
