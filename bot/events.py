@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bot.campaigns import Campaign, Kind
-from storage import outbox
+from storage import campaign_events, outbox, webhooks
 
 MILESTONES = (25, 50, 75, 100)
 
@@ -60,10 +60,10 @@ def emit(
     card: bool = False,
 ) -> bool:
     """Record the event once; queue its posts, DMs and webhooks. False if it already happened."""
-    if not outbox.record_event(conn, campaign.id, event, now):
+    if not campaign_events.record_event(conn, campaign.id, event, now):
         return False
     messages: list[dict[str, Any]] = []
-    for platform, workspace, channel in outbox.channels_of(conn, campaign.id):
+    for platform, workspace, channel in campaign_events.channels_of(conn, campaign.id):
         messages.append(
             {
                 "kind": "post",
@@ -76,7 +76,7 @@ def emit(
             }
         )
     if dm_text is not None:
-        for platform, workspace, user in outbox.public_signers(conn, campaign.id):
+        for platform, workspace, user in campaign_events.public_signers(conn, campaign.id):
             messages.append(
                 {
                     "kind": "dm",
@@ -88,7 +88,7 @@ def emit(
                     "dedupe_key": f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
                 }
             )
-    for url, secret in outbox.webhooks_of(conn, campaign.id):
+    for url, secret in webhooks.webhooks_of(conn, campaign.id):
         messages.append(
             {
                 "kind": "webhook",
@@ -117,7 +117,7 @@ def after_signatures(conn: Connection, campaign: Campaign, before: int, now: dat
     announced = None if succeeded or not milestones else max(milestones)
     for percent in milestones:
         if percent != announced:  # happened, but said by the post that covers it
-            outbox.record_event(conn, campaign.id, f"milestone:{percent}", now)
+            campaign_events.record_event(conn, campaign.id, f"milestone:{percent}", now)
     if announced == 100:
         text = (
             f"🎉 **{campaign.title}** reached its goal: {campaign.count:,} signatures! "
@@ -212,7 +212,7 @@ def text_changed(
                 f"dm:{campaign.id}:edited:{campaign.version}:{platform}:{workspace}:{user}"
             ),
         }
-        for platform, workspace, user in outbox.signers_of_older_versions(
+        for platform, workspace, user in campaign_events.signers_of_older_versions(
             conn, campaign.id, campaign.version
         )
     ]

@@ -21,7 +21,7 @@ from bot.identity import Actor, Place
 from bot.organizing import _Core
 from bot.replies import Reply, Visibility, sign_actions
 from bot.schedules import Schedule, parse_schedule
-from storage import outbox
+from storage import outbox, reminders, webhooks
 from storage import repository as repo
 
 LAST_DAY = timedelta(hours=24)
@@ -61,13 +61,13 @@ class LifecycleUseCases(_Core):
             if schedule is None:
                 existing = [
                     r.id
-                    for r in outbox.reminders_of(conn, campaign.id)
+                    for r in reminders.reminders_of(conn, campaign.id)
                     if (r.platform, r.workspace, r.channel)
                     == (place.platform, place.workspace, place.channel)
                 ]
-                outbox.delete_reminders(conn, existing)
+                reminders.delete_reminders(conn, existing)
                 return None
-            return outbox.set_reminder(
+            return reminders.set_reminder(
                 conn,
                 campaign.id,
                 place.platform,
@@ -102,7 +102,7 @@ class LifecycleUseCases(_Core):
         campaign_id = None
         if slug is not None:
             campaign_id = (await self._resolve(slug, cmd.USAGE["reminders"], only_open=False)).id
-        rows = await self.db.read_sync(lambda conn: outbox.reminders_of(conn, campaign_id))
+        rows = await self.db.read_sync(lambda conn: reminders.reminders_of(conn, campaign_id))
         async with self.db.read() as session:
             campaigns = {c.id: c for c in await repo.all_campaigns(session)}
         if not rows:
@@ -121,7 +121,7 @@ class LifecycleUseCases(_Core):
         ensure_organizer(campaign, actor, "manage its webhooks")
         now = self.clock()
         if change is None:
-            hooks = await self.db.read_sync(lambda conn: outbox.webhooks_of(conn, campaign.id))
+            hooks = await self.db.read_sync(lambda conn: webhooks.webhooks_of(conn, campaign.id))
             listing = "\n".join(f"• {u}" for u, _ in hooks) or "(none)"
             return Reply(text=f"Webhooks of **{campaign.title}**:\n{listing}")
         assert url is not None
@@ -134,8 +134,8 @@ class LifecycleUseCases(_Core):
 
         def op(conn: Connection) -> bool:
             if change == "remove":
-                return outbox.remove_webhook(conn, campaign.id, url)
-            return outbox.add_webhook(conn, campaign.id, url, secret, actor.identity, now)
+                return webhooks.remove_webhook(conn, campaign.id, url)
+            return webhooks.add_webhook(conn, campaign.id, url, secret, actor.identity, now)
 
         done = await self._write_audited(
             op, audit=(campaign.id, actor.identity, f"webhook {change}", url)
@@ -168,7 +168,7 @@ class LifecycleUseCases(_Core):
     # ---- scheduled work --------------------------------------------------------------------
 
     async def reminder_definitions(self) -> list[ReminderDefinition]:
-        rows = await self.db.read_sync(outbox.all_reminders)
+        rows = await self.db.read_sync(reminders.all_reminders)
         found = []
         for r in rows:
             schedule = parse_schedule(r.schedule, self.tz)
@@ -184,12 +184,12 @@ class LifecycleUseCases(_Core):
         now = self.clock()
 
         def op(conn: Connection) -> bool:
-            row = outbox.reminder(conn, reminder_id)
+            row = reminders.reminder(conn, reminder_id)
             if row is None:
                 return False
             campaign = repo.lock_campaigns(conn, {row.campaign_id}).get(row.campaign_id)
             if campaign is None or not campaign.is_open(now):
-                outbox.delete_reminders(conn, [reminder_id])
+                reminders.delete_reminders(conn, [reminder_id])
                 return False
             key = f"reminder:{reminder_id}:{fire_time.astimezone().strftime('%Y%m%dT%H%M')}"
             queued = outbox.enqueue(
@@ -212,7 +212,7 @@ class LifecycleUseCases(_Core):
                 ],
                 now,
             )
-            outbox.reminder_sent(conn, reminder_id, fire_time)
+            reminders.reminder_sent(conn, reminder_id, fire_time)
             return queued > 0
 
         queued = bool(await self.db.write_sync(op))
@@ -248,7 +248,9 @@ class LifecycleUseCases(_Core):
             repo.close_sync(conn, campaign.id, fresh.deadline or now)
             closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
             events.after_close(conn, closed, now)
-            outbox.delete_reminders(conn, [r.id for r in outbox.reminders_of(conn, campaign.id)])
+            reminders.delete_reminders(
+                conn, [r.id for r in reminders.reminders_of(conn, campaign.id)]
+            )
 
         await self.db.write_sync(op)
         self._tally_changed(campaign.id)

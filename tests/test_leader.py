@@ -17,7 +17,7 @@ from sqlalchemy import update
 
 from bot.identity import Actor, SignerKey
 from bot.service import Service
-from storage import outbox
+from storage import reminders
 from storage.database import Database
 from storage.tables import ReminderRow
 from tests.conftest import PG_URL, reset_postgres
@@ -41,7 +41,7 @@ async def prepare(url: str) -> None:
 
     def op(conn):  # type: ignore[no-untyped-def]
         for i in range(REMINDERS):
-            outbox.set_reminder(conn, 1, "slack", "T1", f"C{i:03d}", schedule, org.identity, now)
+            reminders.set_reminder(conn, 1, "slack", "T1", f"C{i:03d}", schedule, org.identity, now)
         conn.execute(update(ReminderRow.__table__).values(created_at=now - timedelta(minutes=30)))  # type: ignore[attr-defined]
 
     await db.write_sync(op)
