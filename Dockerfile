@@ -10,6 +10,7 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
+COPY runtime ./runtime
 RUN pip install . \
     && useradd --create-home --uid 10001 undersigned \
     && mkdir /data && chown undersigned /data

@@ -22,14 +22,14 @@ from adapters.console.sender import ConsoleSender
 from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
-from bot.app import open_service
-from bot.config import Settings
 from bot.errors import UserError
 from bot.identity import Actor
 from bot.replies import Reply
-from bot.scheduler import lead_when_possible
 from bot.service import Service
 from bot.text import TEXT_MAX
+from runtime.bootstrap import open_service
+from runtime.config import Settings
+from runtime.scheduler import lead_when_possible
 from storage.database import DatabaseUrlError
 
 T = TypeVar("T")

@@ -10,10 +10,10 @@ from contextlib import AsyncExitStack
 from typing import Any
 
 from adapters.webhooks import WebhookSender
-from bot.config import Settings
-from bot.dispatcher import Sender
-from bot.scheduler import lead_when_possible
 from bot.service import Service
+from runtime.config import Settings
+from runtime.dispatcher import Sender
+from runtime.scheduler import lead_when_possible
 
 log = logging.getLogger(__name__)
 

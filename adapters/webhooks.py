@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.dispatcher import RetryAfter, Undeliverable
 from bot.replies import Reply
+from runtime.dispatcher import RetryAfter, Undeliverable
 from storage.outbox import Message
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings
+from runtime.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

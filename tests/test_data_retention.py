@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from bot.dispatcher import Dispatcher
 from bot.service import Service
+from runtime.dispatcher import Dispatcher
 from storage import outbox
 from storage.tables import CampaignEventRow, OutboxRow, SafetyNoticeRow, SignatureRow
 from tests.conftest import Clock, informed, person

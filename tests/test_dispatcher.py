@@ -15,8 +15,8 @@ from aiohttp import web
 
 from adapters.slack.sender import SlackSender
 from adapters.webhooks import WebhookSender, verify
-from bot.dispatcher import Dispatcher
 from bot.service import Service
+from runtime.dispatcher import Dispatcher
 from storage import outbox
 from tests.conftest import Clock, person
 from tests.fakes.slack import FakeSlack

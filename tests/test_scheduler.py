@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.identity import Place
-from bot.scheduler import ReminderScheduler
 from bot.service import Service
+from runtime.scheduler import ReminderScheduler
 from storage.tables import OutboxRow
 from tests.conftest import Clock, person
 
@@ -87,8 +87,8 @@ async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
 
 async def test_a_second_process_on_the_same_sqlite_file_does_not_lead(tmp_path: Path) -> None:
     """SQLite's file lock (PostgreSQL's advisory lock is tested in test_leader.py)."""
+    from runtime.leader import Leadership
     from storage.database import Database
-    from storage.leader import Leadership
 
     db = Database(f"sqlite:///{tmp_path / 'lead.db'}")
     await db.migrate()

@@ -11,8 +11,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
-from bot.dispatcher import RetryAfter
 from bot.replies import Reply
+from runtime.dispatcher import RetryAfter
 from storage.outbox import Message
 
 

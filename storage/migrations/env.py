@@ -25,7 +25,7 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _run_from_settings() -> None:
-    from bot.config import get_settings
+    from runtime.config import get_settings
     from storage.database import normalize_database_url
 
     engine = create_async_engine(normalize_database_url(get_settings().database_url))

@@ -15,9 +15,9 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.dispatcher import Dispatcher, Sender
 from bot.service import Service
-from storage.leader import Leadership
+from runtime.dispatcher import Dispatcher, Sender
+from runtime.leader import Leadership
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
@@ -102,6 +102,8 @@ class ReminderScheduler:
         fire_time = self.service.clock().replace(second=0, microsecond=0)
         try:
             await self.service.send_reminder(reminder_id, fire_time)
+        except asyncio.CancelledError:
+            log.debug("reminder %s stopped: shutting down", reminder_id)
         except Exception:
             log.exception("reminder %s failed", reminder_id)
 
@@ -110,6 +112,8 @@ class ReminderScheduler:
             closed = await self.service.sweep()
             if closed:
                 log.info("deadline closed %s", ", ".join(closed))
+        except asyncio.CancelledError:
+            log.debug("deadline sweep stopped: shutting down")
         except Exception:
             log.exception("deadline sweep failed")
 
@@ -120,6 +124,8 @@ class ReminderScheduler:
             purged = await self.service.auto_purge()
             if purged:
                 log.info("purged signer identities of %s", ", ".join(purged))
+        except asyncio.CancelledError:  # a job cut short by shutdown: not an error worth a trace
+            log.debug("recount stopped: shutting down")
         except Exception:
             log.exception("recount or purge failed")
 

@@ -6,11 +6,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.config import Settings
 from bot.errors import UserError
-from bot.keys import default_key_file, load_signer_key
 from bot.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
+from runtime.config import Settings
+from runtime.keys import default_key_file, load_signer_key
 from storage.database import Database
 from storage.repository import key_ids_in_use
 
