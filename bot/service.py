@@ -25,9 +25,10 @@ from bot.campaigns import (
     ensure_organizer,
 )
 from bot.errors import NotAllowed, NotFound, UserError
+from bot.handlers import HANDLERS
 from bot.identity import Actor, Place, SignerKey
 from bot.lifecycle import LifecycleUseCases
-from bot.notices import before_first_signature, needs_notice, safety_explanation
+from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
 from bot.replies import (
@@ -153,54 +154,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                     f"Slow down a little: that's more than {self.rate_limit.limit} commands in a "
                     f"minute. Try again in {max(1, round(wait))} seconds."
                 )
+        handler = HANDLERS.get(type(command))
+        if handler is None:
+            raise AssertionError(f"no handler for {type(command).__name__}")
         try:
-            match command:
-                case cmd.Sign():
-                    return await self.sign(
-                        actor, command.slug, command.anonymous, command.role, command.comment
-                    )
-                case cmd.Consent():
-                    return await self.consent(actor, command.slug, command.choice, command.draft)
-                case cmd.Safety():
-                    return Reply(text=safety_explanation(actor.platform))
-                case cmd.Unsign():
-                    return await self.unsign(actor, command.slug)
-                case cmd.Status():
-                    return await self.status(command.slug)
-                case cmd.Read():
-                    return await self.read(command.slug)
-                case cmd.ListCampaigns():
-                    return await self.list_campaigns()
-                case cmd.Help():
-                    return self.help()
-                case cmd.Create():
-                    return await self.create(actor, command.slug, command.options, command.text)
-                case cmd.Edit():
-                    return await self.edit(actor, command.slug, command.options, command.text)
-                case cmd.Close():
-                    return await self.close(actor, command.slug)
-                case cmd.Post():
-                    return await self.post(actor, command.slug, place)
-                case cmd.Mine():
-                    return await self.mine(actor)
-                case cmd.ForgetMe():
-                    return await self.forget_me(actor, command.confirm)
-                case cmd.Organizers():
-                    return await self.organizers(
-                        actor, command.slug, command.change, command.person
-                    )
-                case cmd.Audit():
-                    return await self.audit(actor, command.slug)
-                case cmd.Export():
-                    return await self.export_reply(actor, command.slug, command.format)
-                case cmd.Purge():
-                    return await self.purge(actor, command.slug)
-                case cmd.Remind():
-                    return await self.remind(actor, command.slug, command.schedule, place)
-                case cmd.Reminders():
-                    return await self.reminders(actor, command.slug)
-                case cmd.Webhook():
-                    return await self.webhook(actor, command.slug, command.change, command.url)
+            return await handler(self, actor, command, place)
         except UserError as exc:
             return error_reply(exc.message, exc.usage)
         except Exception:
@@ -210,7 +168,6 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                 "Something went wrong on our side and nothing was changed. "
                 "Please try again in a moment."
             )
-        raise AssertionError(f"unhandled command {command!r}")
 
     # ---- resolving campaigns -------------------------------------------------------------
 

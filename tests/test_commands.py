@@ -86,3 +86,11 @@ def test_mentions_become_identities() -> None:
     assert person_identity("slack:T2:U9", discord) == "slack:T2:U9"
     with pytest.raises(UserError):
         person_identity("@bob", slack)
+
+
+def test_every_command_of_the_grammar_has_a_handler() -> None:
+    import typing
+
+    from bot.handlers import HANDLERS
+
+    assert set(typing.get_args(cmd.Command)) == set(HANDLERS)
