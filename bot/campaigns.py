@@ -74,8 +74,9 @@ class Campaign:
         return Status.OPEN if self.is_open(now) else Status.CLOSED
 
     @property
-    def reached(self) -> bool:
-        """The goal (or threshold) was reached in time at some moment: irreversible."""
+    def reached_in_time(self) -> bool:
+        """The goal (or threshold) was reached before the deadline at some moment: irreversible,
+        a later withdrawal doesn't undo it (compare `Tally.goal_met_now`)."""
         return self.succeeded_at is not None
 
     def names_visible(self) -> bool:
@@ -83,12 +84,12 @@ class Campaign:
         if self.names is Names.COUNT_ONLY:
             return False
         if self.names is Names.SEALED:
-            return self.reached
+            return self.reached_in_time
         return True
 
     def names_exportable(self) -> bool:
         """May an export list public signers' names? (Anonymous ones: never.)"""
-        return self.names is not Names.SEALED or self.reached
+        return self.names is not Names.SEALED or self.reached_in_time
 
     def is_organizer(self, actor: Actor) -> bool:
         return actor.operator or actor.identity in self.organizers
@@ -112,7 +113,8 @@ def ensure_organizer(campaign: Campaign, actor: Actor, doing: str) -> None:
 
 def _sealed_until_reached(campaign: Campaign) -> bool:
     """Names someone agreed to reveal only if the goal is reached in time."""
-    return campaign.kind is Kind.PLEDGE or (campaign.names is Names.SEALED and not campaign.reached)
+    sealed_petition = campaign.names is Names.SEALED and not campaign.reached_in_time
+    return campaign.kind is Kind.PLEDGE or sealed_petition
 
 
 def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[str]:

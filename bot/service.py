@@ -399,7 +399,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         """Said to every named signer, so nobody learns it from the channel afterwards."""
         if campaign.names is Names.COUNT_ONLY:
             return "Your name is never shown in chat; the organizers' export lists it."
-        if campaign.names is Names.SEALED and not campaign.reached:
+        if campaign.names is Names.SEALED and not campaign.reached_in_time:
             by = " before the deadline" if campaign.deadline else ""
             return (
                 f"Your name stays sealed, from the organizers too, unless {campaign.goal:,} "

@@ -39,7 +39,8 @@ class Tally:
         return max(0, self.goal - self.count)
 
     @property
-    def reached(self) -> bool:
+    def goal_met_now(self) -> bool:
+        """The count is at or above the goal right now (compare `Campaign.reached_in_time`)."""
         return self.count >= self.goal
 
     def bar(self, width: int = 20) -> str:
@@ -53,7 +54,7 @@ class Tally:
         if self.pace is None or self.deadline is None or self.time_left is None:
             return None
         by = format_day(self.deadline, tz)
-        if self.reached:
+        if self.goal_met_now:
             return None
         parts = []
         if self.pace.projected is not None:
