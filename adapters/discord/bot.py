@@ -90,6 +90,28 @@ class CampaignButton(
         await answer(interaction, service.run(actor_of(interaction), command))
 
 
+class CampaignName(app_commands.Transformer):
+    """A campaign's short name, with autocomplete of the open campaigns: one definition for
+    every command that takes a campaign."""
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> str:
+        return value
+
+    async def autocomplete(  # type: ignore[override]
+        self, interaction: discord.Interaction, value: str
+    ) -> list[app_commands.Choice[str]]:
+        client = interaction.client
+        assert isinstance(client, UndersignedDiscord)
+        found = await client.service.suggest(value)
+        return [
+            app_commands.Choice(name=render.cut(f"{title} ({slug})", 100), value=slug)
+            for slug, title in found
+        ]
+
+
+CampaignArg = app_commands.Transform[str, CampaignName]
+
+
 class NewCampaignModal(discord.ui.Modal, title="New campaign"):
     slug: discord.ui.TextInput[Any] = discord.ui.TextInput(
         label="Short name (used in /sign)",
@@ -215,15 +237,6 @@ class UndersignedDiscord(discord.Client):
             message = await interaction.original_response()
         await self.service.remember_announcement(reply.announcement_id, str(message.id))
 
-    async def _autocomplete(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        found = await self.service.suggest(current)
-        return [
-            app_commands.Choice(name=render.cut(f"{title} ({slug})", 100), value=slug)
-            for slug, title in found
-        ]
-
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
@@ -240,7 +253,6 @@ class UndersignedDiscord(discord.Client):
 
     def _register_commands(self) -> None:
         service = self.service
-        complete = self._autocomplete
 
         @self.tree.command(name="sign", description="Sign an open letter or pledge")
         @app_commands.describe(
@@ -249,10 +261,9 @@ class UndersignedDiscord(discord.Client):
             comment="Why you sign (optional, up to 500 characters)",
             role="Your role or title (optional)",
         )
-        @app_commands.autocomplete(campaign=complete)
         async def sign(
             interaction: discord.Interaction,
-            campaign: str | None = None,
+            campaign: CampaignArg | None = None,
             anonymous: bool = False,
             comment: str | None = None,
             role: str | None = None,
@@ -270,15 +281,17 @@ class UndersignedDiscord(discord.Client):
             await answer(interaction, service.run(actor_of(interaction), cmd.ForgetMe(confirm)))
 
         @self.tree.command(name="unsign", description="Withdraw your signature")
-        @app_commands.autocomplete(campaign=complete)
-        async def unsign(interaction: discord.Interaction, campaign: str | None = None) -> None:
+        async def unsign(
+            interaction: discord.Interaction, campaign: CampaignArg | None = None
+        ) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Unsign(campaign)))
 
         petition = app_commands.Group(name="petition", description="Open letters and pledges")
 
         @petition.command(name="status", description="Tally, pace and deadline")
-        @app_commands.autocomplete(campaign=complete)
-        async def status(interaction: discord.Interaction, campaign: str | None = None) -> None:
+        async def status(
+            interaction: discord.Interaction, campaign: CampaignArg | None = None
+        ) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Status(campaign)))
 
         @petition.command(name="list", description="Every campaign")
@@ -294,8 +307,9 @@ class UndersignedDiscord(discord.Client):
             await answer(interaction, service.run(actor_of(interaction), cmd.Safety()))
 
         @petition.command(name="read", description="The whole letter")
-        @app_commands.autocomplete(campaign=complete)
-        async def read(interaction: discord.Interaction, campaign: str | None = None) -> None:
+        async def read(
+            interaction: discord.Interaction, campaign: CampaignArg | None = None
+        ) -> None:
             await self.send_letter(interaction, campaign)
 
         @petition.command(name="new", description="Start a petition or, with an action, a pledge")
@@ -317,10 +331,9 @@ class UndersignedDiscord(discord.Client):
             await interaction.response.send_modal(modal)
 
         @petition.command(name="edit", description="Organizers: change a campaign")
-        @app_commands.autocomplete(campaign=complete)
         async def edit(
             interaction: discord.Interaction,
-            campaign: str,
+            campaign: CampaignArg,
             text: str | None = None,
             title: str | None = None,
             goal: int | None = None,
@@ -334,13 +347,11 @@ class UndersignedDiscord(discord.Client):
             await answer(interaction, service.run(actor_of(interaction), command))
 
         @petition.command(name="close", description="Organizers: close to new signatures")
-        @app_commands.autocomplete(campaign=complete)
-        async def close(interaction: discord.Interaction, campaign: str) -> None:
+        async def close(interaction: discord.Interaction, campaign: CampaignArg) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Close(campaign)))
 
         @petition.command(name="post", description="Organizers: announce here with Sign buttons")
-        @app_commands.autocomplete(campaign=complete)
-        async def post(interaction: discord.Interaction, campaign: str) -> None:
+        async def post(interaction: discord.Interaction, campaign: CampaignArg) -> None:
             await self._post(interaction, campaign)
 
         @petition.command(name="mine", description="What you signed, and how")
@@ -348,7 +359,6 @@ class UndersignedDiscord(discord.Client):
             await answer(interaction, service.run(actor_of(interaction), cmd.Mine()))
 
         @petition.command(name="organizers", description="List, add or remove organizers")
-        @app_commands.autocomplete(campaign=complete)
         @app_commands.choices(
             change=[
                 app_commands.Choice(name="add", value="add"),
@@ -357,7 +367,7 @@ class UndersignedDiscord(discord.Client):
         )
         async def organizers(
             interaction: discord.Interaction,
-            campaign: str,
+            campaign: CampaignArg,
             change: app_commands.Choice[str] | None = None,
             person: discord.User | None = None,
         ) -> None:
@@ -368,52 +378,50 @@ class UndersignedDiscord(discord.Client):
             await answer(interaction, service.run(actor_of(interaction), command))
 
         @petition.command(name="audit", description="Organizers: who did what, when")
-        @app_commands.autocomplete(campaign=complete)
-        async def audit(interaction: discord.Interaction, campaign: str) -> None:
+        async def audit(interaction: discord.Interaction, campaign: CampaignArg) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Audit(campaign)))
 
         @petition.command(name="export", description="Organizers: the letter and signatories")
-        @app_commands.autocomplete(campaign=complete)
         @app_commands.choices(
             format=[app_commands.Choice(name=f, value=f) for f in ("md", "csv", "html")]
         )
         async def export(
             interaction: discord.Interaction,
-            campaign: str,
+            campaign: CampaignArg,
             format: app_commands.Choice[str] | None = None,
         ) -> None:
             command = cmd.Export(campaign, format.value if format else "md")
             await answer(interaction, service.run(actor_of(interaction), command))
 
         @petition.command(name="purge", description="Organizers, after close: remove identities")
-        @app_commands.autocomplete(campaign=complete)
-        async def purge(interaction: discord.Interaction, campaign: str) -> None:
+        async def purge(interaction: discord.Interaction, campaign: CampaignArg) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Purge(campaign)))
 
         @petition.command(name="remind", description="Organizers: reminders in this channel")
-        @app_commands.autocomplete(campaign=complete)
         @app_commands.describe(
             schedule="daily 09:00, weekdays 09:30 Europe/Berlin, mondays 10:00, every 3 days, off"
         )
-        async def remind(interaction: discord.Interaction, campaign: str, schedule: str) -> None:
+        async def remind(
+            interaction: discord.Interaction, campaign: CampaignArg, schedule: str
+        ) -> None:
             command = cmd.Remind(campaign, schedule)
             await answer(
                 interaction, service.run(actor_of(interaction), command, place_of(interaction))
             )
 
         @petition.command(name="reminders", description="Reminders that are set")
-        @app_commands.autocomplete(campaign=complete)
-        async def reminders(interaction: discord.Interaction, campaign: str | None = None) -> None:
+        async def reminders(
+            interaction: discord.Interaction, campaign: CampaignArg | None = None
+        ) -> None:
             await answer(interaction, service.run(actor_of(interaction), cmd.Reminders(campaign)))
 
         @petition.command(name="webhook", description="Organizers: list, add or remove webhooks")
-        @app_commands.autocomplete(campaign=complete)
         @app_commands.choices(
             change=[app_commands.Choice(name=c, value=c) for c in ("add", "remove")]
         )
         async def webhook(
             interaction: discord.Interaction,
-            campaign: str,
+            campaign: CampaignArg,
             change: app_commands.Choice[str] | None = None,
             url: str | None = None,
         ) -> None:
