@@ -306,7 +306,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         if choice == "not-now":
 
             async def later(session: AsyncSession) -> None:
-                await repo.record_notice(session, person_hash, now)
+                await session.run_sync(
+                    lambda s: repo.record_notices(s.connection(), [person_hash], now)
+                )
                 if draft is not None:
                     await repo.delete_draft(session, draft)
 

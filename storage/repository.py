@@ -376,13 +376,6 @@ async def notice_seen(session: AsyncSession, person_hash: str) -> bool:
     return result.first() is not None
 
 
-async def record_notice(session: AsyncSession, person_hash: str, at: datetime) -> None:
-    """Remember (as a keyed hash, to the day) that a person made their informed choice."""
-    if not await notice_seen(session, person_hash):
-        session.add(SafetyNoticeRow(person_hash=person_hash, shown_at=start_of_day(at)))
-        await session.flush()
-
-
 async def add_draft(
     session: AsyncSession,
     campaign_id: int,

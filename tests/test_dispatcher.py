@@ -8,6 +8,7 @@ import itertools
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -40,6 +41,18 @@ async def enqueue_posts(service: Service, channels: list[str], per_channel: int)
                 }
             )
     await service.db.write_sync(lambda conn: outbox.enqueue(conn, messages, now))
+
+
+async def receiver(
+    port: int, path: str, handler: Callable[[web.Request], Awaitable[web.Response]]
+) -> web.AppRunner:
+    """A local webhook receiver on 127.0.0.1:port; the caller cleans it up."""
+    app = web.Application()
+    app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner
 
 
 async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
@@ -124,11 +137,7 @@ async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
             received.append(json.loads(body))
             return web.Response(text="ok")
 
-        app = web.Application()
-        app.router.add_post("/hook", hook)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
+        runner = await receiver(port, "/hook", hook)
         try:
             await drain(dispatcher, clock)
         finally:
@@ -193,11 +202,7 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
         return web.Response(text="late")
 
     port = free_port()
-    app = web.Application()
-    app.router.add_post("/hook", hang)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await receiver(port, "/hook", hang)
     await service.create(ORG, "hung", {"title": "Hung", "goal": "2"}, "Letter")
     await service.handle(ORG, "/petition", f"webhook hung add http://127.0.0.1:{port}/hook")
     await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
@@ -235,11 +240,7 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
         return web.Response(text="ok")
 
     port = free_port()
-    app = web.Application()
-    app.router.add_post("/admin", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner = await receiver(port, "/admin", hook)
     await service.create(ORG, "probe", {"title": "Probe", "goal": "2"}, "Letter")
     for url in (f"http://127.0.0.1:{port}/admin", "http://169.254.169.254/latest/meta-data"):
         await service.handle(ORG, "/petition", f"webhook probe add {url}")
