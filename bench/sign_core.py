@@ -123,10 +123,9 @@ async def main() -> None:
     started = time.perf_counter()
     await run_concurrently(n, args.concurrency, sign)
     core = time.perf_counter() - started
-    async with db.read() as session:
-        stored = (
-            await session.execute(select(func.count()).select_from(SignatureRow))
-        ).scalar_one()
+    stored = await db.read(
+        lambda conn: conn.execute(select(func.count()).select_from(SignatureRow)).scalar_one()
+    )
     batches = db.writer.batches
     await db.close()
     assert stored == n, (stored, n)

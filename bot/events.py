@@ -11,10 +11,9 @@ import math
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from bot.campaigns import Campaign, Kind
 from storage import campaign_events, outbox, webhooks
+from storage.database import Tx
 
 MILESTONES = (25, 50, 75, 100)
 
@@ -50,7 +49,7 @@ def _webhook_body(campaign: Campaign, event: str, now: datetime) -> dict[str, An
 
 
 def emit(
-    conn: Connection,
+    conn: Tx,
     campaign: Campaign,
     event: str,
     text: str,
@@ -109,7 +108,7 @@ def crossed_anything(campaign: Campaign, before: int) -> bool:
     return bool(crossed(campaign.goal, before, campaign.count))
 
 
-def after_signatures(conn: Connection, campaign: Campaign, before: int, now: datetime) -> None:
+def after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -> None:
     """Milestones crossed by a batch of signatures, and a pledge's success: one post for all
     that coincide (the success, else the highest milestone), saying the real figure."""
     milestones = crossed(campaign.goal, before, campaign.count)
@@ -148,7 +147,7 @@ def after_signatures(conn: Connection, campaign: Campaign, before: int, now: dat
         )
 
 
-def after_close(conn: Connection, campaign: Campaign, now: datetime) -> None:
+def after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
     """The final result, when the deadline (or an organizer) closes a campaign."""
     if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
         emit(
@@ -175,7 +174,7 @@ def after_close(conn: Connection, campaign: Campaign, now: datetime) -> None:
     )
 
 
-def last_day(conn: Connection, campaign: Campaign, now: datetime) -> None:
+def last_day(conn: Tx, campaign: Campaign, now: datetime) -> None:
     emit(
         conn,
         campaign,
@@ -188,7 +187,7 @@ def last_day(conn: Connection, campaign: Campaign, now: datetime) -> None:
 
 
 def text_changed(
-    conn: Connection, campaign: Campaign, old_version: int, summary: str, now: datetime
+    conn: Tx, campaign: Campaign, old_version: int, summary: str, now: datetime
 ) -> None:
     """Tell public signers of older versions what changed; they may withdraw."""
     messages = [

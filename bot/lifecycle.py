@@ -11,8 +11,6 @@ from typing import Any
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Connection
-
 from bot import commands as cmd
 from bot import events
 from bot.campaigns import Campaign, ensure_open, ensure_organizer
@@ -23,6 +21,7 @@ from bot.replies import Reply, Visibility, sign_actions
 from bot.schedules import Schedule, parse_schedule
 from storage import outbox, reminders, webhooks
 from storage import repository as repo
+from storage.database import Tx
 
 LAST_DAY = timedelta(hours=24)
 
@@ -57,7 +56,7 @@ class LifecycleUseCases(_Core):
         ensure_open(campaign, now, "set reminders")
         schedule = parse_schedule(schedule_text, self.tz)
 
-        def op(conn: Connection) -> int | None:
+        def op(conn: Tx) -> int | None:
             if schedule is None:
                 existing = [
                     r.id
@@ -102,9 +101,8 @@ class LifecycleUseCases(_Core):
         campaign_id = None
         if slug is not None:
             campaign_id = (await self._resolve(slug, cmd.USAGE["reminders"], only_open=False)).id
-        rows = await self.db.read_sync(lambda conn: reminders.reminders_of(conn, campaign_id))
-        async with self.db.read() as session:
-            campaigns = {c.id: c for c in await repo.all_campaigns(session)}
+        rows = await self.db.read(lambda conn: reminders.reminders_of(conn, campaign_id))
+        campaigns = {c.id: c for c in await self.db.read(repo.all_campaigns)}
         if not rows:
             return Reply(text="No reminders are set. " + cmd.USAGE["remind"])
         lines = ["Reminders:"]
@@ -121,7 +119,7 @@ class LifecycleUseCases(_Core):
         ensure_organizer(campaign, actor, "manage its webhooks")
         now = self.clock()
         if change is None:
-            hooks = await self.db.read_sync(lambda conn: webhooks.webhooks_of(conn, campaign.id))
+            hooks = await self.db.read(lambda conn: webhooks.webhooks_of(conn, campaign.id))
             listing = "\n".join(f"• {u}" for u, _ in hooks) or "(none)"
             return Reply(text=f"Webhooks of **{campaign.title}**:\n{listing}")
         assert url is not None
@@ -132,7 +130,7 @@ class LifecycleUseCases(_Core):
             )
         secret = secrets.token_hex(24)
 
-        def op(conn: Connection) -> bool:
+        def op(conn: Tx) -> bool:
             if change == "remove":
                 return webhooks.remove_webhook(conn, campaign.id, url)
             return webhooks.add_webhook(conn, campaign.id, url, secret, actor.identity, now)
@@ -154,21 +152,21 @@ class LifecycleUseCases(_Core):
         )
 
     async def _write_audited(
-        self, op: Callable[[Connection], Any], audit: tuple[int, str, str, str | None]
+        self, op: Callable[[Tx], Any], audit: tuple[int, str, str, str | None]
     ) -> Any:
         """Core SQL and its audit-log entry in one transaction."""
         now = self.clock()
 
-        async def run(session: Any) -> Any:
-            await repo.add_audit(session, audit[0], audit[1], audit[2], audit[3], now)
-            return await session.run_sync(lambda s: op(s.connection()))
+        def run(conn: Tx) -> Any:
+            repo.add_audit(conn, audit[0], audit[1], audit[2], audit[3], now)
+            return op(conn)
 
         return await self.db.write(run)
 
     # ---- scheduled work --------------------------------------------------------------------
 
     async def reminder_definitions(self) -> list[ReminderDefinition]:
-        rows = await self.db.read_sync(reminders.all_reminders)
+        rows = await self.db.read(reminders.all_reminders)
         found = []
         for r in rows:
             schedule = parse_schedule(r.schedule, self.tz)
@@ -183,7 +181,7 @@ class LifecycleUseCases(_Core):
         after a restart can never post it twice. Closed campaigns drop their reminders."""
         now = self.clock()
 
-        def op(conn: Connection) -> bool:
+        def op(conn: Tx) -> bool:
             row = reminders.reminder(conn, reminder_id)
             if row is None:
                 return False
@@ -215,7 +213,7 @@ class LifecycleUseCases(_Core):
             reminders.reminder_sent(conn, reminder_id, fire_time)
             return queued > 0
 
-        queued = bool(await self.db.write_sync(op))
+        queued = bool(await self.db.write(op))
         if queued:
             self._outbox_changed()
         return queued
@@ -224,8 +222,7 @@ class LifecycleUseCases(_Core):
         """Close campaigns whose deadline passed (posting the result) and announce the last
         24 hours. Safe to run often and on any instance: each event happens once."""
         now = self.clock()
-        async with self.db.read() as session:
-            campaigns = await repo.all_campaigns(session)
+        campaigns = await self.db.read(repo.all_campaigns)
         closed: list[str] = []
         for campaign in campaigns:
             if campaign.deadline is None or campaign.closed_at is not None:
@@ -234,25 +231,25 @@ class LifecycleUseCases(_Core):
                 await self._auto_close(campaign, now)
                 closed.append(campaign.slug)
             elif campaign.deadline - now <= LAST_DAY:
-                await self.db.write_sync(lambda conn, c=campaign: events.last_day(conn, c, now))
+                await self.db.write(lambda conn, c=campaign: events.last_day(conn, c, now))
         if closed:
             self._reminders_changed()
         self._outbox_changed()
         return closed
 
     async def _auto_close(self, campaign: Campaign, now: datetime) -> None:
-        def op(conn: Connection) -> None:
+        def op(conn: Tx) -> None:
             fresh = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
             if fresh.closed_at is not None:
                 return
-            repo.close_sync(conn, campaign.id, fresh.deadline or now)
+            repo.close_campaign(conn, campaign.id, fresh.deadline or now)
             closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
             events.after_close(conn, closed, now)
             reminders.delete_reminders(
                 conn, [r.id for r in reminders.reminders_of(conn, campaign.id)]
             )
 
-        await self.db.write_sync(op)
+        await self.db.write(op)
         self._tally_changed(campaign.id)
 
     async def outbox_report(
@@ -263,10 +260,10 @@ class LifecycleUseCases(_Core):
         now = self.clock()
         retried = 0
         if retry_failed:
-            retried = await self.db.write_sync(lambda conn: outbox.retry_failed(conn, now))
+            retried = await self.db.write(lambda conn: outbox.retry_failed(conn, now))
             self._outbox_changed()
-        counts = await self.db.read_sync(outbox.counts)
-        failed = await self.db.read_sync(outbox.failed)
+        counts = await self.db.read(outbox.counts)
+        failed = await self.db.read(outbox.failed)
         return counts, failed, retried
 
     async def outbox_reply(self, payload: dict[str, Any], campaign_id: int | None) -> Reply:

@@ -10,8 +10,6 @@ import re
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot import commands as cmd
 from bot.campaigns import Campaign, ensure_organizer
 from bot.errors import UserError
@@ -21,6 +19,7 @@ from bot.replies import Reply
 from bot.timeparse import start_of_day
 from storage import outbox
 from storage import repository as repo
+from storage.database import Tx
 
 if TYPE_CHECKING:
     from storage.database import Database
@@ -65,17 +64,18 @@ class _Core:
         usage: str,
         *,
         only_open: bool = True,
-        session: AsyncSession | None = None,
     ) -> Campaign: ...  # pragma: no cover
     def _tally_changed(self, campaign_id: int) -> None: ...  # pragma: no cover
 
 
 class SignerDataUseCases(_Core):
     async def _my_signatures(self, actor: Actor) -> list[tuple[Campaign, Any]]:
-        async with self.db.read() as session:
-            campaigns = {c.id: c for c in await repo.all_campaigns(session)}
+        def read(conn: Tx) -> tuple[dict[int, Campaign], list[Any]]:
+            campaigns = {c.id: c for c in repo.all_campaigns(conn)}
             pairs = [(cid, self.key.signer_hash(cid, actor)) for cid in campaigns]
-            rows = await repo.signatures_for(session, pairs)
+            return campaigns, repo.signatures_for(conn, pairs)
+
+        campaigns, rows = await self.db.read(read)
         return sorted(((campaigns[r.campaign_id], r) for r in rows), key=lambda cr: cr[0].slug)
 
     async def mine(self, actor: Actor) -> Reply:
@@ -89,8 +89,9 @@ class SignerDataUseCases(_Core):
             day = f"{row.signed_at.astimezone(self.tz):%d %b %Y}"
             old = ""
             if row.version != campaign.version:
-                async with self.db.read() as session:
-                    since = await repo.version_summaries(session, campaign.id, row.version)
+                since = await self.db.read(
+                    lambda conn, c=campaign, r=row: repo.version_summaries(conn, c.id, r.version)
+                )
                 what = " ".join(summary or "Changed: the letter text." for _, _, summary in since)
                 old = f", version {row.version} (now {campaign.version}). Since then: {what}"
             lines.append(f"`{campaign.slug}`: **{campaign.title}**, {how}, on {day}{old}")
@@ -114,20 +115,16 @@ class SignerDataUseCases(_Core):
         ids = [(campaign.id, row.id) for campaign, row in found]
         person = self.key.person_hash(actor)
 
-        async def op(session: AsyncSession) -> tuple[int, list[str]]:
+        def op(conn: Tx) -> tuple[int, list[str]]:
             removed = 0
             for campaign_id, signature_id in ids:
-                if await repo.delete_signature(session, signature_id):
-                    await repo.add_to_count(session, campaign_id, -1)
+                if repo.delete_signature(conn, signature_id):
+                    repo.add_to_count(conn, campaign_id, -1)
                     removed += 1
-            await repo.forget_notice(session, person)
+            repo.forget_notice(conn, person)
             # Messages queued to them (or kept after sending) hold their id and what was said.
-            await session.run_sync(
-                lambda s: outbox.forget_recipient(
-                    s.connection(), actor.platform, actor.workspace, actor.user_id
-                )
-            )
-            return removed, await repo.organized_by(session, actor.identity)
+            outbox.forget_recipient(conn, actor.platform, actor.workspace, actor.user_id)
+            return removed, repo.organized_by(conn, actor.identity)
 
         removed, organized = await self.db.write(op)
         self._chose.discard(person)  # they will be asked again before signing again
@@ -150,8 +147,8 @@ class SignerDataUseCases(_Core):
         """What first-time signers typed and never chose to sign is kept a day at most."""
         cutoff = start_of_day(self.clock()) - timedelta(days=1)
 
-        async def op(session: AsyncSession) -> int:
-            return await repo.drop_drafts_before(session, cutoff)
+        def op(conn: Tx) -> int:
+            return repo.drop_drafts_before(conn, cutoff)
 
         return await self.db.write(op)
 
@@ -171,15 +168,13 @@ class OrganizerUseCases(_Core):
         if change == "remove" and who in campaign.organizers and len(campaign.organizers) == 1:
             raise UserError("A campaign needs at least one organizer: add someone else first.")
 
-        async def op(session: AsyncSession) -> bool:
+        def op(conn: Tx) -> bool:
             if change == "add":
-                done = await repo.add_organizer(session, campaign.id, who, now)
+                done = repo.add_organizer(conn, campaign.id, who, now)
             else:
-                done = await repo.remove_organizer(session, campaign.id, who)
+                done = repo.remove_organizer(conn, campaign.id, who)
             if done:
-                await repo.add_audit(
-                    session, campaign.id, actor.identity, f"organizer {change}", who, now
-                )
+                repo.add_audit(conn, campaign.id, actor.identity, f"organizer {change}", who, now)
             return done
 
         done = await self.db.write(op)
@@ -192,8 +187,7 @@ class OrganizerUseCases(_Core):
     async def audit(self, actor: Actor, slug: str) -> Reply:
         campaign = await self._resolve(slug, cmd.USAGE["audit"], only_open=False)
         ensure_organizer(campaign, actor, "read its audit log")
-        async with self.db.read() as session:
-            entries = await repo.audit_entries(session, campaign.id)
+        entries = await self.db.read(lambda conn: repo.audit_entries(conn, campaign.id))
         lines = [f"Audit log of **{campaign.title}** (latest first):"]
         for e in entries:
             when = f"{e.at.astimezone(self.tz):%Y-%m-%d %H:%M}"
@@ -203,19 +197,22 @@ class OrganizerUseCases(_Core):
     async def export_data(self, actor: Actor, slug: str) -> ExportData:
         campaign = await self._resolve(slug, cmd.USAGE["export"], only_open=False)
         ensure_organizer(campaign, actor, "export it")
-        async with self.db.read() as session:
-            text = await repo.letter_text(session, campaign.id, campaign.version)
+
+        def read(conn: Tx) -> tuple[str, list[Any], int]:
+            text = repo.letter_text(conn, campaign.id, campaign.version)
             rows = (
-                await repo.public_signatures(session, campaign.id)
+                repo.public_signatures(conn, campaign.id)
                 if campaign.names_exportable() and campaign.purged_at is None
                 else []
             )
-            anonymous = await repo.anonymous_count(session, campaign.id)
+            return text, rows, repo.anonymous_count(conn, campaign.id)
+
+        text, rows, anonymous = await self.db.read(read)
         withheld = not campaign.names_exportable() or campaign.purged_at is not None
 
-        async def op(session: AsyncSession) -> None:
-            await repo.add_audit(
-                session, campaign.id, actor.identity, "export", f"{len(rows)} names", self.clock()
+        def op(conn: Tx) -> None:
+            repo.add_audit(
+                conn, campaign.id, actor.identity, "export", f"{len(rows)} names", self.clock()
             )
 
         await self.db.write(op)
@@ -264,9 +261,9 @@ class OrganizerUseCases(_Core):
     async def _purge(self, campaign: Campaign, by: str) -> int:
         now = self.clock()
 
-        async def op(session: AsyncSession) -> int:
-            count = await repo.purge_identities(session, campaign.id, now)
-            await repo.add_audit(session, campaign.id, by, "purge", f"{count} signatures", now)
+        def op(conn: Tx) -> int:
+            count = repo.purge_identities(conn, campaign.id, now)
+            repo.add_audit(conn, campaign.id, by, "purge", f"{count} signatures", now)
             return count
 
         return await self.db.write(op)
@@ -276,8 +273,7 @@ class OrganizerUseCases(_Core):
         if self.purge_after_days is None:
             return []
         cutoff = self.clock() - timedelta(days=self.purge_after_days)
-        async with self.db.read() as session:
-            due = await repo.closed_unpurged_before(session, cutoff)
+        due = await self.db.read(lambda conn: repo.closed_unpurged_before(conn, cutoff))
         for campaign in due:
             await self._purge(campaign, "undersigned:auto-purge")
         return [c.slug for c in due]

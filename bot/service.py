@@ -1,7 +1,7 @@
 """Use cases: one async method each. Takes an actor and arguments, returns a neutral Reply.
 
 The service never knows which platform asked. Every write runs inside one unit of work handed to
-the database's group-commit writer; reads use their own short sessions.
+the database's group-commit writer; reads are plain functions of a connection too (`Database.read`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import commands as cmd
 from bot import events
@@ -55,8 +53,7 @@ from bot.text import (
 )
 from bot.timeparse import format_when, parse_deadline
 from storage import repository as repo
-from storage.database import Database
-from storage.tables import CampaignRow
+from storage.database import Database, Tx
 
 log = logging.getLogger(__name__)
 EXCERPT_CHARS = 280
@@ -171,39 +168,30 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
     # ---- resolving campaigns -------------------------------------------------------------
 
-    async def _resolve(
-        self,
-        slug: str | None,
-        usage: str,
-        *,
-        only_open: bool = True,
-        session: AsyncSession | None = None,
-    ) -> Campaign:
+    async def _resolve(self, slug: str | None, usage: str, *, only_open: bool = True) -> Campaign:
         """The campaign named, or the only open one; organizers included."""
-        if session is None:
-            async with self.db.read() as own:
-                return await self._resolve(slug, usage, only_open=only_open, session=own)
-        if slug is not None:
-            campaign = await repo.find_campaign(session, slug)
-            if campaign is not None:
-                return campaign
-            names = await self._open_slugs(session)
-            hint = f" Open campaigns: {', '.join(names)}." if names else ""
-            raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
-        campaigns = await repo.all_campaigns(session)
         now = self.clock()
-        candidates = [c for c in campaigns if c.is_open(now)] if only_open else campaigns
-        if len(candidates) == 1:
-            organizers = await repo.organizers_of(session, candidates[0].id)
-            return replace(candidates[0], organizers=tuple(organizers))
-        if not candidates:
-            raise UserError("There are no open campaigns right now.", cmd.USAGE["new"])
-        listing = ", ".join(f"`{c.slug}`" for c in candidates)
-        raise UserError(f"Several campaigns are open ({listing}); say which one.", usage)
 
-    async def _open_slugs(self, session: AsyncSession) -> list[str]:
-        now = self.clock()
-        return [c.slug for c in await repo.all_campaigns(session) if c.is_open(now)]
+        def read(conn: Tx) -> Campaign:
+            if slug is not None:
+                campaign = repo.find_campaign(conn, slug)
+                if campaign is not None:
+                    return campaign
+                names = [c.slug for c in repo.all_campaigns(conn) if c.is_open(now)]
+                hint = f" Open campaigns: {', '.join(names)}." if names else ""
+                raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
+            campaigns = repo.all_campaigns(conn)
+            candidates = [c for c in campaigns if c.is_open(now)] if only_open else campaigns
+            if len(candidates) == 1:
+                return replace(
+                    candidates[0], organizers=tuple(repo.organizers_of(conn, candidates[0].id))
+                )
+            if not candidates:
+                raise UserError("There are no open campaigns right now.", cmd.USAGE["new"])
+            listing = ", ".join(f"`{c.slug}`" for c in candidates)
+            raise UserError(f"Several campaigns are open ({listing}); say which one.", usage)
+
+        return await self.db.read(read)
 
     # ---- signing -------------------------------------------------------------------------
 
@@ -252,8 +240,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         """Has this person made their informed choice on this platform? (Cached once true.)"""
         if person_hash in self._chose:
             return True
-        async with self.db.read() as session:
-            seen = await repo.notice_seen(session, person_hash)
+        seen = await self.db.read(lambda conn: repo.notice_seen(conn, person_hash))
         if seen:
             if len(self._chose) > 100_000:
                 self._chose.clear()
@@ -271,21 +258,14 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
     ) -> Reply:
         """A first signature on this platform: record nothing, say what others can see, and
         offer the choices. What they typed waits in a draft (no identity) while they read."""
-        async with self.db.read() as session:
-            row = await session.get(CampaignRow, campaign_id)
-            if row is None:
-                raise NotFound("That campaign no longer exists.")
-            campaign = repo.to_campaign(row)
+        campaign = await self._campaign(campaign_id)
         ensure_open(campaign, self.clock(), "sign it")
         draft = None
         if role or comment:
-
-            async def op(session: AsyncSession) -> str:
-                return await repo.add_draft(
-                    session, campaign_id, person_hash, role, comment, self.clock()
-                )
-
-            draft = await self.db.write(op)
+            now = self.clock()
+            draft = await self.db.write(
+                lambda conn: repo.add_draft(conn, campaign_id, person_hash, role, comment, now)
+            )
         return Reply(
             text=before_first_signature(
                 platform, self._who_sees_your_name(campaign), anonymous_only=anonymous
@@ -301,16 +281,13 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         now = self.clock()
         typed: tuple[str | None, str | None] | None = (None, None)
         if draft is not None:
-            async with self.db.read() as session:
-                typed = await repo.find_draft(session, draft, person_hash)
+            typed = await self.db.read(lambda conn: repo.find_draft(conn, draft, person_hash))
         if choice == "not-now":
 
-            async def later(session: AsyncSession) -> None:
-                await session.run_sync(
-                    lambda s: repo.record_notices(s.connection(), [person_hash], now)
-                )
+            def later(conn: Tx) -> None:
+                repo.record_notices(conn, [person_hash], now)
                 if draft is not None:
-                    await repo.delete_draft(session, draft)
+                    repo.delete_draft(conn, draft)
 
             await self.db.write(later)
             self._chose.add(person_hash)
@@ -329,20 +306,14 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         role, comment = typed or (None, None)
         reply = await self.sign(actor, slug, choice == "anonymous", role, comment, consented=True)
         if draft is not None and not reply.error:
-
-            async def done(session: AsyncSession) -> None:
-                await repo.delete_draft(session, draft)
-
-            await self.db.write(done)
+            await self.db.write(lambda conn: repo.delete_draft(conn, draft))
         self._chose.add(person_hash)
         return reply
 
     async def _has_signed(self, actor: Actor, slug: str) -> bool:
         campaign_id = await self._campaign_id(slug, cmd.USAGE["sign"])
-        async with self.db.read() as session:
-            found = await repo.find_signature(
-                session, campaign_id, self.key.signer_hash(campaign_id, actor)
-            )
+        signer = self.key.signer_hash(campaign_id, actor)
+        found = await self.db.read(lambda conn: repo.find_signature(conn, campaign_id, signer))
         return found is not None
 
     async def _campaign_id(self, slug: str | None, usage: str) -> int:
@@ -412,17 +383,17 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
     async def unsign(self, actor: Actor, slug: str | None) -> Reply:
         target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)
 
-        async def op(session: AsyncSession) -> Campaign | None:
-            campaign = repo.to_campaign(await repo.lock_campaign(session, target.id))
-            existing = await repo.find_signature(
-                session, campaign.id, self.key.signer_hash(campaign.id, actor)
-            )
+        signer = self.key.signer_hash(target.id, actor)
+        now = self.clock()
+
+        def op(conn: Tx) -> Campaign | None:
+            campaign = repo.campaign_by_id(conn, target.id, lock=True)
+            existing = repo.find_signature(conn, campaign.id, signer)
             if existing is None:
                 return None
-            ensure_open(campaign, self.clock(), "withdraw from it")
-            await repo.delete_signature(session, existing.id)
-            count = await repo.add_to_count(session, campaign.id, -1)
-            return _replace(campaign, count=count)
+            ensure_open(campaign, now, "withdraw from it")
+            repo.delete_signature(conn, existing.id)
+            return replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
 
         campaign = await self.db.write(op)
         if campaign is not None:
@@ -446,16 +417,28 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         """Count, goal and time left without touching the database (for sign replies)."""
         return build_tally(campaign, self.clock(), None, [])
 
-    async def _tally(self, campaign: Campaign, session: AsyncSession | None = None) -> Tally:
-        if session is None:
-            async with self.db.read() as own:
-                return await self._tally(campaign, own)
+    async def _tally(self, campaign: Campaign) -> Tally:
         now = self.clock()
-        recent = await repo.signed_since(session, campaign.id, now - PACE_WINDOW)
-        names = (
-            await repo.recent_public_names(session, campaign.id) if campaign.names_visible() else []
-        )
+
+        def read(conn: Tx) -> tuple[int, list[str]]:
+            recent = repo.signed_since(conn, campaign.id, now - PACE_WINDOW)
+            visible = campaign.names_visible()
+            return recent, repo.recent_public_names(conn, campaign.id) if visible else []
+
+        recent, names = await self.db.read(read)
         return build_tally(campaign, now, recent, names)
+
+    async def _letter(self, campaign: Campaign) -> str:
+        """The text of the campaign's current version."""
+        return await self.db.read(
+            lambda conn: repo.letter_text(conn, campaign.id, campaign.version)
+        )
+
+    async def _campaign(self, campaign_id: int) -> Campaign:
+        try:
+            return await self.db.read(lambda conn: repo.campaign_by_id(conn, campaign_id))
+        except LookupError:
+            raise NotFound("That campaign no longer exists.") from None
 
     def _card(self, campaign: Campaign, text: str) -> CampaignCard:
         excerpt = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
@@ -491,7 +474,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         if slug is None:  # the only open campaign: find it first
             slug = (await self._resolve(None, cmd.USAGE["status"])).slug
         since = (now - PACE_WINDOW).date()
-        found = await self.db.read_together(lambda conn: repo.status_snapshot(conn, slug, since))
+        found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, since))
         if found is None:
             await self._resolve(slug, cmd.USAGE["status"], only_open=False)  # says what exists
             raise NotFound(f"There's no campaign called `{slug}`.", cmd.USAGE["status"])
@@ -546,8 +529,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         return "Open, with no deadline."
 
     async def list_campaigns(self) -> Reply:
-        async with self.db.read() as session:
-            campaigns = await repo.all_campaigns(session)
+        campaigns = await self.db.read(repo.all_campaigns)
         if not campaigns:
             return Reply(
                 text="No campaigns yet. Start one with:\n" + cmd.USAGE["new"],
@@ -563,10 +545,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         """Check the kept counts against the signatures (as the UK Parliament's petitions site
         does), log any drift and correct it. Returns (slug, kept, actual) for each drift."""
 
-        async def op(session: AsyncSession) -> list[tuple[str, int, int]]:
-            drift = await repo.count_drift(session)
+        def op(conn: Tx) -> list[tuple[str, int, int]]:
+            drift = repo.count_drift(conn)
             for campaign_id, _slug, _kept, actual in drift:
-                await repo.update_campaign(session, campaign_id, signature_count=actual)
+                repo.update_campaign(conn, campaign_id, signature_count=actual)
             return [(slug, kept, actual) for _, slug, kept, actual in drift]
 
         drift = await self.db.write(op)
@@ -578,8 +560,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         """Open campaigns whose name or title contains what was typed (for autocomplete)."""
         typed = typed.strip().lower()
         now = self.clock()
-        async with self.db.read() as session:
-            campaigns = await repo.all_campaigns(session)
+        campaigns = await self.db.read(repo.all_campaigns)
         found = [
             (c.slug, c.title)
             for c in campaigns
@@ -657,31 +638,27 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                 "Creating campaigns is limited to a few people in this community. Ask one of "
                 "them (or whoever runs Undersigned here) to start it and add you as an organizer."
             )
-        row = self._validated_new_campaign(actor, slug, options, usage)
+        fields = self._validated_new_campaign(actor, slug, options, usage)
         body = clean(
             text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage
         )
         assert body is not None
         owners = [actor.identity, *(organizers or [])]
 
-        async def op(session: AsyncSession) -> Campaign:
-            if await repo.slug_taken(session, row.slug):
+        def op(conn: Tx) -> Campaign:
+            if repo.slug_taken(conn, slug):
                 raise UserError(
-                    f"There is already a campaign called `{row.slug}`; pick another name.", usage
+                    f"There is already a campaign called `{slug}`; pick another name.", usage
                 )
-            made = await repo.insert_campaign(session, row, body, owners)
-            await repo.add_audit(
-                session, made.id, actor.identity, "create", made.title, made.created_at
-            )
+            made = repo.insert_campaign(conn, fields, body, owners)
+            repo.add_audit(conn, made.id, actor.identity, "create", made.title, made.created_at)
             return made
 
         try:
             campaign = await self.db.write(op)
         except Exception as exc:  # a concurrent create of the same slug hit the unique index
             if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-                raise UserError(
-                    f"There is already a campaign called `{row.slug}`.", usage
-                ) from None
+                raise UserError(f"There is already a campaign called `{slug}`.", usage) from None
             raise
         lines = [f"Created the {campaign.noun} **{campaign.title}** (`{campaign.slug}`)."]
         lines.append(self._state_line(campaign, self.clock()))
@@ -690,7 +667,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
     def _validated_new_campaign(
         self, actor: Actor, slug: str, options: dict[str, str], usage: str
-    ) -> CampaignRow:
+    ) -> dict[str, Any]:
+        """The new campaign's stored fields, every one checked."""
         check_slug(slug, usage)
         kind_word = options.get(
             "kind", "pledge" if "action" in options or "threshold" in options else "petition"
@@ -734,18 +712,18 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             usage=usage,
         )
         assert title is not None
-        return CampaignRow(
-            slug=slug,
-            kind=kind.value,
-            title=title,
-            addressee=addressee,
-            action=action,
-            goal=goal,
-            deadline=deadline,
-            names=Names(names_word).value,
-            created_by=actor.identity,
-            created_at=now,
-        )
+        return {
+            "slug": slug,
+            "kind": kind.value,
+            "title": title,
+            "addressee": addressee,
+            "action": action,
+            "goal": goal,
+            "deadline": deadline,
+            "names": Names(names_word).value,
+            "created_by": actor.identity,
+            "created_at": now,
+        }
 
     async def edit(
         self, actor: Actor, slug: str, options: dict[str, str], text: str | None
@@ -780,21 +758,19 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             )
         body = clean(text, field="letter text", limit=TEXT_MAX, multiline=True, usage=usage)
 
-        async def op(session: AsyncSession) -> tuple[Campaign, bool]:
-            row = await session.get(CampaignRow, campaign.id, populate_existing=True)
-            assert row is not None
-            current = repo.to_campaign(row)
+        def op(conn: Tx) -> tuple[Campaign, bool]:
+            current = repo.campaign_by_id(conn, campaign.id, lock=True)
             # Checked against the row as this transaction sees it: a signature that landed a
             # moment ago counts.
             told = changes_to_the_deal(current, values)
-            version = old_version = row.version
-            old_text = await repo.letter_text(session, campaign.id, old_version)
+            version = old_version = current.version
+            old_text = repo.letter_text(conn, campaign.id, old_version)
             new_text = body if body is not None and body != old_text else None
             if new_text is not None or told:
                 version = old_version + 1
                 summary = _change_summary(current, values, told, new_text is not None)
-                await repo.add_text_version(
-                    session,
+                repo.add_text_version(
+                    conn,
                     campaign.id,
                     version,
                     new_text or old_text,
@@ -802,21 +778,17 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
                     now,
                     summary,
                 )
-            await repo.update_campaign(session, campaign.id, **values)
+            repo.update_campaign(conn, campaign.id, **values)
             changed = [*values, *(["text"] if new_text is not None else [])]
+            edited = repo.campaign_by_id(conn, campaign.id)
             if version != old_version:
-                await session.refresh(row)
-                edited = repo.to_campaign(row)
-                await session.run_sync(
-                    lambda s: events.text_changed(s.connection(), edited, old_version, summary, now)
-                )
+                events.text_changed(conn, edited, old_version, summary, now)
             if changed:
                 detail = ", ".join(changed) + (
                     f" (version {version})" if version != old_version else ""
                 )
-                await repo.add_audit(session, campaign.id, actor.identity, "edit", detail, now)
-            await session.refresh(row)
-            return repo.to_campaign(row), new_text is not None
+                repo.add_audit(conn, campaign.id, actor.identity, "edit", detail, now)
+            return edited, new_text is not None
 
         updated, text_changed = await self.db.write(op)
         self._tally_changed(updated.id)
@@ -844,13 +816,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         if campaign.closed_at is not None:
             return Reply(text=f"**{campaign.title}** was already closed.", error=True)
 
-        async def op(session: AsyncSession) -> Campaign:
-            await repo.update_campaign(session, campaign.id, status="closed", closed_at=now)
-            await repo.add_audit(session, campaign.id, actor.identity, "close", None, now)
-            row = await session.get(CampaignRow, campaign.id, populate_existing=True)
-            assert row is not None
-            closed = repo.to_campaign(row)
-            await session.run_sync(lambda s: events.after_close(s.connection(), closed, now))
+        def op(conn: Tx) -> Campaign:
+            repo.close_campaign(conn, campaign.id, now)
+            repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
+            closed = repo.campaign_by_id(conn, campaign.id)
+            events.after_close(conn, closed, now)
             return closed
 
         closed = await self.db.write(op)
@@ -875,11 +845,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         now = self.clock()
         ensure_open(campaign, now, "announce it")
 
-        async def op(session: AsyncSession) -> int:
+        def op(conn: Tx) -> int:
             where = f"{place.platform}:{place.workspace}:{place.channel}"
-            await repo.add_audit(session, campaign.id, actor.identity, "post", where, now)
-            return await repo.add_channel_link(
-                session,
+            repo.add_audit(conn, campaign.id, actor.identity, "post", where, now)
+            return repo.add_channel_link(
+                conn,
                 campaign.id,
                 place.platform,
                 place.workspace,
@@ -894,12 +864,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
     async def announcement(self, campaign_id: int) -> Reply:
         """The announcement card with its live tally, as posted in linked channels."""
-        async with self.db.read() as session:
-            row = await session.get(CampaignRow, campaign_id)
-            if row is None:
-                raise NotFound("That campaign no longer exists.")
-            campaign = repo.to_campaign(row)
-            text = await repo.letter_text(session, campaign.id, campaign.version)
+        campaign = await self._campaign(campaign_id)
+        text = await self._letter(campaign)
         tally = await self._tally(campaign)
         now = self.clock()
         lines = [self._state_line(campaign, now)]
@@ -916,14 +882,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         )
 
     async def remember_announcement(self, link_id: int, message_id: str) -> None:
-        async def op(session: AsyncSession) -> None:
-            await repo.set_link_message(session, link_id, message_id)
-
-        await self.db.write(op)
+        await self.db.write(lambda conn: repo.set_link_message(conn, link_id, message_id))
 
     async def announcements(self, campaign_id: int, platform: str) -> list[Announcement]:
-        async with self.db.read() as session:
-            rows = await repo.links_of(session, campaign_id, platform)
+        rows = await self.db.read(lambda conn: repo.links_of(conn, campaign_id, platform))
         return [Announcement(r.id, r.workspace, r.channel, r.message_id) for r in rows]  # type: ignore[arg-type]
 
     async def refresh_signer_name(self, actor: Actor, slug: str) -> None:
@@ -940,8 +902,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
     async def read(self, slug: str | None) -> Reply:
         """The whole letter, with its version, for "Read the letter"."""
         campaign = await self._resolve(slug, cmd.USAGE["read"], only_open=slug is None)
-        async with self.db.read() as session:
-            text = await repo.letter_text(session, campaign.id, campaign.version)
+        text = await self._letter(campaign)
         head = f"**{campaign.title}** (version {campaign.version})"
         if campaign.addressee:
             head += f"\nTo: {campaign.addressee}"
@@ -977,7 +938,3 @@ def _change_summary(
             old, new = f"{old:,}", f"{new:,}"
         parts.append(f"the {labels.get(key, key)} (was “{old or '–'}”, now “{new or '–'}”)")
     return "Changed: " + ", ".join(parts) + "."
-
-
-def _replace(campaign: Campaign, **changes: Any) -> Campaign:
-    return replace(campaign, **changes)

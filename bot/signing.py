@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.engine import Connection
-
 from bot import events
 from bot.campaigns import Campaign, ensure_open, reaches_goal_now
 from bot.errors import NotFound, UserError
 from storage import repository as repo
+from storage.database import Tx
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def _refusal(campaign: Campaign, now: datetime) -> UserError:
     return UserError("That signature could not be stored; please try again.")
 
 
-def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
+def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
     """Sign every request of one commit: a handful of statements however many there are."""
     results: list[SignOutcome | Exception | None] = [None] * len(requests)
     campaigns = repo.lock_campaigns(conn, {r.campaign_id for r in requests})
@@ -118,9 +117,7 @@ def sign_batch(conn: Connection, requests: list[SignRequest]) -> list[SignOutcom
                 results[i] = _refusal(campaign, requests[i].now)
         count = before = campaign.count
         if inserted:
-            count = before = repo.add_to_count_sync(conn, campaign_id, len(inserted)) - len(
-                inserted
-            )
+            count = before = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
             days: dict[date, int] = {}
             for i in new:
                 day = requests[i].now.date()

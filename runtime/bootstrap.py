@@ -35,8 +35,7 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
         key = load_signer_key(
             settings.secret_key, settings.key_file or default_key_file(settings.database_url)
         )
-        async with db.read() as session:
-            known = await key_ids_in_use(session)
+        known = await db.read(key_ids_in_use)
         if known and key.key_id not in known:
             log.warning(
                 "the signatures in this database were made with another UNDERSIGNED_SECRET_KEY "

@@ -88,7 +88,7 @@ class Dispatcher:
         """Settle messages left `sending` by a leader that died mid-delivery: ask the platform
         where it can tell (so nothing is posted twice), otherwise send again (never lose one).
         Returns (found delivered, to resend)."""
-        doubtful = await self.service.db.read_sync(outbox.in_doubt)
+        doubtful = await self.service.db.read(outbox.in_doubt)
         delivered = resend = 0
         for message in doubtful:
             sender = self.senders.get(message.platform)
@@ -163,7 +163,7 @@ class Dispatcher:
 
     async def _due_by_target(self) -> dict[tuple[str, str], list[Message]]:
         now = self.service.clock()
-        due = await self.service.db.read_sync(lambda conn: outbox.due(conn, now))
+        due = await self.service.db.read(lambda conn: outbox.due(conn, now))
         by_target: dict[tuple[str, str], list[Message]] = {}
         for message in due:
             if message.platform in self.senders:  # other instances' platforms wait for them
@@ -247,4 +247,4 @@ class Dispatcher:
         )
 
     async def _write(self, op: Callable[..., object]) -> None:
-        await self.service.db.write_sync(op)
+        await self.service.db.write(op)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
 from storage.writer import BatchHandler, GroupCommitWriter
@@ -22,6 +21,7 @@ from storage.writer import BatchHandler, GroupCommitWriter
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
+Tx = Connection  # what a unit of work receives: the core passes it on to storage, never reads it
 _MIGRATION_LOCK = 0x756E6473  # "unds": PostgreSQL advisory lock serialising migrations
 
 
@@ -113,7 +113,7 @@ class Database:
             self._batch_thread = None
             self._read_sync_engine = None
             self._read_threads = None
-        self.writer = GroupCommitWriter(self.write_engine, self._run_batch)
+        self.writer = GroupCommitWriter(self._run_batch)
 
     async def _run_batch(self, handler: BatchHandler, items: list[Any]) -> Sequence[Any]:
         """One transaction for a batch handler: a thread hop on SQLite, a greenlet elsewhere."""
@@ -125,8 +125,8 @@ class Database:
                     return handler(conn, items)
 
             return await asyncio.get_running_loop().run_in_executor(self._batch_thread, transaction)
-        async with AsyncSession(self.write_engine) as session, session.begin():
-            return await session.run_sync(lambda s: handler(s.connection(), items))
+        async with self.write_engine.begin() as conn:
+            return await conn.run_sync(lambda c: handler(c, items))
 
     @property
     def sqlite_path(self) -> str | None:
@@ -140,36 +140,25 @@ class Database:
     def display_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(self.read_engine, expire_on_commit=False) as session:
-            yield session
-
-    async def write(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `op` in a write transaction, committed together with concurrent writes."""
-        return await self.writer.submit(op)
-
-    async def read_sync(self, op: Callable[[Connection], T]) -> T:
-        """Run plain synchronous Core SQL (`op(connection)`) in a read session."""
-        async with self.read() as session:
-            return await session.run_sync(lambda s: op(s.connection()))
-
-    async def read_together(self, op: Callable[[Connection], T]) -> T:
-        """Run several plain Core reads (`op(connection)`) in one transaction and, on SQLite,
-        one thread hop: the hot reads (a status) pay one hop, not one per statement."""
+    async def read(self, op: Callable[[Connection], T]) -> T:
+        """Run `op(connection)`, plain synchronous Core SQL, in one read transaction: on SQLite
+        in one hop to a reader thread (not one per statement), elsewhere in SQLAlchemy's
+        greenlet on the async driver."""
         if self._read_sync_engine is None or self._read_threads is None:
-            return await self.read_sync(op)
+            async with self.read_engine.connect() as conn:
+                return await conn.run_sync(op)
         engine = self._read_sync_engine
 
         def run() -> T:
-            with engine.connect() as conn:
+            with engine.begin() as conn:
                 return op(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, run)
 
-    async def write_sync(self, op: Callable[[Connection], T]) -> T:
-        """Run plain synchronous Core SQL in a write transaction, through the writer."""
-        return await self.write(lambda session: session.run_sync(lambda s: op(s.connection())))
+    async def write(self, op: Callable[[Connection], T]) -> T:
+        """Run `op(connection)` in a write transaction, committed together with concurrent
+        writes (in its own savepoint, so a refused write spoils no other)."""
+        return await self.writer.submit(op)
 
     async def write_batched(self, handler: BatchHandler, item: Any) -> Any:
         """Queue `item` for `handler`, which commits every item queued alongside in one go."""

@@ -1,4 +1,5 @@
-"""Queries: the only place that knows SQL. Functions take a session from storage.database."""
+"""Queries: the only place that knows SQL. Plain synchronous functions of a connection, run by
+`Database.read` or by the writer (`Database.write`, `Database.write_batched`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Connection, Row
 
 from bot.campaigns import Campaign, Kind, Names, Status
 from bot.timeparse import start_of_day
@@ -29,9 +29,20 @@ from storage.tables import (
     TextVersionRow,
 )
 
+_CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
+_SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
+_NOTICE = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
+_ORGANIZER = OrganizerRow.__table__  # type: ignore[attr-defined]
+_TEXT = TextVersionRow.__table__  # type: ignore[attr-defined]
+_DAILY = DailyCountRow.__table__  # type: ignore[attr-defined]
+_AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
+_DRAFT = SignDraftRow.__table__  # type: ignore[attr-defined]
+_LINK = ChannelLinkRow.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+
 
 def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
-    """From an ORM row or a Core row with the campaign's columns."""
+    """A domain value from a row with the campaign's columns."""
     return Campaign(
         id=row.id,
         slug=row.slug,
@@ -53,80 +64,86 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
     )
 
 
-async def find_campaign(session: AsyncSession, slug: str) -> Campaign | None:
-    row = (
-        await session.execute(select(CampaignRow).where(CampaignRow.slug == slug))
-    ).scalar_one_or_none()
-    if row is None:
-        return None
-    return to_campaign(row, await organizers_of(session, row.id))  # type: ignore[arg-type]
+def find_campaign(conn: Connection, slug: str) -> Campaign | None:
+    """The campaign with its organizers, or None."""
+    row = conn.execute(select(_CAMPAIGN).where(_CAMPAIGN.c.slug == slug)).first()
+    return None if row is None else to_campaign(row, organizers_of(conn, row.id))
 
 
-async def lock_campaign(session: AsyncSession, campaign_id: int) -> CampaignRow:
-    """Fresh row, locked for this transaction on PostgreSQL (SQLite's writer lock covers it).
+def campaign_by_id(conn: Connection, campaign_id: int, *, lock: bool = False) -> Campaign:
+    """The campaign with its organizers; `lock` takes its row lock for this transaction.
 
     Taking the campaign lock before touching signatures gives every writer the same lock order,
-    so two instances signing the same campaign queue instead of deadlocking.
+    so two instances signing the same campaign queue instead of deadlocking. (SQLite's writer
+    lock covers it there.)
     """
-    row = await session.get(CampaignRow, campaign_id, populate_existing=True, with_for_update=True)
+    query = select(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise LookupError(f"campaign {campaign_id} vanished")
-    return row
+    return to_campaign(row, organizers_of(conn, campaign_id))
 
 
-async def organizers_of(session: AsyncSession, campaign_id: int) -> list[str]:
-    result = await session.execute(
-        select(OrganizerRow.identity)
-        .where(OrganizerRow.campaign_id == campaign_id)
-        .order_by(OrganizerRow.id)
+def organizers_of(conn: Connection, campaign_id: int) -> list[str]:
+    return list(
+        conn.execute(
+            select(_ORGANIZER.c.identity)
+            .where(_ORGANIZER.c.campaign_id == campaign_id)
+            .order_by(_ORGANIZER.c.id)
+        ).scalars()
     )
-    return list(result.scalars())
 
 
-async def organized_by(session: AsyncSession, identity: str) -> list[str]:
+def organized_by(conn: Connection, identity: str) -> list[str]:
     """Slugs of the campaigns this identity organizes."""
-    result = await session.execute(
-        select(CampaignRow.slug)
-        .join(OrganizerRow, OrganizerRow.campaign_id == CampaignRow.id)  # type: ignore[arg-type]
-        .where(OrganizerRow.identity == identity)
-        .order_by(CampaignRow.slug)
+    return list(
+        conn.execute(
+            select(_CAMPAIGN.c.slug)
+            .join(_ORGANIZER, _ORGANIZER.c.campaign_id == _CAMPAIGN.c.id)
+            .where(_ORGANIZER.c.identity == identity)
+            .order_by(_CAMPAIGN.c.slug)
+        ).scalars()
     )
-    return list(result.scalars())
 
 
-async def all_campaigns(session: AsyncSession) -> list[Campaign]:
-    rows = (await session.execute(select(CampaignRow).order_by(CampaignRow.created_at))).scalars()
+def all_campaigns(conn: Connection) -> list[Campaign]:
+    """Every campaign, oldest first, without organizers (see `campaign_by_id`)."""
+    rows = conn.execute(select(_CAMPAIGN).order_by(_CAMPAIGN.c.created_at))
     return [to_campaign(row) for row in rows]
 
 
-async def slug_taken(session: AsyncSession, slug: str) -> bool:
-    found = await session.execute(select(CampaignRow.id).where(CampaignRow.slug == slug))
-    return found.first() is not None
+def slug_taken(conn: Connection, slug: str) -> bool:
+    return conn.execute(select(_CAMPAIGN.c.id).where(_CAMPAIGN.c.slug == slug)).first() is not None
 
 
-async def insert_campaign(
-    session: AsyncSession, row: CampaignRow, text: str, organizers: list[str]
+def insert_campaign(
+    conn: Connection, fields: dict[str, Any], text: str, organizers: list[str]
 ) -> Campaign:
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    session.add(
-        TextVersionRow(
-            campaign_id=row.id,
+    """A new campaign (`fields` are its columns), its first text version and its organizers."""
+    campaign_id = conn.execute(
+        insert(_CAMPAIGN).values(**fields).returning(_CAMPAIGN.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(_TEXT).values(
+            campaign_id=campaign_id,
             version=1,
             text=text,
-            created_by=row.created_by,
-            created_at=row.created_at,
+            created_by=fields["created_by"],
+            created_at=fields["created_at"],
         )
     )
-    for identity in dict.fromkeys(organizers):
-        session.add(OrganizerRow(campaign_id=row.id, identity=identity, added_at=row.created_at))
-    await session.flush()
-    return to_campaign(row, organizers)
+    conn.execute(
+        insert(_ORGANIZER),
+        [
+            {"campaign_id": campaign_id, "identity": who, "added_at": fields["created_at"]}
+            for who in dict.fromkeys(organizers)
+        ],
+    )
+    return campaign_by_id(conn, campaign_id)
 
 
-async def add_text_version(
-    session: AsyncSession,
+def add_text_version(
+    conn: Connection,
     campaign_id: int,
     version: int,
     text: str,
@@ -134,8 +151,8 @@ async def add_text_version(
     at: datetime,
     summary: str | None = None,
 ) -> None:
-    session.add(
-        TextVersionRow(
+    conn.execute(
+        insert(_TEXT).values(
             campaign_id=campaign_id,
             version=version,
             text=text,
@@ -144,120 +161,112 @@ async def add_text_version(
             created_at=at,
         )
     )
-    await session.execute(
-        update(CampaignRow).where(CampaignRow.id == campaign_id).values(version=version)
-    )
+    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(version=version))
 
 
-async def update_campaign(session: AsyncSession, campaign_id: int, **values: object) -> None:
+def update_campaign(conn: Connection, campaign_id: int, **values: object) -> None:
     if values:
-        await session.execute(
-            update(CampaignRow).where(CampaignRow.id == campaign_id).values(**values)
-        )
+        conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(**values))
 
 
-async def letter_text(session: AsyncSession, campaign_id: int, version: int) -> str:
-    result = await session.execute(
-        select(TextVersionRow.text).where(
-            TextVersionRow.campaign_id == campaign_id, TextVersionRow.version == version
-        )
+def letter_text(conn: Connection, campaign_id: int, version: int) -> str:
+    return str(
+        conn.execute(
+            select(_TEXT.c.text).where(
+                _TEXT.c.campaign_id == campaign_id, _TEXT.c.version == version
+            )
+        ).scalar_one()
     )
-    return result.scalar_one()
 
 
-async def version_summaries(
-    session: AsyncSession, campaign_id: int, after: int
+def version_summaries(
+    conn: Connection, campaign_id: int, after: int
 ) -> list[tuple[int, datetime, str | None]]:
     """(version, when, what changed) of every version newer than `after`, oldest first."""
-    result = await session.execute(
-        select(TextVersionRow.version, TextVersionRow.created_at, TextVersionRow.summary)
-        .where(TextVersionRow.campaign_id == campaign_id, TextVersionRow.version > after)
-        .order_by(TextVersionRow.version)
+    result = conn.execute(
+        select(_TEXT.c.version, _TEXT.c.created_at, _TEXT.c.summary)
+        .where(_TEXT.c.campaign_id == campaign_id, _TEXT.c.version > after)
+        .order_by(_TEXT.c.version)
     )
-    return [tuple(r) for r in result]  # type: ignore[misc]
+    return [(r[0], r[1], r[2]) for r in result]
 
 
-async def find_signature(
-    session: AsyncSession, campaign_id: int, signer_hash: str
-) -> SignatureRow | None:
-    result = await session.execute(
-        select(SignatureRow).where(
-            SignatureRow.campaign_id == campaign_id, SignatureRow.signer_hash == signer_hash
+def find_signature(conn: Connection, campaign_id: int, signer_hash: str) -> Row[Any] | None:
+    return conn.execute(
+        select(_SIGNATURE).where(
+            _SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.signer_hash == signer_hash
         )
-    )
-    return result.scalar_one_or_none()
+    ).first()
 
 
-async def delete_signature(session: AsyncSession, signature_id: str) -> bool:
-    result = await session.execute(delete(SignatureRow).where(SignatureRow.id == signature_id))
-    return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
+def delete_signature(conn: Connection, signature_id: str) -> bool:
+    result = conn.execute(delete(_SIGNATURE).where(_SIGNATURE.c.id == signature_id))
+    return (result.rowcount or 0) > 0
 
 
-async def add_to_count(session: AsyncSession, campaign_id: int, delta: int) -> int:
+def add_to_count(conn: Connection, campaign_id: int, delta: int) -> int:
     """Keep the count on the campaign row so a status never scans signatures."""
-    result = await session.execute(
-        update(CampaignRow)
-        .where(CampaignRow.id == campaign_id)
-        .values(signature_count=CampaignRow.signature_count + delta)
-        .returning(CampaignRow.signature_count)
+    result = conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(signature_count=_CAMPAIGN.c.signature_count + delta)
+        .returning(_CAMPAIGN.c.signature_count)
     )
     return int(result.scalar_one())
 
 
-async def recount(session: AsyncSession, campaign_id: int) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(SignatureRow)
-        .where(SignatureRow.campaign_id == campaign_id)
+def recount(conn: Connection, campaign_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(_SIGNATURE)
+            .where(_SIGNATURE.c.campaign_id == campaign_id)
+        ).scalar_one()
     )
-    return int(result.scalar_one())
 
 
-async def count_drift(session: AsyncSession) -> list[tuple[int, str, int, int]]:
+def count_drift(conn: Connection) -> list[tuple[int, str, int, int]]:
     """Campaigns whose kept count differs from their signatures: (id, slug, kept, actual)."""
     actual = (
         select(func.count())
-        .select_from(SignatureRow)
-        .where(SignatureRow.campaign_id == CampaignRow.id)
+        .select_from(_SIGNATURE)
+        .where(_SIGNATURE.c.campaign_id == _CAMPAIGN.c.id)
         .scalar_subquery()
     )
-    rows = await session.execute(
-        select(CampaignRow.id, CampaignRow.slug, CampaignRow.signature_count, actual)
-        .where(CampaignRow.signature_count != actual)
+    rows = conn.execute(
+        select(_CAMPAIGN.c.id, _CAMPAIGN.c.slug, _CAMPAIGN.c.signature_count, actual)
+        .where(_CAMPAIGN.c.signature_count != actual)
         .with_for_update()
     )
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
-async def add_organizer(
-    session: AsyncSession, campaign_id: int, identity: str, at: datetime
-) -> bool:
-    if identity in await organizers_of(session, campaign_id):
+def add_organizer(conn: Connection, campaign_id: int, identity: str, at: datetime) -> bool:
+    if identity in organizers_of(conn, campaign_id):
         return False
-    session.add(OrganizerRow(campaign_id=campaign_id, identity=identity, added_at=at))
-    await session.flush()
+    conn.execute(insert(_ORGANIZER).values(campaign_id=campaign_id, identity=identity, added_at=at))
     return True
 
 
-async def remove_organizer(session: AsyncSession, campaign_id: int, identity: str) -> bool:
-    result = await session.execute(
-        delete(OrganizerRow).where(
-            OrganizerRow.campaign_id == campaign_id, OrganizerRow.identity == identity
+def remove_organizer(conn: Connection, campaign_id: int, identity: str) -> bool:
+    result = conn.execute(
+        delete(_ORGANIZER).where(
+            _ORGANIZER.c.campaign_id == campaign_id, _ORGANIZER.c.identity == identity
         )
     )
-    return (result.rowcount or 0) > 0  # type: ignore[attr-defined]
+    return (result.rowcount or 0) > 0
 
 
-async def add_audit(
-    session: AsyncSession,
+def add_audit(
+    conn: Connection,
     campaign_id: int,
     actor: str,
     action: str,
     detail: str | None,
     at: datetime,
 ) -> None:
-    session.add(
-        AuditRow(
+    conn.execute(
+        insert(_AUDIT).values(
             campaign_id=campaign_id,
             actor=actor,
             action=action,
@@ -265,60 +274,60 @@ async def add_audit(
             at=at,
         )
     )
-    await session.flush()
 
 
-async def audit_entries(session: AsyncSession, campaign_id: int, limit: int = 50) -> list[AuditRow]:
-    result = await session.execute(
-        select(AuditRow)
-        .where(AuditRow.campaign_id == campaign_id)
-        .order_by(AuditRow.at.desc(), AuditRow.id.desc())  # type: ignore[attr-defined,union-attr]
-        .limit(limit)
+def audit_entries(conn: Connection, campaign_id: int, limit: int = 50) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(_AUDIT)
+            .where(_AUDIT.c.campaign_id == campaign_id)
+            .order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc())
+            .limit(limit)
+        )
     )
-    return list(result.scalars())
 
 
-async def signatures_for(session: AsyncSession, pairs: list[tuple[int, str]]) -> list[SignatureRow]:
+def signatures_for(conn: Connection, pairs: list[tuple[int, str]]) -> list[Row[Any]]:
     """The signatures matching (campaign_id, signer_hash) pairs."""
     if not pairs:
         return []
-    result = await session.execute(
-        select(SignatureRow).where(
-            tuple_(SignatureRow.campaign_id, SignatureRow.signer_hash).in_(pairs)
+    return list(
+        conn.execute(
+            select(_SIGNATURE).where(
+                tuple_(_SIGNATURE.c.campaign_id, _SIGNATURE.c.signer_hash).in_(pairs)
+            )
         )
     )
-    return list(result.scalars())
 
 
-async def public_signatures(session: AsyncSession, campaign_id: int) -> list[SignatureRow]:
-    result = await session.execute(
-        select(SignatureRow)
-        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.anonymous.is_(False))  # type: ignore[attr-defined]
-        .order_by(SignatureRow.signed_at)  # type: ignore[arg-type]
-    )
-    return list(result.scalars())
-
-
-async def anonymous_count(session: AsyncSession, campaign_id: int) -> int:
-    result = await session.execute(
-        select(func.count())
-        .select_from(SignatureRow)
-        .where(
-            SignatureRow.campaign_id == campaign_id,
-            SignatureRow.anonymous.is_(True),  # type: ignore[attr-defined]
+def public_signatures(conn: Connection, campaign_id: int) -> list[Row[Any]]:
+    return list(
+        conn.execute(
+            select(_SIGNATURE)
+            .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
+            .order_by(_SIGNATURE.c.signed_at)
         )
     )
-    return int(result.scalar_one())
 
 
-async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime) -> int:
+def anonymous_count(conn: Connection, campaign_id: int) -> int:
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(_SIGNATURE)
+            .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(True))
+        ).scalar_one()
+    )
+
+
+def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
     """Replace signer identities by anonymous placeholders; counts stay. The keyed hash is
     replaced by the row's random id, so not even the key holder can test who signed; role and
     comment go, and every time becomes its day, so an earlier export (names, roles and exact
     times) can't be matched back to the rows. Direct messages of the campaign go too."""
-    result = await session.execute(
-        update(SignatureRow)
-        .where(SignatureRow.campaign_id == campaign_id)
+    result = conn.execute(
+        update(_SIGNATURE)
+        .where(_SIGNATURE.c.campaign_id == campaign_id)
         .values(
             platform=None,
             workspace=None,
@@ -327,57 +336,49 @@ async def purge_identities(session: AsyncSession, campaign_id: int, at: datetime
             role=None,
             comment=None,
             anonymous=True,
-            signer_hash=SignatureRow.id,
-            signed_at=_day_of(session, SignatureRow.signed_at),  # type: ignore[arg-type]
+            signer_hash=_SIGNATURE.c.id,
+            signed_at=_day_of(conn, _SIGNATURE.c.signed_at),
         )
     )
-    await session.execute(
-        delete(OutboxRow).where(
-            OutboxRow.kind == "dm",  # type: ignore[arg-type]
-            OutboxRow.campaign_id == campaign_id,  # type: ignore[arg-type]
-        )
+    conn.execute(
+        delete(_OUTBOX).where(_OUTBOX.c.kind == "dm", _OUTBOX.c.campaign_id == campaign_id)
     )
-    await session.execute(delete(SignDraftRow).where(SignDraftRow.campaign_id == campaign_id))
-    await session.execute(
-        update(CampaignRow).where(CampaignRow.id == campaign_id).values(purged_at=at)
-    )
-    return result.rowcount or 0  # type: ignore[attr-defined]
+    conn.execute(delete(_DRAFT).where(_DRAFT.c.campaign_id == campaign_id))
+    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(purged_at=at))
+    return result.rowcount or 0
 
 
-def _day_of(session: AsyncSession, column: Any) -> Any:
+def _day_of(conn: Connection, column: Any) -> Any:
     """SQL for the start of the UTC day of a stored time, in this database's dialect."""
-    if session.get_bind().dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
+    if conn.dialect.name == "sqlite":  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff'
         return func.substr(column, 1, 10).op("||")(" 00:00:00.000000")
     return func.date_trunc("day", column)
 
 
-async def closed_unpurged_before(session: AsyncSession, cutoff: datetime) -> list[Campaign]:
-    result = await session.execute(
-        select(CampaignRow).where(
-            CampaignRow.purged_at.is_(None),  # type: ignore[union-attr]
-            or_(
-                CampaignRow.closed_at <= cutoff,  # type: ignore[operator]
-                CampaignRow.deadline <= cutoff,  # type: ignore[operator]
-            ),
+def closed_unpurged_before(conn: Connection, cutoff: datetime) -> list[Campaign]:
+    result = conn.execute(
+        select(_CAMPAIGN).where(
+            _CAMPAIGN.c.purged_at.is_(None),
+            or_(_CAMPAIGN.c.closed_at <= cutoff, _CAMPAIGN.c.deadline <= cutoff),
         )
     )
-    return [to_campaign(row) for row in result.scalars()]
+    return [to_campaign(row) for row in result]
 
 
-async def forget_notice(session: AsyncSession, person_hash: str) -> None:
-    await session.execute(delete(SafetyNoticeRow).where(SafetyNoticeRow.person_hash == person_hash))
-    await session.execute(delete(SignDraftRow).where(SignDraftRow.person_hash == person_hash))
+def forget_notice(conn: Connection, person_hash: str) -> None:
+    conn.execute(delete(_NOTICE).where(_NOTICE.c.person_hash == person_hash))
+    conn.execute(delete(_DRAFT).where(_DRAFT.c.person_hash == person_hash))
 
 
-async def notice_seen(session: AsyncSession, person_hash: str) -> bool:
-    result = await session.execute(
-        select(SafetyNoticeRow.person_hash).where(SafetyNoticeRow.person_hash == person_hash)
-    )
-    return result.first() is not None
+def notice_seen(conn: Connection, person_hash: str) -> bool:
+    found = conn.execute(
+        select(_NOTICE.c.person_hash).where(_NOTICE.c.person_hash == person_hash)
+    ).first()
+    return found is not None
 
 
-async def add_draft(
-    session: AsyncSession,
+def add_draft(
+    conn: Connection,
     campaign_id: int,
     person_hash: str,
     role: str | None,
@@ -385,8 +386,8 @@ async def add_draft(
     at: datetime,
 ) -> str:
     draft_id = secrets.token_urlsafe(12)  # 16 characters: fits a Discord custom id
-    session.add(
-        SignDraftRow(
+    conn.execute(
+        insert(_DRAFT).values(
             id=draft_id,
             campaign_id=campaign_id,
             person_hash=person_hash,
@@ -395,56 +396,54 @@ async def add_draft(
             created_at=start_of_day(at),
         )
     )
-    await session.flush()
     return draft_id
 
 
-async def find_draft(
-    session: AsyncSession, draft_id: str, person_hash: str
+def find_draft(
+    conn: Connection, draft_id: str, person_hash: str
 ) -> tuple[str | None, str | None] | None:
     """(role, comment) of this person's draft; None if gone (or someone else's)."""
-    row = await session.get(SignDraftRow, draft_id)
+    row = conn.execute(select(_DRAFT).where(_DRAFT.c.id == draft_id)).first()
     if row is None or row.person_hash != person_hash:
         return None
     return row.role, row.comment
 
 
-async def delete_draft(session: AsyncSession, draft_id: str) -> None:
-    await session.execute(delete(SignDraftRow).where(SignDraftRow.id == draft_id))
+def delete_draft(conn: Connection, draft_id: str) -> None:
+    conn.execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
 
 
-async def drop_drafts_before(session: AsyncSession, cutoff: datetime) -> int:
-    result = await session.execute(delete(SignDraftRow).where(SignDraftRow.created_at < cutoff))
-    return result.rowcount or 0  # type: ignore[attr-defined]
+def drop_drafts_before(conn: Connection, cutoff: datetime) -> int:
+    return conn.execute(delete(_DRAFT).where(_DRAFT.c.created_at < cutoff)).rowcount or 0
 
 
-async def key_ids_in_use(session: AsyncSession) -> set[str]:
-    result = await session.execute(select(SignatureRow.key_id).distinct().limit(10))
-    return set(result.scalars())
+def key_ids_in_use(conn: Connection) -> set[str]:
+    return set(conn.execute(select(_SIGNATURE.c.key_id).distinct().limit(10)).scalars())
 
 
-async def signed_since(session: AsyncSession, campaign_id: int, since: datetime) -> int:
+def signed_since(conn: Connection, campaign_id: int, since: datetime) -> int:
     """Signatures made since that day (from the kept daily counts, never a scan)."""
-    result = await session.execute(
-        select(func.coalesce(func.sum(DailyCountRow.signed), 0)).where(
-            DailyCountRow.campaign_id == campaign_id, DailyCountRow.day >= since.date()
-        )
+    return int(
+        conn.execute(
+            select(func.coalesce(func.sum(_DAILY.c.signed), 0)).where(
+                _DAILY.c.campaign_id == campaign_id, _DAILY.c.day >= since.date()
+            )
+        ).scalar_one()
     )
-    return int(result.scalar_one())
 
 
-async def recent_public_names(session: AsyncSession, campaign_id: int, limit: int = 5) -> list[str]:
-    result = await session.execute(
-        select(SignatureRow.display_name)
-        .where(SignatureRow.campaign_id == campaign_id, SignatureRow.anonymous.is_(False))  # type: ignore[attr-defined]
-        .order_by(SignatureRow.signed_at.desc())  # type: ignore[attr-defined]
+def recent_public_names(conn: Connection, campaign_id: int, limit: int = 5) -> list[str]:
+    result = conn.execute(
+        select(_SIGNATURE.c.display_name)
+        .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
+        .order_by(_SIGNATURE.c.signed_at.desc())
         .limit(limit)
     )
     return [name for name in result.scalars() if name]
 
 
-async def add_channel_link(
-    session: AsyncSession,
+def add_channel_link(
+    conn: Connection,
     campaign_id: int,
     platform: str,
     workspace: str,
@@ -452,45 +451,34 @@ async def add_channel_link(
     by: str,
     at: datetime,
 ) -> int:
-    row = ChannelLinkRow(
-        campaign_id=campaign_id,
-        platform=platform,
-        workspace=workspace,
-        channel=channel,
-        linked_by=by,
-        linked_at=at,
-    )
-    session.add(row)
-    await session.flush()
-    assert row.id is not None
-    return row.id
-
-
-async def set_link_message(session: AsyncSession, link_id: int, message_id: str) -> None:
-    await session.execute(
-        update(ChannelLinkRow).where(ChannelLinkRow.id == link_id).values(message_id=message_id)
+    return int(
+        conn.execute(
+            insert(_LINK)
+            .values(
+                campaign_id=campaign_id,
+                platform=platform,
+                workspace=workspace,
+                channel=channel,
+                linked_by=by,
+                linked_at=at,
+            )
+            .returning(_LINK.c.id)
+        ).scalar_one()
     )
 
 
-async def links_of(
-    session: AsyncSession, campaign_id: int, platform: str | None = None
-) -> list[ChannelLinkRow]:
-    query = select(ChannelLinkRow).where(ChannelLinkRow.campaign_id == campaign_id)
+def set_link_message(conn: Connection, link_id: int, message_id: str) -> None:
+    conn.execute(update(_LINK).where(_LINK.c.id == link_id).values(message_id=message_id))
+
+
+def links_of(conn: Connection, campaign_id: int, platform: str | None = None) -> list[Row[Any]]:
+    query = select(_LINK).where(_LINK.c.campaign_id == campaign_id)
     if platform is not None:
-        query = query.where(ChannelLinkRow.platform == platform)
-    return list((await session.execute(query.order_by(ChannelLinkRow.id))).scalars())
+        query = query.where(_LINK.c.platform == platform)
+    return list(conn.execute(query.order_by(_LINK.c.id)))
 
 
-# ---- set-based statements for the batched signing path ------------------------------------
-# Plain synchronous Core SQL on a Connection: run in the SQLite writer thread or in SQLAlchemy's
-# greenlet on an async driver (see storage.writer).
-
-_CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
-_SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
-_NOTICE = SafetyNoticeRow.__table__  # type: ignore[attr-defined]
-_ORGANIZER = OrganizerRow.__table__  # type: ignore[attr-defined]
-_TEXT = TextVersionRow.__table__  # type: ignore[attr-defined]
-_DAILY = DailyCountRow.__table__  # type: ignore[attr-defined]
+# ---- reads for a status and set-based statements for the batched signing path -------------
 
 
 @dataclass(frozen=True)
@@ -511,12 +499,7 @@ def status_snapshot(
     row = conn.execute(select(_CAMPAIGN).where(_CAMPAIGN.c.slug == slug)).first()
     if row is None:
         return None
-    organizers = conn.execute(
-        select(_ORGANIZER.c.identity)
-        .where(_ORGANIZER.c.campaign_id == row.id)
-        .order_by(_ORGANIZER.c.id)
-    ).scalars()
-    campaign = to_campaign(row, tuple(organizers))
+    campaign = to_campaign(row, organizers_of(conn, row.id))
     text = conn.execute(
         select(_TEXT.c.text).where(
             _TEXT.c.campaign_id == campaign.id, _TEXT.c.version == campaign.version
@@ -593,19 +576,9 @@ def insert_signatures(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     return set(conn.execute(stmt, rows).scalars())
 
 
-def add_to_count_sync(conn: Connection, campaign_id: int, delta: int) -> int:
-    result = conn.execute(
-        update(_CAMPAIGN)
-        .where(_CAMPAIGN.c.id == campaign_id)
-        .values(signature_count=_CAMPAIGN.c.signature_count + delta)
-        .returning(_CAMPAIGN.c.signature_count)
-    )
-    return int(result.scalar_one())
-
-
 def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> None:
     """Upsert today's signing count for the pace."""
-    table = DailyCountRow.__table__  # type: ignore[attr-defined]
+    table = _DAILY
     stmt = dialect_insert(conn, table).values(campaign_id=campaign_id, day=day, signed=signed)
     stmt = stmt.on_conflict_do_update(
         index_elements=[table.c.campaign_id, table.c.day],
@@ -614,7 +587,7 @@ def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> Non
     conn.execute(stmt)
 
 
-def close_sync(conn: Connection, campaign_id: int, at: datetime) -> None:
+def close_campaign(conn: Connection, campaign_id: int, at: datetime) -> None:
     conn.execute(
         update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(status="closed", closed_at=at)
     )

@@ -5,14 +5,15 @@ thousand a second). The writer task takes every write queued while the previous 
 committing and commits them together; a caller's future is resolved only after the commit, so an
 acknowledged write is durable.
 
-Two kinds of write share the queue:
-- an *op*, `async op(session) -> value`, run in its own SAVEPOINT of one shared transaction, so
-  one refused write doesn't spoil the others (organizer actions, withdrawals);
-- a *batched item* for a handler, `handler(connection, [items]) -> [value or exception]`: plain
-  synchronous Core SQL that does all the items of one commit in a few set-based statements
-  (signatures). The database decides where it runs: on SQLite in one hop to a writer thread,
-  elsewhere in SQLAlchemy's greenlet on the async driver. If the handler fails as a whole, its
-  items are run again one per transaction to isolate the culprit.
+Every write is a plain synchronous function of a connection (one write style):
+- an *op*, `op(connection) -> value`, runs in its own SAVEPOINT of the shared transaction, so one
+  refused write doesn't spoil the others (organizer actions, withdrawals); all the ops of a commit
+  are one batch of the `run_ops` handler;
+- a *batched item* for a handler, `handler(connection, [items]) -> [value or exception]`, does all
+  the items of one commit in a few set-based statements (signatures).
+The database decides where a batch runs: on SQLite in one hop to a writer thread, elsewhere in
+SQLAlchemy's greenlet on the async driver. If a handler fails as a whole, its items are run again
+one per transaction to isolate the culprit.
 """
 
 from __future__ import annotations
@@ -26,11 +27,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Op = Callable[[AsyncSession], Awaitable[Any]]
+Op = Callable[[Connection], Any]
 BatchHandler = Callable[[Connection, list[Any]], Sequence[Any]]
 BatchRunner = Callable[[BatchHandler, list[Any]], Awaitable[Sequence[Any]]]
 Outcome = tuple[Any, BaseException | None]
@@ -43,7 +43,7 @@ class _Batched:
     item: Any
 
 
-Entry = tuple[Op | _Batched, asyncio.Future[Any]]
+Entry = tuple[_Batched, asyncio.Future[Any]]
 
 
 class WriterClosed(RuntimeError):
@@ -51,8 +51,7 @@ class WriterClosed(RuntimeError):
 
 
 class GroupCommitWriter:
-    def __init__(self, engine: AsyncEngine, run_batch: BatchRunner, max_batch: int = 1000) -> None:
-        self._engine = engine
+    def __init__(self, run_batch: BatchRunner, max_batch: int = 1000) -> None:
         self._run_batch = run_batch
         self._max_batch = max_batch
         self._queue: asyncio.Queue[Entry] = asyncio.Queue()
@@ -61,13 +60,14 @@ class GroupCommitWriter:
         self.batches = 0  # how many commits ran (observed by tests and benchmarks)
         self.writes = 0
 
-    async def submit(self, op: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        return await self._enqueue(op)
+    async def submit(self, op: Callable[[Connection], T]) -> T:
+        """Run `op(connection)` in its own savepoint of the next commit."""
+        return await self._enqueue(_Batched(run_ops, op))  # type: ignore[no-any-return]
 
     async def submit_batched(self, handler: BatchHandler, item: Any) -> Any:
         return await self._enqueue(_Batched(handler, item))
 
-    async def _enqueue(self, work: Op | _Batched) -> Any:
+    async def _enqueue(self, work: _Batched) -> Any:
         if self._closed:
             raise WriterClosed("the database writer has been closed")
         loop = asyncio.get_running_loop()
@@ -109,17 +109,11 @@ class GroupCommitWriter:
 
     async def _commit(self, batch: list[Entry], attempt: int = 1) -> None:
         outcomes: dict[int, Outcome] = {}
-        ops: list[tuple[int, Op]] = []
         groups: dict[BatchHandler, list[int]] = {}
         for index, (work, _) in enumerate(batch):
-            if isinstance(work, _Batched):
-                groups.setdefault(work.handler, []).append(index)
-            else:
-                ops.append((index, work))
-        if ops:
-            outcomes.update(await self._commit_ops(ops))
+            groups.setdefault(work.handler, []).append(index)
         for handler, indexes in groups.items():
-            items = [batch[i][0].item for i in indexes]  # type: ignore[union-attr]
+            items = [batch[i][0].item for i in indexes]
             for i, outcome in zip(indexes, await self._commit_items(handler, items), strict=True):
                 outcomes[i] = outcome
         self.batches += 1
@@ -134,29 +128,6 @@ class GroupCommitWriter:
         for entry in retry:  # a deadlock or serialization failure: run it again on its own
             await self._commit([entry], attempt + 1)
 
-    async def _commit_ops(self, ops: list[tuple[int, Op]]) -> dict[int, Outcome]:
-        try:
-            return await self._ops_transaction(ops)
-        except Exception as exc:
-            if len(ops) == 1:
-                return {ops[0][0]: (None, exc)}
-            log.warning("group commit of %d writes failed (%s); retrying singly", len(ops), exc)
-            outcomes: dict[int, Outcome] = {}
-            for entry in ops:
-                try:
-                    outcomes.update(await self._ops_transaction([entry]))
-                except Exception as single:
-                    outcomes[entry[0]] = (None, single)
-            return outcomes
-
-    async def _ops_transaction(self, ops: list[tuple[int, Op]]) -> dict[int, Outcome]:
-        outcomes: dict[int, Outcome] = {}
-        session = AsyncSession(self._engine, expire_on_commit=False)
-        async with session, session.begin():
-            for index, op in ops:
-                outcomes[index] = await _in_savepoint(session, op)
-        return outcomes
-
     async def _commit_items(self, handler: BatchHandler, items: list[Any]) -> list[Outcome]:
         try:
             values = await self._run_batch(handler, items)
@@ -168,12 +139,16 @@ class GroupCommitWriter:
             return [(await self._commit_items(handler, [item]))[0] for item in items]
 
 
-async def _in_savepoint(session: AsyncSession, op: Op) -> Outcome:
-    try:
-        async with session.begin_nested():
-            return await op(session), None
-    except Exception as exc:
-        return None, exc
+def run_ops(conn: Connection, ops: list[Op]) -> list[Any]:
+    """The handler of plain ops: each in a savepoint, so a refused one spoils no other."""
+    outcomes: list[Any] = []
+    for op in ops:
+        try:
+            with conn.begin_nested():
+                outcomes.append(op(conn))
+        except Exception as exc:
+            outcomes.append(exc)
+    return outcomes
 
 
 def is_transient(exc: BaseException) -> bool:

@@ -6,6 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -95,3 +96,8 @@ async def informed(service: Service, *actors: Actor) -> None:
     for actor in actors:
         reply = await service.run(actor, cmd.Consent(slug="any", choice="not-now"))
         assert not reply.error, reply.text
+
+
+async def fetch(db: Database, statement: Any) -> list[Any]:
+    """Every row a Core statement returns (rows of columns, never ORM objects)."""
+    return await db.read(lambda conn: list(conn.execute(statement)))

@@ -7,15 +7,17 @@ import asyncio
 from bot.identity import SignerKey
 from bot.service import Service
 from storage import repository as repo
-from storage.database import Database
+from storage.database import Database, Tx
 from tests.conftest import Clock, person
 
 
 async def _count(service: Service) -> tuple[int, int]:
-    async with service.db.read() as session:
-        campaign = await repo.find_campaign(session, "walkout")
+    def read(conn: Tx) -> tuple[int, int]:
+        campaign = repo.find_campaign(conn, "walkout")
         assert campaign is not None
-        return campaign.count, await repo.recount(session, campaign.id)
+        return campaign.count, repo.recount(conn, campaign.id)
+
+    return await service.db.read(read)
 
 
 async def test_fifty_signers_at_once_plus_repeats_count_fifty(service: Service) -> None:

@@ -12,7 +12,7 @@ from bot.identity import Actor
 from bot.replies import ActionKind, Reply
 from bot.service import Service
 from storage.tables import SafetyNoticeRow, SignatureRow, SignDraftRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, fetch, person
 
 ORG = person("org")
 ANN = Actor("slack", "T1", "U-ann", "Ann")
@@ -28,8 +28,8 @@ async def petition(service: Service, slug: str = "walk", **opts: str) -> None:
 
 
 async def rows(service: Service, table: type) -> int:
-    async with service.db.read() as session:
-        return int((await session.execute(select(func.count()).select_from(table))).scalar_one())
+    ((n,),) = await fetch(service.db, select(func.count()).select_from(table))
+    return int(n)
 
 
 def choice(reply: Reply, kind: ActionKind) -> cmd.Consent:
@@ -60,8 +60,7 @@ async def test_sign_with_my_name_keeps_the_role_and_comment_typed(service: Servi
     first = await service.handle(ANN, "/sign", 'walk role:"Ward nurse" I am in')
     signed = await service.run(ANN, choice(first, ActionKind.SIGN_NAMED))
     assert "you signed" in signed.text and not signed.error
-    async with service.db.read() as session:
-        (row,) = (await session.execute(select(SignatureRow))).scalars()
+    (row,) = await fetch(service.db, select(SignatureRow))
     assert not row.anonymous and row.role == "Ward nurse" and row.comment == "I am in"
     assert await rows(service, SignDraftRow) == 0  # what they typed is gone once used
     again = await service.handle(ANN, "/sign", "walk")  # informed now: no second notice
@@ -74,8 +73,7 @@ async def test_sign_anonymously_stores_no_identity(service: Service) -> None:
     assert first.actions[0].token is None  # nothing typed, nothing kept
     signed = await service.run(BEN, choice(first, ActionKind.SIGN_ANON))
     assert "anonymously" in signed.text
-    async with service.db.read() as session:
-        (row,) = (await session.execute(select(SignatureRow))).scalars()
+    (row,) = await fetch(service.db, select(SignatureRow))
     assert row.anonymous and row.user_id is None and row.display_name is None
 
 

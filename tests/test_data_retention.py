@@ -14,7 +14,7 @@ from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
 from storage.tables import CampaignEventRow, OutboxRow, SafetyNoticeRow, SignatureRow
-from tests.conftest import Clock, informed, person
+from tests.conftest import Clock, fetch, informed, person
 
 ORG = person("org")
 BOB = person("bob", "slack")
@@ -29,10 +29,9 @@ def at_midnight(moment: datetime) -> bool:
 async def every_row(service: Service) -> str:
     """Every value of every table, as one string to search."""
     parts: list[str] = []
-    async with service.db.read() as session:
-        for table in SQLModel.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                parts.extend(str(v) for v in row)
+    for table in SQLModel.metadata.sorted_tables:
+        for row in await fetch(service.db, select(table)):
+            parts.extend(str(v) for v in row)
     return "\n".join(parts)
 
 
@@ -52,7 +51,7 @@ async def test_forget_me_leaves_no_row_that_mentions_the_person(
     service: Service, clock: Clock
 ) -> None:
     await succeeded_pledge(service, clock)
-    queued = [m for m in await service.db.read_sync(lambda c: outbox.due(c, clock()))]
+    queued = [m for m in await service.db.read(lambda c: outbox.due(c, clock()))]
     assert any(m.kind == "dm" and m.target == "U-bob" for m in queued)
     before = await every_row(service)
     assert "U-bob" in before and "Ward nurse B7" in before
@@ -62,7 +61,7 @@ async def test_forget_me_leaves_no_row_that_mentions_the_person(
     for needle in ("U-bob", "Bob", "Ward nurse B7", "Rosalind"):
         assert needle not in after, needle
     assert "U-carol" in after  # the others are untouched
-    due = await service.db.read_sync(lambda c: outbox.due(c, clock()))
+    due = await service.db.read(lambda c: outbox.due(c, clock()))
     assert not [m for m in due if m.target == "U-bob"]
 
 
@@ -77,11 +76,8 @@ async def test_purge_drops_role_comment_and_exact_times(service: Service, clock:
     await succeeded_pledge(service, clock)
     await service.handle(ORG, "/petition", "close walk")
     await service.handle(ORG, "/petition", "purge walk")
-    async with service.db.read() as session:
-        rows = list((await session.execute(select(SignatureRow))).scalars())
-        dms = list(
-            (await session.execute(select(OutboxRow).where(OutboxRow.kind == "dm"))).scalars()
-        )
+    rows = await fetch(service.db, select(SignatureRow))
+    dms = await fetch(service.db, select(OutboxRow).where(OutboxRow.kind == "dm"))
     assert len(rows) == 2
     for row in rows:
         assert row.role is None and row.comment is None and row.user_id is None
@@ -95,9 +91,8 @@ async def test_times_that_point_at_a_signer_are_kept_to_the_day(
     service: Service, clock: Clock
 ) -> None:
     await succeeded_pledge(service, clock)  # a first-time Slack signer, milestones, success
-    async with service.db.read() as session:
-        notices = list((await session.execute(select(SafetyNoticeRow))).scalars())
-        events = list((await session.execute(select(CampaignEventRow))).scalars())
+    notices = await fetch(service.db, select(SafetyNoticeRow))
+    events = await fetch(service.db, select(CampaignEventRow))
     assert notices and all(at_midnight(n.shown_at) for n in notices)
     assert events and all(at_midnight(e.at) for e in events)
 
@@ -116,7 +111,7 @@ async def test_failed_direct_messages_are_logged_and_listed_without_the_person(
         for _ in range(4):
             await dispatcher.run_once()
             clock.advance(minutes=16)
-    failed = await service.db.read_sync(outbox.failed)
+    failed = await service.db.read(outbox.failed)
     assert [f for f in failed if f[3] == "dm"], "the DMs failed for good"
     assert "failed" in caplog.text
     assert "U-bob" not in caplog.text and "U-carol" not in caplog.text

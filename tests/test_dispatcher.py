@@ -40,7 +40,7 @@ async def enqueue_posts(service: Service, channels: list[str], per_channel: int)
                     "payload": {"event": "test", "text": f"{channel} message {n}", "card": False},
                 }
             )
-    await service.db.write_sync(lambda conn: outbox.enqueue(conn, messages, now))
+    await service.db.write(lambda conn: outbox.enqueue(conn, messages, now))
 
 
 async def receiver(
@@ -59,7 +59,7 @@ async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
     """Run the dispatcher, moving the injected clock past each backoff instead of sleeping."""
     for _ in range(rounds):
         await dispatcher.run_once()
-        left = await dispatcher.service.db.read_sync(outbox.counts)
+        left = await dispatcher.service.db.read(outbox.counts)
         if not left.get("pending"):
             return
         clock.advance(minutes=16)
@@ -104,7 +104,7 @@ async def test_a_message_that_keeps_failing_is_kept_and_reported(
     finally:
         await sender.close()
         await fake.stop()
-    failed = await service.db.read_sync(outbox.failed)
+    failed = await service.db.read(outbox.failed)
     assert len(failed) == 1 and failed[0][2] == "CDEAD" and failed[0][4] == 3
     assert "500" in (failed[0][5] or "") or "internal_error" in (failed[0][5] or "")
 
@@ -162,7 +162,7 @@ async def test_dispatch_loop_stops_when_asked(
     with caplog.at_level(logging.WARNING):
         await asyncio.wait_for(Dispatcher(service, {}).run(stop), 5)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
-    counts = await service.db.read_sync(outbox.counts)
+    counts = await service.db.read(outbox.counts)
     assert counts == {"pending": 1}  # stopped before sending, nothing lost
 
 
@@ -176,11 +176,11 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
     sender = SlackSender("xoxb", fake.api_url)
     try:
         await enqueue_posts(service, ["CA", "CB"], 1)
-        due = await service.db.read_sync(lambda conn: outbox.due(conn, clock.now))
+        due = await service.db.read(lambda conn: outbox.due(conn, clock.now))
         posted, _never_sent = due
         await sender.deliver(posted, await service.outbox_reply(posted.payload, None))
         for m in due:  # both were "sending" when the old leader died
-            await service.db.write_sync(lambda conn, m=m: outbox.mark_sending(conn, m.id))
+            await service.db.write(lambda conn, m=m: outbox.mark_sending(conn, m.id))
         dispatcher = Dispatcher(service, {"slack": sender})
         assert await dispatcher.recover() == (1, 1)
         await drain(dispatcher, clock)
@@ -252,5 +252,5 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
         await sender.close()
         await runner.cleanup()
     assert hits == []
-    failed = await service.db.read_sync(outbox.failed)
+    failed = await service.db.read(outbox.failed)
     assert len(failed) == 2 and all("inside this host's networks" in f[5] for f in failed)

@@ -44,7 +44,7 @@ async def prepare(url: str) -> None:
             reminders.set_reminder(conn, 1, "slack", "T1", f"C{i:03d}", schedule, org.identity, now)
         conn.execute(update(ReminderRow.__table__).values(created_at=now - timedelta(minutes=30)))  # type: ignore[attr-defined]
 
-    await db.write_sync(op)
+    await db.write(op)
     await db.close()
 
 

@@ -10,15 +10,14 @@ from sqlalchemy import select
 from bot.identity import Actor, Place
 from bot.service import Service
 from storage.tables import OutboxRow, ReminderRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, fetch, person
 
 ORG = person("org")
 CHANNEL = Place("slack", "T1", "C-general")
 
 
 async def queued(service: Service) -> list[OutboxRow]:
-    async with service.db.read() as session:
-        return list((await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars())
+    return await fetch(service.db, select(OutboxRow).order_by(OutboxRow.id))
 
 
 def event_of(row: OutboxRow) -> str:
@@ -101,8 +100,7 @@ async def test_deadline_closes_and_releases_pledgers(service: Service, clock: Cl
     )["text"]
     data = await service.status_data("weak")
     assert data["status"] == "closed" and data["outcome"] == "failed"
-    async with service.db.read() as session:
-        assert (await session.execute(select(ReminderRow))).first() is None
+    assert await fetch(service.db, select(ReminderRow)) == []
 
 
 async def test_reminders_are_idempotent_and_stop_when_closed(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.service import Service
 from storage.tables import OutboxRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, fetch, person
 
 PLANT, ANN, BEN, CAT, NEWBIE = (
     person("plant"),
@@ -34,8 +34,7 @@ async def strike(service: Service, threshold: int = 1000) -> None:
 
 
 async def outbox(service: Service) -> list[OutboxRow]:
-    async with service.db.read() as session:
-        return list((await session.execute(select(OutboxRow))).scalars())
+    return await fetch(service.db, select(OutboxRow))
 
 
 async def test_lowering_a_sealed_threshold_is_refused_and_reveals_nobody(

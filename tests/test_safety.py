@@ -13,7 +13,7 @@ from bot.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from storage.database import Database
 from storage.tables import SignatureRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, fetch, person
 
 ORG, BOB, CAROL, DAVE = person("org"), person("bob"), person("carol"), person("dave")
 
@@ -131,8 +131,7 @@ async def test_purge_after_close_keeps_counts_and_drops_identities(
     await service.handle(ORG, "/petition", "close done")
     purged = await service.handle(ORG, "/petition", "purge done")
     assert "2 signatures" in purged.text
-    async with service.db.read() as session:
-        rows = (await session.execute(select(SignatureRow))).scalars().all()
+    rows = await fetch(service.db, select(SignatureRow))
     assert all(r.user_id is None and r.display_name is None and r.anonymous for r in rows)
     assert {r.signer_hash for r in rows} == {r.id for r in rows}
     assert (await service.status_data("done"))["signatures"] == 2

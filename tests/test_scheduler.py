@@ -13,15 +13,14 @@ from bot.identity import Place
 from bot.service import Service
 from runtime.scheduler import ReminderScheduler
 from storage.tables import OutboxRow
-from tests.conftest import Clock, person
+from tests.conftest import Clock, fetch, person
 
 ORG = person("org")
 
 
 async def reminder_posts(service: Service) -> list[str]:
-    async with service.db.read() as session:
-        rows = (await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars()
-        return [r.target for r in rows if json.loads(r.payload).get("event") == "reminder"]
+    rows = await fetch(service.db, select(OutboxRow).order_by(OutboxRow.id))
+    return [r.target for r in rows if json.loads(r.payload).get("event") == "reminder"]
 
 
 async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
@@ -124,8 +123,7 @@ async def test_the_scheduler_closes_a_campaign_at_its_deadline_and_announces_the
     events: set[str] = set()
     try:
         for _ in range(200):  # a positive signal: the result's posts are queued
-            async with service.db.read() as session:
-                rows = list((await session.execute(select(OutboxRow))).scalars())
+            rows = await fetch(service.db, select(OutboxRow))
             events = {json.loads(r.payload).get("event") for r in rows if r.target == "CDUE"}
             if "closed" in events:
                 break

@@ -7,8 +7,9 @@ from sqlalchemy import select
 from bot.identity import Actor
 from bot.service import Service
 from storage import repository as repo
+from storage.database import Tx
 from storage.tables import CampaignRow, SignatureRow, TextVersionRow
-from tests.conftest import Clock, informed, person
+from tests.conftest import Clock, fetch, informed, person
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 
@@ -20,11 +21,13 @@ async def new_petition(service: Service, slug: str = "walkout", goal: int = 3, *
 
 
 async def count(service: Service, slug: str = "walkout") -> int:
-    async with service.db.read() as session:
-        campaign = await repo.find_campaign(session, slug)
+    def read(conn: Tx) -> int:
+        campaign = repo.find_campaign(conn, slug)
         assert campaign is not None
-        assert campaign.count == await repo.recount(session, campaign.id)
+        assert campaign.count == repo.recount(conn, campaign.id)
         return campaign.count
+
+    return await service.db.read(read)
 
 
 async def test_sign_dedupes_and_withdraws(service: Service) -> None:
@@ -45,8 +48,7 @@ async def test_anonymous_signature_stores_no_identity_yet_dedupes(service: Servi
     await new_petition(service)
     reply = await service.handle(CAROL, "/sign", "walkout anonymous")
     assert "anonymously" in reply.text and "Carol" not in reply.text
-    async with service.db.read() as session:
-        row = (await session.execute(select(SignatureRow))).scalar_one()
+    (row,) = await fetch(service.db, select(SignatureRow))
     assert row.anonymous and row.user_id is None and row.display_name is None
     assert row.platform is None and row.workspace is None
     assert row.signed_at.hour == 0 and row.signed_at.minute == 0  # day only
@@ -154,11 +156,10 @@ async def test_edit_makes_versions_and_signatures_record_them(service: Service) 
     same = await service.handle(ALICE, "/petition", "edit walkout Version two of the letter.")
     assert "Nothing changed" in same.text
     await service.handle(CAROL, "/sign", "walkout")
-    async with service.db.read() as session:
-        versions = dict(
-            (await session.execute(select(SignatureRow.display_name, SignatureRow.version))).all()
-        )
-        texts = (await session.execute(select(TextVersionRow.version))).scalars().all()
+    versions = dict(
+        await fetch(service.db, select(SignatureRow.display_name, SignatureRow.version))
+    )
+    texts = [r.version for r in await fetch(service.db, select(TextVersionRow.version))]
     assert versions == {"Bob": 1, "Carol": 2}
     assert sorted(texts) == [1, 2]
     read = await service.handle(BOB, "/petition", "read walkout")
@@ -185,8 +186,7 @@ async def test_bad_input_is_refused_and_nothing_is_written(service: Service) -> 
         reply = await service.handle(ALICE, "/petition", args)
         assert reply.error and expected in reply.text, (args, reply.text)
         assert reply.usage
-    async with service.db.read() as session:
-        assert (await session.execute(select(CampaignRow))).first() is None
+    assert await fetch(service.db, select(CampaignRow)) == []
     await new_petition(service)
     long = await service.handle(BOB, "/sign", "walkout " + "x" * 501)
     assert long.error and "limit is 500" in long.text
@@ -216,8 +216,8 @@ async def test_recount_finds_and_corrects_drift(service: Service) -> None:
     await service.handle(CAROL, "/sign", "walkout")
     assert await service.recount() == []
 
-    async def corrupt(session):  # type: ignore[no-untyped-def]
-        await session.execute(
+    def corrupt(conn: Tx) -> None:
+        conn.execute(
             CampaignRow.__table__.update().values(signature_count=7)  # type: ignore[attr-defined]
         )
 

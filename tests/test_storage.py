@@ -90,9 +90,8 @@ async def test_daily_counts_are_backfilled_by_the_migration(tmp_path: Path) -> N
                 )
             )
     await db.migrate()
-    async with db.read() as session:
-        rows = (
-            await session.execute(text("SELECT day, signed FROM daily_count ORDER BY day"))
-        ).all()
+    rows = await db.read(
+        lambda conn: conn.execute(text("SELECT day, signed FROM daily_count ORDER BY day")).all()
+    )
     await db.close()
     assert [(str(d), n) for d, n in rows] == [("2026-11-01", 2), ("2026-11-02", 1)]

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 
@@ -18,11 +17,11 @@ from storage.database import Database
 async def test_a_transient_error_is_retried_and_the_caller_gets_the_value(db: Database) -> None:
     attempts: list[int] = []
 
-    async def flaky(session: AsyncSession) -> int:
+    def flaky(conn: Connection) -> int:
         attempts.append(1)
         if len(attempts) == 1:
             raise OperationalError("UPDATE …", {}, Exception("database is locked"))
-        return int((await session.execute(text("SELECT 41 + 1"))).scalar_one())
+        return int(conn.execute(text("SELECT 41 + 1")).scalar_one())
 
     assert await db.write(flaky) == 42
     assert len(attempts) == 2
@@ -31,7 +30,7 @@ async def test_a_transient_error_is_retried_and_the_caller_gets_the_value(db: Da
 async def test_a_lasting_error_reaches_the_caller_after_a_few_tries(db: Database) -> None:
     attempts: list[int] = []
 
-    async def stuck(_session: AsyncSession) -> None:
+    def stuck(_conn: Connection) -> None:
         attempts.append(1)
         raise OperationalError("UPDATE …", {}, Exception("deadlock detected"))
 
