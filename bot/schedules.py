@@ -1,20 +1,18 @@
 """Reminder schedules as people type them: `daily 09:00`, `weekdays 09:30 Europe/Berlin`,
 `mondays 10:00`, `every 3 days`, `every 2 hours`, `off`.
 
-A schedule becomes an APScheduler trigger in its timezone, so daylight-saving changes keep
-"09:00" at nine o'clock local time.
+A schedule is a plain value in its timezone, so daylight-saving changes keep "09:00" at nine
+o'clock local time. Its next fire time is computed here (for replies and catch-up); the runtime's
+scheduler turns the same value into an APScheduler trigger, and a test checks both agree.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.errors import UserError
 
@@ -44,27 +42,40 @@ class Schedule:
     minute: int | None = None
     every: timedelta | None = None  # interval schedules
 
-    def trigger(self, anchor: datetime) -> BaseTrigger:
-        tz = ZoneInfo(self.timezone)
-        if self.every is not None:
-            start = anchor
-            if self.hour is not None and self.minute is not None:
-                local = anchor.astimezone(tz)
-                start = local.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
-            return IntervalTrigger(
-                seconds=int(self.every.total_seconds()), start_date=start, timezone=tz
-            )
-        return CronTrigger(
-            day_of_week=self.days_of_week, hour=self.hour, minute=self.minute, timezone=tz
-        )
+    def start(self, anchor: datetime) -> datetime:
+        """When an interval schedule counts from: its anchor, at the set time of day if any."""
+        if self.hour is None or self.minute is None:
+            return anchor
+        local = anchor.astimezone(ZoneInfo(self.timezone))
+        return local.replace(hour=self.hour, minute=self.minute, second=0, microsecond=0)
+
+    def weekdays(self) -> frozenset[int]:
+        """Days it fires on (Monday is 0), from the cron-style `days_of_week`."""
+        if self.days_of_week is None:
+            return frozenset(range(7))
+        names = list(_DAYS.values())
+        first, _, last = self.days_of_week.partition("-")
+        return frozenset(range(names.index(first), names.index(last or first) + 1))
 
     def next_after(self, moment: datetime, anchor: datetime) -> datetime | None:
-        """The first fire time strictly after `moment`."""
-        trigger = self.trigger(anchor)
-        fire = trigger.get_next_fire_time(None, moment)
-        if fire is not None and fire <= moment:
-            fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
-        return fire
+        """The first fire time strictly after `moment` (an aware datetime)."""
+        tz = ZoneInfo(self.timezone)
+        if self.every is not None:
+            start, step = self.start(anchor).timestamp(), self.every.total_seconds()
+            now = moment.timestamp()
+            fire = start if start > now else start + step * math.ceil((now - start) / step)
+            if fire <= now:
+                fire += step
+            return datetime.fromtimestamp(fire, tz)
+        assert self.hour is not None and self.minute is not None
+        day, days = moment.astimezone(tz).date(), self.weekdays()
+        for offset in range(8):
+            candidate = datetime.combine(
+                day + timedelta(days=offset), time(self.hour, self.minute), tzinfo=tz
+            )
+            if candidate.weekday() in days and candidate > moment:
+                return candidate
+        return None
 
 
 def parse_schedule(text: str, default_tz: tzinfo) -> Schedule | None:

@@ -11,10 +11,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.schedules import Schedule
 from bot.service import Service
 from runtime.dispatcher import Dispatcher, Sender
 from runtime.leader import Leadership
@@ -77,7 +82,7 @@ class ReminderScheduler:
         for job_id, d in wanted.items():
             self.scheduler.add_job(
                 self._fire,
-                d.schedule.trigger(d.created_at),
+                ScheduleTrigger(d.schedule, d.created_at),
                 args=[d.id],
                 id=job_id,
                 replace_existing=True,
@@ -187,3 +192,37 @@ async def _try(leadership: Leadership) -> bool:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+class ScheduleTrigger(BaseTrigger):
+    """A reminder schedule as an APScheduler trigger: the fire times the core computes (and
+    tells people), not APScheduler's CronTrigger, which skips the day after a change of clocks
+    for times before the change (daily 00:15 in Berlin fires on 29 and 31 March 2026, never
+    on the 30th; `tests/test_schedules.py`)."""
+
+    def __init__(self, schedule: Schedule, anchor: datetime) -> None:
+        self.schedule, self.anchor = schedule, anchor
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        if previous_fire_time is None:  # the first fire time at or after now
+            return self.schedule.next_after(now - timedelta(microseconds=1), self.anchor)
+        return self.schedule.next_after(previous_fire_time, self.anchor)
+
+    def __str__(self) -> str:
+        return f"schedule[{self.schedule.text}]"
+
+
+def trigger_of(schedule: Schedule, anchor: datetime) -> BaseTrigger:
+    """APScheduler's own trigger for a schedule (kept to check the core's arithmetic against)."""
+    tz = ZoneInfo(schedule.timezone)
+    if schedule.every is not None:
+        return IntervalTrigger(
+            seconds=int(schedule.every.total_seconds()),
+            start_date=schedule.start(anchor),
+            timezone=tz,
+        )
+    return CronTrigger(
+        day_of_week=schedule.days_of_week, hour=schedule.hour, minute=schedule.minute, timezone=tz
+    )

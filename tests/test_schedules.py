@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.errors import UserError
 from bot.schedules import parse_schedule
+from runtime.scheduler import ScheduleTrigger, trigger_of
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -56,3 +57,84 @@ def test_off_and_friendly_errors() -> None:
         with pytest.raises(UserError) as err:
             parse_schedule(bad, UTC)
         assert "daily 09:00" in err.value.message or "Tell me" in err.value.message
+
+
+def _apscheduler_next(text: str, tz: ZoneInfo, moment: datetime, anchor: datetime) -> datetime:
+    schedule = parse_schedule(text, tz)
+    assert schedule is not None
+    trigger = trigger_of(schedule, anchor)
+    fire = trigger.get_next_fire_time(None, moment)
+    if fire is not None and fire <= moment:
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    assert fire is not None
+    return fire
+
+
+def _clocks_change(moment: datetime, tz: ZoneInfo) -> bool:
+    local = moment.astimezone(tz)
+    return local.utcoffset() != (local + timedelta(days=1)).utcoffset()
+
+
+def test_the_core_agrees_with_apscheduler_on_every_ordinary_day() -> None:
+    """The core computes fire times without APScheduler (and the runtime's jobs use them).
+    APScheduler's own triggers are the independent check: across two months around both
+    changes of clocks in two timezones they agree, except where APScheduler's CronTrigger is
+    wrong (a time before the change, on the day of the change: the next test)."""
+    texts = [
+        "daily 09:00",
+        "daily 00:15",
+        "daily 23:59",
+        "weekdays 09:30",
+        "mondays 10:00",
+        "sundays 18:45",
+        "every 3 days",
+        "every 2 days at 08:00",
+        "every 5 hours",
+        "every 2 weeks 07:00",
+    ]
+    zones = [ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("UTC")]
+    starts = [datetime(2026, 3, 6, 7, 13, tzinfo=UTC), datetime(2026, 10, 20, 22, 1, tzinfo=UTC)]
+    checked = 0
+    for tz in zones:
+        for text in texts:
+            schedule = parse_schedule(text, tz)
+            assert schedule is not None
+            for anchor in starts:
+                moment = anchor
+                for _ in range(30):  # a month of fires, through the change of clocks
+                    ours = schedule.next_after(moment, anchor)
+                    if schedule.every is not None or not _clocks_change(moment, tz):
+                        theirs = _apscheduler_next(text, tz, moment, anchor)
+                        assert ours == theirs, (text, tz, moment)
+                    assert ours is not None and ours > moment
+                    moment = ours
+                    checked += 1
+    assert checked == len(zones) * len(texts) * len(starts) * 30
+
+
+def test_a_daily_reminder_before_the_change_of_clocks_skips_no_day() -> None:
+    start = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    ours = fires("daily 00:15 Europe/Berlin", start, 3)
+    assert [f"{t.astimezone(BERLIN):%d %H:%M}" for t in ours] == [
+        "29 00:15",
+        "30 00:15",
+        "31 00:15",
+    ]
+    theirs = [_apscheduler_next("daily 00:15", BERLIN, t, start) for t in (start, *ours[:1])]
+    assert f"{theirs[1]:%d}" == "31"  # APScheduler 3.11's CronTrigger skips the 30th
+
+
+def test_the_runtime_trigger_fires_on_the_core_times() -> None:
+    schedule = parse_schedule("daily 00:15 Europe/Berlin", UTC)
+    assert schedule is not None
+    start = datetime(2026, 3, 28, 12, tzinfo=UTC)
+    trigger = ScheduleTrigger(schedule, start)
+    fire = trigger.get_next_fire_time(None, start)
+    out = []
+    for _ in range(3):
+        assert fire is not None
+        out.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    assert out == fires("daily 00:15 Europe/Berlin", start, 3)
+    exact = datetime(2026, 3, 30, 0, 15, tzinfo=BERLIN)
+    assert trigger.get_next_fire_time(None, exact) == exact  # at or after now, like APScheduler
