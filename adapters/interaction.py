@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from bot.commands import Spec, Values
+from bot.errors import UserError
+from bot.identity import Actor, Place
+from bot.replies import Reply, error_reply
+
+if TYPE_CHECKING:
+    from bot.service import Service
 
 T = TypeVar("T")
 ACK_BUDGET = 2.0  # seconds of core work waited for before acknowledging without the answer
@@ -20,3 +28,15 @@ async def within_budget(work: Awaitable[T], budget: float = ACK_BUDGET) -> async
     task = asyncio.ensure_future(work)
     await asyncio.wait({task}, timeout=budget)
     return task
+
+
+async def run_values(
+    service: Service, actor: Actor, spec: Spec, values: Values, place: Place | None = None
+) -> Reply:
+    """Run the command a form or a platform's options describe (Discord's options, Slack's
+    creation form), built by the registry as the text grammar would; a refusal is a reply."""
+    try:
+        command = spec.build(values)
+    except UserError as exc:
+        return error_reply(exc.message, exc.usage)
+    return await service.run(actor, command, place)

@@ -595,30 +595,20 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         }
 
     def help(self) -> Reply:
-        lines = [
-            "**Undersigned**: sign open letters and pledges together, safely.",
-            f"`{cmd.USAGE['sign']}`: sign (add `anonymous` to keep your name out of it entirely)",
-            f"`{cmd.USAGE['unsign']}`: withdraw your signature",
-            f"`{cmd.USAGE['status']}`: the tally, pace and deadline",
-            f"`{cmd.USAGE['read']}`: the whole letter",
-            f"`{cmd.USAGE['list']}`: every campaign",
-            "Organizers:",
-            f"`{cmd.USAGE['new']}`",
-            f"`{cmd.USAGE['edit']}`",
-            f"`{cmd.USAGE['close']}`",
-            f"`{cmd.USAGE['post']}`",
-            f"`{cmd.USAGE['organizers']}`",
-            f"`{cmd.USAGE['audit']}`",
-            f"`{cmd.USAGE['export']}`",
-            f"`{cmd.USAGE['remind']}`",
-            f"`{cmd.USAGE['reminders']}`",
-            f"`{cmd.USAGE['webhook']}`",
-            "Your data:",
-            f"`{cmd.USAGE['safety']}`: what others can see, and what is stored, before you sign",
-            f"`{cmd.USAGE['mine']}`: what you signed, and how",
-            f"`{cmd.USAGE['forget']}`: remove all your signatures everywhere",
-            "Leave out CAMPAIGN when only one is open.",
-        ]
+        """Written from the command registry, so it lists every command as it is typed."""
+        headings = {
+            cmd.Section.SIGNERS: None,
+            cmd.Section.ORGANIZERS: "Organizers:",
+            cmd.Section.YOUR_DATA: "Your data:",
+        }
+        lines = ["**Undersigned**: sign open letters and pledges together, safely."]
+        for section, heading in headings.items():
+            if heading:
+                lines.append(heading)
+            for spec in cmd.REGISTRY:
+                if spec.section is section and spec.in_help:
+                    lines.append(f"`{spec.usage}`" + (f": {spec.summary}" if spec.summary else ""))
+        lines.append("Leave out CAMPAIGN when only one is open.")
         return Reply(text="\n".join(lines))
 
     # ---- organizing ----------------------------------------------------------------------

@@ -1,40 +1,82 @@
-"""Every option the chat grammar (and so the console) accepts is offered by Slack's form and
-Discord's command tree too, so the platforms can't drift apart again. (Slack's slash commands
-are parsed by the same grammar, so its text commands are equal by construction.)"""
+"""Walk the command registry: every command, with every one of its options, means the same typed
+in the console (the text grammar, which Slack's slash commands use too), given as Discord options
+(or Discord's form), and filled in Slack's creation form. The platforms can't drift apart again."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from discord import app_commands
 
-from adapters.discord.bot import NewCampaignModal, UndersignedDiscord
+from adapters.discord.bot import NewCampaignModal, UndersignedDiscord, slash_options
 from adapters.slack import render as slack_render
 from bot import commands as cmd
+from bot.errors import UserError
 from bot.service import Service
 
-ALIASES = {"threshold": "goal", "addressee": "to"}  # one option, two names in the grammar
-# The /petition subcommands the grammar knows (`_parse_petition`), by their main word.
-PETITION_WORDS = {
-    "status",
-    "read",
-    "list",
-    "help",
-    "safety",
-    "new",
-    "edit",
-    "organizers",
-    "audit",
-    "export",
-    "remind",
-    "reminders",
-    "webhook",
-    "purge",
-    "post",
-    "close",
+SAMPLES: dict[cmd.Kind, Any] = {
+    cmd.Kind.CAMPAIGN: "walkout",
+    cmd.Kind.NEW_NAME: "walkout-2026",
+    cmd.Kind.TEXT: "A few words",
+    cmd.Kind.LONG_TEXT: "We, the undersigned, refuse.",
+    cmd.Kind.NUMBER: "1000",
+    cmd.Kind.FLAG: True,
+    cmd.Kind.PERSON: "<@U123ABC>",
 }
 
 
-def canonical(keys: set[str]) -> set[str]:
-    return {ALIASES.get(k, k) for k in keys}
+def sample(option: cmd.Option) -> Any:
+    if option.choices:
+        return option.choices[-1]
+    if option.name == "deadline":
+        return "2026-12-31"
+    if option.name == "schedule":
+        return "weekdays 09:30"
+    return SAMPLES[option.kind]
+
+
+def with_option(spec: cmd.Spec, option: cmd.Option | None) -> dict[str, Any]:
+    """The command's required options, plus `option` (and what it needs to mean anything)."""
+    values = {o.name: sample(o) for o in spec.options if o.required}
+    if option is not None:
+        values[option.name] = sample(option)
+        if option.name == "change":  # a change names whom or what it changes
+            partner = next(o for o in spec.options if o.style is cmd.Style.REST)
+            values[partner.name] = sample(partner)
+    return values
+
+
+CASES = [
+    pytest.param(spec, option, id=f"{spec.name}:{option.name if option else '-'}")
+    for spec in cmd.REGISTRY
+    for option in (None, *spec.options)
+]
+
+
+@pytest.mark.parametrize(("spec", "option"), CASES)
+def test_typed_and_given_as_values_mean_the_same(spec: cmd.Spec, option: cmd.Option | None) -> None:
+    values = with_option(spec, option)
+    typed, given = outcome(cmd.parse_line, spec.line(values)), outcome(spec.build, values)
+    assert typed == given, spec.line(values)
+    if option is not None and option.kind is not cmd.Kind.FLAG and not isinstance(typed, str):
+        assert str(values[option.name]).lower() in repr(typed).lower(), (spec.line(values), typed)
+
+
+def outcome(make: Any, given: Any) -> cmd.Command | str:
+    """The intent, or the refusal's words (the same refusal counts as the same meaning)."""
+    try:
+        return make(given)  # type: ignore[no-any-return]
+    except UserError as exc:
+        return f"refused: {exc.message} ({exc.usage})"
+
+
+def test_a_change_without_its_target_is_refused_alike_everywhere() -> None:
+    for key, target in (("organizers", "person"), ("webhook", "url")):
+        spec = cmd.REGISTRY_BY_KEY[key]
+        for values in ({"campaign": "w", "change": "add"}, {"campaign": "w", target: "x"}):
+            typed = outcome(cmd.parse_line, spec.line(values))
+            assert isinstance(typed, str) and typed == outcome(spec.build, values)
 
 
 def discord_tree(service: Service) -> dict[str, app_commands.Command]:  # type: ignore[type-arg]
@@ -49,30 +91,43 @@ def discord_tree(service: Service) -> dict[str, app_commands.Command]:  # type: 
     return found
 
 
-def params(command: app_commands.Command) -> set[str]:  # type: ignore[type-arg]
-    return {p.name for p in command.parameters}
-
-
-async def test_discord_has_every_petition_subcommand_and_the_sign_options(
-    service: Service,
-) -> None:
+async def test_discord_offers_every_command_and_option_of_the_registry(service: Service) -> None:
     tree = discord_tree(service)
-    for word in PETITION_WORDS:
-        assert f"petition {word}" in tree, word
-    assert {"sign", "unsign", "forget-me"} <= set(tree)
-    assert {"campaign", "anonymous", "role", "comment"} <= params(tree["sign"])
-
-
-async def test_discord_edit_and_new_accept_every_option_of_the_grammar(service: Service) -> None:
-    tree = discord_tree(service)
-    edit = params(tree["petition edit"]) | {"text"}
-    assert canonical(cmd.EDIT_KEYS) <= edit, canonical(cmd.EDIT_KEYS) - edit
-    modal_fields = {item.custom_id for item in NewCampaignModal(service, None, None).children}  # type: ignore[attr-defined]
-    offered = params(tree["petition new"]) | modal_fields | {"kind"}  # kind: pledge with action
-    assert canonical(cmd.CREATE_KEYS) <= offered, canonical(cmd.CREATE_KEYS) - offered
+    assert set(tree) == {spec.name for spec in cmd.REGISTRY}
+    form = {item.custom_id for item in NewCampaignModal(service).children}  # type: ignore[attr-defined]
+    for spec in cmd.REGISTRY:
+        offered = {p.name: p for p in tree[spec.name].parameters}
+        for option in spec.options:
+            if option.in_form:
+                assert option.name in form, (spec.name, option.name)
+                continue
+            assert option.name in offered, (spec.name, option.name)
+            parameter = offered[option.name]
+            assert parameter.required == option.required, (spec.name, option.name)
+            assert [c.value for c in parameter.choices] == list(option.choices)
+            assert parameter.description and len(parameter.description) <= 100
+        assert set(offered) == {o.name for o in slash_options(spec)}
 
 
 def test_slack_form_offers_every_creation_option() -> None:
     view = slack_render.new_campaign_modal("C1")
     offered = {block["block_id"] for block in view["blocks"]}
-    assert canonical(cmd.CREATE_KEYS) <= offered, canonical(cmd.CREATE_KEYS) - offered
+    assert offered == {o.name for o in cmd.REGISTRY_BY_KEY["new"].options}
+
+
+def test_slack_form_values_build_what_the_same_typed_command_builds() -> None:
+    spec = cmd.REGISTRY_BY_KEY["new"]
+    values = {o.name: str(sample(o)) for o in spec.options}
+    state = {
+        name: {"value": {"type": "plain_text_input", "value": value}}
+        for name, value in values.items()
+    }
+    submitted = slack_render.modal_values({"state": {"values": state}})
+    assert spec.build(submitted) == cmd.parse_line(spec.line(values))
+
+
+def test_help_lists_every_command_in_the_registry(service: Service) -> None:
+    text = service.help().text
+    for spec in cmd.REGISTRY:
+        if spec.in_help:
+            assert f"`{spec.usage}`" in text, spec.name

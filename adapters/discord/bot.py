@@ -7,16 +7,17 @@ campaign in their custom id, so they keep working after a restart.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Optional
 
 import discord
 from discord import app_commands
 
 from adapters.discord import render
-from adapters.interaction import within_budget
+from adapters.interaction import run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
@@ -112,58 +113,112 @@ class CampaignName(app_commands.Transformer):
 CampaignArg = app_commands.Transform[str, CampaignName]
 
 
-class NewCampaignModal(discord.ui.Modal, title="New campaign"):
-    slug: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Short name (used in /sign)",
-        placeholder="walkout-2026",
-        max_length=40,
-        custom_id="slug",
-    )
-    name: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Title", max_length=200, custom_id="title"
-    )
-    goal: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Goal (or pledge threshold)", placeholder="1000", max_length=9, custom_id="goal"
-    )
-    deadline: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Deadline (YYYY-MM-DD), optional for petitions",
-        required=False,
-        max_length=25,
-        custom_id="deadline",
-    )
-    letter: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="The letter", style=discord.TextStyle.paragraph, max_length=4000, custom_id="text"
-    )
+FORM_LIMITS = {"slug": 40, "title": 200, "goal": 9, "deadline": 25, "text": 4000}
 
-    def __init__(
-        self,
-        service: Service,
-        action: str | None,
-        addressee: str | None,
-        names: str | None = None,
-    ) -> None:
+
+class NewCampaignModal(discord.ui.Modal, title="New campaign"):
+    """The creation form: the registry's form fields as text inputs (Discord allows five);
+    the other options of `/petition new` arrive with the command and ride along."""
+
+    def __init__(self, service: Service, given: cmd.Values | None = None) -> None:
         super().__init__()
         self.service = service
-        self.pledge_action = action
-        self.addressee = addressee
-        self.names = names
+        self.given = dict(given or {})
+        self.fields: dict[str, discord.ui.TextInput[Any]] = {}
+        for option in cmd.REGISTRY_BY_KEY["new"].options:
+            if not option.in_form:
+                continue
+            field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+                label=option.label,
+                placeholder=option.example or None,
+                required=option.required,
+                max_length=FORM_LIMITS.get(option.name, 200),
+                custom_id=option.name,
+                style=discord.TextStyle.paragraph
+                if option.kind is cmd.Kind.LONG_TEXT
+                else discord.TextStyle.short,
+            )
+            self.fields[option.name] = field
+            self.add_item(field)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        options = {"title": self.name.value}
-        if self.pledge_action:
-            options.update(kind="pledge", threshold=self.goal.value, action=self.pledge_action)
-        else:
-            options["goal"] = self.goal.value
-        if self.deadline.value.strip():
-            options["deadline"] = self.deadline.value.strip()
-        if self.addressee:
-            options["to"] = self.addressee
-        if self.names:
-            options["names"] = self.names
-        create = cmd.Create(
-            slug=self.slug.value.strip().lower(), options=options, text=self.letter.value
+        values = {**self.given, **{name: f.value for name, f in self.fields.items()}}
+        new = cmd.REGISTRY_BY_KEY["new"]
+        await answer(interaction, run_values(self.service, actor_of(interaction), new, values))
+
+
+ANNOTATIONS: dict[cmd.Kind, Any] = {
+    cmd.Kind.CAMPAIGN: CampaignArg,
+    cmd.Kind.NEW_NAME: str,
+    cmd.Kind.TEXT: str,
+    cmd.Kind.LONG_TEXT: str,
+    cmd.Kind.NUMBER: int,
+    cmd.Kind.FLAG: bool,
+    cmd.Kind.CHOICE: app_commands.Choice[str],
+    cmd.Kind.PERSON: discord.User,
+}
+
+
+def option_value(option: cmd.Option, raw: Any) -> str | bool | None:
+    """A Discord option's value as the registry's builders take it."""
+    if raw is None:
+        return None
+    if isinstance(raw, app_commands.Choice):
+        return str(raw.value)
+    if option.kind is cmd.Kind.PERSON:
+        return f"<@{raw.id}>"
+    if isinstance(raw, bool):
+        return raw
+    return str(raw)
+
+
+def slash_options(spec: cmd.Spec) -> list[cmd.Option]:
+    """The options Discord offers with the command itself (form fields come in the modal)."""
+    return [o for o in spec.options if not o.in_form]
+
+
+def command_from(
+    spec: cmd.Spec, run: Callable[[discord.Interaction, cmd.Values], Awaitable[None]]
+) -> app_commands.Command[Any, ..., None]:
+    """A Discord slash command for one registry entry: parameters, descriptions and choices
+    from its options; the callback hands the values to `run`."""
+    options = slash_options(spec)
+
+    async def callback(interaction: discord.Interaction, **raw: Any) -> None:
+        await run(interaction, {o.name: option_value(o, raw.get(o.name)) for o in options})
+
+    parameters = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
         )
-        await answer(interaction, self.service.run(actor_of(interaction), create))
+    ]
+    for o in sorted(options, key=lambda o: not o.required):
+        annotation = ANNOTATIONS[o.kind]
+        default: Any = inspect.Parameter.empty
+        if not o.required:
+            annotation = Optional[annotation]  # noqa: UP045  (a transformer has no `| None`)
+            default = False if o.kind is cmd.Kind.FLAG else None
+        parameters.append(
+            inspect.Parameter(
+                o.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+            )
+        )
+    callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+        o.name: render.cut(o.describe or o.label, 100) for o in options
+    }
+    callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+        o.name: [app_commands.Choice(name=c, value=c) for c in o.choices]
+        for o in options
+        if o.choices
+    }
+    name = spec.name.split()[-1]
+    described = spec.summary
+    return app_commands.Command(
+        name=name,
+        description=render.cut(described[0].upper() + described[1:], 100),
+        callback=callback,
+    )
 
 
 class UndersignedDiscord(discord.Client):
@@ -219,10 +274,15 @@ class UndersignedDiscord(discord.Client):
             send = interaction.followup.send if i else interaction.response.send_message
             await send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
-    async def _post(self, interaction: discord.Interaction, campaign: str) -> None:
+    async def _read(self, interaction: discord.Interaction, values: cmd.Values) -> None:
+        command = cmd.REGISTRY_BY_KEY["read"].build(values)
+        assert isinstance(command, cmd.Read)
+        await self.send_letter(interaction, command.slug)
+
+    async def _post(self, interaction: discord.Interaction, values: cmd.Values) -> None:
+        command = cmd.REGISTRY_BY_KEY["post"].build(values)
         reply = await answer(
-            interaction,
-            self.service.run(actor_of(interaction), cmd.Post(campaign), place_of(interaction)),
+            interaction, self.service.run(actor_of(interaction), command, place_of(interaction))
         )
         if reply.announcement_id is None:
             return
@@ -252,181 +312,29 @@ class UndersignedDiscord(discord.Client):
             )
 
     def _register_commands(self) -> None:
-        service = self.service
-
-        @self.tree.command(name="sign", description="Sign an open letter or pledge")
-        @app_commands.describe(
-            campaign="Which campaign (leave out when only one is open)",
-            anonymous="Leave no name or account with your signature",
-            comment="Why you sign (optional, up to 500 characters)",
-            role="Your role or title (optional)",
-        )
-        async def sign(
-            interaction: discord.Interaction,
-            campaign: CampaignArg | None = None,
-            anonymous: bool = False,
-            comment: str | None = None,
-            role: str | None = None,
-        ) -> None:
-            command: cmd.Command = cmd.Sign(
-                slug=campaign, anonymous=anonymous, role=role, comment=comment
-            )
-            if campaign == "mine":
-                command = cmd.Mine()
-            await answer(interaction, service.run(actor_of(interaction), command))
-
-        @self.tree.command(name="forget-me", description="Remove all your signatures everywhere")
-        @app_commands.describe(confirm="Set to True to really delete them")
-        async def forget_me(interaction: discord.Interaction, confirm: bool = False) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.ForgetMe(confirm)))
-
-        @self.tree.command(name="unsign", description="Withdraw your signature")
-        async def unsign(
-            interaction: discord.Interaction, campaign: CampaignArg | None = None
-        ) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Unsign(campaign)))
-
+        """The command tree, derived from the registry: `/sign`, `/unsign`, `/forget-me` and
+        the `/petition` group, each option as the registry defines it."""
+        special: dict[str, Callable[[discord.Interaction, cmd.Values], Awaitable[None]]] = {
+            "petition read": self._read,
+            "petition new": lambda i, v: i.response.send_modal(NewCampaignModal(self.service, v)),
+            "petition post": self._post,
+        }
         petition = app_commands.Group(name="petition", description="Open letters and pledges")
-
-        @petition.command(name="status", description="Tally, pace and deadline")
-        async def status(
-            interaction: discord.Interaction, campaign: CampaignArg | None = None
-        ) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Status(campaign)))
-
-        @petition.command(name="list", description="Every campaign")
-        async def list_(interaction: discord.Interaction) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.ListCampaigns()))
-
-        @petition.command(name="help", description="How to use Undersigned")
-        async def help_(interaction: discord.Interaction) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Help()))
-
-        @petition.command(name="safety", description="What others can see, and what is stored")
-        async def safety(interaction: discord.Interaction) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Safety()))
-
-        @petition.command(name="read", description="The whole letter")
-        async def read(
-            interaction: discord.Interaction, campaign: CampaignArg | None = None
-        ) -> None:
-            await self.send_letter(interaction, campaign)
-
-        @petition.command(name="new", description="Start a petition or, with an action, a pledge")
-        @app_commands.describe(
-            action='For a pledge: what everyone will do, e.g. "walk out"',
-            to="Who the letter is addressed to",
-            names="Who sees signers' names (sealed: nobody until the goal; pledges' default)",
-        )
-        @app_commands.choices(
-            names=[app_commands.Choice(name=n, value=n) for n in ("public", "sealed", "count-only")]
-        )
-        async def new(
-            interaction: discord.Interaction,
-            action: str | None = None,
-            to: str | None = None,
-            names: app_commands.Choice[str] | None = None,
-        ) -> None:
-            modal = NewCampaignModal(service, action, to, names.value if names else None)
-            await interaction.response.send_modal(modal)
-
-        @petition.command(name="edit", description="Organizers: change a campaign")
-        async def edit(
-            interaction: discord.Interaction,
-            campaign: CampaignArg,
-            text: str | None = None,
-            title: str | None = None,
-            goal: int | None = None,
-            deadline: str | None = None,
-            to: str | None = None,
-            action: str | None = None,
-        ) -> None:
-            given = {"title": title, "goal": goal, "deadline": deadline, "to": to, "action": action}
-            options = {k: str(v) for k, v in given.items() if v is not None}
-            command = cmd.Edit(slug=campaign, options=options, text=text)
-            await answer(interaction, service.run(actor_of(interaction), command))
-
-        @petition.command(name="close", description="Organizers: close to new signatures")
-        async def close(interaction: discord.Interaction, campaign: CampaignArg) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Close(campaign)))
-
-        @petition.command(name="post", description="Organizers: announce here with Sign buttons")
-        async def post(interaction: discord.Interaction, campaign: CampaignArg) -> None:
-            await self._post(interaction, campaign)
-
-        @petition.command(name="mine", description="What you signed, and how")
-        async def mine(interaction: discord.Interaction) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Mine()))
-
-        @petition.command(name="organizers", description="List, add or remove organizers")
-        @app_commands.choices(
-            change=[
-                app_commands.Choice(name="add", value="add"),
-                app_commands.Choice(name="remove", value="remove"),
-            ]
-        )
-        async def organizers(
-            interaction: discord.Interaction,
-            campaign: CampaignArg,
-            change: app_commands.Choice[str] | None = None,
-            person: discord.User | None = None,
-        ) -> None:
-            who = f"<@{person.id}>" if person is not None else None
-            command = cmd.Organizers(campaign, change.value if change else None, who)
-            if command.change and not who:
-                command = cmd.Organizers(campaign, None, None)
-            await answer(interaction, service.run(actor_of(interaction), command))
-
-        @petition.command(name="audit", description="Organizers: who did what, when")
-        async def audit(interaction: discord.Interaction, campaign: CampaignArg) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Audit(campaign)))
-
-        @petition.command(name="export", description="Organizers: the letter and signatories")
-        @app_commands.choices(
-            format=[app_commands.Choice(name=f, value=f) for f in ("md", "csv", "html")]
-        )
-        async def export(
-            interaction: discord.Interaction,
-            campaign: CampaignArg,
-            format: app_commands.Choice[str] | None = None,
-        ) -> None:
-            command = cmd.Export(campaign, format.value if format else "md")
-            await answer(interaction, service.run(actor_of(interaction), command))
-
-        @petition.command(name="purge", description="Organizers, after close: remove identities")
-        async def purge(interaction: discord.Interaction, campaign: CampaignArg) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Purge(campaign)))
-
-        @petition.command(name="remind", description="Organizers: reminders in this channel")
-        @app_commands.describe(
-            schedule="daily 09:00, weekdays 09:30 Europe/Berlin, mondays 10:00, every 3 days, off"
-        )
-        async def remind(
-            interaction: discord.Interaction, campaign: CampaignArg, schedule: str
-        ) -> None:
-            command = cmd.Remind(campaign, schedule)
-            await answer(
-                interaction, service.run(actor_of(interaction), command, place_of(interaction))
-            )
-
-        @petition.command(name="reminders", description="Reminders that are set")
-        async def reminders(
-            interaction: discord.Interaction, campaign: CampaignArg | None = None
-        ) -> None:
-            await answer(interaction, service.run(actor_of(interaction), cmd.Reminders(campaign)))
-
-        @petition.command(name="webhook", description="Organizers: list, add or remove webhooks")
-        @app_commands.choices(
-            change=[app_commands.Choice(name=c, value=c) for c in ("add", "remove")]
-        )
-        async def webhook(
-            interaction: discord.Interaction,
-            campaign: CampaignArg,
-            change: app_commands.Choice[str] | None = None,
-            url: str | None = None,
-        ) -> None:
-            value = change.value if change and url else None
-            command = cmd.Webhook(campaign, value, url if value else None)
-            await answer(interaction, service.run(actor_of(interaction), command))
-
+        for spec in cmd.REGISTRY:
+            run = special.get(spec.name) or self._runner(spec)
+            command = command_from(spec, run)
+            if spec.name.startswith("petition "):
+                petition.add_command(command)
+            else:
+                self.tree.add_command(command)
         self.tree.add_command(petition)
+
+    def _runner(
+        self, spec: cmd.Spec
+    ) -> Callable[[discord.Interaction, cmd.Values], Awaitable[None]]:
+        async def run(interaction: discord.Interaction, values: cmd.Values) -> None:
+            place = place_of(interaction) if spec.in_channel else None
+            actor = actor_of(interaction)
+            await answer(interaction, run_values(self.service, actor, spec, values, place))
+
+        return run

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.interaction import within_budget
+from adapters.interaction import run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.names import PLATFORM, SlackNames
@@ -249,16 +249,8 @@ class SlackAdapter:
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
         actor = await self._with_groups(actor)
-        options = {
-            k: values[k]
-            for k in ("title", "goal", "deadline", "to", "action", "kind", "names")
-            if k in values
-        }
-        if options.get("kind") == "pledge" and "goal" in options:
-            options["threshold"] = options.pop("goal")
-        slug = values.get("slug", "").strip().lower()
         task = await within_budget(
-            self.service.run(actor, cmd.Create(slug=slug, options=options, text=values.get("text")))
+            run_values(self.service, actor, cmd.REGISTRY_BY_KEY["new"], values)
         )
         if not task.done():
             await ack()

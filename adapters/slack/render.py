@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import commands as cmd
 from bot.replies import ActionKind, CampaignCard, Reply, Visibility
 from bot.tally import Tally
 
@@ -197,78 +198,39 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-NEW_FIELDS = {
-    "slug": ("Short name (used in /sign)", "e.g. walkout-2026", False, False),
-    "title": ("Title", "No tech for ICE", False, False),
-    "text": ("The letter", "We, the undersigned…", True, False),
-    "to": ("Addressed to", "e.g. the CEO", False, True),
-    "goal": ("Goal (signatures) or threshold (pledgers)", "1000", False, False),
-    "deadline": ("Deadline (YYYY-MM-DD or YYYY-MM-DDTHH:MM)", "2026-12-31", False, True),
-    "action": ("Pledges only: I will…", "walk out", False, True),
-}
+def _form_block(option: cmd.Option) -> Block:
+    """One field of a form, as the registry defines the option."""
+    element: dict[str, Any]
+    if option.choices:
+        labels = option.choice_labels or option.choices
+        element = {
+            "type": "static_select",
+            "action_id": "value",
+            "options": [
+                {"text": {"type": "plain_text", "text": label}, "value": value}
+                for value, label in zip(option.choices, labels, strict=True)
+            ],
+        }
+        if option.name == "kind":  # a campaign is a petition unless they pick otherwise
+            element["initial_option"] = element["options"][0]
+    else:
+        element = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": option.kind is cmd.Kind.LONG_TEXT,
+            "placeholder": {"type": "plain_text", "text": option.example or option.label},
+        }
+    return {
+        "type": "input",
+        "block_id": option.name,
+        "optional": not option.required and option.name != "kind",
+        "label": {"type": "plain_text", "text": option.label},
+        "element": element,
+    }
 
 
 def new_campaign_modal(channel: str | None) -> dict[str, Any]:
-    blocks: list[Block] = []
-    for block_id, (label, placeholder, multiline, optional) in NEW_FIELDS.items():
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": block_id,
-                "optional": optional,
-                "label": {"type": "plain_text", "text": label},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": "value",
-                    "multiline": multiline,
-                    "placeholder": {"type": "plain_text", "text": placeholder},
-                },
-            }
-        )
-    blocks.insert(
-        2,
-        {
-            "type": "input",
-            "block_id": "kind",
-            "label": {"type": "plain_text", "text": "Kind"},
-            "element": {
-                "type": "static_select",
-                "action_id": "value",
-                "initial_option": {
-                    "text": {"type": "plain_text", "text": "Petition"},
-                    "value": "petition",
-                },
-                "options": [
-                    {"text": {"type": "plain_text", "text": "Petition"}, "value": "petition"},
-                    {
-                        "text": {"type": "plain_text", "text": "Pledge (conditional)"},
-                        "value": "pledge",
-                    },
-                ],
-            },
-        },
-    )
-    names = (  # left empty: sealed for pledges, public for petitions
-        ("Public: named signers are listed", "public"),
-        ("Sealed: no names until the goal is reached", "sealed"),
-        ("Count only: names never shown in chat", "count-only"),
-    )
-    blocks.append(
-        {
-            "type": "input",
-            "block_id": "names",
-            "optional": True,
-            "label": {"type": "plain_text", "text": "Who sees signers' names"},
-            "element": {
-                "type": "static_select",
-                "action_id": "value",
-                "options": [
-                    {"text": {"type": "plain_text", "text": label}, "value": value}
-                    for label, value in names
-                ],
-            },
-        }
-    )
+    """The creation form: every option of `/petition new`, from the registry."""
     return {
         "type": "modal",
         "callback_id": "undersigned.new",
@@ -276,7 +238,7 @@ def new_campaign_modal(channel: str | None) -> dict[str, Any]:
         "title": {"type": "plain_text", "text": "New campaign"},
         "submit": {"type": "plain_text", "text": "Create"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": blocks,
+        "blocks": [_form_block(o) for o in cmd.REGISTRY_BY_KEY["new"].options],
     }
 
 
