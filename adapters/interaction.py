@@ -7,13 +7,13 @@ milliseconds; when it doesn't, the adapter acknowledges first and sends the answ
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot.commands import Spec, Values
 from bot.errors import UserError
 from bot.identity import Actor, Place
-from bot.replies import Reply, error_reply
+from bot.replies import Announced, Reply, error_reply
 
 if TYPE_CHECKING:
     from bot.service import Service
@@ -40,3 +40,15 @@ async def run_values(
     except UserError as exc:
         return error_reply(exc.message, exc.usage)
     return await service.run(actor, command, place)
+
+
+async def post_and_remember(
+    service: Service, reply: Reply, post: Callable[[], Awaitable[str]]
+) -> bool:
+    """Post an announcement (`post` returns the platform's message id) and remember where it
+    is, so the tally on it stays live. False when the reply announces nothing."""
+    announced = reply.event(Announced)
+    if announced is None:
+        return False
+    await service.remember_announcement(announced.link_id, await post())
+    return True

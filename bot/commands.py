@@ -224,27 +224,37 @@ def parse_line(line: str) -> Command:
 
 def parse(command: str, args: str) -> Command:
     """Parse a slash command and its argument text, as platforms deliver them."""
-    name = command.strip().lower().lstrip("/")
     if len(args) > COMMAND_MAX:
         raise UserError(
             f"That command is {len(args):,} characters long; the limit is {COMMAND_MAX:,}.",
             USAGE["help"],
         )
-    if name in {"petition", "pledge", "undersigned"}:
-        sub, rest = _next_word(args)
-        spec = _BY_WORD.get(f"petition {sub.lower()}".strip())
-        if spec is None:
-            raise UserError(
-                f"`{sub[:30]}` isn't a /petition command. Try "
-                + ", ".join(s.name.split()[1] for s in REGISTRY if s.name.startswith("petition "))
-                + ".",
-                USAGE["help"],
-            )
+    spec, rest = invoked(command, args)
+    if spec is not None:
         return spec.parse(rest)
-    spec = _BY_WORD.get(name)
-    if spec is None:
-        raise UserError(f"I don't know the command `/{name[:30]}`.", USAGE["help"])
-    return spec.parse(args)
+    name = command.strip().lower().lstrip("/")
+    if name in _GROUPS:
+        sub, _ = _next_word(args)
+        raise UserError(
+            f"`{sub[:30]}` isn't a /petition command. Try "
+            + ", ".join(s.name.split()[1] for s in REGISTRY if s.name.startswith("petition "))
+            + ".",
+            USAGE["help"],
+        )
+    raise UserError(f"I don't know the command `/{name[:30]}`.", USAGE["help"])
+
+
+_GROUPS = {"petition", "pledge", "undersigned"}
+
+
+def invoked(command: str, args: str) -> tuple[Spec | None, str]:
+    """Which command of the registry a slash command and its text invoke, and the text left
+    for its options (adapters use it to open a form instead, say)."""
+    name = command.strip().lower().lstrip("/")
+    if name in _GROUPS:
+        sub, rest = _next_word(args)
+        return _BY_WORD.get(f"petition {sub.lower()}".strip()), rest
+    return _BY_WORD.get(name), args
 
 
 def _parse_forget(args: str) -> ForgetMe:

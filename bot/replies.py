@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
 
 from bot.tally import Tally
 
@@ -58,6 +59,25 @@ class CampaignCard:
 
 
 @dataclass(frozen=True)
+class Announced:
+    """What happened: the campaign was linked to a channel (`link_id`), and this reply is the
+    announcement to post there; its message id is remembered to keep the tally on it live."""
+
+    link_id: int
+
+
+@dataclass(frozen=True)
+class SignedPublicly:
+    """What happened: a named signature was made (an adapter may learn a better name)."""
+
+    slug: str
+
+
+ReplyEvent = Announced | SignedPublicly
+E = TypeVar("E", Announced, SignedPublicly)
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     visibility: Visibility = Visibility.ACTOR
@@ -66,10 +86,13 @@ class Reply:
     tally: Tally | None = None
     card: CampaignCard | None = None
     actions: tuple[Action, ...] = field(default_factory=tuple)
-    announcement_id: int | None = None  # set when the reply is an announcement to post
     slug: str | None = None  # the campaign the reply is about, when there is one
     attachment: tuple[str, str] | None = None  # (file name, content): exports
-    signed_publicly: bool = False  # a new public signature was made (adapters may fetch names)
+    events: tuple[ReplyEvent, ...] = ()  # what the use case did, for adapters to follow up
+
+    def event(self, kind: type[E]) -> E | None:
+        """The event of that kind, if the use case reported one."""
+        return next((e for e in self.events if isinstance(e, kind)), None)
 
 
 def error_reply(message: str, usage: str | None = None) -> Reply:

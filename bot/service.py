@@ -30,8 +30,10 @@ from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
 from bot.replies import (
+    Announced,
     CampaignCard,
     Reply,
+    SignedPublicly,
     Visibility,
     consent_actions,
     error_reply,
@@ -364,7 +366,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
             text="\n".join(lines),
             tally=self._quick_tally(campaign),
             slug=campaign.slug,
-            signed_publicly=not outcome.anonymous,
+            events=() if outcome.anonymous else (SignedPublicly(campaign.slug),),
         )
 
     @staticmethod
@@ -850,7 +852,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
         link_id = await self.db.write(op)
         reply = await self.announcement(campaign.id)
-        return replace(reply, announcement_id=link_id)
+        return replace(reply, events=(Announced(link_id),))
 
     async def announcement(self, campaign_id: int) -> Reply:
         """The announcement card with its live tally, as posted in linked channels."""

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import select
 
 from bot.identity import Actor, Place
+from bot.replies import Announced
 from bot.service import Service
 from storage.tables import OutboxRow, ReminderRow
 from tests.conftest import Clock, fetch, person
@@ -29,7 +30,7 @@ async def setup(service: Service, slug: str, **opts: str) -> None:
     options = {"title": f"Campaign {slug}", "goal": "4", "deadline": "2026-11-10", **opts}
     assert not (await service.create(ORG, slug, options, "Letter text.")).error
     post = await service.handle(ORG, "/petition", f"post {slug}", place=CHANNEL)
-    assert post.announcement_id is not None
+    assert post.event(Announced) is not None
     hook = await service.handle(ORG, "/petition", f"webhook {slug} add https://example.org/h")
     assert "Registered" in hook.text and "secret" in hook.text
 

@@ -17,11 +17,11 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
-from adapters.interaction import run_values, within_budget
+from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
-from bot.replies import CONSENT_CHOICES, ActionKind, Reply
+from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
@@ -47,11 +47,11 @@ async def answer(interaction: discord.Interaction, work: Awaitable[Reply]) -> Re
     if not task.done():
         await interaction.response.defer(ephemeral=True, thinking=True)
         reply = await task
-        if reply.announcement_id is None:
+        if reply.event(Announced) is None:  # an announcement is posted by the caller
             await interaction.followup.send(ephemeral=True, **render.message_kwargs(reply))
         return reply
     reply = task.result()
-    if reply.announcement_id is None:
+    if reply.event(Announced) is None:
         await interaction.response.send_message(ephemeral=True, **render.message_kwargs(reply))
     return reply
 
@@ -284,18 +284,19 @@ class UndersignedDiscord(discord.Client):
         reply = await answer(
             interaction, self.service.run(actor_of(interaction), command, place_of(interaction))
         )
-        if reply.announcement_id is None:
-            return
-        if interaction.response.is_done():  # deferred (ephemeral): post in the channel instead
-            channel = self.get_partial_messageable(int(interaction.channel_id or 0))
-            message = await channel.send(**render.message_kwargs(reply))
-            await interaction.followup.send(
-                "Announced here.", ephemeral=True, allowed_mentions=render.NO_MENTIONS
-            )
-        else:
+
+        async def post() -> str:
+            if interaction.response.is_done():  # deferred (ephemeral): post in the channel
+                channel = self.get_partial_messageable(int(interaction.channel_id or 0))
+                message = await channel.send(**render.message_kwargs(reply))
+                await interaction.followup.send(
+                    "Announced here.", ephemeral=True, allowed_mentions=render.NO_MENTIONS
+                )
+                return str(message.id)
             await interaction.response.send_message(**render.message_kwargs(reply))
-            message = await interaction.original_response()
-        await self.service.remember_announcement(reply.announcement_id, str(message.id))
+            return str((await interaction.original_response()).id)
+
+        await post_and_remember(self.service, reply, post)
 
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

@@ -23,13 +23,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.interaction import run_values, within_budget
+from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.names import PLATFORM, SlackNames
 from bot import commands as cmd
 from bot.identity import Actor, Place
-from bot.replies import CONSENT_CHOICES, ActionKind, Reply, error_reply
+from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply, SignedPublicly, error_reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
@@ -135,14 +135,20 @@ class SlackAdapter:
             blocks=render.blocks_for(reply),
         )
 
-    async def _learn_name(self, actor: Actor, reply: Reply) -> None:
-        """Only after a public signature: an anonymous signer is never looked up."""
+    def _after(self, actor: Actor, reply: Reply) -> None:
+        """Follow what the use case did: only after a public signature is the signer's real
+        name looked up (an anonymous signer never is)."""
+        signed = reply.event(SignedPublicly)
+        if signed is not None:
+            self._later(self._learn_name(actor, signed.slug))
+
+    async def _learn_name(self, actor: Actor, slug: str) -> None:
         renamed = await self.names.learn(actor)
-        if renamed is not None and reply.slug:
-            await self.service.refresh_signer_name(renamed, reply.slug)
+        if renamed is not None:
+            await self.service.refresh_signer_name(renamed, slug)
 
     async def _post_announcement(self, place: Place, reply: Reply, respond: Respond) -> None:
-        try:
+        async def post() -> str:
             posted = await self.client.chat_postMessage(
                 channel=place.channel,
                 text=render.fallback_text(reply),
@@ -151,6 +157,10 @@ class SlackAdapter:
                 unfurl_media=False,
                 link_names=False,
             )
+            return str(posted["ts"])
+
+        try:
+            await post_and_remember(self.service, reply, post)
         except Exception as exc:
             log.warning("announcement failed: %s", exc)
             await respond(
@@ -162,8 +172,6 @@ class SlackAdapter:
                 )
             )
             return
-        assert reply.announcement_id is not None
-        await self.service.remember_announcement(reply.announcement_id, posted["ts"])
         await respond(
             response_type="ephemeral",
             text="Announced here. The tally on it updates as people sign.",
@@ -180,33 +188,27 @@ class SlackAdapter:
         command = body.get("command") or "/petition"
         raw = body.get("text", "")
         text = render.unescape_command_text(raw, keep_user_mentions="organizer" in raw.lower())
-        if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower()[:3] in {
-            "new",
-            "cre",
-        }:
-            actor = await self._with_groups(actor)
-        if command.lstrip("/") in {"petition", "pledge"} and text.strip().lower() in {
-            "new",
-            "create",
-        }:
+        spec, rest = cmd.invoked(command, text)
+        if spec is cmd.REGISTRY_BY_KEY["new"]:
+            actor = await self._with_groups(actor)  # creating may be limited to some groups
+        if spec is cmd.REGISTRY_BY_KEY["new"] and not rest.strip():  # nothing typed: the form
             await ack()
             await client.views_open(
                 trigger_id=body["trigger_id"], view=render.new_campaign_modal(place.channel)
             )
             return
         task = await within_budget(self.service.handle(actor, command, text, place))
-        if task.done() and task.result().announcement_id is None:
+        if task.done() and task.result().event(Announced) is None:
             reply = task.result()
             await ack(**render.response(reply))
         else:
             await ack(response_type="ephemeral", text="Working on it…")
             reply = await task
-            if reply.announcement_id is not None:
+            if reply.event(Announced) is not None:
                 self._later(self._post_announcement(place, reply, respond))
             else:
                 await respond(**render.response(reply))
-        if reply.signed_publicly:
-            self._later(self._learn_name(actor, reply))
+        self._after(actor, reply)
 
     async def _on_button(
         self,
@@ -240,8 +242,7 @@ class SlackAdapter:
             command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
         reply = await self.service.run(actor, command)
         await respond(replace_original=choice is not None, **render.response(reply))
-        if reply.signed_publicly:
-            self._later(self._learn_name(actor, reply))
+        self._after(actor, reply)
 
     async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = render.modal_values(view)
