@@ -150,7 +150,7 @@ class Database:
         engine = self._read_sync_engine
 
         def run() -> T:
-            with engine.begin() as conn:
+            with engine.connect() as conn:  # BEGIN on first use, rolled back on close
                 return op(conn)
 
         return await asyncio.get_running_loop().run_in_executor(self._read_threads, run)
