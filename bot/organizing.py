@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import commands as cmd
 from bot.campaigns import Campaign, ensure_organizer
 from bot.errors import UserError
 from bot.exports import RENDERERS, ExportData, Signatory
 from bot.identity import Actor, SignerKey
+from bot.records import SignatureRecord
 from bot.replies import Reply
 from bot.timeparse import start_of_day
 from storage import outbox
@@ -69,8 +70,8 @@ class _Core:
 
 
 class SignerDataUseCases(_Core):
-    async def _my_signatures(self, actor: Actor) -> list[tuple[Campaign, Any]]:
-        def read(conn: Tx) -> tuple[dict[int, Campaign], list[Any]]:
+    async def _my_signatures(self, actor: Actor) -> list[tuple[Campaign, SignatureRecord]]:
+        def read(conn: Tx) -> tuple[dict[int, Campaign], list[SignatureRecord]]:
             campaigns = {c.id: c for c in repo.all_campaigns(conn)}
             pairs = [(cid, self.key.signer_hash(cid, actor)) for cid in campaigns]
             return campaigns, repo.signatures_for(conn, pairs)
@@ -198,7 +199,7 @@ class OrganizerUseCases(_Core):
         campaign = await self._resolve(slug, cmd.USAGE["export"], only_open=False)
         ensure_organizer(campaign, actor, "export it")
 
-        def read(conn: Tx) -> tuple[str, list[Any], int]:
+        def read(conn: Tx) -> tuple[str, list[SignatureRecord], int]:
             text = repo.letter_text(conn, campaign.id, campaign.version)
             rows = (
                 repo.public_signatures(conn, campaign.id)

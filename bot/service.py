@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -29,6 +29,7 @@ from bot.lifecycle import LifecycleUseCases
 from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
+from bot.records import Announcement
 from bot.replies import (
     Announced,
     CampaignCard,
@@ -63,16 +64,6 @@ EXCERPT_CHARS = 280
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """Where a campaign was posted, so adapters can refresh the tally shown there."""
-
-    link_id: int
-    workspace: str
-    channel: str
-    message_id: str | None
 
 
 TallyListener = Callable[[int], None]
@@ -877,8 +868,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         await self.db.write(lambda conn: repo.set_link_message(conn, link_id, message_id))
 
     async def announcements(self, campaign_id: int, platform: str) -> list[Announcement]:
-        rows = await self.db.read(lambda conn: repo.links_of(conn, campaign_id, platform))
-        return [Announcement(r.id, r.workspace, r.channel, r.message_id) for r in rows]  # type: ignore[arg-type]
+        return await self.db.read(lambda conn: repo.links_of(conn, campaign_id, platform))
 
     async def refresh_signer_name(self, actor: Actor, slug: str) -> None:
         """A better display name arrived after the ack (e.g. Slack's real name): put it on the

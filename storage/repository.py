@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
 from bot.campaigns import Campaign, Kind, Names, Status
+from bot.records import Announcement, AuditEntry, SignatureRecord
 from bot.timeparse import start_of_day
 from storage.tables import (
     AuditRow,
@@ -191,12 +192,26 @@ def version_summaries(
     return [(r[0], r[1], r[2]) for r in result]
 
 
-def find_signature(conn: Connection, campaign_id: int, signer_hash: str) -> Row[Any] | None:
-    return conn.execute(
+def _signature(row: Row[Any]) -> SignatureRecord:
+    return SignatureRecord(
+        id=row.id,
+        campaign_id=row.campaign_id,
+        anonymous=row.anonymous,
+        display_name=row.display_name,
+        role=row.role,
+        comment=row.comment,
+        version=row.version,
+        signed_at=row.signed_at,
+    )
+
+
+def find_signature(conn: Connection, campaign_id: int, signer_hash: str) -> SignatureRecord | None:
+    row = conn.execute(
         select(_SIGNATURE).where(
             _SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.signer_hash == signer_hash
         )
     ).first()
+    return None if row is None else _signature(row)
 
 
 def delete_signature(conn: Connection, signature_id: str) -> bool:
@@ -276,38 +291,35 @@ def add_audit(
     )
 
 
-def audit_entries(conn: Connection, campaign_id: int, limit: int = 50) -> list[Row[Any]]:
-    return list(
-        conn.execute(
-            select(_AUDIT)
-            .where(_AUDIT.c.campaign_id == campaign_id)
-            .order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc())
-            .limit(limit)
-        )
+def audit_entries(conn: Connection, campaign_id: int, limit: int = 50) -> list[AuditEntry]:
+    rows = conn.execute(
+        select(_AUDIT.c.at, _AUDIT.c.actor, _AUDIT.c.action, _AUDIT.c.detail)
+        .where(_AUDIT.c.campaign_id == campaign_id)
+        .order_by(_AUDIT.c.at.desc(), _AUDIT.c.id.desc())
+        .limit(limit)
     )
+    return [AuditEntry(*row) for row in rows]
 
 
-def signatures_for(conn: Connection, pairs: list[tuple[int, str]]) -> list[Row[Any]]:
+def signatures_for(conn: Connection, pairs: list[tuple[int, str]]) -> list[SignatureRecord]:
     """The signatures matching (campaign_id, signer_hash) pairs."""
     if not pairs:
         return []
-    return list(
-        conn.execute(
-            select(_SIGNATURE).where(
-                tuple_(_SIGNATURE.c.campaign_id, _SIGNATURE.c.signer_hash).in_(pairs)
-            )
+    rows = conn.execute(
+        select(_SIGNATURE).where(
+            tuple_(_SIGNATURE.c.campaign_id, _SIGNATURE.c.signer_hash).in_(pairs)
         )
     )
+    return [_signature(row) for row in rows]
 
 
-def public_signatures(conn: Connection, campaign_id: int) -> list[Row[Any]]:
-    return list(
-        conn.execute(
-            select(_SIGNATURE)
-            .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
-            .order_by(_SIGNATURE.c.signed_at)
-        )
+def public_signatures(conn: Connection, campaign_id: int) -> list[SignatureRecord]:
+    rows = conn.execute(
+        select(_SIGNATURE)
+        .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
+        .order_by(_SIGNATURE.c.signed_at)
     )
+    return [_signature(row) for row in rows]
 
 
 def anonymous_count(conn: Connection, campaign_id: int) -> int:
@@ -471,11 +483,13 @@ def set_link_message(conn: Connection, link_id: int, message_id: str) -> None:
     conn.execute(update(_LINK).where(_LINK.c.id == link_id).values(message_id=message_id))
 
 
-def links_of(conn: Connection, campaign_id: int, platform: str | None = None) -> list[Row[Any]]:
-    query = select(_LINK).where(_LINK.c.campaign_id == campaign_id)
+def links_of(conn: Connection, campaign_id: int, platform: str | None = None) -> list[Announcement]:
+    query = select(_LINK.c.id, _LINK.c.workspace, _LINK.c.channel, _LINK.c.message_id).where(
+        _LINK.c.campaign_id == campaign_id
+    )
     if platform is not None:
         query = query.where(_LINK.c.platform == platform)
-    return list(conn.execute(query.order_by(_LINK.c.id)))
+    return [Announcement(*row) for row in conn.execute(query.order_by(_LINK.c.id))]
 
 
 # ---- reads for a status and set-based statements for the batched signing path -------------
