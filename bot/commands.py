@@ -559,6 +559,10 @@ _LETTER = Option(
     example="We, the undersigned…",
 )
 
+_CHANGE = Option(
+    "change", Kind.CHOICE, Style.WORD, "Change", "add or remove", choices=("add", "remove")
+)
+
 REGISTRY: tuple[Spec, ...] = (
     Spec(
         "sign",
@@ -747,15 +751,7 @@ REGISTRY: tuple[Spec, ...] = (
         ),
         (
             _CAMPAIGN,
-            Option(
-                "change",
-                Kind.CHOICE,
-                Style.WORD,
-                "Change",
-                "add or remove",
-                choices=("add", "remove"),
-                example="add",
-            ),
+            _CHANGE,
             Option(
                 "person",
                 Kind.PERSON,
@@ -850,15 +846,7 @@ REGISTRY: tuple[Spec, ...] = (
         lambda v: Webhook(_slug(v) or "", *_change("webhook", _text(v, "change"), _text(v, "url"))),
         (
             _CAMPAIGN,
-            Option(
-                "change",
-                Kind.CHOICE,
-                Style.WORD,
-                "Change",
-                "add or remove",
-                choices=("add", "remove"),
-                example="add",
-            ),
+            _CHANGE,
             Option(
                 "url",
                 Kind.TEXT,
