@@ -12,12 +12,9 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.schedules import Schedule
 from bot.service import Service
@@ -212,17 +209,3 @@ class ScheduleTrigger(BaseTrigger):
 
     def __str__(self) -> str:
         return f"schedule[{self.schedule.text}]"
-
-
-def trigger_of(schedule: Schedule, anchor: datetime) -> BaseTrigger:
-    """APScheduler's own trigger for a schedule (kept to check the core's arithmetic against)."""
-    tz = ZoneInfo(schedule.timezone)
-    if schedule.every is not None:
-        return IntervalTrigger(
-            seconds=int(schedule.every.total_seconds()),
-            start_date=schedule.start(anchor),
-            timezone=tz,
-        )
-    return CronTrigger(
-        day_of_week=schedule.days_of_week, hour=schedule.hour, minute=schedule.minute, timezone=tz
-    )

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.errors import UserError
-from bot.schedules import parse_schedule
-from runtime.scheduler import ScheduleTrigger, trigger_of
+from bot.schedules import Schedule, parse_schedule
+from runtime.scheduler import ScheduleTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -57,6 +60,17 @@ def test_off_and_friendly_errors() -> None:
         with pytest.raises(UserError) as err:
             parse_schedule(bad, UTC)
         assert "daily 09:00" in err.value.message or "Tell me" in err.value.message
+
+
+def trigger_of(schedule: Schedule, anchor: datetime) -> BaseTrigger:
+    """APScheduler's own trigger for a schedule: the independent check of the core's times."""
+    tz = ZoneInfo(schedule.timezone)
+    if schedule.every is not None:
+        seconds = int(schedule.every.total_seconds())
+        return IntervalTrigger(seconds=seconds, start_date=schedule.start(anchor), timezone=tz)
+    return CronTrigger(
+        day_of_week=schedule.days_of_week, hour=schedule.hour, minute=schedule.minute, timezone=tz
+    )
 
 
 def _apscheduler_next(text: str, tz: ZoneInfo, moment: datetime, anchor: datetime) -> datetime:
