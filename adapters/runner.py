@@ -23,7 +23,7 @@ class NothingToRun(Exception):
 
 
 def slack_configured(settings: Settings) -> bool:
-    return bool(settings.slack_bot_token)
+    return bool(settings.slack_bot_token) or settings.slack_oauth
 
 
 def discord_configured(settings: Settings) -> bool:
@@ -52,28 +52,43 @@ async def run_adapters(
         stack.push_async_callback(webhooks.close)
         senders: dict[str, Sender] = {"webhook": webhooks}
         http = None
-        if force_http or (slack_configured(settings) and not settings.slack_app_token):
+        oauth = settings.slack_oauth
+        if force_http or oauth or (slack_configured(settings) and not settings.slack_app_token):
             from adapters.http_server import HttpServer
 
             http = HttpServer(host or settings.http_host, port or settings.http_port)
         if slack_configured(settings):
             from adapters.slack.app import SlackAdapter
+            from adapters.slack.install import OAuth
+            from adapters.slack.sender import SlackSender
 
             use_socket = bool(settings.slack_app_token) and not force_http
             if not use_socket and not settings.slack_signing_secret:
                 raise NothingToRun("SLACK_SIGNING_SECRET is needed to receive Slack over HTTP")
+            if oauth and settings.slack_bot_token:
+                log.warning(
+                    "SLACK_CLIENT_ID is set: SLACK_BOT_TOKEN is ignored (each workspace "
+                    "uses the token it got when it added the app)"
+                )
             slack = SlackAdapter(
                 service,
-                token=settings.slack_bot_token or "",
+                _slack_workspaces(service, settings, retry=True),
                 signing_secret=None if use_socket else settings.slack_signing_secret,
-                api_url=settings.slack_api_url,
+                oauth=(
+                    OAuth(
+                        settings.slack_client_id or "",
+                        settings.slack_client_secret or "",
+                        settings.slack_redirect_uri,
+                    )
+                    if oauth
+                    else None
+                ),
                 refresh_interval=settings.refresh_seconds,
             )
+            stack.push_async_callback(slack.workspaces.close)
             await slack.start()
             stack.push_async_callback(slack.stop)
-            from adapters.slack.sender import SlackSender
-
-            slack_sender = SlackSender(settings.slack_bot_token or "", settings.slack_api_url)
+            slack_sender = SlackSender(_slack_workspaces(service, settings, retry=False))
             stack.push_async_callback(slack_sender.close)
             senders["slack"] = slack_sender
             if use_socket:
@@ -85,11 +100,14 @@ async def run_adapters(
                 await handler.connect_async()
                 stack.push_async_callback(handler.close_async)
                 log.info("Slack connected over Socket Mode")
-            else:
-                assert http is not None
+            assert http is not None or use_socket
+            if http is not None:
                 http.mount_slack(slack.app, settings.slack_signing_secret or "")
         elif force_http:
-            raise NothingToRun("serve needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+            raise NothingToRun(
+                "serve needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (one workspace) or "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Add to Slack)"
+            )
         if with_discord and discord_configured(settings):
             discord_client = await _start_discord(service, settings, stack, stop)
             from adapters.discord.sender import DiscordSender
@@ -113,6 +131,24 @@ async def run_adapters(
         print("Undersigned is running. Ctrl-C to stop.", file=sys.stderr, flush=True)
         await stop.wait()
         await background
+
+
+def _slack_workspaces(service: Service, settings: Settings, *, retry: bool) -> Any:
+    """One fixed token, or the tokens workspaces got when they added the app (OAuth)."""
+    from adapters.slack.app import retrying
+    from adapters.slack.workspaces import SlackWorkspaces
+    from storage.token_cipher import TokenCipher
+
+    oauth = settings.slack_oauth
+    return SlackWorkspaces(
+        settings.slack_api_url,
+        token=None if oauth else settings.slack_bot_token,
+        db=service.db if oauth else None,
+        cipher=TokenCipher.from_setting(settings.token_key or "") if oauth else None,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        retry_handlers=retrying() if retry else [],
+    )
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -67,3 +67,50 @@ def safety_explanation(platform: str) -> str:
         "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
         "`/forget-me` deletes everything of yours."
     )
+
+
+def after_installation(workspace_name: str) -> str:
+    """Sent to whoever added the app to a workspace: what this deployment now keeps about it,
+    and who else shares it."""
+    return (
+        f"**Undersigned is now in {workspace_name}.** What it keeps about this workspace: its "
+        "name and id, and the bot's access token, encrypted (a copy of the database alone "
+        "cannot act as the bot). It stores nothing from your channels: only campaigns, "
+        "the signatures people choose to make, and where a campaign was announced.\n"
+        "This deployment may serve other workspaces too. A campaign posted in several of them "
+        "has one tally; `/petition status` says how many signatures came from each workspace, "
+        "grouping any with fewer than 5, and never shows an anonymous signer's workspace. "
+        "Whoever runs the deployment can see every campaign it holds, never who signed "
+        "anonymously.\n"
+        "Removing the app deletes its token at once and stops its announcements and reminders "
+        "here; signatures already made stay counted, because they are the signers' own "
+        "statements (a signer can withdraw with `/unsign` whenever the app is here again)."
+    )
+
+
+# ---- the "Add to Slack" pages (what a person installing the app reads) --------------------
+INSTALL_TITLE = "Add Undersigned to Slack"
+INSTALL_BODY = (
+    "Undersigned lets people in your workspace sign open letters and pledges, with their name "
+    "or anonymously. Adding it gives it a bot token for your workspace, stored encrypted. It "
+    "reads no channel history beyond its own messages, and never tells anyone who signed "
+    "anonymously."
+)
+INSTALL_BUTTON = "Add to Slack"
+INSTALLED_TITLE = "Undersigned is installed"
+INSTALLED_BODY = (
+    "Undersigned is now in {workspace}. You will find a message from it in Slack explaining what "
+    "it keeps. Try /petition help in any channel."
+)
+INSTALL_FAILED_TITLE = "Undersigned was not installed"
+INSTALL_FAILED_BODY = {
+    "access_denied": "The installation was cancelled in Slack. Nothing was stored.",
+    "invalid_browser": (
+        "This link was opened in another browser than the one that started the installation, "
+        "or it expired. Start again from the install page."
+    ),
+    "invalid_state": "This installation link was already used or has expired. Start again.",
+    "storage_error": "Slack agreed, but the token could not be stored. Please try again.",
+}
+INSTALL_FAILED_DEFAULT = "Slack did not confirm the installation. Nothing was stored. Start again."
+INSTALL_AGAIN = "Start again"

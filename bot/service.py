@@ -55,6 +55,7 @@ from bot.text import (
     clean_display_name,
 )
 from bot.timeparse import format_when, parse_deadline
+from storage import installations
 from storage import repository as repo
 from storage.database import Database, Tx
 
@@ -869,6 +870,16 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
 
     async def announcements(self, campaign_id: int, platform: str) -> list[Announcement]:
         return await self.db.read(lambda conn: repo.links_of(conn, campaign_id, platform))
+
+    async def workspace_removed(self, platform: str, workspace: str) -> tuple[int, int, int]:
+        """The app was removed from a workspace: its channel links, reminders and undelivered
+        messages go; its signatures stay counted. Returns (links, reminders, messages)."""
+        removed = await self.db.write(
+            lambda conn: installations.forget_workspace(conn, platform, workspace)
+        )
+        self._status_cache.clear()
+        self._reminders_changed()
+        return removed
 
     async def refresh_signer_name(self, actor: Actor, slug: str) -> None:
         """A better display name arrived after the ack (e.g. Slack's real name): put it on the

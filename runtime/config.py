@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    token_key: str | None = Field(default=None, alias="UNDERSIGNED_TOKEN_KEY")
     discord_token: str | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_guild_ids: str = Field(default="", alias="DISCORD_GUILD_IDS")
     discord_api_url: str = Field(default="https://discord.com/api/v10", alias="DISCORD_API_URL")
@@ -101,6 +105,32 @@ class Settings(BaseSettings):
             if not part.isdigit():
                 raise ValueError("DISCORD_GUILD_IDS must be comma-separated numeric server ids")
         return value
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> Settings:
+        """ "Add to Slack" needs all of its settings, and never stores a token unencrypted."""
+        if not (self.slack_client_id or self.slack_client_secret):
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_CLIENT_ID", self.slack_client_id),
+                ("SLACK_CLIENT_SECRET", self.slack_client_secret),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+                ("UNDERSIGNED_TOKEN_KEY", self.token_key),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"installing in many Slack workspaces also needs {', '.join(missing)}")
+        from storage.token_cipher import TokenCipher  # validates the key's form
+
+        TokenCipher.from_setting(self.token_key or "")
+        return self
+
+    @property
+    def slack_oauth(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def guild_ids(self) -> list[int]:

@@ -239,3 +239,35 @@ class OutboxRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_when())
     available_at: datetime = Field(sa_column=_when())
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class SlackInstallationRow(SQLModel, table=True):
+    """A Slack workspace that added Undersigned. Tokens are sealed (storage/token_cipher.py):
+    this row alone lets nobody act as the bot."""
+
+    __tablename__ = "workspace_installation"  # no platform name in the schema
+
+    workspace: str = Field(primary_key=True, max_length=32)  # team id (enterprise id if org-wide)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    team_name: str | None = Field(default=None, max_length=200)
+    is_enterprise_install: bool = Field(default=False)
+    app_id: str | None = Field(default=None, max_length=32)
+    bot_id: str | None = Field(default=None, max_length=32)
+    bot_user_id: str | None = Field(default=None, max_length=32)
+    bot_scopes: str = Field(default="", max_length=1000)
+    bot_token: str = Field(sa_column=Column(Text, nullable=False))  # sealed
+    bot_refresh_token: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    bot_token_expires_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    key_id: str = Field(max_length=16)
+    installed_at: datetime = Field(sa_column=_when())
+    updated_at: datetime = Field(sa_column=_when())
+
+
+class OAuthStateRow(SQLModel, table=True):
+    """An "Add to Slack" flow in progress, by a hash of its state: any instance can finish a
+    flow another started, and a reader of the database can't finish one."""
+
+    __tablename__ = "oauth_state"
+
+    state_hash: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = Field(sa_column=_when())

@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from adapters.slack.sender import SlackSender
+from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
@@ -70,7 +71,7 @@ async def test_every_message_arrives_once_in_order_and_paced(
 ) -> None:
     fake = FakeSlack()
     await fake.start()
-    sender = SlackSender("xoxb", fake.api_url)
+    sender = SlackSender(SlackWorkspaces(fake.api_url, token="xoxb"))
     try:
         await enqueue_posts(service, ["CA", "CB"], 3)
         fake.fail_next("chat.postMessage", 2, status=429, retry_after=1)
@@ -95,7 +96,7 @@ async def test_a_message_that_keeps_failing_is_kept_and_reported(
 ) -> None:
     fake = FakeSlack()
     await fake.start()
-    sender = SlackSender("xoxb", fake.api_url)
+    sender = SlackSender(SlackWorkspaces(fake.api_url, token="xoxb"))
     try:
         await enqueue_posts(service, ["CDEAD"], 1)
         fake.fail_next("chat.postMessage", 100, status=500)
@@ -173,7 +174,7 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
     channel's history and marks it sent; one that never went out is sent again."""
     fake = FakeSlack()
     await fake.start()
-    sender = SlackSender("xoxb", fake.api_url)
+    sender = SlackSender(SlackWorkspaces(fake.api_url, token="xoxb"))
     try:
         await enqueue_posts(service, ["CA", "CB"], 1)
         due = await service.db.read(lambda conn: outbox.due(conn, clock.now))
@@ -208,7 +209,10 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
     await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
     fake = FakeSlack()
     await fake.start()
-    slack, hooks = SlackSender("xoxb", fake.api_url), WebhookSender(allow_private=True)
+    slack, hooks = (
+        SlackSender(SlackWorkspaces(fake.api_url, token="xoxb")),
+        WebhookSender(allow_private=True),
+    )
     dispatcher = Dispatcher(service, {"slack": slack, "webhook": hooks}, base_delay=1)
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run(stop, poll=0.1, drain=0.1))

@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -26,7 +26,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
+from adapters.slack.install import OAuth, install_options
 from adapters.slack.names import PLATFORM, SlackNames
+from adapters.slack.workspaces import SlackWorkspaces
 from bot import commands as cmd
 from bot.identity import Actor, Place
 from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply, SignedPublicly, error_reply
@@ -36,48 +38,49 @@ log = logging.getLogger(__name__)
 Respond = Callable[..., Awaitable[Any]]
 
 
-def web_client(token: str, api_url: str) -> AsyncWebClient:
-    """The Web API client, with 429s retried after Retry-After, on one pooled HTTP session
-    (without it slack_sdk opens a new connection for every call)."""
-    return AsyncWebClient(
-        token=token,
-        session=aiohttp.ClientSession(),
-        base_url=api_url if api_url.endswith("/") else api_url + "/",
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=5),
-        ],
-    )
+def retrying() -> list[AsyncRetryHandler]:
+    """Retry handlers for calls made while someone waits: 429s retried after Retry-After."""
+    return [
+        AsyncConnectionErrorRetryHandler(max_retry_count=2),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=5),
+    ]
 
 
 class SlackAdapter:
     def __init__(
         self,
         service: Service,
+        workspaces: SlackWorkspaces,
         *,
-        token: str,
         signing_secret: str | None,
-        api_url: str = "https://slack.com/api/",
+        oauth: OAuth | None = None,
         refresh_interval: float = 3.0,
     ) -> None:
         self.service = service
-        self.client = web_client(token, api_url)
+        self.workspaces = workspaces
+        self.client = workspaces.base
+        options: dict[str, Any] = {}
+        if oauth is not None:
+            options = install_options(self, oauth)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
             request_verification_enabled=bool(signing_secret),
+            **options,
         )
-        self.names = SlackNames(self.client)
+        self.names = SlackNames(workspaces)
         self.refresher = AnnouncementRefresher(
             service, PLATFORM, self._update_announcement, refresh_interval
         )
         self._background: set[asyncio.Task[Any]] = set()
-        self._group_members: dict[str, tuple[frozenset[str], float]] = {}
+        self._group_members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
         self.app.command(re.compile(r".*"))(self._on_command)
         self.app.action(
             re.compile(r"^undersigned\.(sign|sign_anonymously|read|sign_named|sign_anon|not_now)$")
         )(self._on_button)
         self.app.view("undersigned.new")(self._on_new_submitted)
+        self.app.event("app_uninstalled")(self._on_uninstalled)
+        self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self.app.error(self._on_error)
 
     async def start(self) -> None:
@@ -87,8 +90,6 @@ class SlackAdapter:
         await self.refresher.stop()
         for task in list(self._background):
             task.cancel()
-        if self.client.session is not None:
-            await self.client.session.close()
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -112,23 +113,23 @@ class SlackAdapter:
             return actor
         groups = set()
         for group in wanted:
-            members = self._group_members.get(group)
+            members = self._group_members.get((actor.workspace, group))
             if members is None or members[1] < time.monotonic():
                 try:
-                    found = await self.client.usergroups_users_list(
-                        usergroup=group.split(":", 1)[1]
-                    )
+                    client = await self.workspaces.client_for(actor.workspace)
+                    found = await client.usergroups_users_list(usergroup=group.split(":", 1)[1])
                     members = (frozenset(found.get("users") or []), time.monotonic() + 300)
                 except Exception as exc:
                     log.warning("usergroups.users.list failed for %s: %s", group, exc)
                     members = (frozenset(), time.monotonic() + 30)
-                self._group_members[group] = members
+                self._group_members[(actor.workspace, group)] = members
             if actor.user_id in members[0]:
                 groups.add(group)
         return replace(actor, groups=actor.groups | groups)
 
     async def _update_announcement(self, announcement: Announcement, reply: Reply) -> None:
-        await self.client.chat_update(
+        client = await self.workspaces.client_for(announcement.workspace)
+        await client.chat_update(
             channel=announcement.channel,
             ts=announcement.message_id,
             text=render.fallback_text(reply),
@@ -149,7 +150,8 @@ class SlackAdapter:
 
     async def _post_announcement(self, place: Place, reply: Reply, respond: Respond) -> None:
         async def post() -> str:
-            posted = await self.client.chat_postMessage(
+            client = await self.workspaces.client_for(place.workspace)
+            posted = await client.chat_postMessage(
                 channel=place.channel,
                 text=render.fallback_text(reply),
                 blocks=render.blocks_for(reply),
@@ -267,11 +269,36 @@ class SlackAdapter:
                 return
             await ack()
         channel = view.get("private_metadata") or user["id"]
-        await self.client.chat_postEphemeral(
+        client = await self.workspaces.client_for(team)
+        await client.chat_postEphemeral(
             channel=channel,
             user=user["id"],
             text=render.fallback_text(reply),
             blocks=render.blocks_for(reply),
+        )
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        await self._removed(body.get("team_id") or "")
+
+    async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if (event.get("tokens") or {}).get("bot"):  # the bot's token: nothing can be sent there
+            await self._removed(body.get("team_id") or "")
+
+    async def _removed(self, team: str) -> None:
+        """Delete the workspace's tokens at once; stop its announcements and reminders."""
+        if not team:
+            return
+        if self.workspaces.installed:
+            store = self.app.installation_store
+            assert store is not None
+            await store.async_delete_all(enterprise_id=None, team_id=team)
+        self.workspaces.forget(team)
+        links, reminders, messages = await self.service.workspace_removed(PLATFORM, team)
+        log.info(
+            "removed from a workspace: %d channel links, %d reminders, %d queued messages dropped",
+            links,
+            reminders,
+            messages,
         )
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:

@@ -7,8 +7,8 @@ import logging
 import time
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
 from bot.identity import Actor
 
 log = logging.getLogger(__name__)
@@ -16,8 +16,8 @@ PLATFORM = "slack"
 
 
 class SlackNames:
-    def __init__(self, client: AsyncWebClient, ttl: float = 3600.0) -> None:
-        self._client = client
+    def __init__(self, workspaces: SlackWorkspaces, ttl: float = 3600.0) -> None:
+        self._workspaces = workspaces
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}
         # users.info is rate-limited per workspace: a burst of new signers is looked up a few
@@ -38,7 +38,10 @@ class SlackNames:
             return None
         try:
             async with self._lookups:
-                response = await self._client.users_info(user=actor.user_id)
+                client = await self._workspaces.client_for(actor.workspace)
+                response = await client.users_info(user=actor.user_id)
+        except NotInstalled:
+            return None
         except SlackApiError as exc:
             log.warning("users.info failed for a user: %s", exc.response.get("error"))
             return None

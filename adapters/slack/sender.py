@@ -1,34 +1,40 @@
 """Delivers outbox messages to Slack: channel posts and direct messages.
 
-Uses its own Web API client without automatic retries: the outbox owns retrying, honouring
-Retry-After, so a 429 neither blocks other channels nor loses order.
+Uses its own Web API clients without automatic retries: the outbox owns retrying, honouring
+Retry-After, so a 429 neither blocks other channels nor loses order. Each message goes out with
+the token of the workspace it is for; a workspace that removed the app gets nothing.
 """
 
 from __future__ import annotations
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
+from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
 from bot.replies import Reply
-from runtime.dispatcher import RetryAfter
+from runtime.dispatcher import RetryAfter, Undeliverable
 from storage.outbox import Message
+
+# Answers meaning the workspace's token is gone for good: retrying can't help.
+TOKEN_GONE = {"token_revoked", "account_inactive", "invalid_auth", "not_authed", "team_disabled"}
 
 
 class SlackSender:
-    def __init__(self, token: str, api_url: str) -> None:
-        self.client = AsyncWebClient(
-            token=token,
-            session=aiohttp.ClientSession(),
-            base_url=api_url if api_url.endswith("/") else api_url + "/",
-            retry_handlers=[],
-        )
+    def __init__(self, workspaces: SlackWorkspaces) -> None:
+        self.workspaces = workspaces  # built with no retry handlers: the outbox retries
+
+    async def _client(self, message: Message) -> AsyncWebClient:
+        try:
+            return await self.workspaces.client_for(message.workspace)
+        except NotInstalled as exc:
+            raise Undeliverable("the app is not installed in that workspace") from exc
 
     async def deliver(self, message: Message, reply: Reply | None) -> None:
         assert reply is not None
+        client = await self._client(message)
         try:
-            await self.client.chat_postMessage(
+            await client.chat_postMessage(
                 channel=message.target,  # a user id posts a direct message from the app
                 text=render.fallback_text(reply),
                 blocks=render.blocks_for(reply),
@@ -44,13 +50,17 @@ class SlackSender:
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 raise RetryAfter(float(exc.response.headers.get("Retry-After", "1"))) from exc
+            if exc.response.get("error") in TOKEN_GONE:
+                self.workspaces.forget(message.workspace)
+                raise Undeliverable(str(exc.response.get("error"))) from exc
             raise
 
     async def already_delivered(self, message: Message) -> bool | None:
         """Look for the message's outbox id in the channel's recent history."""
         if message.kind != "post":
             return None  # direct messages: no history by user id; send again
-        history = await self.client.conversations_history(
+        client = await self._client(message)
+        history = await client.conversations_history(
             channel=message.target, limit=100, include_all_metadata=True
         )
         for posted in history.get("messages") or []:
@@ -60,5 +70,4 @@ class SlackSender:
         return False
 
     async def close(self) -> None:
-        if self.client.session is not None:
-            await self.client.session.close()
+        await self.workspaces.close()

@@ -1,0 +1,144 @@
+"""'Add to Slack': bolt's OAuth flow wired to our database, with pages of our own.
+
+bolt runs the flow (state, `oauth.v2.access`, saving the installation); we supply where things
+are kept (`SealedInstallationStore`, `DatabaseStateStore`), how a request is authorized
+(`WorkspaceAuthorize`, so incoming and outgoing calls share one token lookup), and the pages,
+which load nothing from any other origin (bolt's default page pulls Slack's button image).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.oauth.async_callback_options import (
+    AsyncCallbackOptions,
+    AsyncFailureArgs,
+    AsyncSuccessArgs,
+)
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+
+from adapters.slack import render
+from adapters.slack.workspaces import (
+    DatabaseStateStore,
+    SealedInstallationStore,
+    WorkspaceAuthorize,
+)
+from bot import notices
+from bot.replies import Reply
+
+if TYPE_CHECKING:
+    from adapters.slack.app import SlackAdapter
+
+log = logging.getLogger(__name__)
+
+# What the bot asks for in each workspace: the manifest's bot scopes, nothing for users.
+SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "usergroups:read",
+    "channels:history",
+    "groups:history",
+)
+
+
+@dataclass(frozen=True)
+class OAuth:
+    """The app's OAuth credentials, when one deployment serves many workspaces."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str | None = None
+    authorization_url: str | None = None  # tests point it at a fake
+
+
+def page(title: str, body: str, link: tuple[str, str] | None = None) -> str:
+    """A small self-contained page: no script, no image, no font, nothing from elsewhere."""
+    action = ""
+    if link is not None:
+        url, label = link
+        action = f'<p><a class="button" href="{html.escape(url)}">{html.escape(label)}</a></p>'
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>"
+        "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
+        "color:#1d1c1d}a.button{display:inline-block;padding:.6rem 1.2rem;border-radius:.4rem;"
+        "background:#4a154b;color:#fff;text-decoration:none;font-weight:600}"
+        "</style></head><body><main>"
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(body)}</p>{action}"
+        "</main></body></html>"
+    )
+
+
+class InstallFlow(AsyncOAuthFlow):
+    async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
+        return page(notices.INSTALL_TITLE, notices.INSTALL_BODY, (url, notices.INSTALL_BUTTON))
+
+
+def _html(status: int, body: str) -> BoltResponse:
+    return BoltResponse(
+        status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+
+
+def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
+    """The AsyncApp arguments that turn on installation for many workspaces."""
+    workspaces = adapter.workspaces
+    assert workspaces.db is not None
+
+    async def success(args: AsyncSuccessArgs) -> BoltResponse:
+        installation = args.installation
+        name = installation.team_name or installation.enterprise_name or "your workspace"
+        workspace = installation.team_id or installation.enterprise_id or ""
+        if installation.user_id:
+            adapter._later(_welcome(adapter, workspace, installation.user_id, name))
+        log.info("installed in a workspace")
+        body = page(notices.INSTALLED_TITLE, notices.INSTALLED_BODY.format(workspace=name))
+        return _html(200, body)
+
+    async def failure(args: AsyncFailureArgs) -> BoltResponse:
+        log.info("an installation did not complete: %s", args.reason)
+        status = args.suggested_status_code
+        status = 503 if status >= 500 else max(status, 400)  # our refusals are 4xx
+        text = notices.INSTALL_FAILED_BODY.get(args.reason, notices.INSTALL_FAILED_DEFAULT)
+        again = (args.settings.install_path, notices.INSTALL_AGAIN)
+        return _html(status, page(notices.INSTALL_FAILED_TITLE, text, again))
+
+    settings = AsyncOAuthSettings(
+        client_id=oauth.client_id,
+        client_secret=oauth.client_secret,
+        scopes=list(SCOPES),
+        user_scopes=[],
+        redirect_uri=oauth.redirect_uri,
+        authorization_url=oauth.authorization_url,
+        installation_store=SealedInstallationStore(workspaces),
+        installation_store_bot_only=True,
+        state_store=DatabaseStateStore(workspaces.db),
+        callback_options=AsyncCallbackOptions(success=success, failure=failure),
+    )
+    return {
+        "authorize": WorkspaceAuthorize(workspaces),
+        "oauth_flow": InstallFlow(client=workspaces.base, settings=settings),
+        "installation_store": settings.installation_store,
+    }
+
+
+async def _welcome(adapter: SlackAdapter, workspace: str, user_id: str, name: str) -> None:
+    """Tell the person who installed the app, in its Messages tab, what it keeps."""
+    reply = Reply(text=notices.after_installation(name))  # escaped when rendered
+    client = await adapter.workspaces.client_for(workspace)
+    await client.chat_postMessage(
+        channel=user_id,
+        text=render.fallback_text(reply),
+        blocks=render.blocks_for(reply),
+        unfurl_links=False,
+        unfurl_media=False,
+    )
