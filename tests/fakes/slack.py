@@ -7,6 +7,7 @@ of a method with an error such as 429 + Retry-After.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -24,6 +25,19 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    token: str | None = None  # the bearer token the call carried
+
+
+@dataclass
+class Grant:
+    """A workspace's consent waiting at Slack's authorize page: `code` is what the browser
+    brings back to the app's redirect URL."""
+
+    team_id: str
+    team_name: str
+    installer: str
+    rotation: bool = False
+    expires_in: int = 43200
 
 
 def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
@@ -52,6 +66,14 @@ class FakeSlack:
         self.changed = asyncio.Event()
         self.usergroups: dict[str, list[str]] = {}
         self.post_delay = 0.0  # seconds chat.postMessage takes (to kill a sender mid-run)
+        # OAuth ("Add to Slack"): the app's credentials, codes waiting to be exchanged, and
+        # every token handed out. Once any token is handed out, calls must carry a live one.
+        self.client_id = "111.222"
+        self.client_secret = "fake-client-secret"
+        self.grants: dict[str, Grant] = {}
+        self.tokens: dict[str, tuple[str, float | None]] = {}  # token -> (team, expires at)
+        self.refresh_tokens: dict[str, tuple[str, Grant]] = {}  # refresh token -> (team, grant)
+        self._issued = itertools.count(1)
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -117,7 +139,19 @@ class FakeSlack:
                 params[key] = json.loads(params[key])
         if method == "chat.postMessage" and self.post_delay:
             await asyncio.sleep(self.post_delay)
-        self.calls.append(Call(method, params))
+        authorization = request.headers.get("Authorization", "")
+        if authorization.startswith("Basic "):  # how oauth.v2.access carries the app's secret
+            client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+            params.update(client_id=client_id, client_secret=secret)
+            authorization = ""
+        token = authorization.removeprefix("Bearer ") or params.get("token")
+        self.calls.append(Call(method, params, token=token))
+        if self.tokens and method not in ("oauth.v2.access", "apps.connections.open"):
+            refused = self._check_token(token)
+            if refused:
+                return web.json_response({"ok": False, "error": refused})
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(params))
         pending = self.failures.get(f"{method}#{params.get('channel')}") or self.failures.get(
             method
         )
@@ -125,15 +159,84 @@ class FakeSlack:
             status, headers = pending.pop(0)
             error = "ratelimited" if status == 429 else "internal_error"
             return web.json_response({"ok": False, "error": error}, status=status, headers=headers)
-        return web.json_response(self._answer(method, params))
+        return web.json_response(self._answer(method, params, token))
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    # ---- OAuth -----------------------------------------------------------------------------
+
+    def grant(self, code: str, team_id: str, team_name: str, installer: str, **kw: Any) -> None:
+        """A person in `team_id` pressed "Allow" on Slack's page; `code` comes back to the app."""
+        self.grants[code] = Grant(team_id, team_name, installer, **kw)
+
+    def team_of(self, token: str | None) -> str | None:
+        entry = self.tokens.get(token or "")
+        return entry[0] if entry else None
+
+    def revoke_team(self, team_id: str) -> None:
+        """What an uninstall does on Slack's side: every token of that workspace stops."""
+        for token, (team, _) in list(self.tokens.items()):
+            if team == team_id:
+                del self.tokens[token]
+
+    def expire(self, token: str) -> None:
+        team, _ = self.tokens[token]
+        self.tokens[token] = (team, time.time() - 1)
+
+    def _check_token(self, token: str | None) -> str | None:
+        entry = self.tokens.get(token or "")
+        if entry is None:
+            return "invalid_auth"
+        if entry[1] is not None and entry[1] < time.time():
+            return "token_expired"
+        return None
+
+    def _issue(self, grant: Grant) -> dict[str, Any]:
+        n = next(self._issued)
+        token = f"xoxb-{grant.team_id}-{n}"
+        answer: dict[str, Any] = {"access_token": token}
+        expires = None
+        if grant.rotation:
+            expires = time.time() + grant.expires_in
+            refresh = f"xoxe-1-{grant.team_id}-{n}"
+            self.refresh_tokens[refresh] = (grant.team_id, grant)
+            answer.update(refresh_token=refresh, expires_in=grant.expires_in)
+        self.tokens[token] = (grant.team_id, expires)
+        return answer
+
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        if (params.get("client_id"), params.get("client_secret")) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return {"ok": False, "error": "invalid_client_id"}
+        if params.get("grant_type") == "refresh_token":
+            found = self.refresh_tokens.pop(params.get("refresh_token", ""), None)
+            if found is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            return {"ok": True, "token_type": "bot", **self._issue(found[1])}
+        grant = self.grants.pop(params.get("code", ""), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {
+            "ok": True,
+            "app_id": "A1",
+            "token_type": "bot",
+            "scope": "commands,chat:write,chat:write.public,users:read",
+            "bot_user_id": f"UBOT{grant.team_id}",
+            "team": {"id": grant.team_id, "name": grant.team_name},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant.installer},
+            **self._issue(grant),
+        }
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
         if method == "auth.test":
+            team = self.team_of(token) or "T1"
             return {
                 "ok": True,
-                "team_id": "T1",
-                "user_id": "UBOT",
-                "bot_id": "BBOT",
+                "team_id": team,
+                "user_id": f"UBOT{team}" if self.tokens else "UBOT",
+                "bot_id": f"BBOT{team}" if self.tokens else "BBOT",
                 "team": "Fake",
                 "user": "undersigned",
                 "url": "https://fake.slack.com/",
@@ -249,6 +352,19 @@ def slash_command(
     }
 
 
+def event(team: str, kind: str, **fields: Any) -> dict[str, Any]:
+    """An Events API envelope as Slack POSTs it (e.g. app_uninstalled)."""
+    return {
+        "token": "legacy",
+        "team_id": team,
+        "api_app_id": "A1",
+        "type": "event_callback",
+        "event_id": f"Ev{time.monotonic_ns()}",
+        "event_time": int(time.time()),
+        "event": {"type": kind, **fields},
+    }
+
+
 def form(payload: dict[str, str]) -> str:
     return urlencode(payload)
 
@@ -258,15 +374,20 @@ def interaction_form(payload: dict[str, Any]) -> str:
 
 
 def button_click(
-    fake: FakeSlack, action: str, slug: str, user: str = "U1", channel: str = "C1"
+    fake: FakeSlack,
+    action: str,
+    slug: str,
+    user: str = "U1",
+    channel: str = "C1",
+    team: str = "T1",
 ) -> dict[str, Any]:
     name = f"{user}-{next(fake._ts)}"
     return {
         "type": "block_actions",
         "api_app_id": "A1",
         "token": "legacy",
-        "team": {"id": "T1", "domain": "fake"},
-        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "team": {"id": team, "domain": "fake"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
         "channel": {"id": channel, "name": "general"},
         "container": {"type": "message", "message_ts": "1.000100", "channel_id": channel},
         "trigger_id": f"trigger-{name}",
