@@ -10,10 +10,15 @@ from dataclasses import dataclass
 from bot.identity import Actor
 
 
+WORKSPACE_PREFIX = {"slack": "slack-team", "discord": "discord-server"}
+
+
 @dataclass(frozen=True)
 class CreatorPolicy:
     """`anyone`, or a list of who may create: user ids (`U123`, `4242`), full identities
-    (`slack:T1:U123`), Discord roles (`discord-role:ID`) or Slack user groups (`slack-group:ID`)."""
+    (`slack:T1:U123`), Discord roles (`discord-role:ID`), Slack user groups (`slack-group:ID`),
+    or everyone in a workspace (`slack-team:T1`, `discord-server:ID`): with one deployment
+    serving many workspaces, some may only sign."""
 
     anyone: bool = True
     allowed: frozenset[str] = frozenset()
@@ -32,6 +37,7 @@ class CreatorPolicy:
             actor.user_id in self.allowed
             or actor.identity in self.allowed
             or actor.groups & self.allowed
+            or f"{WORKSPACE_PREFIX.get(actor.platform, '-')}:{actor.workspace}" in self.allowed
         )
 
     def groups_for(self, platform: str) -> frozenset[str]:

@@ -41,7 +41,7 @@ from bot.replies import (
     sign_actions,
 )
 from bot.signing import SignOutcome, SignRequest, sign_batch
-from bot.tally import PACE_WINDOW, Tally, build_tally
+from bot.tally import PACE_WINDOW, Tally, build_tally, workspace_groups
 from bot.text import (
     ACTION_MAX,
     ADDRESSEE_MAX,
@@ -497,6 +497,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         pace = tally.pace_sentence(self.tz)
         if pace:
             lines.append(pace[0].upper() + pace[1:] + ".")
+        shared = by_workspace_line(found.by_workspace, campaign.count)
+        if shared:
+            lines.append(shared)
         return Reply(
             text="\n".join(lines),
             tally=tally,
@@ -856,6 +859,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         pace = tally.pace_sentence(self.tz)
         if pace:
             lines.append(pace[0].upper() + pace[1:] + ".")
+        shared = by_workspace_line(found.by_workspace, campaign.count)
+        if shared:
+            lines.append(shared)
         return Reply(
             text="\n".join(lines),
             visibility=Visibility.CHANNEL,
@@ -931,3 +937,16 @@ def _change_summary(
             old, new = f"{old:,}", f"{new:,}"
         parts.append(f"the {labels.get(key, key)} (was “{old or '–'}”, now “{new or '–'}”)")
     return "Changed: " + ", ".join(parts) + "."
+
+
+def by_workspace_line(counts: dict[str, int], total: int) -> str | None:
+    """"By workspace: …" for a campaign signed in several workspaces, in groups of 5 or more."""
+    named, other = workspace_groups(counts)
+    if not named and not other:
+        return None
+    parts = [f"{label} {count:,}" for label, count in named]
+    if other:
+        parts.append(f"other workspaces {other:,}")
+    unplaced = total - sum(counts.values())
+    tail = f"; {unplaced:,} anonymous (no workspace is recorded for them)" if unplaced > 0 else ""
+    return "By workspace: " + ", ".join(parts) + tail + "."

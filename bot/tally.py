@@ -10,6 +10,7 @@ from bot.campaigns import Campaign, Kind
 from bot.timeparse import format_day, format_duration
 
 PACE_WINDOW = timedelta(days=7)
+SMALLEST_GROUP = 5  # no public figure counts fewer people than this in one group
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,25 @@ def build_tally(
         names_sealed=sealed,
         noun="pledges" if campaign.kind is Kind.PLEDGE else "signatures",
     )
+
+
+def workspace_groups(
+    counts: dict[str, int], minimum: int = SMALLEST_GROUP
+) -> tuple[list[tuple[str, int]], int]:
+    """Where named signatures came from, for a campaign shared by several workspaces.
+
+    Each workspace with at least `minimum` signatures is shown by name; the rest are added up
+    as "other", and "other" too must reach `minimum` (the smallest named workspace joins it
+    until it does), so no figure points at a handful of people in a small workspace. Returns
+    `([], 0)` unless at least two groups remain.
+    """
+    if len([n for n in counts.values() if n > 0]) < 2:
+        return [], 0
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    named = [(label, n) for label, n in ranked if n >= minimum]
+    other = sum(n for _, n in ranked if n < minimum)
+    while 0 < other < minimum and named:
+        other += named.pop()[1]
+    if len(named) + (1 if other else 0) < 2:
+        return [], 0
+    return named, other

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from storage.tables import (
     SafetyNoticeRow,
     SignatureRow,
     SignDraftRow,
+    SlackInstallationRow,
     TextVersionRow,
 )
 
@@ -40,6 +41,7 @@ _AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 _DRAFT = SignDraftRow.__table__  # type: ignore[attr-defined]
 _LINK = ChannelLinkRow.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_INSTALLED = SlackInstallationRow.__table__  # type: ignore[attr-defined]
 
 
 def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
@@ -504,6 +506,29 @@ class StatusSnapshot:
     signed_since: int  # signatures since the start of the pace window (daily counts)
     recent_public: list[str]
     versions: list[tuple[int, datetime, str | None]]  # the current version's change, if any
+    by_workspace: dict[str, int] = field(default_factory=dict)  # named signatures, by label
+
+
+def named_by_workspace(conn: Connection, campaign_id: int) -> dict[str, int]:
+    """Named signatures per workspace, labelled with the workspace's name where an installation
+    gave one. Anonymous signatures record no workspace, so they are in no group."""
+    rows = conn.execute(
+        select(_SIGNATURE.c.platform, _SIGNATURE.c.workspace, func.count())
+        .where(
+            _SIGNATURE.c.campaign_id == campaign_id,
+            _SIGNATURE.c.anonymous.is_(False),
+            _SIGNATURE.c.workspace.is_not(None),
+        )
+        .group_by(_SIGNATURE.c.platform, _SIGNATURE.c.workspace)
+    ).all()
+    if len(rows) < 2:
+        return {}
+    names = dict(conn.execute(select(_INSTALLED.c.workspace, _INSTALLED.c.team_name)).all())
+    counts: dict[str, int] = {}
+    for platform, workspace, count in rows:
+        label = names.get(workspace) or f"{platform} {workspace}"
+        counts[label] = counts.get(label, 0) + int(count)
+    return counts
 
 
 def status_snapshot(
@@ -546,7 +571,8 @@ def status_snapshot(
                 )
             )
         ]
-    return StatusSnapshot(campaign, text, int(signed), names, versions)
+    shared = named_by_workspace(conn, campaign.id) if campaign.count >= 10 else {}
+    return StatusSnapshot(campaign, text, int(signed), names, versions, shared)
 
 
 def dialect_insert(conn: Connection, table: Any) -> Any:

@@ -186,3 +186,18 @@ async def test_raw_database_after_purge_holds_no_identity(tmp_path: Path) -> Non
     assert b"gone" in raw
     for needle in (b"UPUBLIC99", b"Pat Public"):
         assert needle not in raw
+
+
+async def test_a_whole_workspace_may_be_named_as_creators(
+    db: Database, key: SignerKey, clock: Clock
+) -> None:
+    """With one deployment serving a coalition, the committee's workspace creates; the
+    others sign."""
+    service = Service(db, key, clock=clock, creators=CreatorPolicy.parse("slack-team:TCOMMITTEE"))
+    inside = Actor("slack", "TCOMMITTEE", "U1", "Member")
+    outside = Actor("slack", "TOTHER", "U1", "Same id, other workspace")
+    assert not (await service.handle(inside, "/petition", "new yes title:T goal:3 text")).error
+    refused = await service.handle(outside, "/petition", "new no title:T goal:3 text")
+    assert refused.error and "limited" in refused.text
+    discord = Actor("discord", "TCOMMITTEE", "U1", "A Discord server with that id")
+    assert (await service.handle(discord, "/petition", "new nope title:T goal:3 text")).error

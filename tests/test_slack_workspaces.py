@@ -164,7 +164,7 @@ async def test_two_workspaces_install_and_sign_one_tally_each_with_its_own_token
     assert "signed" in (await sign_as(bot, "TB", "UB1", "CB")).lower()
     assert "signed" in (await sign_as(bot, "TB", "UB2", "CB")).lower()
 
-    status, data, _ = await bot.command("/petition", "status walkout", user="UA1", team="TA")
+    _, data, _ = await bot.command("/petition", "status walkout", user="UA1", team="TA")
     assert "*3* of 10" in blocks_text(data)  # one tally across both workspaces
 
     # Both announcements are refreshed, each through its own workspace's token.
