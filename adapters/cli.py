@@ -31,6 +31,8 @@ from runtime.bootstrap import open_service
 from runtime.config import Settings
 from runtime.scheduler import lead_when_possible
 from storage.database import DatabaseUrlError
+from storage.installations import reseal_all
+from storage.token_cipher import TokenCipher, TokenKeyError, new_key
 
 T = TypeVar("T")
 app = typer.Typer(
@@ -40,8 +42,12 @@ app = typer.Typer(
 )
 petition_app = typer.Typer(no_args_is_help=True, help="Create and manage campaigns.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
+token_key_app = typer.Typer(
+    no_args_is_help=True, help="The key that encrypts Slack workspaces' tokens at rest."
+)
 app.add_typer(petition_app, name="petition")
 app.add_typer(db_app, name="db")
+app.add_typer(token_key_app, name="token-key")
 
 
 class CliError(Exception):
@@ -58,8 +64,11 @@ def _settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        raise CliError(f"invalid setting {where}: {first.get('msg')}") from None
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        if not where:  # a rule across several settings: the message names them
+            raise CliError(f"invalid settings: {message}") from None
+        raise CliError(f"invalid setting {where}: {message}") from None
 
 
 def _settings_or_fail() -> Settings:
@@ -115,7 +124,7 @@ def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
                 return await work(service)
 
         return asyncio.run(main())
-    except (CliError, UserError, DatabaseUrlError, NothingToRun) as exc:
+    except (CliError, UserError, DatabaseUrlError, NothingToRun, TokenKeyError) as exc:
         _fail(getattr(exc, "message", None) or str(exc))
     except OSError as exc:
         _fail(f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or 'database'})")
@@ -320,6 +329,33 @@ def outbox_report(
 def petition_close(slug: str) -> None:
     """Close a campaign to new signatures."""
     _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Close(slug))))
+
+
+@token_key_app.command("new")
+def token_key_new() -> None:
+    """Print a new random key for UNDERSIGNED_TOKEN_KEY (nothing is stored)."""
+    typer.echo(new_key())
+
+
+@token_key_app.command("rotate")
+def token_key_rotate() -> None:
+    """Re-encrypt every stored token with the first key of UNDERSIGNED_TOKEN_KEY; afterwards
+    the older keys listed after it can be removed."""
+
+    async def work(service: Service) -> tuple[int, str]:
+        settings = _settings()
+        if not settings.token_key:
+            raise CliError("UNDERSIGNED_TOKEN_KEY is not set")
+        cipher = TokenCipher.from_setting(settings.token_key)
+        count = await service.db.write(lambda conn: reseal_all(conn, cipher))
+        return count, cipher.key_id
+
+    try:
+        count, key_id = _with_service(work)
+    except TokenKeyError as exc:
+        _fail(str(exc))
+        return
+    typer.echo(f"re-encrypted {count} workspace tokens with key {key_id}")
 
 
 def main() -> None:

@@ -43,7 +43,9 @@ async def sign_in(service: Service, workspace: str, count: int, anonymous: bool 
         who = f"{'A' if anonymous else 'U'}{workspace}{n}"
         actor = Actor("slack", workspace, who, f"Person {who}")
         await informed(service, actor)
-        reply = await service.handle(actor, "/sign", "walkout anonymous" if anonymous else "walkout")
+        reply = await service.handle(
+            actor, "/sign", "walkout anonymous" if anonymous else "walkout"
+        )
         assert not reply.error, reply.text
 
 
