@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from bot.identity import Actor
 
-
 WORKSPACE_PREFIX = {"slack": "slack-team", "discord": "discord-server"}
 
 

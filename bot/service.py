@@ -859,9 +859,6 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         pace = tally.pace_sentence(self.tz)
         if pace:
             lines.append(pace[0].upper() + pace[1:] + ".")
-        shared = by_workspace_line(found.by_workspace, campaign.count)
-        if shared:
-            lines.append(shared)
         return Reply(
             text="\n".join(lines),
             visibility=Visibility.CHANNEL,
@@ -940,7 +937,7 @@ def _change_summary(
 
 
 def by_workspace_line(counts: dict[str, int], total: int) -> str | None:
-    """"By workspace: …" for a campaign signed in several workspaces, in groups of 5 or more."""
+    """ "By workspace: …" for a campaign signed in several workspaces, in groups of 5 or more."""
     named, other = workspace_groups(counts)
     if not named and not other:
         return None

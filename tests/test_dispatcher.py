@@ -17,6 +17,7 @@ from aiohttp import web
 from adapters.slack.sender import SlackSender
 from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
+from bot.identity import Actor, Place
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
@@ -25,6 +26,7 @@ from tests.fakes.slack import FakeSlack
 from tests.slack_harness import free_port
 
 ORG = person("org")
+ORG_OPERATOR = Actor("cli", "local", "root", "root", operator=True)
 
 
 async def enqueue_posts(service: Service, channels: list[str], per_channel: int) -> None:
@@ -258,3 +260,80 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
     assert hits == []
     failed = await service.db.read(outbox.failed)
     assert len(failed) == 2 and all("inside this host's networks" in f[5] for f in failed)
+
+
+async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_removed_one(
+    service: Service, clock: Clock
+) -> None:
+    """Two workspaces installed through OAuth, a reminder in a channel of each: A's reminder
+    goes with A's token, B's with B's; once B removed the app nothing is sent there."""
+    from storage import installations
+    from storage.installations import InstalledBot
+    from storage.token_cipher import TokenCipher, new_key
+
+    fake = FakeSlack()
+    await fake.start()
+    cipher = TokenCipher.from_setting(new_key())
+    for team in ("TA", "TB"):
+        fake.grant(f"code-{team}", team, f"Team {team}", f"U{team}")
+        token = fake._oauth_access(  # what the redirect step gets from Slack
+            {
+                "client_id": fake.client_id,
+                "client_secret": fake.client_secret,
+                "code": f"code-{team}",
+            }
+        )["access_token"]
+        installed = InstalledBot(team, token, team_name=f"Team {team}")
+        await service.db.write(
+            lambda c, b=installed: installations.save_installation(c, cipher, b, clock())
+        )
+    org_a = Actor("slack", "TA", "UORGA", "Org A")
+    org_b = Actor("slack", "TB", "UORGB", "Org B")
+    await service.create(org_a, "walkout", {"title": "Walk out", "goal": "10"}, "Letter")
+    await service.handle(ORG_OPERATOR, "/petition", "organizers walkout add slack:TB:UORGB")
+    for actor, channel in ((org_a, "CA"), (org_b, "CB")):
+        place = Place("slack", actor.workspace, channel)
+        reply = await service.handle(actor, "/petition", "remind walkout every day 09:00", place)
+        assert not reply.error, reply.text
+    sender = SlackSender(SlackWorkspaces(fake.api_url, db=service.db, cipher=cipher))
+    dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
+    try:
+        definitions = await service.reminder_definitions()
+        assert len(definitions) == 2
+        for definition in definitions:
+            assert await service.send_reminder(definition.id, clock())
+        await drain(dispatcher, clock)
+        posts = fake.calls_to("chat.postMessage")
+        assert {c.params["channel"]: fake.team_of(c.token) for c in posts} == {
+            "CA": "TA",
+            "CB": "TB",
+        }
+
+        # B removes the app: its token is deleted, its reminder stops, nothing reaches CB.
+        await service.db.write(lambda c: installations.delete_installation(c, "TB"))
+        sender.workspaces.forget("TB")
+        await service.workspace_removed("slack", "TB")
+        assert len(await service.reminder_definitions()) == 1
+        await enqueue_posts_in(service, "TB", "CB")  # queued before the uninstall was known
+        clock.advance(days=1)
+        for definition in await service.reminder_definitions():
+            assert await service.send_reminder(definition.id, clock())
+        await drain(dispatcher, clock)
+    finally:
+        await sender.close()
+        await fake.stop()
+    later = fake.calls_to("chat.postMessage")[len(posts) :]
+    assert [c.params["channel"] for c in later] == ["CA"]
+    failed = await service.db.read(outbox.failed)
+    assert [(f[2], "not installed" in (f[5] or "")) for f in failed] == [("CB", True)]
+
+
+async def enqueue_posts_in(service: Service, workspace: str, channel: str) -> None:
+    message = {
+        "kind": "post",
+        "platform": "slack",
+        "workspace": workspace,
+        "target": channel,
+        "payload": {"event": "test", "text": "late", "card": False},
+    }
+    await service.db.write(lambda conn: outbox.enqueue(conn, [message], service.clock()))
