@@ -252,3 +252,55 @@ async def test_uninstall_deletes_the_tokens_and_nothing_is_sent_there_again(
     status, data, _ = await bot.command("/sign", "walkout", user="UA2", channel="CA", team="TA")
     assert status in (200, 401) and "signed" not in blocks_text(data).lower()
     assert not [c for c in fake.calls[mark:] if c.params.get("channel") == "CA"]
+
+
+async def test_install_pages_are_self_contained_and_refuse_forged_or_replayed_flows(
+    fake: FakeSlack, bot: SlackBot
+) -> None:
+    assert bot.http is not None
+    async with bot.http.get(bot.url + "/slack/install") as page:
+        html = await page.text()
+        headers = page.headers
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "HttpOnly" in headers["Set-Cookie"]
+    # Nothing is loaded from anywhere: the only link is Slack's consent page, followed by a click.
+    assert "src=" not in html and "<script" not in html and "@import" not in html
+    assert re.findall(r'href="(https?://[^/"]+)', html) == ["https://slack.com"]
+    state = parse_qs(urlparse(re.findall(r'href="([^"]+)"', html)[0].replace("&amp;", "&")).query)[
+        "state"
+    ][0]
+
+    async def redirect(params: dict[str, str], cookie_header: str | None) -> tuple[int, str]:
+        headers = {"Cookie": cookie_header} if cookie_header else {}
+        async with bot.http.get(  # type: ignore[union-attr]
+            bot.url + "/slack/oauth_redirect", params=params, headers=headers
+        ) as answer:
+            return answer.status, await answer.text()
+
+    fake.grant("good", "TA", "Acme", "UAINSTALL")
+    cases = [
+        ({}, None),  # nothing at all
+        ({"code": "good"}, None),  # no state
+        ({"code": "good", "state": state}, None),  # another browser (no cookie)
+        ({"code": "good", "state": "forged"}, "slack-app-oauth-state=forged"),
+        ({"error": "access_denied", "state": state}, cookie),
+        ({"code": "x" * 3000, "state": "y" * 3000}, cookie),
+    ]
+    for params, cookie_header in cases:
+        status, text = await redirect(params, cookie_header)
+        assert 400 <= status < 500, (params, status)
+        assert "Undersigned was not installed" in text and "Traceback" not in text
+    assert not fake.calls_to("oauth.v2.access")  # none of these reached Slack
+
+    status, _ = await redirect({"code": "good", "state": state}, cookie)
+    assert status == 200
+    fake.grant("again", "TA", "Acme", "UAINSTALL")
+    status, _ = await redirect({"code": "again", "state": state}, cookie)  # replayed state
+    assert status == 401
+    assert len(fake.calls_to("oauth.v2.access")) == 1
+    status, text = await redirect({"code": "unknown", "state": "whatever"}, cookie)
+    assert 400 <= status < 500
