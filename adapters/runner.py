@@ -79,6 +79,7 @@ async def run_adapters(
                         settings.slack_client_id or "",
                         settings.slack_client_secret or "",
                         settings.slack_redirect_uri,
+                        settings.allowed_workspaces,
                     )
                     if oauth
                     else None

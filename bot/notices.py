@@ -111,6 +111,10 @@ INSTALL_FAILED_BODY = {
     ),
     "invalid_state": "This installation link was already used or has expired. Start again.",
     "storage_error": "Slack agreed, but the token could not be stored. Please try again.",
+    "workspace_not_allowed": (
+        "This Undersigned serves a fixed list of workspaces, and this one is not on it. Nothing "
+        "was kept. Ask whoever runs it to add your workspace."
+    ),
 }
 INSTALL_FAILED_DEFAULT = "Slack did not confirm the installation. Nothing was stored. Start again."
 INSTALL_AGAIN = "Start again"

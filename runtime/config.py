@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_redirect_uri: str | None = Field(default=None, alias="SLACK_REDIRECT_URI")
+    slack_allowed_workspaces: str = Field(default="", alias="SLACK_ALLOWED_WORKSPACES")
     token_key: str | None = Field(default=None, alias="UNDERSIGNED_TOKEN_KEY")
     discord_token: str | None = Field(default=None, alias="DISCORD_TOKEN")
     discord_guild_ids: str = Field(default="", alias="DISCORD_GUILD_IDS")
@@ -127,6 +128,10 @@ class Settings(BaseSettings):
 
         TokenCipher.from_setting(self.token_key or "")
         return self
+
+    @property
+    def allowed_workspaces(self) -> frozenset[str]:
+        return frozenset(p.strip() for p in self.slack_allowed_workspaces.split(",") if p.strip())
 
     @property
     def slack_oauth(self) -> bool:

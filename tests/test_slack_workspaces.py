@@ -60,7 +60,9 @@ async def bot(fake: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackBot]:
     await runner.stop()
 
 
-async def install(bot: SlackBot, team: str, name: str, installer: str, **grant: Any) -> str:
+async def install(
+    bot: SlackBot, team: str, name: str, installer: str, expect: int = 200, **grant: Any
+) -> str:
     """Go through "Add to Slack" as a browser would: the page, Slack's consent, the redirect."""
     assert bot.http is not None
     async with bot.http.get(bot.url + "/slack/install") as page:
@@ -79,7 +81,7 @@ async def install(bot: SlackBot, team: str, name: str, installer: str, **grant: 
         params={"code": code, "state": query["state"][0]},
         headers={"Cookie": cookie},
     ) as done:
-        assert done.status == 200, await done.text()
+        assert done.status == expect, await done.text()
         return await done.text()
 
 
@@ -304,3 +306,19 @@ async def test_install_pages_are_self_contained_and_refuse_forged_or_replayed_fl
     assert len(fake.calls_to("oauth.v2.access")) == 1
     status, text = await redirect({"code": "unknown", "state": "whatever"}, cookie)
     assert 400 <= status < 500
+
+
+async def test_only_the_listed_workspaces_may_join(fake: FakeSlack, tmp_path: Path) -> None:
+    """A stranger's workspace (sock puppets, say) can't add the app to sign every campaign."""
+    env = oauth_env(fake, tmp_path / "bot.db", SLACK_ALLOWED_WORKSPACES="TA, TC")
+    create_shared_campaign(env, tmp_path)
+    bot = SlackBot(fake, tmp_path)
+    await bot.start(env=env)
+    try:
+        refused = await install(bot, "TEVIL", "Sock puppets", "UEVIL", expect=403)
+        assert "not on it" in refused
+        assert await install(bot, "TA", "Acme", "UAINSTALL")
+    finally:
+        await bot.stop()
+    assert [row[0] for row in installations(tmp_path / "bot.db")] == ["TA"]
+    assert {team for team, _ in fake.tokens.values()} == {"TA"}  # TEVIL's token was revoked

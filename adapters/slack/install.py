@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from slack_bolt.error import BoltError
 from slack_bolt.oauth.async_callback_options import (
     AsyncCallbackOptions,
     AsyncFailureArgs,
@@ -56,7 +57,7 @@ class OAuth:
     client_id: str
     client_secret: str
     redirect_uri: str | None = None
-    authorization_url: str | None = None  # tests point it at a fake
+    allowed: frozenset[str] = frozenset()  # workspace ids that may install; empty: any
 
 
 def page(title: str, body: str, link: tuple[str, str] | None = None) -> str:
@@ -78,9 +79,27 @@ def page(title: str, body: str, link: tuple[str, str] | None = None) -> str:
     )
 
 
+NOT_ALLOWED = "workspace_not_allowed"
+
+
 class InstallFlow(AsyncOAuthFlow):
+    allowed: frozenset[str] = frozenset()
+
     async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
         return page(notices.INSTALL_TITLE, notices.INSTALL_BODY, (url, notices.INSTALL_BUTTON))
+
+    async def store_installation(self, request: AsyncBoltRequest, installation: Any) -> None:
+        """Only the coalition's workspaces join: any other gets its fresh token revoked and
+        nothing stored (otherwise anyone could add the app to a workspace of sock puppets and
+        inflate every tally)."""
+        workspace = installation.team_id or installation.enterprise_id or ""
+        if self.allowed and workspace not in self.allowed:
+            try:
+                await self.client.auth_revoke(token=installation.bot_token)
+            except Exception as exc:  # refused either way; the token is not kept
+                log.warning("could not revoke a refused installation's token: %s", exc)
+            raise BoltError(NOT_ALLOWED)
+        await super().store_installation(request, installation)
 
 
 def _html(status: int, body: str) -> BoltResponse:
@@ -108,7 +127,10 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         log.info("an installation did not complete: %s", args.reason)
         status = args.suggested_status_code
         status = 503 if status >= 500 else max(status, 400)  # our refusals are 4xx
-        text = notices.INSTALL_FAILED_BODY.get(args.reason, notices.INSTALL_FAILED_DEFAULT)
+        reason = NOT_ALLOWED if str(args.error or "") == NOT_ALLOWED else args.reason
+        if reason == NOT_ALLOWED:
+            status = 403
+        text = notices.INSTALL_FAILED_BODY.get(reason, notices.INSTALL_FAILED_DEFAULT)
         again = (args.settings.install_path, notices.INSTALL_AGAIN)
         return _html(status, page(notices.INSTALL_FAILED_TITLE, text, again))
 
@@ -118,15 +140,16 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         scopes=list(SCOPES),
         user_scopes=[],
         redirect_uri=oauth.redirect_uri,
-        authorization_url=oauth.authorization_url,
         installation_store=SealedInstallationStore(workspaces),
         installation_store_bot_only=True,
         state_store=DatabaseStateStore(workspaces.db),
         callback_options=AsyncCallbackOptions(success=success, failure=failure),
     )
+    flow = InstallFlow(client=workspaces.base, settings=settings)
+    flow.allowed = oauth.allowed
     return {
         "authorize": WorkspaceAuthorize(workspaces),
-        "oauth_flow": InstallFlow(client=workspaces.base, settings=settings),
+        "oauth_flow": flow,
         "installation_store": settings.installation_store,
     }
 

@@ -241,6 +241,9 @@ class FakeSlack:
                 "user": "undersigned",
                 "url": "https://fake.slack.com/",
             }
+        if method == "auth.revoke":
+            self.tokens.pop(token or "", None)
+            return {"ok": True, "revoked": True}
         if method == "users.info":
             uid = params.get("user", "")
             name = self.real_names.get(uid, f"Real {uid}")
