@@ -40,7 +40,7 @@ async def bulk_sign(service: Service, slug: str, n: int) -> None:
                     None,
                     i % 5 == 0,
                     actor.platform,
-                    actor.workspace,
+                    f"T{i % 3}",  # a campaign shared by three workspaces: status shows them
                     actor.user_id,
                     actor.display_name,
                     None,
@@ -65,6 +65,7 @@ async def time_status(
         reply = await ask(slug)
         samples.append(time.perf_counter() - started)
         assert not reply.error
+        assert slug == "empty" or "By workspace" in reply.text
     return sorted(samples)
 
 

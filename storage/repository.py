@@ -29,6 +29,7 @@ from storage.tables import (
     SignDraftRow,
     SlackInstallationRow,
     TextVersionRow,
+    WorkspaceCountRow,
 )
 
 _CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
@@ -42,6 +43,7 @@ _DRAFT = SignDraftRow.__table__  # type: ignore[attr-defined]
 _LINK = ChannelLinkRow.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 _INSTALLED = SlackInstallationRow.__table__  # type: ignore[attr-defined]
+_WORKSPACE_COUNT = WorkspaceCountRow.__table__  # type: ignore[attr-defined]
 
 
 def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campaign:
@@ -217,8 +219,40 @@ def find_signature(conn: Connection, campaign_id: int, signer_hash: str) -> Sign
 
 
 def delete_signature(conn: Connection, signature_id: str) -> bool:
-    result = conn.execute(delete(_SIGNATURE).where(_SIGNATURE.c.id == signature_id))
-    return (result.rowcount or 0) > 0
+    gone = conn.execute(
+        delete(_SIGNATURE)
+        .where(_SIGNATURE.c.id == signature_id)
+        .returning(
+            _SIGNATURE.c.campaign_id,
+            _SIGNATURE.c.anonymous,
+            _SIGNATURE.c.platform,
+            _SIGNATURE.c.workspace,
+        )
+    ).first()
+    if gone is None:
+        return False
+    campaign_id, anonymous, platform, workspace = gone
+    if not anonymous and platform and workspace:
+        _add_workspace_counts(conn, {(campaign_id, platform, workspace): -1})
+    return True
+
+
+def _add_workspace_counts(conn: Connection, deltas: dict[tuple[int, str, str], int]) -> None:
+    """Keep the named-signature count of each workspace (never for anonymous signatures)."""
+    for (campaign_id, platform, workspace), delta in deltas.items():
+        stmt = dialect_insert(conn, _WORKSPACE_COUNT).values(
+            campaign_id=campaign_id, platform=platform, workspace=workspace, signed=max(delta, 0)
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[
+                    _WORKSPACE_COUNT.c.campaign_id,
+                    _WORKSPACE_COUNT.c.platform,
+                    _WORKSPACE_COUNT.c.workspace,
+                ],
+                set_={"signed": _WORKSPACE_COUNT.c.signed + delta},
+            )
+        )
 
 
 def add_to_count(conn: Connection, campaign_id: int, delta: int) -> int:
@@ -358,6 +392,7 @@ def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
         delete(_OUTBOX).where(_OUTBOX.c.kind == "dm", _OUTBOX.c.campaign_id == campaign_id)
     )
     conn.execute(delete(_DRAFT).where(_DRAFT.c.campaign_id == campaign_id))
+    conn.execute(delete(_WORKSPACE_COUNT).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id))
     conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(purged_at=at))
     return result.rowcount or 0
 
@@ -510,16 +545,12 @@ class StatusSnapshot:
 
 
 def named_by_workspace(conn: Connection, campaign_id: int) -> dict[str, int]:
-    """Named signatures per workspace, labelled with the workspace's name where an installation
-    gave one. Anonymous signatures record no workspace, so they are in no group."""
+    """Named signatures per workspace (kept counts: no scan), labelled with the workspace's
+    name where an installation gave one. Anonymous signatures are in no workspace's count."""
     rows = conn.execute(
-        select(_SIGNATURE.c.platform, _SIGNATURE.c.workspace, func.count())
-        .where(
-            _SIGNATURE.c.campaign_id == campaign_id,
-            _SIGNATURE.c.anonymous.is_(False),
-            _SIGNATURE.c.workspace.is_not(None),
-        )
-        .group_by(_SIGNATURE.c.platform, _SIGNATURE.c.workspace)
+        select(
+            _WORKSPACE_COUNT.c.platform, _WORKSPACE_COUNT.c.workspace, _WORKSPACE_COUNT.c.signed
+        ).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id, _WORKSPACE_COUNT.c.signed > 0)
     ).all()
     if len(rows) < 2:
         return {}
@@ -613,7 +644,14 @@ def insert_signatures(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     for row in rows:
         row["id"] = uuid.uuid4().hex
     stmt = _insert_ignoring_conflicts(conn, _SIGNATURE).returning(_SIGNATURE.c.signer_hash)
-    return set(conn.execute(stmt, rows).scalars())
+    inserted = set(conn.execute(stmt, rows).scalars())
+    deltas: dict[tuple[int, str, str], int] = {}
+    for row in rows:
+        if row["signer_hash"] in inserted and not row.get("anonymous") and row.get("workspace"):
+            key = (row["campaign_id"], row["platform"], row["workspace"])
+            deltas[key] = deltas.get(key, 0) + 1
+    _add_workspace_counts(conn, deltas)
+    return inserted
 
 
 def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> None:

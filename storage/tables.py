@@ -241,6 +241,19 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
+class WorkspaceCountRow(SQLModel, table=True):
+    """Named signatures per campaign per workspace, kept beside them so a status of a campaign
+    shared by several workspaces never scans signatures. Anonymous signatures are never
+    counted here: nothing anywhere records an anonymous signer's workspace."""
+
+    __tablename__ = "workspace_count"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    platform: str = Field(primary_key=True, max_length=32)
+    workspace: str = Field(primary_key=True, max_length=100)
+    signed: int = Field(default=0)
+
+
 class SlackInstallationRow(SQLModel, table=True):
     """A Slack workspace that added Undersigned. Tokens are sealed (storage/token_cipher.py):
     this row alone lets nobody act as the bot."""

@@ -15,7 +15,7 @@ from storage import installations
 from storage.database import Database
 from storage.installations import InstalledBot
 from storage.token_cipher import TokenCipher, new_key
-from tests.conftest import informed, person
+from tests.conftest import fetch, informed, person
 
 
 @given(st.dictionaries(st.text(min_size=1, max_size=5), st.integers(0, 40), max_size=8))
@@ -81,4 +81,51 @@ async def test_status_says_where_signatures_came_from_without_small_groups(
 async def test_one_workspace_shows_no_breakdown(service: Service) -> None:
     await service.create(person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L")
     await sign_in(service, "TACME", 12)
+    assert "By workspace" not in (await service.status_uncached("walkout")).text
+
+
+async def kept_counts_match_the_signatures(db: Database) -> None:
+    """The kept per-workspace counts equal a recount of the named signatures (the oracle)."""
+    from sqlalchemy import func, select
+
+    from storage.tables import SignatureRow, WorkspaceCountRow
+
+    sig = SignatureRow.__table__  # type: ignore[attr-defined]
+    kept = WorkspaceCountRow.__table__  # type: ignore[attr-defined]
+    recount = await fetch(
+        db,
+        select(sig.c.campaign_id, sig.c.platform, sig.c.workspace, func.count())
+        .where(sig.c.anonymous.is_(False), sig.c.workspace.is_not(None))
+        .group_by(sig.c.campaign_id, sig.c.platform, sig.c.workspace),
+    )
+    stored = await fetch(db, select(kept).where(kept.c.signed != 0))
+    assert {tuple(r) for r in recount} == {tuple(r) for r in stored}
+
+
+async def test_kept_workspace_counts_follow_withdrawals_forget_me_and_purge(
+    service: Service, db: Database
+) -> None:
+    await service.create(person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L")
+    await sign_in(service, "TACME", 7)
+    await sign_in(service, "TBETA", 6)
+    await sign_in(service, "TBETA", 2, anonymous=True)
+    await kept_counts_match_the_signatures(db)
+    assert "slack TBETA 6" in (await service.status_uncached("walkout")).text
+
+    leaver = Actor("slack", "TBETA", "UTBETA0", "Person UTBETA0")
+    assert not (await service.handle(leaver, "/unsign", "walkout")).error
+    forgetter = Actor("slack", "TACME", "UTACME0", "Person UTACME0")
+    assert not (await service.handle(forgetter, "/forget-me", "confirm")).error
+    await kept_counts_match_the_signatures(db)
+    line = next(
+        ln
+        for ln in (await service.status_uncached("walkout")).text.splitlines()
+        if ln.startswith("By workspace")
+    )
+    assert "slack TACME 6" in line and "slack TBETA 5" in line and "2 anonymous" in line
+
+    await service.handle(person("org"), "/petition", "close walkout")
+    purged = await service.handle(person("org"), "/petition", "purge walkout")
+    assert not purged.error, purged.text
+    await kept_counts_match_the_signatures(db)  # purge forgets the workspaces too
     assert "By workspace" not in (await service.status_uncached("walkout")).text

@@ -95,3 +95,55 @@ async def test_daily_counts_are_backfilled_by_the_migration(tmp_path: Path) -> N
     )
     await db.close()
     assert [(str(d), n) for d, n in rows] == [("2026-11-01", 2), ("2026-11-02", 1)]
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def test_workspace_counts_are_backfilled_for_named_signatures_only(
+    tmp_path: Path, backend: str
+) -> None:
+    """Upgrading a database that already holds signatures fills the per-workspace counts,
+    from named signatures only (an anonymous row has no workspace to count)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.database import alembic_config
+    from tests.conftest import PG_URL, reset_postgres
+
+    if backend == "postgresql":
+        assert PG_URL
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = Database(url)
+    async with db.write_engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0008"))
+        await conn.execute(
+            text(
+                "INSERT INTO campaign (id, slug, kind, title, goal, status, names, version, "
+                "signature_count, created_by, created_at) VALUES (1, 'old', 'petition', 'Old', 10, "
+                "'open', 'public', 1, 4, 'x', '2026-11-01 09:00:00')"
+            )
+        )
+        rows = [("TA", False), ("TA", False), ("TB", False), (None, True)]
+        for i, (workspace, anonymous) in enumerate(rows):
+            platform = "'slack'" if workspace else "NULL"
+            where = f"'{workspace}'" if workspace else "NULL"
+            await conn.execute(
+                text(
+                    "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, "
+                    f"platform, workspace, version, signed_at) VALUES ('s{i}', 1, 'h{i}', 'k', "
+                    f"{'true' if anonymous else 'false'}, {platform}, {where}, 1, "
+                    "'2026-11-01 10:00:00')"
+                )
+            )
+    await db.migrate()
+    counts = await db.read(
+        lambda conn: conn.execute(
+            text("SELECT platform, workspace, signed FROM workspace_count ORDER BY workspace")
+        ).all()
+    )
+    await db.close()
+    assert [tuple(r) for r in counts] == [("slack", "TA", 2), ("slack", "TB", 1)]

@@ -1,4 +1,4 @@
-"""Slack installations (sealed tokens) and OAuth states
+"""Slack installations (sealed tokens), OAuth states, named signatures per workspace
 
 Revision ID: 0009
 Revises: 0008
@@ -16,6 +16,21 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "workspace_count",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("platform", sa.String(length=32), nullable=False),
+        sa.Column("workspace", sa.String(length=100), nullable=False),
+        sa.Column("signed", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaign.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("campaign_id", "platform", "workspace"),
+    )
+    op.execute(
+        "INSERT INTO workspace_count (campaign_id, platform, workspace, signed) "
+        "SELECT campaign_id, platform, workspace, count(*) FROM signature "
+        "WHERE anonymous = false AND platform IS NOT NULL AND workspace IS NOT NULL "
+        "GROUP BY campaign_id, platform, workspace"
+    )
     op.create_table(
         "workspace_installation",
         sa.Column("workspace", sa.String(length=32), nullable=False),
@@ -45,3 +60,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("oauth_state")
     op.drop_table("workspace_installation")
+    op.drop_table("workspace_count")
