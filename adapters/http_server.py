@@ -68,6 +68,8 @@ class HttpServer:
     async def _page(answer: BoltResponse) -> web.StreamResponse:
         response = await to_aiohttp_response(answer)
         response.headers.update(PAGE_HEADERS)
+        if response.headers.get("Content-Type", "").startswith("text/html"):
+            response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response
 
     async def _healthz(self, _request: web.Request) -> web.Response:

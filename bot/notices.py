@@ -93,8 +93,8 @@ INSTALL_TITLE = "Add Undersigned to Slack"
 INSTALL_BODY = (
     "Undersigned lets people in your workspace sign open letters and pledges, with their name "
     "or anonymously. Adding it gives it a bot token for your workspace, stored encrypted. It "
-    "reads no channel history beyond its own messages, and never tells anyone who signed "
-    "anonymously."
+    "looks at a channel's recent messages only to find its own posts, and never tells anyone "
+    "who signed anonymously."
 )
 INSTALL_BUTTON = "Add to Slack"
 INSTALLED_TITLE = "Undersigned is installed"

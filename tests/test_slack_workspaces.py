@@ -268,6 +268,7 @@ async def test_install_pages_are_self_contained_and_refuse_forged_or_replayed_fl
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert "HttpOnly" in headers["Set-Cookie"]
     # Nothing is loaded from anywhere: the only link is Slack's consent page, followed by a click.
     assert "src=" not in html and "<script" not in html and "@import" not in html
