@@ -47,6 +47,18 @@ def _context(workspace: str, field: str) -> str:
     return f"slack-{field}:{workspace}"
 
 
+def _sealed(cipher: TokenCipher, bot: InstalledBot) -> dict[str, str | None]:
+    """The token columns, sealed with the current key and bound to this workspace."""
+    refresh = bot.bot_refresh_token
+    return {
+        "bot_token": cipher.seal(bot.bot_token, context=_context(bot.workspace, "bot")),
+        "bot_refresh_token": (
+            cipher.seal(refresh, context=_context(bot.workspace, "refresh")) if refresh else None
+        ),
+        "key_id": cipher.key_id,
+    }
+
+
 def save_installation(
     conn: Connection, cipher: TokenCipher, bot: InstalledBot, at: datetime
 ) -> None:
@@ -60,14 +72,8 @@ def save_installation(
         "bot_id": bot.bot_id,
         "bot_user_id": bot.bot_user_id,
         "bot_scopes": bot.bot_scopes[:1000],
-        "bot_token": cipher.seal(bot.bot_token, context=_context(bot.workspace, "bot")),
-        "bot_refresh_token": (
-            cipher.seal(bot.bot_refresh_token, context=_context(bot.workspace, "refresh"))
-            if bot.bot_refresh_token
-            else None
-        ),
+        **_sealed(cipher, bot),
         "bot_token_expires_at": bot.bot_token_expires_at,
-        "key_id": cipher.key_id,
         "installed_at": bot.installed_at or at,
         "updated_at": at,
     }
@@ -159,16 +165,11 @@ def reseal_all(conn: Connection, cipher: TokenCipher) -> int:
         if row.key_id == cipher.key_id:
             continue
         bot = _open(cipher, row)
-        sealed = {
-            "bot_token": cipher.seal(bot.bot_token, context=_context(bot.workspace, "bot")),
-            "bot_refresh_token": (
-                cipher.seal(bot.bot_refresh_token, context=_context(bot.workspace, "refresh"))
-                if bot.bot_refresh_token
-                else None
-            ),
-            "key_id": cipher.key_id,
-        }
-        conn.execute(update(_INSTALL).where(_INSTALL.c.workspace == bot.workspace).values(**sealed))
+        conn.execute(
+            update(_INSTALL)
+            .where(_INSTALL.c.workspace == bot.workspace)
+            .values(**_sealed(cipher, bot))
+        )
         count += 1
     return count
 
