@@ -7,13 +7,16 @@ import logging
 import signal
 import sys
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.webhooks import WebhookSender
 from bot.service import Service
 from runtime.config import Settings
 from runtime.dispatcher import Sender
 from runtime.scheduler import lead_when_possible
+
+if TYPE_CHECKING:
+    from adapters.slack.workspaces import SlackWorkspaces
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +73,11 @@ async def run_adapters(
                     "SLACK_CLIENT_ID is set: SLACK_BOT_TOKEN is ignored (each workspace "
                     "uses the token it got when it added the app)"
                 )
+            workspaces = _slack_workspaces(service, settings)
+            stack.push_async_callback(workspaces.close)
             slack = SlackAdapter(
                 service,
-                _slack_workspaces(service, settings, retry=True),
+                workspaces,
                 signing_secret=None if use_socket else settings.slack_signing_secret,
                 oauth=(
                     OAuth(
@@ -86,12 +91,9 @@ async def run_adapters(
                 ),
                 refresh_interval=settings.refresh_seconds,
             )
-            stack.push_async_callback(slack.workspaces.close)
             await slack.start()
             stack.push_async_callback(slack.stop)
-            slack_sender = SlackSender(_slack_workspaces(service, settings, retry=False))
-            stack.push_async_callback(slack_sender.close)
-            senders["slack"] = slack_sender
+            senders["slack"] = SlackSender(workspaces)
             if use_socket:
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -101,7 +103,6 @@ async def run_adapters(
                 await handler.connect_async()
                 stack.push_async_callback(handler.close_async)
                 log.info("Slack connected over Socket Mode")
-            assert http is not None or use_socket
             if http is not None:
                 http.mount_slack(slack.app, settings.slack_signing_secret or "")
         elif force_http:
@@ -134,7 +135,7 @@ async def run_adapters(
         await background
 
 
-def _slack_workspaces(service: Service, settings: Settings, *, retry: bool) -> Any:
+def _slack_workspaces(service: Service, settings: Settings) -> SlackWorkspaces:
     """One fixed token, or the tokens workspaces got when they added the app (OAuth)."""
     from adapters.slack.app import retrying
     from adapters.slack.workspaces import SlackWorkspaces
@@ -148,7 +149,7 @@ def _slack_workspaces(service: Service, settings: Settings, *, retry: bool) -> A
         cipher=TokenCipher.from_setting(settings.token_key or "") if oauth else None,
         client_id=settings.slack_client_id,
         client_secret=settings.slack_client_secret,
-        retry_handlers=retrying() if retry else [],
+        retry_handlers=retrying(),
     )
 
 

@@ -81,7 +81,7 @@ async def test_every_message_arrives_once_in_order_and_paced(
         dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
         await drain(dispatcher, clock)
     finally:
-        await sender.close()
+        await sender.workspaces.close()
         await fake.stop()
     ok = [c for c in fake.calls_to("chat.postMessage")][4:]  # the first four were refused
     texts = [c.params["text"] for c in ok]
@@ -105,7 +105,7 @@ async def test_a_message_that_keeps_failing_is_kept_and_reported(
         dispatcher = Dispatcher(service, {"slack": sender}, max_attempts=3, base_delay=1)
         await drain(dispatcher, clock)
     finally:
-        await sender.close()
+        await sender.workspaces.close()
         await fake.stop()
     failed = await service.db.read(outbox.failed)
     assert len(failed) == 1 and failed[0][2] == "CDEAD" and failed[0][4] == 3
@@ -188,7 +188,7 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
         assert await dispatcher.recover() == (1, 1)
         await drain(dispatcher, clock)
     finally:
-        await sender.close()
+        await sender.workspaces.close()
         await fake.stop()
     channels = [c.params["channel"] for c in fake.calls_to("chat.postMessage")]
     assert sorted(channels) == ["CA", "CB"]  # nothing twice, nothing lost
@@ -228,7 +228,7 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
         release.set()
         stop.set()
         await running
-        await slack.close()
+        await slack.workspaces.close()
         await hooks.close()
         await fake.stop()
         await runner.cleanup()
@@ -320,7 +320,7 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
             assert await service.send_reminder(definition.id, clock())
         await drain(dispatcher, clock)
     finally:
-        await sender.close()
+        await sender.workspaces.close()
         await fake.stop()
     later = fake.calls_to("chat.postMessage")[len(posts) :]
     assert [c.params["channel"] for c in later] == ["CA"]
@@ -337,3 +337,41 @@ async def enqueue_posts_in(service: Service, workspace: str, channel: str) -> No
         "payload": {"event": "test", "text": "late", "card": False},
     }
     await service.db.write(lambda conn: outbox.enqueue(conn, [message], service.clock()))
+
+
+async def test_a_token_replaced_by_another_instance_is_read_again_not_given_up(
+    service: Service, clock: Clock
+) -> None:
+    """The workspace added the app again through another instance: this one's memory still
+    holds the revoked token. The message goes out with the new one, once."""
+    from storage import installations
+    from storage.installations import InstalledBot
+    from storage.token_cipher import TokenCipher, new_key
+
+    fake = FakeSlack()
+    await fake.start()
+    cipher = TokenCipher.from_setting(new_key())
+
+    async def install() -> str:
+        fake.grant("code", "TA", "Team A", "UA")
+        access = fake._oauth_access(
+            {"client_id": fake.client_id, "client_secret": fake.client_secret, "code": "code"}
+        )
+        bot = InstalledBot("TA", access["access_token"], team_name="Team A")
+        await service.db.write(lambda c: installations.save_installation(c, cipher, bot, clock()))
+        return str(access["access_token"])
+
+    first = await install()
+    sender = SlackSender(SlackWorkspaces(fake.api_url, db=service.db, cipher=cipher))
+    try:
+        assert (await sender.workspaces.bot_for("TA")).bot_token == first  # now in memory
+        fake.revoke_team("TA")
+        second = await install()  # elsewhere: this instance is not told
+        await enqueue_posts_in(service, "TA", "CA")
+        await drain(Dispatcher(service, {"slack": sender}, base_delay=1), clock)
+    finally:
+        await sender.workspaces.close()
+        await fake.stop()
+    posts = fake.calls_to("chat.postMessage")
+    assert [c.token for c in posts] == [first, second]  # refused once, then delivered
+    assert await service.db.read(outbox.failed) == []

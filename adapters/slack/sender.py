@@ -22,16 +22,33 @@ TOKEN_GONE = {"token_revoked", "account_inactive", "invalid_auth", "not_authed",
 
 class SlackSender:
     def __init__(self, workspaces: SlackWorkspaces) -> None:
-        self.workspaces = workspaces  # built with no retry handlers: the outbox retries
+        self.workspaces = workspaces  # shared with the adapter: one token cache, one refresh
 
     async def _client(self, message: Message) -> AsyncWebClient:
         try:
-            return await self.workspaces.client_for(message.workspace)
+            return await self.workspaces.client_for(message.workspace, retrying=False)
         except NotInstalled as exc:
             raise Undeliverable("the app is not installed in that workspace") from exc
 
     async def deliver(self, message: Message, reply: Reply | None) -> None:
         assert reply is not None
+        try:
+            await self._post(message, reply)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in TOKEN_GONE:
+                raise
+            # Perhaps only our memory is stale (the workspace added the app again through
+            # another instance): read the token once more before giving the message up.
+            self.workspaces.forget(message.workspace)
+            try:
+                await self._post(message, reply)
+            except SlackApiError as again:
+                if again.response.get("error") in TOKEN_GONE:
+                    self.workspaces.forget(message.workspace)
+                    raise Undeliverable(str(again.response.get("error"))) from again
+                raise
+
+    async def _post(self, message: Message, reply: Reply) -> None:
         client = await self._client(message)
         try:
             await client.chat_postMessage(
@@ -50,9 +67,6 @@ class SlackSender:
         except SlackApiError as exc:
             if exc.response.status_code == 429:
                 raise RetryAfter(float(exc.response.headers.get("Retry-After", "1"))) from exc
-            if exc.response.get("error") in TOKEN_GONE:
-                self.workspaces.forget(message.workspace)
-                raise Undeliverable(str(exc.response.get("error"))) from exc
             raise
 
     async def already_delivered(self, message: Message) -> bool | None:
@@ -70,4 +84,4 @@ class SlackSender:
         return False
 
     async def close(self) -> None:
-        await self.workspaces.close()
+        """Nothing of its own to close: the workspaces' session is closed by its owner."""

@@ -77,12 +77,12 @@ class SlackWorkspaces:
         """True when workspaces come from installations (OAuth), not one fixed token."""
         return self.token is None
 
-    def _client(self, token: str | None) -> AsyncWebClient:
+    def _client(self, token: str | None, retrying: bool = True) -> AsyncWebClient:
         return AsyncWebClient(
             token=token,
             session=self.session,
             base_url=self.api_url,
-            retry_handlers=list(self.retry_handlers),
+            retry_handlers=list(self.retry_handlers) if retrying else [],
         )
 
     async def bot_for(self, workspace: str) -> InstalledBot:
@@ -99,8 +99,10 @@ class SlackWorkspaces:
             self._bots[workspace] = bot
             return bot
 
-    async def client_for(self, workspace: str) -> AsyncWebClient:
-        return self._client((await self.bot_for(workspace)).bot_token)
+    async def client_for(self, workspace: str, *, retrying: bool = True) -> AsyncWebClient:
+        """A client with the workspace's token; `retrying=False` for the outbox, which does
+        its own retrying and must not wait out a 429 inside one delivery."""
+        return self._client((await self.bot_for(workspace)).bot_token, retrying)
 
     def _expiring(self, bot: InstalledBot) -> bool:
         return (
