@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -142,10 +143,31 @@ def _print_reply(reply: Reply) -> None:
     typer.echo(render(reply).replace("\n(only you can see this)", ""))
 
 
-async def _console_with_schedule(service: Service, settings: Settings) -> None:
-    """The console; when a person is typing (not a pipe), reminders and events print too."""
+async def _console_with_schedule(
+    service: Service, settings: Settings, *, pages: bool = False
+) -> None:
+    """The console; when a person is typing (not a pipe), reminders and events print too.
+    With `pages` (`run` without chat credentials), published campaigns' pages are served on
+    127.0.0.1 unless UNDERSIGNED_HTTP_HOST says otherwise."""
     stop = asyncio.Event()
     background = None
+    http = None
+    if pages:
+        from adapters.http_server import HttpServer
+
+        host = "127.0.0.1" if "UNDERSIGNED_HTTP_HOST" not in os.environ else settings.http_host
+        http = HttpServer(host, settings.http_port)
+        http.mount_pages(service, settings.public_url)
+        try:
+            await http.start()
+            http.ready = True
+            typer.echo(
+                f"Public pages of published campaigns: http://{host}:{settings.http_port}/",
+                err=True,
+            )
+        except OSError as exc:
+            typer.echo(f"Public pages are not served: {exc.strerror or exc}", err=True)
+            http = None
     service.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
     if service.schedule_runs:
         webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
@@ -161,6 +183,8 @@ async def _console_with_schedule(service: Service, settings: Settings) -> None:
         stop.set()
         if background is not None:
             await background
+        if http is not None:
+            await http.stop()
 
 
 @app.command()
@@ -168,7 +192,7 @@ def run() -> None:
     """Start every adapter whose credentials are configured; with none, the console."""
     settings = _settings_or_fail()
     if not any_chat_configured(settings):
-        _with_service(lambda service: _console_with_schedule(service, settings))
+        _with_service(lambda service: _console_with_schedule(service, settings, pages=True))
         return
     _with_service(lambda service: run_adapters(service, settings))
 
@@ -323,6 +347,39 @@ def outbox_report(
         typer.echo(f"failed #{message_id} {kind} to {where} after {attempts} tries: {error}")
     if retry_failed:
         typer.echo(f"queued {retried} failed messages again")
+
+
+@petition_app.command("publish")
+def petition_publish(
+    slug: str,
+    off: Annotated[bool, typer.Option("--off", help="Take the public page down.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the page as static files into this folder instead."),
+    ] = None,
+) -> None:
+    """Publish a campaign's public page on this bot's web server (or take it down), or write
+    the same page as static files for a host of your own."""
+    if out is None:
+        _print_reply(
+            _with_service(lambda s: s.run(_operator(), cmd.Publish(slug, "off" if off else "on")))
+        )
+        return
+    if off:
+        _fail("--off and --out don't go together: delete the folder to take files down")
+
+    async def work(service: Service) -> list[str]:
+        from adapters.web.pages import PublicPages, static_files
+
+        facts = await service.public_snapshot(_operator(), slug)
+        files = static_files(facts, PublicPages(service, _settings().public_url))
+        out.mkdir(parents=True, exist_ok=True)
+        for name, body in files.items():
+            (out / name).write_bytes(body)
+        return sorted(files)
+
+    names = _with_service(work)
+    typer.echo(f"wrote {', '.join(names)} to {out}")
 
 
 @petition_app.command("close")

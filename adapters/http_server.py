@@ -4,6 +4,7 @@ on, and `GET /healthz` for load balancers."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -35,6 +36,12 @@ class HttpServer:
         self.web = web.Application(client_max_size=1024**2)
         self.web.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None
+
+    def mount_pages(self, service: Any, public_url: str | None) -> None:
+        """The public pages of published campaigns (adapters/web)."""
+        from adapters.web.pages import PublicPages
+
+        PublicPages(service, public_url).mount(self.web)
 
     def mount_slack(self, bolt: AsyncApp, signing_secret: str) -> None:
         async def slack_events(request: web.Request) -> web.Response:

@@ -54,12 +54,12 @@ async def run_adapters(
         webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
         stack.push_async_callback(webhooks.close)
         senders: dict[str, Sender] = {"webhook": webhooks}
-        http = None
         oauth = settings.slack_oauth
-        if force_http or oauth or (slack_configured(settings) and not settings.slack_app_token):
-            from adapters.http_server import HttpServer
+        # Always: the public pages of published campaigns are served on the HTTP port.
+        from adapters.http_server import HttpServer
 
-            http = HttpServer(host or settings.http_host, port or settings.http_port)
+        http = HttpServer(host or settings.http_host, port or settings.http_port)
+        http.mount_pages(service, settings.public_url)
         if slack_configured(settings):
             from adapters.slack.app import SlackAdapter
             from adapters.slack.install import OAuth
@@ -103,22 +103,17 @@ async def run_adapters(
                 await handler.connect_async()
                 stack.push_async_callback(handler.close_async)
                 log.info("Slack connected over Socket Mode")
-            if http is not None:
-                http.mount_slack(slack.app, settings.slack_signing_secret or "")
+            http.mount_slack(slack.app, settings.slack_signing_secret or "")
         elif force_http:
-            raise NothingToRun(
-                "serve needs SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (one workspace) or "
-                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (Add to Slack)"
-            )
+            log.info("no Slack credentials: serving the public pages only")
         if with_discord and discord_configured(settings):
             discord_client = await _start_discord(service, settings, stack, stop)
             from adapters.discord.sender import DiscordSender
 
             senders["discord"] = DiscordSender(discord_client)
-        if http is not None:
-            await http.start()
-            stack.push_async_callback(http.stop)
-            http.ready = True
+        await http.start()
+        stack.push_async_callback(http.stop)
+        http.ready = True
         background = asyncio.get_running_loop().create_task(
             lead_when_possible(
                 service,

@@ -49,6 +49,7 @@ class Campaign:
     succeeded_at: datetime | None
     organizers: tuple[str, ...] = ()
     purged_at: datetime | None = None
+    published_at: datetime | None = None  # set while its public web page is on
 
     @property
     def noun(self) -> str:

@@ -127,6 +127,16 @@ class Purge:
 
 
 @dataclass(frozen=True)
+class Publish:
+    slug: str
+    state: str = "on"  # on | off
+
+    @property
+    def on(self) -> bool:
+        return self.state == "on"
+
+
+@dataclass(frozen=True)
 class Remind:
     slug: str
     schedule: str
@@ -163,6 +173,7 @@ Command = (
     | Audit
     | Export
     | Purge
+    | Publish
     | Remind
     | Reminders
     | Webhook
@@ -377,6 +388,14 @@ def _parse_export(args: str) -> Export:
     return Export(slug, fmt)
 
 
+def _parse_publish(args: str) -> Publish:
+    slug, rest = _required_slug(args, USAGE["publish"], "publish")
+    word = rest.strip().lower() or "on"
+    if word not in PUBLISH_STATES:
+        raise UserError("Say `on` or `off` after the campaign's name.", USAGE["publish"])
+    return Publish(slug, word)
+
+
 def _parse_remind(args: str) -> Remind:
     slug, rest = _required_slug(args, USAGE["remind"], "remind people of")
     return Remind(slug, rest.strip())
@@ -558,6 +577,8 @@ _LETTER = Option(
     "The letter's text",
     example="We, the undersigned…",
 )
+
+PUBLISH_STATES = ("on", "off")
 
 _CHANGE = Option(
     "change", Kind.CHOICE, Style.WORD, "Change", "add or remove", choices=("add", "remove")
@@ -791,6 +812,27 @@ REGISTRY: tuple[Spec, ...] = (
                 "md, csv or html",
                 choices=EXPORT_FORMATS,
                 example="csv",
+            ),
+        ),
+    ),
+    Spec(
+        "petition publish",
+        "publish",
+        "/petition publish CAMPAIGN [off]",
+        "a public web page with the count",
+        Section.ORGANIZERS,
+        _parse_publish,
+        lambda v: _parse_publish(f"{_slug(v) or ''} {_text(v, 'state') or ''}"),
+        (
+            _CAMPAIGN,
+            Option(
+                "state",
+                Kind.CHOICE,
+                Style.WORD,
+                "Public page",
+                "on (publish) or off (take the page down at once)",
+                choices=PUBLISH_STATES,
+                example="off",
             ),
         ),
     ),

@@ -49,6 +49,7 @@ HANDLERS: dict[type, Handler] = {
     cmd.Audit: lambda s, a, c, p: s.audit(a, c.slug),
     cmd.Export: lambda s, a, c, p: s.export_reply(a, c.slug, c.format),
     cmd.Purge: lambda s, a, c, p: s.purge(a, c.slug),
+    cmd.Publish: lambda s, a, c, p: s.publish(a, c.slug, c.on),
     cmd.Remind: lambda s, a, c, p: s.remind(a, c.slug, c.schedule, p),
     cmd.Reminders: lambda s, a, c, p: s.reminders(a, c.slug),
     cmd.Webhook: lambda s, a, c, p: s.webhook(a, c.slug, c.change, c.url),

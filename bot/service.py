@@ -29,6 +29,7 @@ from bot.lifecycle import LifecycleUseCases
 from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
+from bot.publishing import PublishingUseCases
 from bot.records import Announcement
 from bot.replies import (
     Announced,
@@ -70,7 +71,7 @@ def utcnow() -> datetime:
 TallyListener = Callable[[int], None]
 
 
-class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
+class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, PublishingUseCases):
     def __init__(
         self,
         db: Database,
@@ -81,8 +82,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases):
         creators: CreatorPolicy | None = None,
         rate_limit: RateLimiter | None = None,
         purge_after_days: float | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.db = db
+        self.public_url = public_url
+        self._public_cache = {}
         self.key = key
         self.tz = tz
         self.clock = clock

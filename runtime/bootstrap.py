@@ -50,6 +50,7 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
             creators=CreatorPolicy.parse(settings.creators),
             rate_limit=RateLimiter(settings.rate_limit_per_minute),
             purge_after_days=settings.purge_after_days,
+            public_url=settings.public_url,
         )
     finally:
         await db.close()

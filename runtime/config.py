@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", alias="UNDERSIGNED_LOG_LEVEL")
     http_host: str = Field(default="0.0.0.0", alias="UNDERSIGNED_HTTP_HOST")
     http_port: int = Field(default=3000, alias="UNDERSIGNED_HTTP_PORT")
+    public_url: str | None = Field(default=None, alias="UNDERSIGNED_PUBLIC_URL")
 
     slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
@@ -62,6 +63,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown timezone {value!r} (use a name like Europe/Berlin)") from exc
         return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c in value for c in " <>\"'"):
+            raise ValueError(
+                "UNDERSIGNED_PUBLIC_URL must be an address like https://letters.example.org"
+            )
+        return value.rstrip("/")
 
     @field_validator("sqlite_synchronous")
     @classmethod

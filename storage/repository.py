@@ -66,6 +66,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         succeeded_at=row.succeeded_at,
         organizers=tuple(organizers),
         purged_at=row.purged_at,
+        published_at=row.published_at,
     )
 
 
@@ -698,3 +699,40 @@ def rename_signatures(conn: Connection, renames: list[tuple[int, str, str]]) -> 
         [{"cid": c, "hash": h, "name": n} for c, h, n in renames],
     )
     return [None] * len(renames)
+
+
+# ---- public pages ---------------------------------------------------------------------------
+
+
+def set_published(conn: Connection, campaign_id: int, at: datetime | None) -> None:
+    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(published_at=at))
+
+
+def published_campaigns(conn: Connection) -> list[Campaign]:
+    rows = conn.execute(
+        select(_CAMPAIGN)
+        .where(_CAMPAIGN.c.published_at.is_not(None))
+        .order_by(_CAMPAIGN.c.published_at.desc())
+    )
+    return [to_campaign(row) for row in rows]
+
+
+def daily_counts(conn: Connection, campaign_id: int) -> list[tuple[date, int]]:
+    rows = conn.execute(
+        select(_DAILY.c.day, _DAILY.c.signed)
+        .where(_DAILY.c.campaign_id == campaign_id)
+        .order_by(_DAILY.c.day)
+    )
+    return [(day, int(signed)) for day, signed in rows]
+
+
+def named_signatories(conn: Connection, campaign_id: int) -> list[tuple[str, str | None]]:
+    """(display name, role) of every named signature; no ids, no times."""
+    rows = conn.execute(
+        select(_SIGNATURE.c.display_name, _SIGNATURE.c.role).where(
+            _SIGNATURE.c.campaign_id == campaign_id,
+            _SIGNATURE.c.anonymous.is_(False),
+            _SIGNATURE.c.display_name.is_not(None),
+        )
+    )
+    return [(name, role) for name, role in rows]

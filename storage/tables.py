@@ -52,6 +52,7 @@ class CampaignRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     purged_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    published_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class TextVersionRow(SQLModel, table=True):

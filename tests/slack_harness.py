@@ -72,6 +72,9 @@ def clean_env(db_path: Path) -> dict[str, str]:
             "UNDERSIGNED_REFRESH_SECONDS": "1",
             # suites send many commands as one organizer; the limiter has its own tests
             "UNDERSIGNED_RATE_LIMIT_PER_MINUTE": "0",
+            # `run` serves the public pages too: never on a port another test holds
+            "UNDERSIGNED_HTTP_HOST": "127.0.0.1",
+            "UNDERSIGNED_HTTP_PORT": str(free_port()),
         }
     )
     return env

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.slack_harness import free_port
+
 CREATE_X1 = ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"]
 # A deadline well inside the allowed window (ten years), whatever today is.
 FUTURE = (date.today() + timedelta(days=400)).isoformat()
@@ -26,6 +28,7 @@ def run(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None 
         if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_"))
     }
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
+    environment["UNDERSIGNED_HTTP_PORT"] = str(free_port())  # `run` serves the public pages
     environment.update(env or {})
     return subprocess.run(
         [EXE, *args],

@@ -1,0 +1,243 @@
+"""The public pages of published campaigns, rendered on the server (Jinja2).
+
+`GET /`, `/c/SLUG`, `/c/SLUG.json`, `/c/SLUG/chart.svg`, `/c/SLUG/chart.png`,
+`/c/SLUG/card.png`, `/c/SLUG/embed` and our own `/static/` files. Unknown and unpublished
+campaigns get the same 404. Every answer carries a Content-Security-Policy that allows only
+this origin (a signer reading the page must not be tracked), no referrer, nosniff, and
+refuses framing except for `/embed`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from adapters.web import charts
+from bot.public import PublicFacts
+from bot.service import Service
+
+HERE = Path(__file__).resolve().parent
+SLUG = r"{slug:[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?}"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'"
+)
+HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+# Letters are markdown from a small safe subset: paragraphs, emphasis, lists, headings and line
+# breaks. No raw HTML, no images (they would load from elsewhere), no links.
+_MARKDOWN = MarkdownIt("zero", {"html": False, "breaks": True}).enable(
+    ["emphasis", "list", "heading", "newline"]
+)
+
+
+def letter_html(text: str) -> Markup:
+    return Markup(_MARKDOWN.render(text))  # markdown-it escapes all text: html is off
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(HERE / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def state_line(f: PublicFacts) -> str:
+    if f.outcome == "succeeded":
+        return "The pledge succeeded: the threshold was reached in time."
+    if f.outcome == "failed":
+        return "The deadline passed before the threshold was reached."
+    if f.status != "open":
+        return "Closed to new signatures."
+    if f.deadline and f.days_left is not None:
+        left = "the last day" if f.days_left == 0 else f"{f.days_left:,} days left"
+        return f"Open until {f.deadline:%d %B %Y} ({left})."
+    return "Open, with no deadline."
+
+
+def terms(f: PublicFacts) -> str:
+    by = f" by {f.deadline:%d %B %Y}" if f.deadline else ""
+    return f"{f.goal:,} people will {f.action} if {f.goal:,} pledge{by}."
+
+
+def names_hidden(f: PublicFacts) -> str:
+    if f.kind == "pledge" or (f.outcome is None and f.status == "open"):
+        return "Names stay sealed, from the organizers too, until the goal is reached in time."
+    return "This campaign shows no names, only the count."
+
+
+def summary(f: PublicFacts) -> str:
+    return f"{f.signatures:,} of {f.goal:,} have signed ({f.percent}%)."
+
+
+class PublicPages:
+    def __init__(self, service: Service, base_url: str | None = None) -> None:
+        self.service = service
+        self.base = (base_url or "").rstrip("/")
+        self.env = _environment()
+        self._static = {
+            "page.css": ("text/css; charset=utf-8", (HERE / "static" / "page.css").read_bytes()),
+            "live.js": (
+                "text/javascript; charset=utf-8",
+                (HERE / "static" / "live.js").read_bytes(),
+            ),
+        }
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/", self.index)
+        app.router.add_get(f"/c/{SLUG}", self.page)
+        app.router.add_get(f"/c/{SLUG}.json", self.data)
+        app.router.add_get(f"/c/{SLUG}/chart.svg", self.chart_svg)
+        app.router.add_get(f"/c/{SLUG}/chart.png", self.chart_png)
+        app.router.add_get(f"/c/{SLUG}/card.png", self.card_png)
+        app.router.add_get(f"/c/{SLUG}/embed", self.embed)
+        app.router.add_get("/static/{name}", self.static)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _answer(
+        self,
+        request: web.Request,
+        body: bytes,
+        content_type: str,
+        *,
+        status: int = 200,
+        cache: str = "no-cache",
+        frame: bool = False,
+    ) -> web.Response:
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {
+            **HEADERS,
+            "Content-Security-Policy": CSP + ("" if frame else "; frame-ancestors 'none'"),
+            "Cache-Control": cache,
+            "ETag": etag,
+        }
+        if not frame:
+            headers["X-Frame-Options"] = "DENY"
+        if status == 200 and etag in request.headers.get("If-None-Match", ""):
+            return web.Response(status=304, headers=headers)
+        return web.Response(
+            status=status, body=body, headers={**headers, "Content-Type": content_type}
+        )
+
+    def _html(
+        self, request: web.Request, template: str, status: int = 200, **context: Any
+    ) -> web.Response:
+        html = self.env.get_template(template).render(base=self.base, **context)
+        frame = template == "embed.html"
+        return self._answer(
+            request, html.encode(), "text/html; charset=utf-8", status=status, frame=frame
+        )
+
+    def _missing(self, request: web.Request) -> web.Response:
+        """The same answer for a campaign that doesn't exist and one that isn't public."""
+        return self._html(request, "missing.html", status=404, page_title="Not found")
+
+    async def _facts(self, request: web.Request) -> PublicFacts | None:
+        return await self.service.public(request.match_info["slug"])
+
+    # ---- routes --------------------------------------------------------------------------
+
+    async def index(self, request: web.Request) -> web.Response:
+        campaigns = await self.service.published()
+        return self._html(
+            request, "index.html", page_title="Open letters and pledges", campaigns=campaigns
+        )
+
+    async def page(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        return self._html(
+            request,
+            "page.html",
+            page_title=f.title,
+            f=f,
+            summary=summary(f),
+            state=state_line(f),
+            terms=terms(f) if f.kind == "pledge" else "",
+            names_hidden=names_hidden(f),
+            chart_alt=charts.describe(f),
+            letter=letter_html(f.text),
+        )
+
+    async def data(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        body = json.dumps(f.as_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        return self._answer(request, body, "application/json", cache="public, max-age=30")
+
+    async def chart_svg(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        return self._answer(
+            request, charts.svg(f).encode(), "image/svg+xml", cache="public, max-age=60"
+        )
+
+    async def chart_png(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        return self._answer(request, charts.png(f), "image/png", cache="public, max-age=60")
+
+    async def card_png(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        return self._answer(request, charts.card(f), "image/png", cache="public, max-age=300")
+
+    async def embed(self, request: web.Request) -> web.Response:
+        f = await self._facts(request)
+        if f is None:
+            return self._missing(request)
+        return self._html(request, "embed.html", page_title=f.title, f=f)
+
+    async def static(self, request: web.Request) -> web.Response:
+        found = self._static.get(request.match_info["name"])
+        if found is None:
+            return self._missing(request)
+        content_type, body = found
+        return self._answer(request, body, content_type, cache="public, max-age=3600")
+
+
+def static_files(facts: PublicFacts, pages: PublicPages) -> dict[str, bytes]:
+    """The same page as files for any static host (`petition publish SLUG --out DIR`)."""
+    html = pages.env.get_template("page.html").render(
+        base=pages.base,
+        page_title=facts.title,
+        f=facts,
+        summary=summary(facts),
+        state=state_line(facts),
+        terms=terms(facts) if facts.kind == "pledge" else "",
+        names_hidden=names_hidden(facts),
+        chart_alt=charts.describe(facts),
+        letter=letter_html(facts.text),
+    )
+    html = (
+        html.replace(f'src="/c/{facts.slug}/chart.svg"', 'src="chart.svg"')
+        .replace('href="/static/page.css"', 'href="page.css"')
+        .replace('<script src="/static/live.js" defer></script>', "")
+        .replace(f'data-json="/c/{facts.slug}.json"', 'data-json="data.json"')
+    )
+    return {
+        "index.html": html.encode(),
+        "data.json": json.dumps(facts.as_json(), separators=(",", ":")).encode(),
+        "chart.svg": charts.svg(facts).encode(),
+        "chart.png": charts.png(facts),
+        "card.png": charts.card(facts),
+        "page.css": (HERE / "static" / "page.css").read_bytes(),
+    }

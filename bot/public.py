@@ -1,0 +1,128 @@
+"""What the public may see of a published campaign: the rules, with no I/O.
+
+Everything a public page, its JSON, chart or card shows comes from `PublicFacts`, so the safety
+rules live in one place: no time finer than the day, no anonymous signer's anything, names
+only as the campaign's `names:` allows, and no figure over time that counts fewer than
+`SMALLEST_GROUP` signatures (days are merged until each bucket has that many), so "one
+signature on Tuesday" can never point at the one person who was in the office.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+from bot.campaigns import Campaign, Kind
+from bot.tally import SMALLEST_GROUP, Tally
+
+
+@dataclass(frozen=True)
+class Bucket:
+    first: date  # first day of the bucket
+    last: date  # last day (inclusive)
+    signed: int  # signatures made in those days (always >= SMALLEST_GROUP)
+
+
+@dataclass(frozen=True)
+class PublicFacts:
+    slug: str
+    title: str
+    kind: str  # petition | pledge
+    addressee: str | None
+    action: str | None
+    text: str
+    version: int
+    status: str  # open | closed
+    outcome: str | None  # succeeded | failed | None
+    signatures: int
+    goal: int
+    percent: int
+    deadline: date | None
+    days_left: int | None
+    started: date
+    updated: date
+    buckets: tuple[Bucket, ...]
+    projected: int | None  # expected count at the deadline at the present pace
+    signatories: tuple[tuple[str, str | None], ...]  # (name, role), sorted by name
+    names_shown: bool  # False: sealed (until success) or count-only
+    unnamed: int  # signatures not listed by name (anonymous, or all when names aren't shown)
+
+    def as_json(self) -> dict[str, object]:
+        """The small public JSON: no names, no ids, days only."""
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "kind": self.kind,
+            "status": self.status,
+            "outcome": self.outcome,
+            "signatures": self.signatures,
+            "goal": self.goal,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "percent": self.percent,
+            "updated_at": self.updated.isoformat(),
+            "daily": [[b.first.isoformat(), b.last.isoformat(), b.signed] for b in self.buckets],
+        }
+
+
+def day_buckets(
+    daily: list[tuple[date, int]], today: date, minimum: int = SMALLEST_GROUP
+) -> tuple[Bucket, ...]:
+    """Merge consecutive days until each bucket holds at least `minimum` signatures. Today is
+    left out (a partial day would make every trend look like a fall); a remainder too small
+    to stand alone joins the bucket before it, or is not shown at all."""
+    buckets: list[Bucket] = []
+    start: date | None = None
+    held = 0
+    for day, signed in sorted(daily):
+        if day >= today or signed <= 0:
+            continue
+        start = start or day
+        held += signed
+        if held >= minimum:
+            buckets.append(Bucket(start, day, held))
+            start, held = None, 0
+    if held and buckets:
+        last = buckets.pop()
+        end = max(d for d, n in daily if d < today and n > 0)
+        buckets.append(Bucket(last.first, end, last.signed + held))
+    return tuple(buckets)
+
+
+def public_facts(
+    campaign: Campaign,
+    *,
+    text: str,
+    tally: Tally,
+    daily: list[tuple[date, int]],
+    named: list[tuple[str, str | None]],
+    now: datetime,
+    tz: tzinfo,
+) -> PublicFacts:
+    today = now.astimezone(tz).date()
+    names_shown = campaign.names_visible()
+    signatories = tuple(sorted(named, key=lambda p: (p[0].casefold(), p[0]))) if names_shown else ()
+    deadline = campaign.deadline.astimezone(tz).date() if campaign.deadline else None
+    days_left = (deadline - today).days if deadline and campaign.is_open(now) else None
+    return PublicFacts(
+        slug=campaign.slug,
+        title=campaign.title,
+        kind=campaign.kind.value,
+        addressee=campaign.addressee,
+        action=campaign.action if campaign.kind is Kind.PLEDGE else None,
+        text=text,
+        version=campaign.version,
+        status=campaign.effective_status(now).value,
+        outcome=campaign.outcome(now),
+        signatures=campaign.count,
+        goal=campaign.goal,
+        percent=tally.percent,
+        deadline=deadline,
+        days_left=max(days_left, 0) if days_left is not None else None,
+        started=min(campaign.created_at.astimezone(tz).date(), today),
+        updated=today,
+        buckets=day_buckets(daily, today),
+        projected=tally.pace.projected if tally.pace else None,
+        signatories=signatories,
+        names_shown=names_shown,
+        unnamed=max(0, campaign.count - len(signatories)),
+    )

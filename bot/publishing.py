@@ -1,0 +1,119 @@
+"""Use cases for the public page (mixed into bot.service.Service): organizers publish or take
+down a campaign's page; the web adapter asks for what the public may see.
+
+An unknown campaign and an unpublished one answer the same `None`, so nobody can learn from the
+web what exists but is not public. Taking a page down takes effect at once: the cache below is
+keyed by every write of this instance and by the second.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import commands as cmd
+from bot.campaigns import Campaign, ensure_organizer
+from bot.organizing import _Core
+from bot.public import PublicFacts, public_facts
+from bot.replies import Reply
+from bot.tally import PACE_WINDOW, build_tally
+from storage import repository as repo
+from storage.database import Tx
+
+
+class PublishingUseCases(_Core):
+    public_url: str | None
+    _public_cache: dict[str, tuple[tuple[int, int], PublicFacts | None]]
+
+    def page_address(self, slug: str) -> str:
+        base = (self.public_url or "").rstrip("/")
+        return f"{base}/c/{slug}"
+
+    async def publish(self, actor: Any, slug: str, on: bool) -> Reply:
+        campaign = await self._resolve(slug, cmd.USAGE["publish"], only_open=False)
+        ensure_organizer(campaign, actor, "publish it")
+        now = self.clock()
+        if (campaign.published_at is not None) == on:
+            state = "already public" if on else "not public"
+            return Reply(text=f"**{campaign.title}** is {state}. {self._where(campaign.slug, on)}")
+
+        def op(conn: Tx) -> None:
+            repo.set_published(conn, campaign.id, now if on else None)
+            repo.add_audit(conn, campaign.id, actor.identity, "publish", "on" if on else "off", now)
+
+        await self.db.write(op)
+        self._public_cache.clear()
+        self._tally_changed(campaign.id)
+        if on:
+            return Reply(
+                text=(
+                    f"**{campaign.title}** is now public. {self._where(campaign.slug, True)} "
+                    "The page shows the letter, the count and a chart, and names only as this "
+                    f"campaign shows them in chat. `/petition publish {campaign.slug} off` takes "
+                    "it down at once."
+                )
+            )
+        return Reply(text=f"The public page of **{campaign.title}** is down.")
+
+    def _where(self, slug: str, on: bool) -> str:
+        if not on:
+            return f"`/petition publish {slug}` puts it on the web."
+        if self.public_url:
+            return f"Its page: {self.page_address(slug)}"
+        return (
+            f"Its page is at `/c/{slug}` on this bot's web address "
+            "(set UNDERSIGNED_PUBLIC_URL for a full link)."
+        )
+
+    async def public(self, slug: str) -> PublicFacts | None:
+        """What the public may see, or None for unknown and unpublished alike."""
+        stamp = (self.db.writer.batches, int(self.clock().timestamp()))
+        cached = self._public_cache.get(slug)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        facts = await self._public_uncached(slug)
+        if len(self._public_cache) > 1_000:
+            self._public_cache.clear()
+        self._public_cache[slug] = (stamp, facts)
+        return facts
+
+    async def public_snapshot(self, actor: Any, slug: str) -> PublicFacts:
+        """The public page's facts for static files (`--out`): an organizer's choice to put
+        them on a host of their own, published here or not; audit-logged."""
+        campaign = await self._resolve(slug, cmd.USAGE["publish"], only_open=False)
+        ensure_organizer(campaign, actor, "publish it")
+        now = self.clock()
+        await self.db.write(
+            lambda conn: repo.add_audit(conn, campaign.id, actor.identity, "publish", "files", now)
+        )
+        facts = await self._public_uncached(slug, published_only=False)
+        assert facts is not None
+        return facts
+
+    async def _public_uncached(
+        self, slug: str, *, published_only: bool = True
+    ) -> PublicFacts | None:
+        now = self.clock()
+        since = (now - PACE_WINDOW).date()
+
+        def read(conn: Tx) -> tuple[Campaign, str, list[Any], list[Any], int] | None:
+            campaign = repo.find_campaign(conn, slug)
+            if campaign is None or (published_only and campaign.published_at is None):
+                return None
+            text = repo.letter_text(conn, campaign.id, campaign.version)
+            daily = repo.daily_counts(conn, campaign.id)
+            named = repo.named_signatories(conn, campaign.id) if campaign.names_visible() else []
+            return campaign, text, daily, named, sum(n for d, n in daily if d >= since)
+
+        found = await self.db.read(read)
+        if found is None:
+            return None
+        campaign, text, daily, named, recent = found
+        tally = build_tally(campaign, now, recent, [])
+        return public_facts(
+            campaign, text=text, tally=tally, daily=daily, named=named, now=now, tz=self.tz
+        )
+
+    async def published(self) -> list[PublicFacts]:
+        campaigns: list[Campaign] = await self.db.read(repo.published_campaigns)
+        found = [await self.public(c.slug) for c in campaigns]
+        return [f for f in found if f is not None]
