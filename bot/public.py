@@ -70,10 +70,13 @@ def day_buckets(
     """Merge consecutive days until each bucket holds at least `minimum` signatures. Today is
     left out (a partial day would make every trend look like a fall); a remainder too small
     to stand alone joins the bucket before it, or is not shown at all."""
+    per_day: dict[date, int] = {}
+    for day, signed in daily:
+        per_day[day] = per_day.get(day, 0) + signed
     buckets: list[Bucket] = []
     start: date | None = None
     held = 0
-    for day, signed in sorted(daily):
+    for day, signed in sorted(per_day.items()):
         if day >= today or signed <= 0:
             continue
         start = start or day
@@ -83,7 +86,7 @@ def day_buckets(
             start, held = None, 0
     if held and buckets:
         last = buckets.pop()
-        end = max(d for d, n in daily if d < today and n > 0)
+        end = max(d for d, n in per_day.items() if d < today and n > 0)
         buckets.append(Bucket(last.first, end, last.signed + held))
     return tuple(buckets)
 

@@ -1,0 +1,300 @@
+"""Published campaigns on the web: the real aiohttp routes over a real socket, the real
+database, and the rules an attacker would test (what a page, its JSON, chart or card may show,
+who may publish, what an unpublished campaign answers)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+from multidict import CIMultiDict
+from hypothesis import given
+from hypothesis import strategies as st
+
+from adapters.web import charts
+from adapters.web.pages import PublicPages
+from bot.identity import Actor
+from bot.public import day_buckets
+from bot.service import Service
+from bot.tally import SMALLEST_GROUP
+from tests.conftest import Clock, informed, person
+from tests.slack_harness import EXE, free_port
+
+ORG = person("org")
+WHISTLE = Actor("slack", "TWORKSPACE9", "UWHISTLE42", "Wendy Whistleblower")
+TODAY = date(2026, 11, 26)
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 9)), max_size=40))
+def test_no_bucket_holds_fewer_than_five_and_today_is_left_out(days: list[tuple[int, int]]) -> None:
+    daily = [(TODAY - timedelta(days=d), n) for d, n in days]
+    buckets = day_buckets(daily, TODAY)
+    assert all(b.signed >= SMALLEST_GROUP for b in buckets)
+    assert all(b.first <= b.last < TODAY for b in buckets)
+    assert all(a.last < b.first for a, b in itertools.pairwise(buckets))
+    before_today = sum(n for d, n in daily if d < TODAY)
+    shown = sum(b.signed for b in buckets)
+    assert shown == before_today or (shown == 0 and before_today < SMALLEST_GROUP)
+
+
+def test_a_lone_signature_on_a_quiet_day_is_merged_never_shown_alone() -> None:
+    daily = [(TODAY - timedelta(days=3), 6), (TODAY - timedelta(days=2), 1), (TODAY, 4)]
+    [bucket] = day_buckets(daily, TODAY)
+    assert (bucket.first, bucket.last, bucket.signed) == (
+        TODAY - timedelta(days=3),
+        TODAY - timedelta(days=2),
+        7,
+    )
+
+
+class Site:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = ClientSession()
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        PublicPages(self.service, "https://letters.example.org").mount(app)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def get(self, path: str, **headers: str) -> tuple[int, bytes, CIMultiDict[str]]:
+        async with self.http.get(self.url + path, headers=headers) as resp:
+            return resp.status, await resp.read(), resp.headers.copy()
+
+    async def stop(self) -> None:
+        await self.http.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def site(service: Service) -> AsyncIterator[Site]:
+    running = Site(service)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def letter(service: Service, slug: str = "walkout", **options: str) -> None:
+    values = {"title": 'Walk <out> & "more"', "goal": "50", **options}
+    text = "We refuse. **Now.**\n\n![tracker](https://evil.example/pixel.png) <img src=x>"
+    reply = await service.create(ORG, slug, values, text)
+    assert not reply.error, reply.text
+
+
+async def sign(service: Service, who: str, *extra: str, anonymous: bool = False) -> None:
+    actor = Actor("slack", "TACME", f"U{who}", who)
+    await informed(service, actor)
+    text = " ".join(("walkout", *(("anonymous",) if anonymous else ()), *extra))
+    reply = await service.handle(actor, "/sign", text)
+    assert not reply.error, reply.text
+
+
+PATHS = [
+    "/c/walkout",
+    "/c/walkout.json",
+    "/c/walkout/chart.svg",
+    "/c/walkout/chart.png",
+    "/c/walkout/card.png",
+    "/c/walkout/embed",
+]
+
+
+async def test_unpublished_and_unknown_look_the_same_and_off_is_at_once(
+    service: Service, site: Site
+) -> None:
+    await letter(service)
+    for path in PATHS:
+        unpublished = await site.get(path)
+        unknown = await site.get(path.replace("walkout", "nothere"))
+        assert unpublished[0] == unknown[0] == 404
+        assert unpublished[1] == unknown[1]
+    assert (await service.handle(ORG, "/petition", "publish walkout")).text.count(
+        "https://letters.example.org/c/walkout"
+    ) == 0  # no public URL configured on this service: the reply says where, relatively
+    for path in PATHS:
+        assert (await site.get(path))[0] == 200, path
+    assert b"walkout" in (await site.get("/"))[1]
+    off = await service.handle(ORG, "/petition", "publish walkout off")
+    assert not off.error
+    for path in PATHS:
+        assert (await site.get(path))[0] == 404, path  # no cache kept it up
+    assert b"walkout" not in (await site.get("/"))[1]
+
+
+async def test_only_organizers_publish_and_it_is_audited(service: Service) -> None:
+    await letter(service)
+    refused = await service.handle(person("mallory"), "/petition", "publish walkout")
+    assert refused.error
+    assert not (await service.handle(ORG, "/petition", "publish walkout")).error
+    assert not (await service.handle(ORG, "/petition", "publish walkout off")).error
+    audit = (await service.handle(ORG, "/petition", "audit walkout")).text
+    assert audit.count("publish") >= 2 and "off" in audit
+
+
+async def test_no_public_figure_names_an_anonymous_signer_or_holds_a_time(
+    service: Service, site: Site, clock: Clock
+) -> None:
+    await letter(service, names="public")
+    await service.handle(ORG, "/petition", "publish walkout")
+    await sign(service, "Alice", "role:Engineer")
+    await sign(service, "Bob")
+    await informed(service, WHISTLE)
+    assert not (await service.handle(WHISTLE, "/sign", "walkout anonymous")).error
+    bodies = b"".join([(await site.get(p))[1] for p in PATHS])
+    for secret in (b"Wendy", b"UWHISTLE42", b"TWORKSPACE9", b"TACME", b"UAlice", b"slack"):
+        assert secret not in bodies, secret
+    assert re.search(rb"\d\d:\d\d", bodies.replace(b"max-age", b"")) is None  # no clock times
+    page = (await site.get("/c/walkout"))[1].decode()
+    assert "Alice" in page and "Engineer" in page and "Bob" in page
+    assert page.index("Alice") < page.index("Bob")  # by name, never by time
+    assert "and 1 more who signed anonymously" in page
+
+
+async def test_sealed_names_stay_sealed_until_success_and_count_only_never(
+    service: Service, site: Site
+) -> None:
+    await letter(service, names="sealed")
+    await service.handle(ORG, "/petition", "publish walkout")
+    await sign(service, "Alice")
+    page = (await site.get("/c/walkout"))[1].decode()
+    assert "Alice" not in page and "sealed" in page
+    await letter(service, "quiet", names="count-only")
+    await service.handle(ORG, "/petition", "publish quiet")
+    actor = Actor("slack", "TACME", "UCarol", "Carol")
+    await informed(service, actor)
+    await service.handle(actor, "/sign", "quiet")
+    assert b"Carol" not in (await site.get("/c/quiet"))[1]
+
+
+async def test_daily_figures_come_in_buckets_of_five_and_exclude_today(
+    service: Service, site: Site, clock: Clock
+) -> None:
+    await letter(service)
+    await service.handle(ORG, "/petition", "publish walkout")
+    for n in range(12):  # one signature a day: each day alone would point at one person
+        await sign(service, f"P{n}")
+        clock.advance(days=1)
+    await sign(service, "Today")
+    _status, body, headers = await site.get("/c/walkout.json")
+    data = json.loads(body)
+    assert data["signatures"] == 13
+    assert data["daily"] and all(n >= 5 for _, _, n in data["daily"])
+    assert all(last < clock.now.date().isoformat() for _, last, _ in data["daily"])
+    assert len(body) < 2048
+    assert headers["Cache-Control"] == "public, max-age=30"
+    again = await site.get("/c/walkout.json", **{"If-None-Match": headers["ETag"]})
+    assert again[0] == 304 and again[1] == b""
+
+
+async def test_pages_load_nothing_from_elsewhere_and_escape_everything(
+    service: Service, site: Site
+) -> None:
+    await letter(service)
+    await service.handle(ORG, "/petition", "publish walkout")
+    _status, body, headers = await site.get("/c/walkout")
+    page = body.decode()
+    csp = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "http" not in csp
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    for url in re.findall(r'(?:src|href)="([^"]+)"', page):
+        assert url.startswith("/"), url  # only our own origin is loaded
+    assert (
+        "Walk &lt;out&gt; &amp; &#34;more&#34;" in page
+        or "Walk &lt;out&gt; &amp; &quot;more&quot;" in page
+    )
+    assert "<img src=x>" not in page and "evil.example/pixel" not in page.split("<article")[0]
+    assert '<img src="https://evil' not in page and "<strong>Now.</strong>" in page
+    embed = await site.get("/c/walkout/embed")
+    assert "frame-ancestors" not in embed[2]["Content-Security-Policy"]
+    for bad in (
+        "/c/WALKOUT",
+        "/c/../etc/passwd",
+        "/c/walkout.json.bak",
+        "/static/../pages.py",
+        "/c/" + "a" * 500,
+        "/static/nothing.js",
+    ):
+        assert (await site.get(bad))[0] == 404, bad
+
+
+async def test_the_png_chart_is_deterministic(service: Service, clock: Clock) -> None:
+    await letter(service, deadline="2026-12-31")
+    await service.handle(ORG, "/petition", "publish walkout")
+    for n in range(9):
+        await sign(service, f"P{n}")
+        clock.advance(days=1)
+    facts = await service.public("walkout")
+    assert facts is not None and facts.projected is not None
+    assert charts.png(facts) == charts.png(facts)
+    assert charts.png(facts).startswith(b"\x89PNG")
+    assert "dasharray" in charts.svg(facts)  # the projection is drawn dashed
+    assert str(facts.signatures) in charts.describe(facts)
+
+
+async def test_static_files_for_a_host_of_ones_own(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "UNDERSIGNED_SECRET_KEY": "k"}
+    base = {k: v for k, v in __import__("os").environ.items() if not k.startswith("UNDERSIGNED_")}
+    made = subprocess.run(
+        [
+            EXE,
+            "petition",
+            "create",
+            "--slug",
+            "walkout",
+            "--title",
+            "Walk",
+            "--goal",
+            "10",
+            "--text",
+            "Letter",
+        ],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "site"
+    wrote = subprocess.run(
+        [EXE, "petition", "publish", "walkout", "--out", str(out)],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "card.png",
+        "chart.png",
+        "chart.svg",
+        "data.json",
+        "index.html",
+        "page.css",
+    ]
+    html = (out / "index.html").read_text()
+    assert 'src="chart.svg"' in html and "/static/" not in html
+    assert json.loads((out / "data.json").read_text())["slug"] == "walkout"
+    bad = subprocess.run(
+        [EXE, "petition", "publish", "nothere", "--out", str(out)],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
