@@ -14,7 +14,7 @@ from bot import commands as cmd
 from bot.campaigns import Campaign, ensure_organizer
 from bot.organizing import _Core
 from bot.public import PublicFacts, public_facts
-from bot.replies import Reply
+from bot.replies import PageLink, Reply
 from bot.tally import PACE_WINDOW, build_tally
 from storage import repository as repo
 from storage.database import Tx
@@ -27,6 +27,18 @@ class PublishingUseCases(_Core):
     def page_address(self, slug: str) -> str:
         base = (self.public_url or "").rstrip("/")
         return f"{base}/c/{slug}"
+
+    def page_link(self, campaign: Campaign) -> PageLink | None:
+        """The link chat replies carry for a published campaign; none without a public
+        address (a relative link means nothing in chat)."""
+        if campaign.published_at is None or not self.public_url:
+            return None
+        url = self.page_address(campaign.slug)
+        return PageLink(
+            url=url,
+            chart=f"{url}/chart.png?n={campaign.count}",
+            chart_alt=f"{campaign.count:,} of {campaign.goal:,} signatures over time",
+        )
 
     async def publish(self, actor: Any, slug: str, on: bool) -> Reply:
         campaign = await self._resolve(slug, cmd.USAGE["publish"], only_open=False)

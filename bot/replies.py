@@ -77,6 +77,19 @@ ReplyEvent = Announced | SignedPublicly
 E = TypeVar("E", Announced, SignedPublicly)
 
 
+READ_AND_SHARE = "Read and share"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A published campaign's public page, for chat replies: a link and its chart."""
+
+    url: str
+    chart: str  # the chart's PNG, by URL (a query string makes chat apps fetch it afresh)
+    chart_alt: str
+    label: str = READ_AND_SHARE
+
+
 @dataclass(frozen=True)
 class Reply:
     text: str
@@ -88,6 +101,7 @@ class Reply:
     actions: tuple[Action, ...] = field(default_factory=tuple)
     slug: str | None = None  # the campaign the reply is about, when there is one
     attachment: tuple[str, str] | None = None  # (file name, content): exports
+    page: PageLink | None = None  # a published campaign's page (when a public URL is set)
     events: tuple[ReplyEvent, ...] = ()  # what the use case did, for adapters to follow up
 
     def event(self, kind: type[E]) -> E | None:

@@ -509,6 +509,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             tally=tally,
             card=self._card(campaign, text),
             actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
+            page=self.page_link(campaign),
         )
 
     def _state_line(self, campaign: Campaign, now: datetime) -> str:
@@ -870,6 +871,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             card=self._card(campaign, text),
             actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
             slug=campaign.slug,
+            page=self.page_link(campaign),
         )
 
     async def remember_announcement(self, link_id: int, message_id: str) -> None:

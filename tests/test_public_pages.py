@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, web
-from multidict import CIMultiDict
 from hypothesis import given
 from hypothesis import strategies as st
+from multidict import CIMultiDict
 
 from adapters.web import charts
 from adapters.web.pages import PublicPages
@@ -298,3 +298,59 @@ async def test_static_files_for_a_host_of_ones_own(tmp_path: Path) -> None:
     )
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+async def test_chat_carries_the_chart_and_a_read_and_share_link(tmp_path: Path) -> None:
+    """Slack over HTTP (real bolt, fake Slack): a published campaign's status shows its chart
+    from the public address and a link button; the page itself is served by the same process."""
+    from tests.fakes.slack import FakeSlack, button_click
+    from tests.slack_harness import SlackBot, bot_env, create_campaign
+
+    fake = FakeSlack()
+    await fake.start()
+    bot = SlackBot(fake, tmp_path)
+    env = bot_env(fake, tmp_path / "bot.db", UNDERSIGNED_PUBLIC_URL=f"{bot.url}/")
+    create_campaign(env, tmp_path, "walkout", "Walk out", 10)
+    published = subprocess.run(
+        [EXE, "petition", "publish", "walkout"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert published.returncode == 0, published.stderr
+    assert f"{bot.url}/c/walkout" in published.stdout
+    await bot.start(env=env)
+    try:
+        _, data, _ = await bot.command("/petition", "status walkout")
+        blocks = data["blocks"]
+        images = [b for b in blocks if b["type"] == "image"]
+        assert [i["image_url"].split("?")[0] for i in images] == [f"{bot.url}/c/walkout/chart.png"]
+        links = [e for b in blocks if b["type"] == "actions" for e in b["elements"] if "url" in e]
+        assert [(e["text"]["text"], e["url"]) for e in links] == [
+            ("Read and share", f"{bot.url}/c/walkout")
+        ]
+        assert bot.http is not None
+        async with bot.http.get(images[0]["image_url"]) as chart:
+            assert chart.status == 200 and (await chart.read()).startswith(b"\x89PNG")
+        click = button_click(fake, "page", "walkout")  # Slack reports link clicks too
+        status, _, _ = await bot.interact(click)
+        assert status == 200
+    finally:
+        await bot.stop()
+        await fake.stop()
+
+
+def test_discord_shows_the_chart_in_the_embed_and_a_link_button() -> None:
+    import discord
+
+    from adapters.discord.render import message_kwargs
+    from bot.replies import CampaignCard, PageLink, Reply
+
+    card = CampaignCard("walkout", "petition", "Walk out", None, None, "Letter", 1, "open", None)
+    page = PageLink("https://l.example/c/walkout", "https://l.example/c/walkout/chart.png?n=3", "3")
+    kwargs = message_kwargs(Reply(text="status", card=card, page=page))
+    assert kwargs["embed"].image.url == page.chart
+    links = [item for item in kwargs["view"].children if item.style is discord.ButtonStyle.link]
+    assert [(b.label, b.url) for b in links] == [("Read and share", page.url)]

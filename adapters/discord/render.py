@@ -92,6 +92,8 @@ def embed_for(reply: Reply) -> discord.Embed:
             value=cut(f"I will {user_text(card.pledge_action)} if enough of us do", FIELD_LIMIT),
         )
     embed.set_footer(text=f"{card.slug} · version {card.version}")
+    if reply.page is not None:
+        embed.set_image(url=reply.page.chart)
     return embed
 
 
@@ -111,7 +113,7 @@ def custom_id(kind: str, slug: str, token: str | None = None) -> str:
 
 
 def view_for(reply: Reply) -> discord.ui.View | None:
-    if not reply.actions:
+    if not reply.actions and reply.page is None:
         return None
     view = discord.ui.View(timeout=None)
     for action in reply.actions:
@@ -126,6 +128,8 @@ def view_for(reply: Reply) -> discord.ui.View | None:
                 else discord.ButtonStyle.secondary,
             )
         )
+    if reply.page is not None:
+        view.add_item(discord.ui.Button(label=reply.page.label, url=reply.page.url))
     return view
 
 

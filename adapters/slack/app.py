@@ -78,6 +78,7 @@ class SlackAdapter:
         self.app.action(
             re.compile(r"^undersigned\.(sign|sign_anonymously|read|sign_named|sign_anon|not_now)$")
         )(self._on_button)
+        self.app.action("undersigned.page")(self._on_link)  # Slack reports link clicks too
         self.app.view("undersigned.new")(self._on_new_submitted)
         self.app.event("app_uninstalled")(self._on_uninstalled)
         self.app.event("tokens_revoked")(self._on_tokens_revoked)
@@ -245,6 +246,9 @@ class SlackAdapter:
         reply = await self.service.run(actor, command)
         await respond(replace_original=choice is not None, **render.response(reply))
         self._after(actor, reply)
+
+    async def _on_link(self, ack: Any) -> None:
+        await ack()  # the browser opens the page; nothing to answer
 
     async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = render.modal_values(view)

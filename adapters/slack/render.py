@@ -83,7 +83,7 @@ def _card_blocks(card: CampaignCard) -> list[Block]:
 
 
 def action_blocks(reply: Reply) -> list[Block]:
-    if not reply.actions:
+    if not reply.actions and reply.page is None:
         return []
     buttons = []
     for action in reply.actions:
@@ -97,6 +97,15 @@ def action_blocks(reply: Reply) -> list[Block]:
         if action.kind is ActionKind.SIGN:
             button["style"] = "primary"
         buttons.append(button)
+    if reply.page is not None:  # a link button: it opens the page, nothing comes back to us
+        buttons.append(
+            {
+                "type": "button",
+                "action_id": ACTION_PREFIX + "page",
+                "text": {"type": "plain_text", "text": reply.page.label},
+                "url": reply.page.url,
+            }
+        )
     return [{"type": "actions", "block_id": "undersigned.actions", "elements": buttons}]
 
 
@@ -117,6 +126,10 @@ def blocks_for(reply: Reply) -> list[Block]:
         blocks.append(context(f"Usage: `{escape(reply.usage)}`"))
     if reply.attachment is not None:
         blocks.extend(_file_blocks(*reply.attachment))
+    if reply.page is not None:
+        blocks.append(
+            {"type": "image", "image_url": reply.page.chart, "alt_text": reply.page.chart_alt}
+        )
     actions = action_blocks(reply)
     if len(blocks) + len(actions) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(actions) - 1]
