@@ -17,4 +17,6 @@ RUN pip install . \
 
 USER undersigned
 VOLUME ["/data"]
+# Slack over HTTP, the public pages of published campaigns, and /healthz
+EXPOSE 3000
 CMD ["undersigned", "run"]

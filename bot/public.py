@@ -46,6 +46,7 @@ class PublicFacts:
     signatories: tuple[tuple[str, str | None], ...]  # (name, role), sorted by name
     names_shown: bool  # False: sealed (until success) or count-only
     unnamed: int  # signatures not listed by name (anonymous, or all when names aren't shown)
+    more_named: int = 0  # named signatories beyond the ones listed (a very long list)
 
     def as_json(self) -> dict[str, object]:
         """The small public JSON: no names, no ids, days only."""
@@ -64,8 +65,14 @@ class PublicFacts:
         }
 
 
+MAX_BUCKETS = 40  # a year of busy days still fits the JSON in under 2 KB
+
+
 def day_buckets(
-    daily: list[tuple[date, int]], today: date, minimum: int = SMALLEST_GROUP
+    daily: list[tuple[date, int]],
+    today: date,
+    minimum: int = SMALLEST_GROUP,
+    most: int = MAX_BUCKETS,
 ) -> tuple[Bucket, ...]:
     """Merge consecutive days until each bucket holds at least `minimum` signatures. Today is
     left out (a partial day would make every trend look like a fall); a remainder too small
@@ -88,6 +95,9 @@ def day_buckets(
         last = buckets.pop()
         end = max(d for d, n in per_day.items() if d < today and n > 0)
         buckets.append(Bucket(last.first, end, last.signed + held))
+    while len(buckets) > most:  # coarser, never finer: neighbours merge in pairs
+        pairs = [buckets[i : i + 2] for i in range(0, len(buckets), 2)]
+        buckets = [Bucket(p[0].first, p[-1].last, sum(b.signed for b in p)) for p in pairs]
     return tuple(buckets)
 
 
@@ -99,6 +109,7 @@ def public_facts(
     daily: list[tuple[date, int]],
     named: list[tuple[str, str | None]],
     now: datetime,
+    named_total: int | None = None,
     tz: tzinfo,
 ) -> PublicFacts:
     today = now.astimezone(tz).date()
@@ -127,5 +138,8 @@ def public_facts(
         projected=tally.pace.projected if tally.pace else None,
         signatories=signatories,
         names_shown=names_shown,
-        unnamed=max(0, campaign.count - len(signatories)),
+        unnamed=max(0, campaign.count - (named_total or len(signatories)))
+        if names_shown
+        else campaign.count,
+        more_named=max(0, (named_total or 0) - len(signatories)) if names_shown else 0,
     )

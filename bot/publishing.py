@@ -113,16 +113,25 @@ class PublishingUseCases(_Core):
                 return None
             text = repo.letter_text(conn, campaign.id, campaign.version)
             daily = repo.daily_counts(conn, campaign.id)
-            named = repo.named_signatories(conn, campaign.id) if campaign.names_visible() else []
-            return campaign, text, daily, named, sum(n for d, n in daily if d >= since)
+            named, total = (
+                repo.named_signatories(conn, campaign.id) if campaign.names_visible() else ([], 0)
+            )
+            return campaign, text, daily, (named, total), sum(n for d, n in daily if d >= since)
 
         found = await self.db.read(read)
         if found is None:
             return None
-        campaign, text, daily, named, recent = found
+        campaign, text, daily, (named, total), recent = found
         tally = build_tally(campaign, now, recent, [])
         return public_facts(
-            campaign, text=text, tally=tally, daily=daily, named=named, now=now, tz=self.tz
+            campaign,
+            text=text,
+            tally=tally,
+            daily=daily,
+            named=named,
+            named_total=total,
+            now=now,
+            tz=self.tz,
         )
 
     async def published(self) -> list[PublicFacts]:

@@ -726,13 +726,21 @@ def daily_counts(conn: Connection, campaign_id: int) -> list[tuple[date, int]]:
     return [(day, int(signed)) for day, signed in rows]
 
 
-def named_signatories(conn: Connection, campaign_id: int) -> list[tuple[str, str | None]]:
-    """(display name, role) of every named signature; no ids, no times."""
-    rows = conn.execute(
-        select(_SIGNATURE.c.display_name, _SIGNATURE.c.role).where(
-            _SIGNATURE.c.campaign_id == campaign_id,
-            _SIGNATURE.c.anonymous.is_(False),
-            _SIGNATURE.c.display_name.is_not(None),
-        )
+def named_signatories(
+    conn: Connection, campaign_id: int, limit: int = 1000
+) -> tuple[list[tuple[str, str | None]], int]:
+    """(display name, role) of the first `limit` named signatures by name, and how many named
+    signatures there are in all; no ids, no times."""
+    named = (
+        _SIGNATURE.c.campaign_id == campaign_id,
+        _SIGNATURE.c.anonymous.is_(False),
+        _SIGNATURE.c.display_name.is_not(None),
     )
-    return [(name, role) for name, role in rows]
+    rows = conn.execute(
+        select(_SIGNATURE.c.display_name, _SIGNATURE.c.role)
+        .where(*named)
+        .order_by(func.lower(_SIGNATURE.c.display_name), _SIGNATURE.c.display_name)
+        .limit(limit)
+    )
+    total = conn.execute(select(func.count()).select_from(_SIGNATURE).where(*named)).scalar_one()
+    return [(name, role) for name, role in rows], int(total)

@@ -44,6 +44,16 @@ def test_no_bucket_holds_fewer_than_five_and_today_is_left_out(days: list[tuple[
     assert shown == before_today or (shown == 0 and before_today < SMALLEST_GROUP)
 
 
+def test_a_year_of_busy_days_keeps_the_json_small() -> None:
+    from bot.public import MAX_BUCKETS
+
+    daily = [(TODAY - timedelta(days=d), 40) for d in range(1, 366)]
+    buckets = day_buckets(daily, TODAY)
+    assert len(buckets) <= MAX_BUCKETS and sum(b.signed for b in buckets) == 365 * 40
+    row = [[b.first.isoformat(), b.last.isoformat(), b.signed] for b in buckets]
+    assert len(json.dumps(row, separators=(",", ":"))) < 1700
+
+
 def test_a_lone_signature_on_a_quiet_day_is_merged_never_shown_alone() -> None:
     daily = [(TODAY - timedelta(days=3), 6), (TODAY - timedelta(days=2), 1), (TODAY, 4)]
     [bucket] = day_buckets(daily, TODAY)
@@ -283,6 +293,7 @@ async def test_static_files_for_a_host_of_ones_own(tmp_path: Path) -> None:
         "chart.png",
         "chart.svg",
         "data.json",
+        "icon.svg",
         "index.html",
         "page.css",
     ]

@@ -87,8 +87,12 @@ class PublicPages:
         self.service = service
         self.base = (base_url or "").rstrip("/")
         self.env = _environment()
+        # Renders of the facts the service handed out (it reuses them for up to a second): a
+        # page read a thousand times a second is rendered about once a second.
+        self._renders: dict[tuple[str, str], tuple[PublicFacts, bytes]] = {}
         self._static = {
             "page.css": ("text/css; charset=utf-8", (HERE / "static" / "page.css").read_bytes()),
+            "icon.svg": ("image/svg+xml", (HERE / "static" / "icon.svg").read_bytes()),
             "live.js": (
                 "text/javascript; charset=utf-8",
                 (HERE / "static" / "live.js").read_bytes(),
@@ -104,6 +108,7 @@ class PublicPages:
         app.router.add_get(f"/c/{SLUG}/card.png", self.card_png)
         app.router.add_get(f"/c/{SLUG}/embed", self.embed)
         app.router.add_get("/static/{name}", self.static)
+        app.router.add_get("/favicon.ico", self.icon)
 
     # ---- helpers -------------------------------------------------------------------------
 
@@ -141,6 +146,17 @@ class PublicPages:
             request, html.encode(), "text/html; charset=utf-8", status=status, frame=frame
         )
 
+    def _rendered(self, kind: str, facts: PublicFacts, build: Any) -> bytes:
+        key = (kind, facts.slug)
+        cached = self._renders.get(key)
+        if cached is not None and cached[0] is facts:
+            return cached[1]
+        body: bytes = build(facts)
+        if len(self._renders) > 5_000:
+            self._renders.clear()
+        self._renders[key] = (facts, body)
+        return body
+
     def _missing(self, request: web.Request) -> web.Response:
         """The same answer for a campaign that doesn't exist and one that isn't public."""
         return self._html(request, "missing.html", status=404, page_title="Not found")
@@ -160,51 +176,63 @@ class PublicPages:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._html(
-            request,
-            "page.html",
-            page_title=f.title,
-            f=f,
-            summary=summary(f),
-            state=state_line(f),
-            terms=terms(f) if f.kind == "pledge" else "",
-            names_hidden=names_hidden(f),
-            chart_alt=charts.describe(f),
-            letter=letter_html(f.text),
+        body = self._rendered("page", f, self._page_html)
+        return self._answer(request, body, "text/html; charset=utf-8")
+
+    def _page_html(self, f: PublicFacts) -> bytes:
+        return (
+            self.env.get_template("page.html")
+            .render(
+                base=self.base,
+                page_title=f.title,
+                f=f,
+                summary=summary(f),
+                state=state_line(f),
+                terms=terms(f) if f.kind == "pledge" else "",
+                names_hidden=names_hidden(f),
+                chart_alt=charts.describe(f),
+                letter=letter_html(f.text),
+            )
+            .encode()
         )
 
     async def data(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        body = json.dumps(f.as_json(), separators=(",", ":"), ensure_ascii=False).encode()
+        body = self._rendered("json", f, _json)
         return self._answer(request, body, "application/json", cache="public, max-age=30")
 
     async def chart_svg(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._answer(
-            request, charts.svg(f).encode(), "image/svg+xml", cache="public, max-age=60"
-        )
+        body = self._rendered("svg", f, lambda facts: charts.svg(facts).encode())
+        return self._answer(request, body, "image/svg+xml", cache="public, max-age=60")
 
     async def chart_png(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._answer(request, charts.png(f), "image/png", cache="public, max-age=60")
+        body = self._rendered("png", f, charts.png)
+        return self._answer(request, body, "image/png", cache="public, max-age=60")
 
     async def card_png(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._answer(request, charts.card(f), "image/png", cache="public, max-age=300")
+        body = self._rendered("card", f, charts.card)
+        return self._answer(request, body, "image/png", cache="public, max-age=300")
 
     async def embed(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
         return self._html(request, "embed.html", page_title=f.title, f=f)
+
+    async def icon(self, request: web.Request) -> web.Response:
+        content_type, body = self._static["icon.svg"]
+        return self._answer(request, body, content_type, cache="public, max-age=86400")
 
     async def static(self, request: web.Request) -> web.Response:
         found = self._static.get(request.match_info["name"])
@@ -214,30 +242,26 @@ class PublicPages:
         return self._answer(request, body, content_type, cache="public, max-age=3600")
 
 
+def _json(facts: PublicFacts) -> bytes:
+    return json.dumps(facts.as_json(), separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def static_files(facts: PublicFacts, pages: PublicPages) -> dict[str, bytes]:
     """The same page as files for any static host (`petition publish SLUG --out DIR`)."""
-    html = pages.env.get_template("page.html").render(
-        base=pages.base,
-        page_title=facts.title,
-        f=facts,
-        summary=summary(facts),
-        state=state_line(facts),
-        terms=terms(facts) if facts.kind == "pledge" else "",
-        names_hidden=names_hidden(facts),
-        chart_alt=charts.describe(facts),
-        letter=letter_html(facts.text),
-    )
+    html = pages._page_html(facts).decode()
     html = (
         html.replace(f'src="/c/{facts.slug}/chart.svg"', 'src="chart.svg"')
         .replace('href="/static/page.css"', 'href="page.css"')
+        .replace('href="/static/icon.svg"', 'href="icon.svg"')
         .replace('<script src="/static/live.js" defer></script>', "")
         .replace(f'data-json="/c/{facts.slug}.json"', 'data-json="data.json"')
     )
     return {
         "index.html": html.encode(),
-        "data.json": json.dumps(facts.as_json(), separators=(",", ":")).encode(),
+        "data.json": _json(facts),
         "chart.svg": charts.svg(facts).encode(),
         "chart.png": charts.png(facts),
         "card.png": charts.card(facts),
         "page.css": (HERE / "static" / "page.css").read_bytes(),
+        "icon.svg": (HERE / "static" / "icon.svg").read_bytes(),
     }
