@@ -3,11 +3,12 @@ down a campaign's page; the web adapter asks for what the public may see.
 
 An unknown campaign and an unpublished one answer the same `None`, so nobody can learn from the
 web what exists but is not public. Taking a page down takes effect at once: the cache below is
-keyed by every write of this instance and by the second.
+kept for at most a second, and cleared here when a page is turned on or off.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot import commands as cmd
@@ -22,7 +23,9 @@ from storage.database import Tx
 
 class PublishingUseCases(_Core):
     public_url: str | None
-    _public_cache: dict[str, tuple[tuple[int, int], PublicFacts | None]]
+    _public_cache: dict[str, tuple[int, PublicFacts | None]]
+    _public_flights: dict[str, asyncio.Future[PublicFacts | None]]
+    _public_generation: int
 
     def page_address(self, slug: str) -> str:
         base = (self.public_url or "").rstrip("/")
@@ -53,7 +56,7 @@ class PublishingUseCases(_Core):
             repo.add_audit(conn, campaign.id, actor.identity, "publish", "on" if on else "off", now)
 
         await self.db.write(op)
-        self._public_cache.clear()
+        self._forget_public()
         self._tally_changed(campaign.id)
         if on:
             return Reply(
@@ -77,16 +80,35 @@ class PublishingUseCases(_Core):
         )
 
     async def public(self, slug: str) -> PublicFacts | None:
-        """What the public may see, or None for unknown and unpublished alike."""
-        stamp = (self.db.writer.batches, int(self.clock().timestamp()))
+        """What the public may see, or None for unknown and unpublished alike. Computed at
+        most once a second per campaign, however many readers and signers (one read in
+        flight; the others wait for it); publishing on or off here clears it at once."""
+        stamp, generation = int(self.clock().timestamp()), self._public_generation
         cached = self._public_cache.get(slug)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        facts = await self._public_uncached(slug)
+        flight = self._public_flights.get(slug)
+        if flight is None:
+            flight = asyncio.ensure_future(self._public_uncached(slug))
+            self._public_flights[slug] = flight
+            flight.add_done_callback(lambda done: self._landed(slug, done))
+        facts = await asyncio.shield(flight)
+        if generation != self._public_generation:
+            return await self._public_uncached(slug)  # a page went on or off meanwhile
         if len(self._public_cache) > 1_000:
             self._public_cache.clear()
         self._public_cache[slug] = (stamp, facts)
         return facts
+
+    def _landed(self, slug: str, flight: asyncio.Future[PublicFacts | None]) -> None:
+        if self._public_flights.get(slug) is flight:
+            del self._public_flights[slug]
+
+    def _forget_public(self) -> None:
+        """A page went on or off: nothing read before may be served after."""
+        self._public_generation += 1
+        self._public_cache.clear()
+        self._public_flights.clear()
 
     async def public_snapshot(self, actor: Any, slug: str) -> PublicFacts:
         """The public page's facts for static files (`--out`): an organizer's choice to put

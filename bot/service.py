@@ -87,6 +87,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         self.db = db
         self.public_url = public_url
         self._public_cache = {}
+        self._public_flights = {}
+        self._public_generation = 0
         self.key = key
         self.tz = tz
         self.clock = clock
