@@ -365,3 +365,36 @@ def test_discord_shows_the_chart_in_the_embed_and_a_link_button() -> None:
     assert kwargs["embed"].image.url == page.chart
     links = [item for item in kwargs["view"].children if item.style is discord.ButtonStyle.link]
     assert [(b.label, b.url) for b in links] == [("Read and share", page.url)]
+
+
+async def test_many_readers_at_once_cost_one_read_and_off_wins_a_race(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page read by many at once is computed once; a page taken down while a read is in
+    flight is not served from that read."""
+    import asyncio
+
+    await letter(service)
+    await service.handle(ORG, "/petition", "publish walkout")
+    real = service._public_uncached
+    reads = 0
+    gate = asyncio.Event()
+
+    async def counted(slug: str, **kw: bool):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        found = await real(slug, **kw)  # read while the page is still public...
+        await gate.wait()  # ...and answered only after it was taken down
+        return found
+
+    monkeypatch.setattr(service, "_public_uncached", counted)
+    readers = [asyncio.create_task(service.public("walkout")) for _ in range(50)]
+    await asyncio.sleep(0.05)
+    assert reads == 1
+    off = asyncio.create_task(service.handle(ORG, "/petition", "publish walkout off"))
+    await asyncio.sleep(0.05)
+    gate.set()
+    assert not (await off).error
+    results = await asyncio.gather(*readers)
+    assert all(r is None for r in results)  # read before "off", answered after: not served
+    assert await service.public("walkout") is None
