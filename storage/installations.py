@@ -122,16 +122,6 @@ def replace_token_if_unchanged(
     return True
 
 
-def workspace_names(conn: Connection) -> dict[str, str]:
-    """Team names of installed workspaces (no tokens read)."""
-    rows = conn.execute(select(_INSTALL.c.workspace, _INSTALL.c.team_name))
-    return {w: n for w, n in rows if n}
-
-
-def installed_workspaces(conn: Connection) -> list[str]:
-    return list(conn.execute(select(_INSTALL.c.workspace).order_by(_INSTALL.c.workspace)).scalars())
-
-
 def delete_installation(conn: Connection, workspace: str) -> bool:
     result = conn.execute(delete(_INSTALL).where(_INSTALL.c.workspace == workspace))
     return (result.rowcount or 0) > 0

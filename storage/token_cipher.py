@@ -89,6 +89,3 @@ class TokenCipher:
             return AESGCM(key).decrypt(blob[:12], blob[12:], context.encode()).decode()
         except InvalidTag as exc:
             raise TokenKeyError("a stored token does not belong where it was found") from exc
-
-    def key_of(self, stored: str) -> str:
-        return stored.split(":", 2)[1] if stored.count(":") >= 2 else ""

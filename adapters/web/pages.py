@@ -29,6 +29,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'"
 )
+WHERE = {"static": "/static/", "live": True}  # how the served pages link our own files
 HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -137,10 +138,16 @@ class PublicPages:
             status=status, body=body, headers={**headers, "Content-Type": content_type}
         )
 
+    def _render(self, template: str, *, files: bool = False, **context: Any) -> str:
+        """Served pages link `/static/…`; static files (`--out`) link their neighbours and
+        carry no script."""
+        where = {"static": "", "live": False} if files else WHERE
+        return self.env.get_template(template).render(base=self.base, **where, **context)
+
     def _html(
         self, request: web.Request, template: str, status: int = 200, **context: Any
     ) -> web.Response:
-        html = self.env.get_template(template).render(base=self.base, **context)
+        html = self._render(template, **context)
         frame = template == "embed.html"
         return self._answer(
             request, html.encode(), "text/html; charset=utf-8", status=status, frame=frame
@@ -179,22 +186,21 @@ class PublicPages:
         body = self._rendered("page", f, self._page_html)
         return self._answer(request, body, "text/html; charset=utf-8")
 
-    def _page_html(self, f: PublicFacts) -> bytes:
-        return (
-            self.env.get_template("page.html")
-            .render(
-                base=self.base,
-                page_title=f.title,
-                f=f,
-                summary=summary(f),
-                state=state_line(f),
-                terms=terms(f) if f.kind == "pledge" else "",
-                names_hidden=names_hidden(f),
-                chart_alt=charts.describe(f),
-                letter=letter_html(f.text),
-            )
-            .encode()
-        )
+    def _page_html(self, f: PublicFacts, files: bool = False) -> bytes:
+        return self._render(
+            "page.html",
+            files=files,
+            page_title=f.title,
+            chart_src="chart.svg" if files else f"/c/{f.slug}/chart.svg",
+            json_src="data.json" if files else f"/c/{f.slug}.json",
+            f=f,
+            summary=summary(f),
+            state=state_line(f),
+            terms=terms(f) if f.kind == "pledge" else "",
+            names_hidden=names_hidden(f),
+            chart_alt=charts.describe(f),
+            letter=letter_html(f.text),
+        ).encode()
 
     async def data(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
@@ -248,20 +254,12 @@ def _json(facts: PublicFacts) -> bytes:
 
 def static_files(facts: PublicFacts, pages: PublicPages) -> dict[str, bytes]:
     """The same page as files for any static host (`petition publish SLUG --out DIR`)."""
-    html = pages._page_html(facts).decode()
-    html = (
-        html.replace(f'src="/c/{facts.slug}/chart.svg"', 'src="chart.svg"')
-        .replace('href="/static/page.css"', 'href="page.css"')
-        .replace('href="/static/icon.svg"', 'href="icon.svg"')
-        .replace('<script src="/static/live.js" defer></script>', "")
-        .replace(f'data-json="/c/{facts.slug}.json"', 'data-json="data.json"')
-    )
     return {
-        "index.html": html.encode(),
+        "index.html": pages._page_html(facts, files=True),
         "data.json": _json(facts),
         "chart.svg": charts.svg(facts).encode(),
         "chart.png": charts.png(facts),
         "card.png": charts.card(facts),
-        "page.css": (HERE / "static" / "page.css").read_bytes(),
-        "icon.svg": (HERE / "static" / "icon.svg").read_bytes(),
+        "page.css": pages._static["page.css"][1],
+        "icon.svg": pages._static["icon.svg"][1],
     }
