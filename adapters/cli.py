@@ -18,13 +18,14 @@ import typer
 from pydantic import ValidationError
 
 from adapters.console import render, run_console
-from adapters.console.repl import default_user
+from adapters.console.repl import default_user, terminal_language
 from adapters.console.sender import ConsoleSender
 from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
 from bot.errors import UserError
 from bot.identity import Actor
+from bot.messages import LANGUAGES, language_of, speaking
 from bot.replies import Reply
 from bot.service import Service
 from bot.text import TEXT_MAX
@@ -111,7 +112,7 @@ def _setup_logging(settings: Settings) -> None:
 
 def _operator() -> Actor:
     name = default_user()
-    return Actor("cli", "local", name, name, operator=True)
+    return Actor("cli", "local", name, name, operator=True, locale=terminal_language(os.environ))
 
 
 def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
@@ -144,7 +145,7 @@ def _print_reply(reply: Reply) -> None:
 
 
 async def _console_with_schedule(
-    service: Service, settings: Settings, *, pages: bool = False
+    service: Service, settings: Settings, *, pages: bool = False, language: str | None = None
 ) -> None:
     """The console; when a person is typing (not a pipe), reminders and events print too.
     With `pages` (`run` without chat credentials), published campaigns' pages are served on
@@ -178,7 +179,7 @@ async def _console_with_schedule(
             )
         )
     try:
-        await run_console(service)
+        await run_console(service, language=language or terminal_language(os.environ))
     finally:
         stop.set()
         if background is not None:
@@ -212,11 +213,21 @@ def serve(
 
 
 @app.command()
-def console() -> None:
+def console(
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Your language: en, de, fr, es or pt_BR (default: from LANG)."),
+    ] = None,
+) -> None:
     """Chat with the bot in this terminal; each line as typed in chat (`@NAME ` acts as NAME).
     Typed at a terminal, reminders, milestones and results print here as they happen."""
     settings = _settings_or_fail()
-    _with_service(lambda service: _console_with_schedule(service, settings))
+    language = None
+    if lang is not None:
+        language = language_of(lang)
+        if language is None:
+            _fail(f"--lang {lang!r} is not a language Undersigned speaks: {', '.join(LANGUAGES)}")
+    _with_service(lambda service: _console_with_schedule(service, settings, language=language))
 
 
 @db_app.command("upgrade")
@@ -246,6 +257,10 @@ def petition_create(
         str | None, typer.Option("--to", help="Who the letter is addressed to.")
     ] = None,
     names: Annotated[str | None, typer.Option(help="Pledges: sealed (default) or public.")] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", help="Language of its posts and page: en, de, fr, es, pt_BR."),
+    ] = None,
     organizer: Annotated[
         list[str] | None,
         typer.Option(help="Extra organizer as platform:workspace:user (repeatable)."),
@@ -271,6 +286,7 @@ def petition_create(
         ("action", action),
         ("to", addressee),
         ("names", names),
+        ("lang", lang),
     ):
         if value is not None:
             options[key] = str(value)
@@ -279,12 +295,14 @@ def petition_create(
             _fail(f"--organizer {extra!r} must look like platform:workspace:user")
 
     async def work(service: Service) -> Reply:
-        try:
-            return await service.create(
-                _operator(), slug, options, text, organizers=list(organizer or [])
-            )
-        except UserError as exc:
-            return Reply(text=exc.message, error=True)
+        operator = _operator()
+        with speaking(operator.locale):
+            try:
+                return await service.create(
+                    operator, slug, options, text, organizers=list(organizer or [])
+                )
+            except UserError as exc:
+                return Reply(text=exc.message, error=True)
 
     _print_reply(_with_service(work))
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from bot.errors import NotAllowed, UserError
 from bot.identity import Actor
+from bot.messages import _, ngettext, number, translate
 
 
 class Kind(StrEnum):
@@ -50,6 +51,7 @@ class Campaign:
     organizers: tuple[str, ...] = ()
     purged_at: datetime | None = None
     published_at: datetime | None = None  # set while its public web page is on
+    language: str | None = None  # what its channel posts and page speak (None: the server's)
 
     @property
     def noun(self) -> str:
@@ -99,16 +101,35 @@ class Campaign:
 def ensure_open(campaign: Campaign, now: datetime, doing: str) -> None:
     if campaign.is_open(now):
         return
-    why = "its deadline has passed" if campaign.deadline_passed(now) else "it has been closed"
-    raise UserError(f"**{campaign.title}** is closed to new changes: {why}, so you can't {doing}.")
+    if campaign.deadline_passed(now):
+        raise UserError(
+            _(
+                "**{title}** is closed to new changes: its deadline has passed, so you can't "
+                "{doing}.",
+                title=campaign.title,
+                doing=translate(doing),
+            )
+        )
+    raise UserError(
+        _(
+            "**{title}** is closed to new changes: it has been closed, so you can't {doing}.",
+            title=campaign.title,
+            doing=translate(doing),
+        )
+    )
 
 
 def ensure_organizer(campaign: Campaign, actor: Actor, doing: str) -> None:
+    """`doing` is marked with `N_` where it is written and translated here."""
     if campaign.is_organizer(actor):
         return
     raise NotAllowed(
-        f"Only the organizers of `{campaign.slug}` can {doing}. "
-        "Ask the person who created it to make the change, or to add you as an organizer."
+        _(
+            "Only the organizers of `{slug}` can {doing}. Ask the person who created it to "
+            "make the change, or to add you as an organizer.",
+            slug=campaign.slug,
+            doing=translate(doing),
+        )
     )
 
 
@@ -134,14 +155,21 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
     changed: list[str] = []
     sealed = _sealed_until_reached(campaign)
     noun = "threshold" if campaign.kind is Kind.PLEDGE else "goal"
-    signers = f"{campaign.count:,} {'people have' if campaign.count != 1 else 'person has'}"
+    about = {"title": campaign.title, "goal": number(campaign.goal)}
     goal = values.get("goal")
     if isinstance(goal, int) and goal != campaign.goal:
         if goal < campaign.goal and sealed:
             raise UserError(
-                f"{signers} already signed **{campaign.title}** on the promise that names stay "
-                f"sealed until {campaign.goal:,} sign, so the {noun} can't be lowered now. You "
-                f"can raise it, or close this {campaign.noun} and start a new one."
+                ngettext(
+                    "{n} person already signed **{title}** on the promise that names stay "
+                    "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                    "or close this campaign and start a new one.",
+                    "{n} people already signed **{title}** on the promise that names stay "
+                    "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                    "or close this campaign and start a new one.",
+                    campaign.count,
+                    **about,
+                )
             )
         if campaign.kind is Kind.PLEDGE:
             changed.append(noun)
@@ -150,18 +178,32 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
         later = campaign.deadline is None or deadline > campaign.deadline
         if later and sealed:
             raise UserError(
-                f"{signers} already signed **{campaign.title}** on the promise that names stay "
-                f"sealed unless the {noun} is reached by its deadline, so the deadline can't move "
-                f"later now. You can bring it forward, or close this {campaign.noun} and start "
-                "a new one."
+                ngettext(
+                    "{n} person already signed **{title}** on the promise that names stay "
+                    "sealed unless {goal} sign by its deadline, so the deadline can't move "
+                    "later now. You can bring it forward, or close this campaign and start a "
+                    "new one.",
+                    "{n} people already signed **{title}** on the promise that names stay "
+                    "sealed unless {goal} sign by its deadline, so the deadline can't move "
+                    "later now. You can bring it forward, or close this campaign and start a "
+                    "new one.",
+                    campaign.count,
+                    **about,
+                )
             )
         if campaign.kind is Kind.PLEDGE:
             changed.append("deadline")
     action = values.get("action")
     if action is not None and action != campaign.action:
         raise UserError(
-            f"{signers} pledged to {campaign.action}, not to something else, so the action "
-            "can't change now. Close this pledge and start a new one with the new action."
+            ngettext(
+                "{n} person pledged to {action}, not to something else, so the action can't "
+                "change now. Close this pledge and start a new one with the new action.",
+                "{n} people pledged to {action}, not to something else, so the action can't "
+                "change now. Close this pledge and start a new one with the new action.",
+                campaign.count,
+                action=campaign.action,
+            )
         )
     if "title" in values and values["title"] != campaign.title:
         changed.append("title")

@@ -16,9 +16,9 @@ from dataclasses import replace as replace_option
 from enum import StrEnum
 
 from bot.errors import UserError
-from bot.text import COMMAND_MAX, looks_like_slug
+from bot.messages import LANGUAGES, N_, _, number, translate
+from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug
 
-ANONYMOUS_WORDS = {"anonymous", "anonymously", "anon"}
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
 
 
@@ -28,6 +28,7 @@ class Sign:
     anonymous: bool = False
     role: str | None = None
     comment: str | None = None
+    lang: str | None = None  # the language of the reply (an anonymous signer's choice)
 
 
 @dataclass(frozen=True)
@@ -180,6 +181,23 @@ Command = (
 )
 
 
+def keeps_name_out(command: Command | None) -> bool:
+    """An anonymous signature, typed or chosen after the notice: adapters look up nothing
+    about the person for it (not even their language)."""
+    if isinstance(command, Sign):
+        return command.anonymous
+    return isinstance(command, Consent) and command.choice == "anonymous"
+
+
+def parse_quietly(command: str, args: str) -> Command | None:
+    """The intent of a slash command, or None when the grammar refuses it (the service then
+    says why, in the person's language)."""
+    try:
+        return parse(command, args)
+    except UserError:
+        return None
+
+
 def _next_word(text: str) -> tuple[str, str]:
     """Split off the first whitespace-delimited word, keeping the rest exactly as typed."""
     text = text.lstrip()
@@ -210,14 +228,16 @@ def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str
         if pos < len(text) and text[pos] in _QUOTES:
             end = text.find(_QUOTES[text[pos]], pos + 1)
             if end < 0:
-                raise UserError(f"The value of `{key}:` opens a quote that never closes.", usage)
+                raise UserError(
+                    _("The value of `{key}:` opens a quote that never closes.", key=key), usage
+                )
             options[key] = text[pos + 1 : end]
             pos = end + 1
             continue
         word = _WORD.match(text, pos)
         assert word is not None
         if not word.group():
-            raise UserError(f"`{key}:` needs a value, like `{key}:something`.", usage)
+            raise UserError(_("`{key}:` needs a value, like `{key}:something`.", key=key), usage)
         options[key] = word.group()
         pos = word.end()
 
@@ -227,8 +247,8 @@ def parse_line(line: str) -> Command:
     word, rest = _next_word(line)
     if not word.startswith("/"):
         raise UserError(
-            "Commands start with a slash, like `/sign CAMPAIGN` or `/petition help`.",
-            USAGE["help"],
+            _("Commands start with a slash, like `/sign CAMPAIGN` or `/petition help`."),
+            usage("help"),
         )
     return parse(word, rest)
 
@@ -237,22 +257,30 @@ def parse(command: str, args: str) -> Command:
     """Parse a slash command and its argument text, as platforms deliver them."""
     if len(args) > COMMAND_MAX:
         raise UserError(
-            f"That command is {len(args):,} characters long; the limit is {COMMAND_MAX:,}.",
-            USAGE["help"],
+            _(
+                "That command is {length} characters long; the limit is {limit}.",
+                length=number(len(args)),
+                limit=number(COMMAND_MAX),
+            ),
+            usage("help"),
         )
     spec, rest = invoked(command, args)
     if spec is not None:
         return spec.parse(rest)
     name = command.strip().lower().lstrip("/")
     if name in _GROUPS:
-        sub, _ = _next_word(args)
+        sub, _rest = _next_word(args)
         raise UserError(
-            f"`{sub[:30]}` isn't a /petition command. Try "
-            + ", ".join(s.name.split()[1] for s in REGISTRY if s.name.startswith("petition "))
-            + ".",
-            USAGE["help"],
+            _(
+                "`{word}` isn't a /petition command. Try {commands}.",
+                word=sub[:30],
+                commands=", ".join(
+                    s.name.split()[1] for s in REGISTRY if s.name.startswith("petition ")
+                ),
+            ),
+            usage("help"),
         )
-    raise UserError(f"I don't know the command `/{name[:30]}`.", USAGE["help"])
+    raise UserError(_("I don't know the command `/{name}`.", name=name[:30]), usage("help"))
 
 
 _GROUPS = {"petition", "pledge", "undersigned"}
@@ -272,7 +300,8 @@ def _parse_forget(args: str) -> ForgetMe:
     word = args.strip().lower()
     if word not in {"", "confirm"}:
         raise UserError(
-            "Say `/forget-me` to see what would go, then `/forget-me confirm`.", USAGE["forget"]
+            _("Say `/forget-me` to see what would go, then `/forget-me confirm`."),
+            usage("forget"),
         )
     return ForgetMe(confirm=word == "confirm")
 
@@ -280,7 +309,7 @@ def _parse_forget(args: str) -> ForgetMe:
 def _parse_sign(args: str) -> Sign | Mine:
     if args.strip().lower() == "mine":
         return Mine()
-    usage = USAGE["sign"]
+    how = usage("sign")
     slug = None
     anonymous = False
     role = None
@@ -291,13 +320,27 @@ def _parse_sign(args: str) -> Sign | Mine:
     word, after = _next_word(rest)
     if word.lower() in ANONYMOUS_WORDS:
         anonymous, rest = True, after
-    options, rest = _options(rest, {"role", "as"}, usage)
+    options, rest = _options(rest, {"role", "as", "lang"}, how)
     role = options.get("role") or options.get("as")
     if not anonymous:
         word, after = _next_word(rest)
         if word.lower() in ANONYMOUS_WORDS:
             anonymous, rest = True, after
-    return Sign(slug=slug, anonymous=anonymous, role=role, comment=rest or None)
+    return Sign(
+        slug=slug,
+        anonymous=anonymous,
+        role=role,
+        comment=rest or None,
+        lang=_language(options.get("lang"), how),
+    )
+
+
+def _language(value: str | None, how: str) -> str | None:
+    if value is None:
+        return None
+    from bot.text import parse_language  # bot.text imports this module's neighbours
+
+    return parse_language(value, how)
 
 
 def _optional_slug(args: str, usage: str) -> str | None:
@@ -305,14 +348,16 @@ def _optional_slug(args: str, usage: str) -> str | None:
     if not word:
         return None
     if rest:
-        raise UserError(f"I expected just a campaign name, not `{args.strip()[:60]}`.", usage)
+        raise UserError(
+            _("I expected just a campaign name, not `{text}`.", text=args.strip()[:60]), usage
+        )
     return word.lower()
 
 
 def _required_slug(args: str, usage: str, doing: str) -> tuple[str, str]:
     word, rest = _next_word(args)
     if not word:
-        raise UserError(f"Which campaign do you want to {doing}?", usage)
+        raise UserError(_("Which campaign do you want to {doing}?", doing=translate(doing)), usage)
     return word.lower(), rest
 
 
@@ -320,10 +365,11 @@ def _slug_only(make: Callable[[str], Command], key: str, doing: str) -> Callable
     """A command taking a campaign's name and nothing else."""
 
     def parse_it(args: str) -> Command:
-        slug, rest = _required_slug(args, USAGE[key], doing)
+        slug, rest = _required_slug(args, usage(key), doing)
         if rest:
             raise UserError(
-                f"`{REGISTRY_BY_KEY[key].name}` takes only the campaign name.", USAGE[key]
+                _("`{command}` takes only the campaign name.", command=REGISTRY_BY_KEY[key].name),
+                usage(key),
             )
         return make(slug)
 
@@ -331,7 +377,7 @@ def _slug_only(make: Callable[[str], Command], key: str, doing: str) -> Callable
 
 
 def _optional(make: Callable[[str | None], Command], key: str) -> Callable[[str], Command]:
-    return lambda args: make(_optional_slug(args, USAGE[key]))
+    return lambda args: make(_optional_slug(args, usage(key)))
 
 
 def _nothing(make: Callable[[], Command]) -> Callable[[str], Command]:
@@ -339,25 +385,25 @@ def _nothing(make: Callable[[], Command]) -> Callable[[str], Command]:
 
 
 def _parse_new(args: str) -> Create:
-    slug, rest = _required_slug(args, USAGE["new"], "create")
-    options, text = _options(rest, keys_of("new"), USAGE["new"])
+    slug, rest = _required_slug(args, usage("new"), N_("create"))
+    options, text = _options(rest, keys_of("new"), usage("new"))
     return Create(slug=slug, options=options, text=text or None)
 
 
 def _parse_edit(args: str) -> Edit:
-    slug, rest = _required_slug(args, USAGE["edit"], "edit")
-    options, text = _options(rest, keys_of("edit"), USAGE["edit"])
+    slug, rest = _required_slug(args, usage("edit"), N_("edit"))
+    options, text = _options(rest, keys_of("edit"), usage("edit"))
     return _edit(slug, options, text or None)
 
 
 def _edit(slug: str, options: dict[str, str], text: str | None) -> Edit:
     if not options and not text:
-        raise UserError("Tell me what to change: new letter text, or an option.", USAGE["edit"])
+        raise UserError(_("Tell me what to change: new letter text, or an option."), usage("edit"))
     return Edit(slug=slug, options=options, text=text)
 
 
 def _parse_organizers(args: str) -> Organizers:
-    slug, rest = _required_slug(args, USAGE["organizers"], "manage")
+    slug, rest = _required_slug(args, usage("organizers"), N_("manage"))
     change, person = _next_word(rest)
     change = change.lower()
     if not change:
@@ -366,8 +412,8 @@ def _parse_organizers(args: str) -> Organizers:
 
 
 _CHANGE_HELP = {
-    "organizers": "Say `add @someone` or `remove @someone`.",
-    "webhook": "Say `add URL` or `remove URL`.",
+    "organizers": N_("Say `add @someone` or `remove @someone`."),
+    "webhook": N_("Say `add URL` or `remove URL`."),
 }
 
 
@@ -376,33 +422,33 @@ def _change(key: str, change: str | None, target: str | None) -> tuple[str | Non
     if not change and not target:
         return None, None
     if (change or "").lower() not in {"add", "remove"} or not target:
-        raise UserError(_CHANGE_HELP[key], USAGE[key])
+        raise UserError(translate(_CHANGE_HELP[key]), usage(key))
     return (change or "").lower(), target
 
 
 def _parse_export(args: str) -> Export:
-    slug, rest = _required_slug(args, USAGE["export"], "export")
+    slug, rest = _required_slug(args, usage("export"), N_("export"))
     fmt = rest.strip().lower() or "md"
     if fmt not in EXPORT_FORMATS:
-        raise UserError("Exports come as `md`, `csv` or `html`.", USAGE["export"])
+        raise UserError(_("Exports come as `md`, `csv` or `html`."), usage("export"))
     return Export(slug, fmt)
 
 
 def _parse_publish(args: str) -> Publish:
-    slug, rest = _required_slug(args, USAGE["publish"], "publish")
+    slug, rest = _required_slug(args, usage("publish"), N_("publish"))
     word = rest.strip().lower() or "on"
     if word not in PUBLISH_STATES:
-        raise UserError("Say `on` or `off` after the campaign's name.", USAGE["publish"])
+        raise UserError(_("Say `on` or `off` after the campaign's name."), usage("publish"))
     return Publish(slug, word)
 
 
 def _parse_remind(args: str) -> Remind:
-    slug, rest = _required_slug(args, USAGE["remind"], "remind people of")
+    slug, rest = _required_slug(args, usage("remind"), N_("remind people of"))
     return Remind(slug, rest.strip())
 
 
 def _parse_webhook(args: str) -> Webhook:
-    slug, rest = _required_slug(args, USAGE["webhook"], "connect")
+    slug, rest = _required_slug(args, usage("webhook"), N_("connect"))
     change, url = _next_word(rest)
     return Webhook(slug, *_change("webhook", change, url.strip()))
 
@@ -513,7 +559,13 @@ def _slug(values: Values, name: str = "campaign") -> str | None:
 def _build_sign(v: Values) -> Sign | Mine:
     if _slug(v) == "mine":
         return Mine()
-    return Sign(_slug(v), bool(v.get("anonymous")), _text(v, "role"), _text(v, "comment"))
+    return Sign(
+        _slug(v),
+        bool(v.get("anonymous")),
+        _text(v, "role"),
+        _text(v, "comment"),
+        _language(_text(v, "lang"), usage("sign")),
+    )
 
 
 EXPORT_FORMATS = ("md", "csv", "html")
@@ -521,8 +573,8 @@ _CAMPAIGN = Option(
     "campaign",
     Kind.CAMPAIGN,
     Style.FIRST,
-    "Campaign",
-    "Which campaign",
+    N_("Campaign"),
+    N_("Which campaign"),
     required=True,
     example="walkout",
 )
@@ -530,17 +582,19 @@ _SOME_CAMPAIGN = Option(
     "campaign",
     Kind.CAMPAIGN,
     Style.FIRST,
-    "Campaign",
-    "Which campaign (leave out when only one is open)",
+    N_("Campaign"),
+    N_("Which campaign (leave out when only one is open)"),
     example="walkout",
 )
-_TITLE = Option("title", Kind.TEXT, Style.KEY, "Title", "The title", example="No tech for ICE")
+_TITLE = Option(
+    "title", Kind.TEXT, Style.KEY, N_("Title"), N_("The title"), example="No tech for ICE"
+)
 _GOAL = Option(
     "goal",
     Kind.NUMBER,
     Style.KEY,
-    "Goal (signatures) or threshold (pledgers)",
-    "Signatures wanted, or a pledge's threshold",
+    N_("Goal (signatures) or threshold (pledgers)"),
+    N_("Signatures wanted, or a pledge's threshold"),
     aliases=("threshold",),
     example="1000",
 )
@@ -548,16 +602,16 @@ _DEADLINE = Option(
     "deadline",
     Kind.TEXT,
     Style.KEY,
-    "Deadline (YYYY-MM-DD), optional for petitions",
-    "YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+    N_("Deadline (YYYY-MM-DD), optional for petitions"),
+    N_("YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
     example="2026-12-31",
 )
 _TO = Option(
     "to",
     Kind.TEXT,
     Style.KEY,
-    "Addressed to",
-    "Who the letter is addressed to",
+    N_("Addressed to"),
+    N_("Who the letter is addressed to"),
     aliases=("addressee",),
     example="the CEO",
 )
@@ -565,31 +619,41 @@ _ACTION = Option(
     "action",
     Kind.TEXT,
     Style.KEY,
-    "Pledges only: I will…",
-    'For a pledge: what everyone will do, e.g. "walk out"',
+    N_("Pledges only: I will…"),
+    N_('For a pledge: what everyone will do, e.g. "walk out"'),
     example="walk out",
 )
 _LETTER = Option(
     "text",
     Kind.LONG_TEXT,
     Style.REST,
-    "The letter",
-    "The letter's text",
+    N_("The letter"),
+    N_("The letter's text"),
     example="We, the undersigned…",
 )
 
 PUBLISH_STATES = ("on", "off")
+_LANG = Option(
+    "lang",
+    Kind.CHOICE,
+    Style.KEY,
+    N_("Language of its posts and page"),
+    N_("The language of its channel posts and public page: en, de, fr, es or pt_BR"),
+    choices=LANGUAGES,
+    choice_labels=("English", "Deutsch", "Français", "Español", "Português (Brasil)"),
+    example="de",
+)
 
 _CHANGE = Option(
-    "change", Kind.CHOICE, Style.WORD, "Change", "add or remove", choices=("add", "remove")
+    "change", Kind.CHOICE, Style.WORD, N_("Change"), N_("add or remove"), choices=("add", "remove")
 )
 
 REGISTRY: tuple[Spec, ...] = (
     Spec(
         "sign",
         "sign",
-        '/sign [CAMPAIGN] [anonymous] [role:"Your role"] [comment]',
-        "sign (add `anonymous` to keep your name out of it entirely)",
+        N_('/sign [CAMPAIGN] [anonymous] [role:"Your role"] [lang:de] [comment]'),
+        N_("sign (add `anonymous` to keep your name out of it entirely)"),
         Section.SIGNERS,
         _parse_sign,
         _build_sign,
@@ -599,15 +663,15 @@ REGISTRY: tuple[Spec, ...] = (
                 "anonymous",
                 Kind.FLAG,
                 Style.WORD,
-                "Anonymously",
-                "Leave no name or account with your signature",
+                N_("Anonymously"),
+                N_("Leave no name or account with your signature"),
             ),
             Option(
                 "role",
                 Kind.TEXT,
                 Style.KEY,
-                "Your role",
-                "Your role or title (optional)",
+                N_("Your role"),
+                N_("Your role or title (optional)"),
                 aliases=("as",),
                 example="Staff engineer",
             ),
@@ -615,17 +679,27 @@ REGISTRY: tuple[Spec, ...] = (
                 "comment",
                 Kind.TEXT,
                 Style.REST,
-                "Comment",
-                "Why you sign (optional, up to 500 characters)",
+                N_("Comment"),
+                N_("Why you sign (optional, up to 500 characters)"),
                 example="Count me in",
+            ),
+            Option(
+                "lang",
+                Kind.CHOICE,
+                Style.KEY,
+                N_("Language of the reply"),
+                N_("The language of my reply: en, de, fr, es or pt_BR"),
+                choices=LANGUAGES,
+                choice_labels=("English", "Deutsch", "Français", "Español", "Português (Brasil)"),
+                example="de",
             ),
         ),
     ),
     Spec(
         "unsign",
         "unsign",
-        "/unsign [CAMPAIGN]",
-        "withdraw your signature",
+        N_("/unsign [CAMPAIGN]"),
+        N_("withdraw your signature"),
         Section.SIGNERS,
         _optional(Unsign, "unsign"),
         lambda v: Unsign(_slug(v)),
@@ -634,8 +708,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition status",
         "status",
-        "/petition status [CAMPAIGN]",
-        "the tally, pace and deadline",
+        N_("/petition status [CAMPAIGN]"),
+        N_("the tally, pace and deadline"),
         Section.SIGNERS,
         _optional(Status, "status"),
         lambda v: Status(_slug(v)),
@@ -645,8 +719,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition read",
         "read",
-        "/petition read [CAMPAIGN]",
-        "the whole letter",
+        N_("/petition read [CAMPAIGN]"),
+        N_("the whole letter"),
         Section.SIGNERS,
         _optional(Read, "read"),
         lambda v: Read(_slug(v)),
@@ -656,8 +730,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition list",
         "list",
-        "/petition list",
-        "every campaign",
+        N_("/petition list"),
+        N_("every campaign"),
         Section.SIGNERS,
         _nothing(ListCampaigns),
         lambda v: ListCampaigns(),
@@ -666,8 +740,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition help",
         "help",
-        "/petition help",
-        "how to use Undersigned",
+        N_("/petition help"),
+        N_("how to use Undersigned"),
         Section.SIGNERS,
         _nothing(Help),
         lambda v: Help(),
@@ -677,9 +751,12 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition new",
         "new",
-        '/petition new CAMPAIGN title:"Title" goal:1000 [deadline:2026-12-31] [to:"Addressee"] '
-        'LETTER TEXT…   (a pledge: kind:pledge threshold:1000 action:"walk out" deadline:…)',
-        "start a petition or, with an action, a pledge",
+        N_(
+            '/petition new CAMPAIGN title:"Title" goal:1000 [deadline:2026-12-31] '
+            '[to:"Addressee"] [lang:de] LETTER TEXT…   '
+            '(a pledge: kind:pledge threshold:1000 action:"walk out" deadline:…)'
+        ),
+        N_("start a petition or, with an action, a pledge"),
         Section.ORGANIZERS,
         _parse_new,
         lambda v: Create(_slug(v, "slug") or "", _keyed("new", v), _text(v, "text")),
@@ -688,8 +765,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "slug",
                 Kind.NEW_NAME,
                 Style.FIRST,
-                "Short name (used in /sign)",
-                "The campaign's short name, used in /sign",
+                N_("Short name (used in /sign)"),
+                N_("The campaign's short name, used in /sign"),
                 required=True,
                 example="walkout-2026",
                 in_form=True,
@@ -704,57 +781,60 @@ REGISTRY: tuple[Spec, ...] = (
                 "kind",
                 Kind.CHOICE,
                 Style.KEY,
-                "Kind",
-                "petition, or pledge (conditional: needs an action and a deadline)",
+                N_("Kind"),
+                N_("petition, or pledge (conditional: needs an action and a deadline)"),
                 choices=("petition", "pledge"),
-                choice_labels=("Petition", "Pledge (conditional)"),
+                choice_labels=(N_("Petition"), N_("Pledge (conditional)")),
                 example="pledge",
             ),
             Option(
                 "names",
                 Kind.CHOICE,
                 Style.KEY,
-                "Who sees signers' names",
-                "Who sees signers' names (sealed: nobody until the goal; pledges' default)",
+                N_("Who sees signers' names"),
+                N_("Who sees signers' names (sealed: nobody until the goal; pledges' default)"),
                 choices=("public", "sealed", "count-only"),
                 choice_labels=(
-                    "Public: named signers are listed",
-                    "Sealed: no names until the goal is reached",
-                    "Count only: names never shown in chat",
+                    N_("Public: named signers are listed"),
+                    N_("Sealed: no names until the goal is reached"),
+                    N_("Count only: names never shown in chat"),
                 ),
                 example="sealed",
             ),
+            _LANG,
         ),
         words=("create",),
     ),
     Spec(
         "petition edit",
         "edit",
-        '/petition edit CAMPAIGN [title:"…"] [goal:N] [deadline:…] [to:"…"] [action:"…"] '
-        "[NEW LETTER TEXT…]",
-        "change a campaign (signers of earlier versions are told)",
+        N_(
+            '/petition edit CAMPAIGN [title:"…"] [goal:N] [deadline:…] [to:"…"] [action:"…"] '
+            "[lang:…] [NEW LETTER TEXT…]"
+        ),
+        N_("change a campaign (signers of earlier versions are told)"),
         Section.ORGANIZERS,
         _parse_edit,
         lambda v: _edit(_slug(v) or "", _keyed("edit", v), _text(v, "text")),
-        (_CAMPAIGN, _TITLE, _GOAL, _DEADLINE, _TO, _ACTION, _LETTER),
+        (_CAMPAIGN, _TITLE, _GOAL, _DEADLINE, _TO, _ACTION, _LETTER, _LANG),
     ),
     Spec(
         "petition close",
         "close",
-        "/petition close CAMPAIGN",
-        "close to new signatures",
+        N_("/petition close CAMPAIGN"),
+        N_("close to new signatures"),
         Section.ORGANIZERS,
-        _slug_only(Close, "close", "close"),
+        _slug_only(Close, "close", N_("close")),
         lambda v: Close(_slug(v) or ""),
         (_CAMPAIGN,),
     ),
     Spec(
         "petition post",
         "post",
-        "/petition post CAMPAIGN   (in the channel where it should be announced)",
-        "announce here with Sign buttons",
+        N_("/petition post CAMPAIGN   (in the channel where it should be announced)"),
+        N_("announce here with Sign buttons"),
         Section.ORGANIZERS,
-        _slug_only(Post, "post", "announce"),
+        _slug_only(Post, "post", N_("announce")),
         lambda v: Post(_slug(v) or ""),
         (_CAMPAIGN,),
         words=("announce",),
@@ -763,8 +843,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition organizers",
         "organizers",
-        "/petition organizers CAMPAIGN [add|remove @someone]",
-        "list, add or remove organizers",
+        N_("/petition organizers CAMPAIGN [add|remove @someone]"),
+        N_("list, add or remove organizers"),
         Section.ORGANIZERS,
         _parse_organizers,
         lambda v: Organizers(
@@ -777,8 +857,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "person",
                 Kind.PERSON,
                 Style.REST,
-                "Who",
-                "Who to add or remove",
+                N_("Who"),
+                N_("Who to add or remove"),
                 example="<@U123ABC>",
             ),
         ),
@@ -787,18 +867,18 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition audit",
         "audit",
-        "/petition audit CAMPAIGN",
-        "who did what, when",
+        N_("/petition audit CAMPAIGN"),
+        N_("who did what, when"),
         Section.ORGANIZERS,
-        _slug_only(Audit, "audit", "audit"),
+        _slug_only(Audit, "audit", N_("audit")),
         lambda v: Audit(_slug(v) or ""),
         (_CAMPAIGN,),
     ),
     Spec(
         "petition export",
         "export",
-        "/petition export CAMPAIGN [md|csv|html]",
-        "the letter and signatories",
+        N_("/petition export CAMPAIGN [md|csv|html]"),
+        N_("the letter and signatories"),
         Section.ORGANIZERS,
         _parse_export,
         lambda v: Export(_slug(v) or "", _text(v, "format") or "md"),
@@ -808,8 +888,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "format",
                 Kind.CHOICE,
                 Style.WORD,
-                "Format",
-                "md, csv or html",
+                N_("Format"),
+                N_("md, csv or html"),
                 choices=EXPORT_FORMATS,
                 example="csv",
             ),
@@ -818,8 +898,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition publish",
         "publish",
-        "/petition publish CAMPAIGN [off]",
-        "a public web page with the count",
+        N_("/petition publish CAMPAIGN [off]"),
+        N_("a public web page with the count"),
         Section.ORGANIZERS,
         _parse_publish,
         lambda v: _parse_publish(f"{_slug(v) or ''} {_text(v, 'state') or ''}"),
@@ -829,8 +909,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "state",
                 Kind.CHOICE,
                 Style.WORD,
-                "Public page",
-                "on (publish) or off (take the page down at once)",
+                N_("Public page"),
+                N_("on (publish) or off (take the page down at once)"),
                 choices=PUBLISH_STATES,
                 example="off",
             ),
@@ -839,18 +919,18 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition purge",
         "purge",
-        "/petition purge CAMPAIGN   (after it closed)",
-        "after close: remove identities",
+        N_("/petition purge CAMPAIGN   (after it closed)"),
+        N_("after close: remove identities"),
         Section.ORGANIZERS,
-        _slug_only(Purge, "purge", "purge"),
+        _slug_only(Purge, "purge", N_("purge")),
         lambda v: Purge(_slug(v) or ""),
         (_CAMPAIGN,),
     ),
     Spec(
         "petition remind",
         "remind",
-        "/petition remind CAMPAIGN SCHEDULE   (daily 09:00, weekdays 09:30 UTC, off)",
-        "reminders in this channel",
+        N_("/petition remind CAMPAIGN SCHEDULE   (daily 09:00, weekdays 09:30 UTC, off)"),
+        N_("reminders in this channel"),
         Section.ORGANIZERS,
         _parse_remind,
         lambda v: Remind(_slug(v) or "", _text(v, "schedule") or ""),
@@ -860,8 +940,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "schedule",
                 Kind.TEXT,
                 Style.REST,
-                "Schedule",
-                "daily 09:00, weekdays 09:30 Europe/Berlin, mondays 10:00, every 3 days, off",
+                N_("Schedule"),
+                N_("daily 09:00, weekdays 09:30 Europe/Berlin, mondays 10:00, every 3 days, off"),
                 required=True,
                 example="weekdays 09:30",
             ),
@@ -871,8 +951,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition reminders",
         "reminders",
-        "/petition reminders [CAMPAIGN]",
-        "reminders that are set",
+        N_("/petition reminders [CAMPAIGN]"),
+        N_("reminders that are set"),
         Section.ORGANIZERS,
         _optional(Reminders, "reminders"),
         lambda v: Reminders(_slug(v)),
@@ -881,8 +961,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition webhook",
         "webhook",
-        "/petition webhook CAMPAIGN [add|remove URL]",
-        "list, add or remove webhooks",
+        N_("/petition webhook CAMPAIGN [add|remove URL]"),
+        N_("list, add or remove webhooks"),
         Section.ORGANIZERS,
         _parse_webhook,
         lambda v: Webhook(_slug(v) or "", *_change("webhook", _text(v, "change"), _text(v, "url"))),
@@ -893,8 +973,8 @@ REGISTRY: tuple[Spec, ...] = (
                 "url",
                 Kind.TEXT,
                 Style.REST,
-                "URL",
-                "The webhook's http(s) address",
+                N_("URL"),
+                N_("The webhook's http(s) address"),
                 example="https://example.org/hook",
             ),
         ),
@@ -903,8 +983,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition safety",
         "safety",
-        "/petition safety",
-        "what others can see, and what is stored, before you sign",
+        N_("/petition safety"),
+        N_("what others can see, and what is stored, before you sign"),
         Section.YOUR_DATA,
         _nothing(Safety),
         lambda v: Safety(),
@@ -913,8 +993,8 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "petition mine",
         "mine",
-        "/sign mine",
-        "what you signed, and how",
+        N_("/sign mine"),
+        N_("what you signed, and how"),
         Section.YOUR_DATA,
         _nothing(Mine),
         lambda v: Mine(),
@@ -922,18 +1002,31 @@ REGISTRY: tuple[Spec, ...] = (
     Spec(
         "forget-me",
         "forget",
-        "/forget-me   (then /forget-me confirm)",
-        "remove all your signatures everywhere",
+        N_("/forget-me   (then /forget-me confirm)"),
+        N_("remove all your signatures everywhere"),
         Section.YOUR_DATA,
         _parse_forget,
         lambda v: ForgetMe(bool(v.get("confirm"))),
-        (Option("confirm", Kind.FLAG, Style.WORD, "Confirm", "Set to True to really delete them"),),
+        (
+            Option(
+                "confirm",
+                Kind.FLAG,
+                Style.WORD,
+                N_("Confirm"),
+                N_("Set to True to really delete them"),
+            ),
+        ),
         words=("forgetme", "forget"),
     ),
 )
 REGISTRY_BY_KEY = {spec.key: spec for spec in REGISTRY}
 REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
-USAGE = {spec.key: spec.usage for spec in REGISTRY}
+USAGE = {spec.key: spec.usage for spec in REGISTRY}  # in English, as written above
+
+
+def usage(key: str) -> str:
+    """A command's usage in the current language (its command words stay as typed)."""
+    return translate(REGISTRY_BY_KEY[key].usage)
 
 
 def _words() -> dict[str, Spec]:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.campaigns import Campaign, Kind
+from bot.messages import _, campaign_language, ngettext, number, speaking
 from storage import campaign_events, outbox, webhooks
 from storage.database import Tx
 
@@ -28,7 +29,13 @@ def crossed(goal: int, before: int, after: int) -> list[int]:
 
 
 def _payload(campaign: Campaign, event: str, text: str, card: bool) -> dict[str, Any]:
-    return {"event": event, "text": text, "card": card, "slug": campaign.slug}
+    return {
+        "event": event,
+        "text": text,
+        "card": card,
+        "slug": campaign.slug,
+        "lang": campaign_language(campaign.language),
+    }
 
 
 def _webhook_body(campaign: Campaign, event: str, now: datetime) -> dict[str, Any]:
@@ -110,25 +117,46 @@ def crossed_anything(campaign: Campaign, before: int) -> bool:
 
 def after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -> None:
     """Milestones crossed by a batch of signatures, and a pledge's success: one post for all
-    that coincide (the success, else the highest milestone), saying the real figure."""
+    that coincide (the success, else the highest milestone), saying the real figure. Said in
+    the campaign's language, like everything its channels read."""
+    with speaking(campaign_language(campaign.language)):
+        _after_signatures(conn, campaign, before, now)
+
+
+def _after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -> None:
     milestones = crossed(campaign.goal, before, campaign.count)
     succeeded = campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None
     announced = None if succeeded or not milestones else max(milestones)
     for percent in milestones:
         if percent != announced:  # happened, but said by the post that covers it
             campaign_events.record_event(conn, campaign.id, f"milestone:{percent}", now)
+    values = {"title": campaign.title, "count": number(campaign.count), "action": campaign.action}
     if announced == 100:
-        text = (
-            f"🎉 **{campaign.title}** reached its goal: {campaign.count:,} signatures! "
-            f"More are still welcome until it closes."
+        text = ngettext(
+            "🎉 **{title}** reached its goal: {n} signature! More are still welcome until it "
+            "closes.",
+            "🎉 **{title}** reached its goal: {n} signatures! More are still welcome until it "
+            "closes.",
+            campaign.count,
+            title=campaign.title,
         )
         emit(conn, campaign, "milestone:100", text, now, card=True)
     elif announced is not None:
-        noun = "pledges" if campaign.kind is Kind.PLEDGE else "signatures"
-        real = min(99, campaign.count * 100 // campaign.goal)
+        values["percent"] = percent(min(99, campaign.count * 100 // campaign.goal))
         text = (
-            f"**{campaign.title}** is {real}% of the way: {campaign.count:,} of "
-            f"{campaign.goal:,} {noun}."
+            ngettext(
+                "**{title}** is {percent} of the way: {count} of {n} pledges.",
+                "**{title}** is {percent} of the way: {count} of {n} pledges.",
+                campaign.goal,
+                **values,
+            )
+            if campaign.kind is Kind.PLEDGE
+            else ngettext(
+                "**{title}** is {percent} of the way: {count} of {n} signatures.",
+                "**{title}** is {percent} of the way: {count} of {n} signatures.",
+                campaign.goal,
+                **values,
+            )
         )
         emit(conn, campaign, f"milestone:{announced}", text, now, card=True)
     if succeeded:
@@ -136,12 +164,12 @@ def after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -
             conn,
             campaign,
             "succeeded",
-            f"🎉 It's on: {campaign.count:,} of us pledged to {campaign.action}. "
-            f"**{campaign.title}** succeeded.",
+            _("🎉 It's on: {count} of us pledged to {action}. **{title}** succeeded.", **values),
             now,
-            dm_text=(
-                f"It's on: {campaign.count:,} of us pledged to {campaign.action} "
-                f"(**{campaign.title}**). Thank you — now we do it together."
+            dm_text=_(
+                "It's on: {count} of us pledged to {action} (**{title}**). Thank you — now we "
+                "do it together.",
+                **values,
             ),
             card=True,
         )
@@ -149,47 +177,77 @@ def after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -
 
 def after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
     """The final result, when the deadline (or an organizer) closes a campaign."""
+    with speaking(campaign_language(campaign.language)):
+        _after_close(conn, campaign, now)
+
+
+def _after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
+    values = {"title": campaign.title, "count": number(campaign.count)}
     if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
         emit(
             conn,
             campaign,
             "failed",
-            f"**{campaign.title}** closed with {campaign.count:,} of {campaign.goal:,} pledges: "
-            "the threshold wasn't reached, so everyone is released from the pledge.",
+            ngettext(
+                "**{title}** closed with {count} of {n} pledges: the threshold wasn't reached, "
+                "so everyone is released from the pledge.",
+                "**{title}** closed with {count} of {n} pledges: the threshold wasn't reached, "
+                "so everyone is released from the pledge.",
+                campaign.goal,
+                **values,
+            ),
             now,
-            dm_text=(
-                f"**{campaign.title}** didn't reach {campaign.goal:,} pledges by its "
-                "deadline, so you are released from your pledge. Thank you for standing up."
+            dm_text=ngettext(
+                "**{title}** didn't reach {n} pledge by its deadline, so you are released from "
+                "your pledge. Thank you for standing up.",
+                "**{title}** didn't reach {n} pledges by its deadline, so you are released from "
+                "your pledge. Thank you for standing up.",
+                campaign.goal,
+                **values,
             ),
         )
-    reached = "reached" if campaign.count >= campaign.goal else "did not reach"
-    emit(
-        conn,
-        campaign,
-        "closed",
-        f"**{campaign.title}** is closed: {campaign.count:,} signatures; it {reached} its goal of "
-        f"{campaign.goal:,}.",
-        now,
-        card=True,
-    )
+    if campaign.count >= campaign.goal:
+        text = ngettext(
+            "**{title}** is closed: {count} signatures; it reached its goal of {n}.",
+            "**{title}** is closed: {count} signatures; it reached its goal of {n}.",
+            campaign.goal,
+            **values,
+        )
+    else:
+        text = ngettext(
+            "**{title}** is closed: {count} signatures; it did not reach its goal of {n}.",
+            "**{title}** is closed: {count} signatures; it did not reach its goal of {n}.",
+            campaign.goal,
+            **values,
+        )
+    emit(conn, campaign, "closed", text, now, card=True)
 
 
 def last_day(conn: Tx, campaign: Campaign, now: datetime) -> None:
-    emit(
-        conn,
-        campaign,
-        "24h",
-        f"⏰ 24 hours left to sign **{campaign.title}**: {campaign.count:,} of "
-        f"{campaign.goal:,} so far.",
-        now,
-        card=True,
-    )
+    with speaking(campaign_language(campaign.language)):
+        text = _(
+            "⏰ 24 hours left to sign **{title}**: {count} of {goal} so far.",
+            title=campaign.title,
+            count=number(campaign.count),
+            goal=number(campaign.goal),
+        )
+    emit(conn, campaign, "24h", text, now, card=True)
 
 
 def text_changed(
     conn: Tx, campaign: Campaign, old_version: int, summary: str, now: datetime
 ) -> None:
     """Tell public signers of older versions what changed; they may withdraw."""
+    language = campaign_language(campaign.language)
+    with speaking(language):
+        text = _(
+            "The letter **{title}** you signed was edited (now version {version}). {summary} "
+            "Your signature stays unless you withdraw it with `/unsign {slug}`.",
+            title=campaign.title,
+            version=number(campaign.version),
+            summary=summary,
+            slug=campaign.slug,
+        )
     messages = [
         {
             "kind": "dm",
@@ -200,11 +258,8 @@ def text_changed(
                 "event": f"edited:{campaign.version}",
                 "card": False,
                 "slug": campaign.slug,
-                "text": (
-                    f"The letter **{campaign.title}** you signed was edited (now version "
-                    f"{campaign.version}). {summary} Your signature stays unless you "
-                    f"withdraw it with `/unsign {campaign.slug}`."
-                ),
+                "text": text,
+                "lang": language,
             },
             "campaign_id": campaign.id,
             "dedupe_key": (

@@ -10,8 +10,11 @@ from __future__ import annotations
 import csv
 import html
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+
+from bot.messages import _, date_only, ngettext, number, speaking
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,6 +39,7 @@ class ExportData:
     signatories: list[Signatory]  # empty when names may not be exported
     anonymous: int
     names_withheld: bool  # sealed and not yet reached, or purged
+    language: str = "en"  # the campaign's: the document goes with its letter
 
 
 def safe_cell(value: str | None) -> str:
@@ -46,7 +50,7 @@ def safe_cell(value: str | None) -> str:
 def to_csv(data: ExportData) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["name", "role", "comment", "signed_at", "text_version"])
+    writer.writerow([_("name"), _("role"), _("comment"), _("signed_at"), _("text_version")])
     for s in data.signatories:
         writer.writerow(
             [
@@ -59,8 +63,12 @@ def to_csv(data: ExportData) -> str:
         )
     others = data.count - len(data.signatories)
     if others > 0:
-        label = "anonymous signers" if not data.names_withheld else "signers (names withheld)"
-        writer.writerow([safe_cell(f"+ {others} {label}"), "", "", "", ""])
+        label = (
+            ngettext("+ {n} anonymous signer", "+ {n} anonymous signers", others)
+            if not data.names_withheld
+            else ngettext("+ {n} signer (names withheld)", "+ {n} signers (names withheld)", others)
+        )
+        writer.writerow([safe_cell(label), "", "", "", ""])
     return out.getvalue()
 
 
@@ -69,27 +77,49 @@ def _others_line(data: ExportData) -> str | None:
     if others <= 0:
         return None
     if data.names_withheld:
-        return f"{data.count:,} people signed; their names are withheld."
-    return f"…and {others:,} people who signed anonymously."
+        return ngettext(
+            "{n} person signed; their name is withheld.",
+            "{n} people signed; their names are withheld.",
+            data.count,
+        )
+    return ngettext(
+        "…and {n} person who signed anonymously.",
+        "…and {n} people who signed anonymously.",
+        others,
+    )
+
+
+def _version_line(data: ExportData) -> str:
+    return (
+        _("Letter version {version}.", version=number(data.version))
+        + " "
+        + ngettext("{n} signature.", "{n} signatures.", data.count)
+    )
+
+
+def _signatory_tail(s: Signatory, data: ExportData) -> str:
+    day = date_only(s.signed_at, UTC)
+    if s.version != data.version:
+        return " — " + _("{day} (signed version {version})", day=day, version=number(s.version))
+    return f" — {day}"
 
 
 def to_markdown(data: ExportData) -> str:
     lines = [f"# {data.title}", ""]
     if data.addressee:
-        lines += [f"To: {data.addressee}", ""]
+        lines += [_("To: {addressee}", addressee=data.addressee), ""]
     lines += [
         data.text,
         "",
-        f"*Letter version {data.version}. {data.count:,} signatures.*",
+        f"*{_version_line(data)}*",
         "",
-        "## Signatories",
+        "## " + _("Signatories"),
         "",
     ]
     for s in data.signatories:
         extra = f", {s.role}" if s.role else ""
         note = f": “{s.comment}”" if s.comment else ""
-        old = f" (signed version {s.version})" if s.version != data.version else ""
-        lines.append(f"- **{s.name}**{extra}{note} — {s.signed_at:%Y-%m-%d}{old}")
+        lines.append(f"- **{s.name}**{extra}{note}{_signatory_tail(s, data)}")
     others = _others_line(data)
     if others:
         lines += ["", others]
@@ -102,19 +132,19 @@ def to_html(data: ExportData) -> str:
     for s in data.signatories:
         extra = f", {e(s.role)}" if s.role else ""
         note = f": “{e(s.comment)}”" if s.comment else ""
-        old = f" (signed version {s.version})" if s.version != data.version else ""
         items.append(
-            f"<li><strong>{e(s.name)}</strong>{extra}{note} — {s.signed_at:%Y-%m-%d}{old}</li>"
+            f"<li><strong>{e(s.name)}</strong>{extra}{note}{e(_signatory_tail(s, data))}</li>"
         )
     others = _others_line(data)
     paragraphs = "".join(f"<p>{e(p)}</p>" for p in data.text.split("\n\n"))
+    to = _("To: {addressee}", addressee=data.addressee) if data.addressee else ""
     return (
-        '<!doctype html>\n<html><head><meta charset="utf-8">'
-        f"<title>{e(data.title)}</title></head><body>\n"
+        f'<!doctype html>\n<html lang="{data.language.replace("_", "-")}"><head>'
+        f'<meta charset="utf-8"><title>{e(data.title)}</title></head><body>\n'
         f"<h1>{e(data.title)}</h1>\n"
-        + (f"<p>To: {e(data.addressee)}</p>\n" if data.addressee else "")
-        + f"{paragraphs}\n<p><em>Letter version {data.version}. {data.count:,} signatures."
-        f"</em></p>\n<h2>Signatories</h2>\n<ul>\n"
+        + (f"<p>{e(to)}</p>\n" if to else "")
+        + f"{paragraphs}\n<p><em>{e(_version_line(data))}"
+        f"</em></p>\n<h2>{e(_('Signatories'))}</h2>\n<ul>\n"
         + "\n".join(items)
         + "\n</ul>\n"
         + (f"<p>{e(others)}</p>\n" if others else "")
@@ -122,4 +152,16 @@ def to_html(data: ExportData) -> str:
     )
 
 
-RENDERERS = {"md": to_markdown, "csv": to_csv, "html": to_html}
+_FORMATS = {"md": to_markdown, "csv": to_csv, "html": to_html}
+
+
+def _in_its_language(fmt: str) -> Callable[[ExportData], str]:
+    def render(data: ExportData) -> str:
+        with speaking(data.language):
+            return _FORMATS[fmt](data)
+
+    return render
+
+
+# Each export speaks its campaign's language: it travels with the letter.
+RENDERERS = {fmt: _in_its_language(fmt) for fmt in _FORMATS}

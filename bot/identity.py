@@ -20,6 +20,8 @@ class Actor:
     display_name: str
     operator: bool = False
     groups: frozenset[str] = frozenset()  # e.g. "discord-role:123", "slack-group:S1" (adapters)
+    # The language this person reads (bot.messages), when their platform told us; else None.
+    locale: str | None = None
 
     @property
     def identity(self) -> str:

@@ -16,6 +16,7 @@ from bot import events
 from bot.campaigns import Campaign, ensure_open, ensure_organizer
 from bot.errors import UserError
 from bot.identity import Actor, Place
+from bot.messages import N_, _, campaign_language, speaking, time_of_day
 from bot.organizing import _Core
 from bot.replies import Reply, Visibility, sign_actions
 from bot.schedules import Schedule, parse_schedule
@@ -47,13 +48,13 @@ class LifecycleUseCases(_Core):
     async def remind(
         self, actor: Actor, slug: str, schedule_text: str, place: Place | None
     ) -> Reply:
-        usage = cmd.USAGE["remind"]
+        usage = cmd.usage("remind")
         if place is None:
-            raise UserError("Set reminders in the channel where they should be posted.", usage)
+            raise UserError(_("Set reminders in the channel where they should be posted."), usage)
         campaign = await self._resolve(slug, usage, only_open=False)
-        ensure_organizer(campaign, actor, "set its reminders")
+        ensure_organizer(campaign, actor, N_("set its reminders"))
         now = self.clock()
-        ensure_open(campaign, now, "set reminders")
+        ensure_open(campaign, now, N_("set reminders"))
         schedule = parse_schedule(schedule_text, self.tz)
 
         def op(conn: Tx) -> int | None:
@@ -82,51 +83,60 @@ class LifecycleUseCases(_Core):
         )
         self._reminders_changed()
         if schedule is None:
-            return Reply(text=f"Reminders for **{campaign.title}** in this channel are off.")
+            return Reply(
+                text=_("Reminders for **{title}** in this channel are off.", title=campaign.title)
+            )
         next_at = schedule.next_after(now, now)
-        local = next_at.astimezone(ZoneInfo(schedule.timezone)) if next_at else None
-        when = f"{local:%a %d %b %H:%M %Z}" if local else "never"
-        not_here = (
-            ""
-            if self.schedule_runs
-            else " This session doesn't send them: reminders go out while `undersigned run` "
-            "(or an interactive `undersigned console`) is running."
+        when = time_of_day(next_at, ZoneInfo(schedule.timezone)) if next_at else _("never")
+        text = _(
+            "Reminders for **{title}** here: {schedule}. Next: {when}. They stop by themselves "
+            "when the campaign closes.",
+            title=campaign.title,
+            schedule=schedule.text,
+            when=when,
         )
-        return Reply(
-            text=f"Reminders for **{campaign.title}** here: {schedule.text}. Next: {when}. "
-            f"They stop by themselves when the campaign closes.{not_here}"
-        )
+        if not self.schedule_runs:
+            text += " " + _(
+                "This session doesn't send them: reminders go out while `undersigned run` (or "
+                "an interactive `undersigned console`) is running."
+            )
+        return Reply(text=text)
 
     async def reminders(self, actor: Actor, slug: str | None) -> Reply:
         campaign_id = None
         if slug is not None:
-            campaign_id = (await self._resolve(slug, cmd.USAGE["reminders"], only_open=False)).id
+            campaign_id = (await self._resolve(slug, cmd.usage("reminders"), only_open=False)).id
         rows = await self.db.read(lambda conn: reminders.reminders_of(conn, campaign_id))
         campaigns = {c.id: c for c in await self.db.read(repo.all_campaigns)}
         if not rows:
-            return Reply(text="No reminders are set. " + cmd.USAGE["remind"])
-        lines = ["Reminders:"]
+            return Reply(text=_("No reminders are set.") + " " + cmd.usage("remind"))
+        lines = [_("Reminders:")]
         for r in rows:
             lines.append(
-                f"`{campaigns[r.campaign_id].slug}` in {r.platform} channel {r.channel}: "
-                f"{r.schedule}"
+                _(
+                    "`{slug}` in {platform} channel {channel}: {schedule}",
+                    slug=campaigns[r.campaign_id].slug,
+                    platform=r.platform,
+                    channel=r.channel,
+                    schedule=r.schedule,
+                )
             )
         return Reply(text="\n".join(lines))
 
     async def webhook(self, actor: Actor, slug: str, change: str | None, url: str | None) -> Reply:
-        usage = cmd.USAGE["webhook"]
+        usage = cmd.usage("webhook")
         campaign = await self._resolve(slug, usage, only_open=False)
-        ensure_organizer(campaign, actor, "manage its webhooks")
+        ensure_organizer(campaign, actor, N_("manage its webhooks"))
         now = self.clock()
         if change is None:
             hooks = await self.db.read(lambda conn: webhooks.webhooks_of(conn, campaign.id))
-            listing = "\n".join(f"• {u}" for u, _ in hooks) or "(none)"
-            return Reply(text=f"Webhooks of **{campaign.title}**:\n{listing}")
+            listing = "\n".join(f"• {u}" for u, _secret in hooks) or _("(none)")
+            return Reply(text=_("Webhooks of **{title}**:", title=campaign.title) + "\n" + listing)
         assert url is not None
         parsed = urlparse(url)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(url) > 500:
             raise UserError(
-                "A webhook needs an http(s) URL, like `https://example.org/hook`.", usage
+                _("A webhook needs an http(s) URL, like `https://example.org/hook`."), usage
             )
         secret = secrets.token_hex(24)
 
@@ -139,15 +149,19 @@ class LifecycleUseCases(_Core):
             op, audit=(campaign.id, actor.identity, f"webhook {change}", url)
         )
         if change == "remove":
-            return Reply(text=f"Removed the webhook {url}." if done else f"No webhook {url} here.")
+            if done:
+                return Reply(text=_("Removed the webhook {url}.", url=url))
+            return Reply(text=_("No webhook {url} here.", url=url))
         if not done:
-            return Reply(text=f"{url} is already registered.")
+            return Reply(text=_("{url} is already registered.", url=url))
         return Reply(
-            text=(
-                f"Registered {url} for milestones, success, failure and close. Its signing "
-                f"secret (shown once, keep it safe): `{secret}`. Each POST carries "
+            text=_(
+                "Registered {url} for milestones, success, failure and close. Its signing "
+                "secret (shown once, keep it safe): `{secret}`. Each POST carries "
                 "`X-Undersigned-Timestamp` and `X-Undersigned-Signature: sha256=HMAC(secret, "
-                'timestamp + "." + body)`.'
+                'timestamp + "." + body)`.',
+                url=url,
+                secret=secret,
             )
         )
 
@@ -190,6 +204,9 @@ class LifecycleUseCases(_Core):
                 reminders.delete_reminders(conn, [reminder_id])
                 return False
             key = f"reminder:{reminder_id}:{fire_time.astimezone().strftime('%Y%m%dT%H%M')}"
+            language = campaign_language(campaign.language)
+            with speaking(language):
+                text = _("Reminder: **{title}** needs you.", title=campaign.title)
             queued = outbox.enqueue(
                 conn,
                 [
@@ -204,7 +221,8 @@ class LifecycleUseCases(_Core):
                             "event": "reminder",
                             "card": True,
                             "slug": campaign.slug,
-                            "text": f"Reminder: **{campaign.title}** needs you.",
+                            "text": text,
+                            "lang": language,
                         },
                     }
                 ],
@@ -278,9 +296,13 @@ class LifecycleUseCases(_Core):
                 card=card.card,
                 actions=card.actions,
                 slug=card.slug,
+                locale=card.locale,
             )
         slug = payload.get("slug")
-        actions = (
-            sign_actions(slug)[2:] if slug and payload.get("event", "").startswith("edited") else ()
+        language = campaign_language(payload.get("lang"))  # the language it was written in
+        with speaking(language):
+            edited = slug and payload.get("event", "").startswith("edited")
+            actions = sign_actions(slug)[2:] if edited else ()
+        return Reply(
+            text=text, visibility=Visibility.CHANNEL, slug=slug, actions=actions, locale=language
         )
-        return Reply(text=text, visibility=Visibility.CHANNEL, slug=slug, actions=actions)

@@ -6,28 +6,36 @@ recorded: a tool whose promise is safety informs before it stores.
 
 from __future__ import annotations
 
-_OWNERS = {
-    "slack": (
-        "Slack workspace owners can export channel messages (announcements, reminders, names "
-        "shown there) and may be able to see that you used a command, but not this reply, "
-        "which only you can see."
-    ),
-    "discord": (
-        "Server admins can read every channel (announcements, reminders, names shown there) "
-        "and Discord can see that you used a command, but nobody else sees this reply."
-    ),
-}
-_DEFAULT_OWNERS = (
-    "Whoever runs this workspace can read its channels and may see that you used a command."
-)
-_STORED = (
-    "**With your name**, Undersigned stores your name, account and any role or comment you "
-    "typed. **Anonymously**, it stores no name, no account and no workspace: only a keyed "
-    "fingerprint (so you count once and can withdraw), the day, and your role or comment if "
-    "you typed one. Your signature is never a chat message."
-)
+from bot.messages import N_, _
 
 LOCAL_PLATFORMS = {"console", "cli"}
+
+
+def _owners(platform: str) -> str:
+    if platform == "slack":
+        return _(
+            "Slack workspace owners can export channel messages (announcements, reminders, "
+            "names shown there) and may be able to see that you used a command, but not this "
+            "reply, which only you can see."
+        )
+    if platform == "discord":
+        return _(
+            "Server admins can read every channel (announcements, reminders, names shown "
+            "there) and Discord can see that you used a command, but nobody else sees this "
+            "reply."
+        )
+    return _(
+        "Whoever runs this workspace can read its channels and may see that you used a command."
+    )
+
+
+def _stored() -> str:
+    return _(
+        "**With your name**, Undersigned stores your name, account and any role or comment you "
+        "typed. **Anonymously**, it stores no name, no account and no workspace: only a keyed "
+        "fingerprint (so you count once and can withdraw), the day, and your role or comment "
+        "if you typed one. Your signature is never a chat message."
+    )
 
 
 def needs_notice(platform: str) -> bool:
@@ -38,83 +46,117 @@ def needs_notice(platform: str) -> bool:
 def before_first_signature(platform: str, names_rule: str, anonymous_only: bool) -> str:
     """The notice a first-time signer reads before choosing; nothing is recorded yet."""
     choose = (
-        "You asked to sign anonymously: press **Sign anonymously**, or **Not now**."
+        _("You asked to sign anonymously: press **Sign anonymously**, or **Not now**.")
         if anonymous_only
-        else "Choose **Sign with my name**, **Sign anonymously** or **Not now**."
+        else _("Choose **Sign with my name**, **Sign anonymously** or **Not now**.")
     )
-    return (
-        "**Before your first signature here: what others can see.** Nothing is recorded yet.\n"
-        f"{_OWNERS.get(platform, _DEFAULT_OWNERS)}\n"
-        f"{_STORED}\n"
-        f"In this campaign: {names_rule}\n"
-        f"{choose} You won't be asked again. More: `/petition safety`."
+    return "\n".join(
+        (
+            _(
+                "**Before your first signature here: what others can see.** Nothing is "
+                "recorded yet."
+            ),
+            _owners(platform),
+            _stored(),
+            _("In this campaign: {rule}", rule=names_rule),
+            choose + " " + _("You won't be asked again. More: `/petition safety`."),
+        )
     )
 
 
 def safety_explanation(platform: str) -> str:
     """`/petition safety`: the same facts, with what remains and how to reduce it."""
-    return (
-        "**How safe is signing here?**\n"
-        f"{_OWNERS.get(platform, _DEFAULT_OWNERS)}\n"
-        f"{_STORED}\n"
-        "Names are shown only where a campaign shows them: `public` campaigns list named "
-        "signers, `sealed` ones (the default for pledges) hide every name, from the organizers "
-        "too, until the goal is reached in time, and `count-only` ones never show names in chat. "
-        "Anonymous signers are never named anywhere, exports included.\n"
-        "A milestone post appears in the channel at the moment a signature crossed it: someone "
-        "watching could guess who signed just then. If that worries you, sign anonymously, and "
-        "sign when others do.\n"
-        "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
-        "`/forget-me` deletes everything of yours."
+    return "\n".join(
+        (
+            _("**How safe is signing here?**"),
+            _owners(platform),
+            _stored(),
+            _(
+                "Names are shown only where a campaign shows them: `public` campaigns list "
+                "named signers, `sealed` ones (the default for pledges) hide every name, from "
+                "the organizers too, until the goal is reached in time, and `count-only` ones "
+                "never show names in chat. Anonymous signers are never named anywhere, exports "
+                "included."
+            ),
+            _(
+                "A milestone post appears in the channel at the moment a signature crossed it: "
+                "someone watching could guess who signed just then. If that worries you, sign "
+                "anonymously, and sign when others do."
+            ),
+            _(
+                "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
+                "`/forget-me` deletes everything of yours."
+            ),
+            _(
+                "Replies only you see speak your language; what a channel sees speaks the "
+                "campaign's. An anonymous signature's reply is in the campaign's language, "
+                "because asking Slack for yours would leave a trace; add `lang:de` (or en, fr, "
+                "es, pt_BR) to choose."
+            ),
+        )
     )
 
 
 def after_installation(workspace_name: str) -> str:
     """Sent to whoever added the app to a workspace: what this deployment now keeps about it,
     and who else shares it."""
-    return (
-        f"**Undersigned is now in {workspace_name}.** What it keeps about this workspace: its "
-        "name and id, and the bot's access token, encrypted (a copy of the database alone "
-        "cannot act as the bot). It stores nothing from your channels: only campaigns, "
-        "the signatures people choose to make, and where a campaign was announced.\n"
-        "This deployment may serve other workspaces too. A campaign posted in several of them "
-        "has one tally; `/petition status` says how many signatures came from each workspace, "
-        "grouping any with fewer than 5, and never shows an anonymous signer's workspace. "
-        "Whoever runs the deployment can see every campaign it holds, never who signed "
-        "anonymously.\n"
-        "Removing the app deletes its token at once and stops its announcements and reminders "
-        "here; signatures already made stay counted, because they are the signers' own "
-        "statements (a signer can withdraw with `/unsign` whenever the app is here again)."
+    return "\n".join(
+        (
+            _(
+                "**Undersigned is now in {workspace}.** What it keeps about this workspace: its "
+                "name and id, and the bot's access token, encrypted (a copy of the database "
+                "alone cannot act as the bot). It stores nothing from your channels: only "
+                "campaigns, the signatures people choose to make, and where a campaign was "
+                "announced.",
+                workspace=workspace_name,
+            ),
+            _(
+                "This deployment may serve other workspaces too. A campaign posted in several of "
+                "them has one tally; `/petition status` says how many signatures came from each "
+                "workspace, grouping any with fewer than 5, and never shows an anonymous "
+                "signer's workspace. Whoever runs the deployment can see every campaign it "
+                "holds, never who signed anonymously."
+            ),
+            _(
+                "Removing the app deletes its token at once and stops its announcements and "
+                "reminders here; signatures already made stay counted, because they are the "
+                "signers' own statements (a signer can withdraw with `/unsign` whenever the app "
+                "is here again)."
+            ),
+        )
     )
 
 
 # ---- the "Add to Slack" pages (what a person installing the app reads) --------------------
-INSTALL_TITLE = "Add Undersigned to Slack"
-INSTALL_BODY = (
+# Marked here, translated where the page is rendered (in the browser's language).
+INSTALL_TITLE = N_("Add Undersigned to Slack")
+INSTALL_BODY = N_(
     "Undersigned lets people in your workspace sign open letters and pledges, with their name "
     "or anonymously. Adding it gives it a bot token for your workspace, stored encrypted. It "
     "looks at a channel's recent messages only to find its own posts, and never tells anyone "
     "who signed anonymously."
 )
-INSTALL_BUTTON = "Add to Slack"
-INSTALLED_TITLE = "Undersigned is installed"
-INSTALLED_BODY = (
+INSTALL_BUTTON = N_("Add to Slack")
+INSTALLED_TITLE = N_("Undersigned is installed")
+INSTALLED_BODY = N_(
     "Undersigned is now in {workspace}. You will find a message from it in Slack explaining what "
     "it keeps. Try /petition help in any channel."
 )
-INSTALL_FAILED_TITLE = "Undersigned was not installed"
+INSTALL_FAILED_TITLE = N_("Undersigned was not installed")
 INSTALL_FAILED_BODY = {
-    "access_denied": "The installation was cancelled in Slack. Nothing was stored.",
-    "invalid_browser": (
+    "access_denied": N_("The installation was cancelled in Slack. Nothing was stored."),
+    "invalid_browser": N_(
         "This link was opened in another browser than the one that started the installation, "
         "or it expired. Start again from the install page."
     ),
-    "invalid_state": "This installation link was already used or has expired. Start again.",
-    "storage_error": "Slack agreed, but the token could not be stored. Please try again.",
-    "workspace_not_allowed": (
+    "invalid_state": N_("This installation link was already used or has expired. Start again."),
+    "storage_error": N_("Slack agreed, but the token could not be stored. Please try again."),
+    "workspace_not_allowed": N_(
         "This Undersigned serves a fixed list of workspaces, and this one is not on it. Nothing "
         "was kept. Ask whoever runs it to add your workspace."
     ),
 }
-INSTALL_FAILED_DEFAULT = "Slack did not confirm the installation. Nothing was stored. Start again."
-INSTALL_AGAIN = "Start again"
+INSTALL_FAILED_DEFAULT = N_(
+    "Slack did not confirm the installation. Nothing was stored. Start again."
+)
+INSTALL_AGAIN = N_("Start again")

@@ -15,6 +15,7 @@ from bot.campaigns import Campaign, ensure_organizer
 from bot.errors import UserError
 from bot.exports import RENDERERS, ExportData, Signatory
 from bot.identity import Actor, SignerKey
+from bot.messages import N_, _, campaign_language, date_only, ngettext, number
 from bot.records import SignatureRecord
 from bot.replies import Reply
 from bot.timeparse import start_of_day
@@ -42,9 +43,12 @@ def person_identity(token: str, actor: Actor) -> str:
     if _BARE_ID.match(token):
         return f"{actor.platform}:{actor.workspace}:{token}"
     raise UserError(
-        f"I can't tell who `{token[:40]}` is: mention them (`@name`, picked from the list) or "
-        "give their user id.",
-        cmd.USAGE["organizers"],
+        _(
+            "I can't tell who `{who}` is: mention them (`@name`, picked from the list) or give "
+            "their user id.",
+            who=token[:40],
+        ),
+        cmd.usage("organizers"),
     )
 
 
@@ -81,22 +85,37 @@ class SignerDataUseCases(_Core):
 
     async def mine(self, actor: Actor) -> Reply:
         found = await self._my_signatures(actor)
-        safety = "What others can see, and what is stored: `/petition safety`."
+        safety = _("What others can see, and what is stored: `/petition safety`.")
         if not found:
-            return Reply(text=f"You haven't signed anything here. {safety}")
-        lines = ["What you signed (only you can see this):"]
+            return Reply(text=_("You haven't signed anything here.") + " " + safety)
+        lines = [_("What you signed (only you can see this):")]
         for campaign, row in found:
-            how = "anonymously" if row.anonymous else f"publicly as {row.display_name}"
-            day = f"{row.signed_at.astimezone(self.tz):%d %b %Y}"
-            old = ""
+            values = {
+                "slug": campaign.slug,
+                "title": campaign.title,
+                "day": date_only(row.signed_at, self.tz),
+                "name": row.display_name,
+            }
+            line = (
+                _("`{slug}`: **{title}**, anonymously, on {day}", **values)
+                if row.anonymous
+                else _("`{slug}`: **{title}**, publicly as {name}, on {day}", **values)
+            )
             if row.version != campaign.version:
                 since = await self.db.read(
                     lambda conn, c=campaign, r=row: repo.version_summaries(conn, c.id, r.version)
                 )
-                what = " ".join(summary or "Changed: the letter text." for _, _, summary in since)
-                old = f", version {row.version} (now {campaign.version}). Since then: {what}"
-            lines.append(f"`{campaign.slug}`: **{campaign.title}**, {how}, on {day}{old}")
-        lines.append("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`.")
+                what = " ".join(
+                    summary or _("Changed: the letter text.") for _v, _w, summary in since
+                )
+                line += _(
+                    ", version {version} (now {now}). Since then: {changes}",
+                    version=number(row.version),
+                    now=number(campaign.version),
+                    changes=what,
+                )
+            lines.append(line)
+        lines.append(_("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`."))
         lines.append(safety)
         return Reply(text="\n".join(lines))
 
@@ -104,13 +123,19 @@ class SignerDataUseCases(_Core):
         found = await self._my_signatures(actor)
         if not confirm:
             if not found:
-                return Reply(text="There is nothing of yours to forget: you haven't signed here.")
-            names = ", ".join(f"`{c.slug}`" for c, _ in found)
+                return Reply(
+                    text=_("There is nothing of yours to forget: you haven't signed here.")
+                )
+            names = ", ".join(f"`{c.slug}`" for c, _row in found)
             return Reply(
-                text=(
-                    f"This deletes all {len(found)} of your signatures ({names}), closed "
-                    "campaigns included, and lowers their counts. It can't be undone. "
-                    "To go ahead: `/forget-me confirm`."
+                text=ngettext(
+                    "This deletes your {n} signature ({names}), closed campaigns included, and "
+                    "lowers its count. It can't be undone. To go ahead: `/forget-me confirm`.",
+                    "This deletes all {n} of your signatures ({names}), closed campaigns "
+                    "included, and lowers their counts. It can't be undone. To go ahead: "
+                    "`/forget-me confirm`.",
+                    len(found),
+                    names=names,
                 )
             )
         ids = [(campaign.id, row.id) for campaign, row in found]
@@ -129,20 +154,22 @@ class SignerDataUseCases(_Core):
 
         removed, organized = await self.db.write(op)
         self._chose.discard(person)  # they will be asked again before signing again
-        for campaign_id, _ in ids:
+        for campaign_id, _signature in ids:
             self._tally_changed(campaign_id)
-        kept = "Undersigned keeps nothing else about you."
+        kept = _("Undersigned keeps nothing else about you.")
         if organized:
-            kept = (
-                "You are still an organizer of "
-                + ", ".join(f"`{slug}`" for slug in organized)
-                + ": organizer actions stay in those campaigns' audit logs. Ask another "
-                "organizer to remove you if you want that to end."
+            kept = _(
+                "You are still an organizer of {campaigns}: organizer actions stay in those "
+                "campaigns' audit logs. Ask another organizer to remove you if you want that to "
+                "end.",
+                campaigns=", ".join(f"`{slug}`" for slug in organized),
             )
-        return Reply(
-            text=f"Done: {removed} signature{'s' if removed != 1 else ''} deleted, and every "
-            f"message waiting for you. {kept}"
+        done = ngettext(
+            "Done: {n} signature deleted, and every message waiting for you.",
+            "Done: {n} signatures deleted, and every message waiting for you.",
+            removed,
         )
+        return Reply(text=f"{done} {kept}")
 
     async def drop_stale_drafts(self) -> int:
         """What first-time signers typed and never chose to sign is kept a day at most."""
@@ -158,16 +185,18 @@ class OrganizerUseCases(_Core):
     async def organizers(
         self, actor: Actor, slug: str, change: str | None, person: str | None
     ) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["organizers"], only_open=False)
+        campaign = await self._resolve(slug, cmd.usage("organizers"), only_open=False)
         if change is None:
-            listing = "\n".join(f"• {o}" for o in campaign.organizers) or "(none)"
-            return Reply(text=f"Organizers of **{campaign.title}**:\n{listing}")
-        ensure_organizer(campaign, actor, "change its organizers")
+            listing = "\n".join(f"• {o}" for o in campaign.organizers) or _("(none)")
+            return Reply(
+                text=_("Organizers of **{title}**:", title=campaign.title) + "\n" + listing
+            )
+        ensure_organizer(campaign, actor, N_("change its organizers"))
         assert person is not None
         who = person_identity(person, actor)
         now = self.clock()
         if change == "remove" and who in campaign.organizers and len(campaign.organizers) == 1:
-            raise UserError("A campaign needs at least one organizer: add someone else first.")
+            raise UserError(_("A campaign needs at least one organizer: add someone else first."))
 
         def op(conn: Tx) -> bool:
             if change == "add":
@@ -179,25 +208,28 @@ class OrganizerUseCases(_Core):
             return done
 
         done = await self.db.write(op)
+        values = {"who": who, "title": campaign.title}
+        if not done and change == "add":
+            return Reply(text=_("{who} is already an organizer of **{title}**.", **values))
         if not done:
-            state = "already" if change == "add" else "not"
-            return Reply(text=f"{who} is {state} an organizer of **{campaign.title}**.")
-        verb = "is now an organizer of" if change == "add" else "is no longer an organizer of"
-        return Reply(text=f"{who} {verb} **{campaign.title}**.")
+            return Reply(text=_("{who} is not an organizer of **{title}**.", **values))
+        if change == "add":
+            return Reply(text=_("{who} is now an organizer of **{title}**.", **values))
+        return Reply(text=_("{who} is no longer an organizer of **{title}**.", **values))
 
     async def audit(self, actor: Actor, slug: str) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["audit"], only_open=False)
-        ensure_organizer(campaign, actor, "read its audit log")
+        campaign = await self._resolve(slug, cmd.usage("audit"), only_open=False)
+        ensure_organizer(campaign, actor, N_("read its audit log"))
         entries = await self.db.read(lambda conn: repo.audit_entries(conn, campaign.id))
-        lines = [f"Audit log of **{campaign.title}** (latest first):"]
+        lines = [_("Audit log of **{title}** (latest first):", title=campaign.title)]
         for e in entries:
             when = f"{e.at.astimezone(self.tz):%Y-%m-%d %H:%M}"
             lines.append(f"{when} {e.actor}: {e.action}" + (f" ({e.detail})" if e.detail else ""))
         return Reply(text="\n".join(lines))
 
     async def export_data(self, actor: Actor, slug: str) -> ExportData:
-        campaign = await self._resolve(slug, cmd.USAGE["export"], only_open=False)
-        ensure_organizer(campaign, actor, "export it")
+        campaign = await self._resolve(slug, cmd.usage("export"), only_open=False)
+        ensure_organizer(campaign, actor, N_("export it"))
 
         def read(conn: Tx) -> tuple[str, list[SignatureRecord], int]:
             text = repo.letter_text(conn, campaign.id, campaign.version)
@@ -230,33 +262,44 @@ class OrganizerUseCases(_Core):
             ],
             anonymous=anonymous,
             names_withheld=withheld,
+            language=campaign_language(campaign.language),
         )
 
     async def export(self, actor: Actor, slug: str, fmt: str) -> str:
         if fmt not in RENDERERS:
-            raise UserError("Exports come as `md`, `csv` or `html`.", cmd.USAGE["export"])
+            raise UserError(_("Exports come as `md`, `csv` or `html`."), cmd.usage("export"))
         return RENDERERS[fmt](await self.export_data(actor, slug))
 
     async def export_reply(self, actor: Actor, slug: str, fmt: str) -> Reply:
         body = await self.export(actor, slug, fmt)
         return Reply(
-            text=f"Export of `{slug}` ({fmt}), only for you:",
+            text=_("Export of `{slug}` ({format}), only for you:", slug=slug, format=fmt),
             attachment=(f"{slug}.{fmt}", body),
         )
 
     async def purge(self, actor: Actor, slug: str) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["purge"], only_open=False)
-        ensure_organizer(campaign, actor, "purge it")
+        campaign = await self._resolve(slug, cmd.usage("purge"), only_open=False)
+        ensure_organizer(campaign, actor, N_("purge it"))
         now = self.clock()
         if campaign.is_open(now):
             raise UserError(
-                f"**{campaign.title}** is still open; close it first (`/petition close "
-                f"{campaign.slug}`), then purge."
+                _(
+                    "**{title}** is still open; close it first (`/petition close {slug}`), then "
+                    "purge.",
+                    title=campaign.title,
+                    slug=campaign.slug,
+                )
             )
         count = await self._purge(campaign, actor.identity)
         return Reply(
-            text=f"Purged **{campaign.title}**: {count:,} signatures now carry no name or "
-            "account, and the count stays."
+            text=ngettext(
+                "Purged **{title}**: {n} signature now carries no name or account, and the "
+                "count stays.",
+                "Purged **{title}**: {n} signatures now carry no name or account, and the "
+                "count stays.",
+                count,
+                title=campaign.title,
+            )
         )
 
     async def _purge(self, campaign: Campaign, by: str) -> int:

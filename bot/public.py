@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from bot.campaigns import Campaign, Kind
+from bot.messages import campaign_language
 from bot.tally import SMALLEST_GROUP, Tally
 
 
@@ -47,6 +48,7 @@ class PublicFacts:
     names_shown: bool  # False: sealed (until success) or count-only
     unnamed: int  # signatures not listed by name (anonymous, or all when names aren't shown)
     more_named: int = 0  # named signatories beyond the ones listed (a very long list)
+    language: str = "en"  # the campaign's: its images, and its page unless the reader asks
 
     def as_json(self) -> dict[str, object]:
         """The small public JSON: no names, no ids, days only."""
@@ -142,4 +144,5 @@ def public_facts(
         if names_shown
         else campaign.count,
         more_named=max(0, (named_total or 0) - len(signatories)) if names_shown else 0,
+        language=campaign_language(campaign.language),
     )

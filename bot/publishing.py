@@ -13,6 +13,7 @@ from typing import Any
 
 from bot import commands as cmd
 from bot.campaigns import Campaign, ensure_organizer
+from bot.messages import N_, _, number
 from bot.organizing import _Core
 from bot.public import PublicFacts, public_facts
 from bot.replies import PageLink, Reply
@@ -40,16 +41,25 @@ class PublishingUseCases(_Core):
         return PageLink(
             url=url,
             chart=f"{url}/chart.png?n={campaign.count}",
-            chart_alt=f"{campaign.count:,} of {campaign.goal:,} signatures over time",
+            chart_alt=_(
+                "{count} of {goal} signatures over time",
+                count=number(campaign.count),
+                goal=number(campaign.goal),
+            ),
+            label=_("Read and share"),
         )
 
     async def publish(self, actor: Any, slug: str, on: bool) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["publish"], only_open=False)
-        ensure_organizer(campaign, actor, "publish it")
+        campaign = await self._resolve(slug, cmd.usage("publish"), only_open=False)
+        ensure_organizer(campaign, actor, N_("publish it"))
         now = self.clock()
         if (campaign.published_at is not None) == on:
-            state = "already public" if on else "not public"
-            return Reply(text=f"**{campaign.title}** is {state}. {self._where(campaign.slug, on)}")
+            state = (
+                _("**{title}** is already public.", title=campaign.title)
+                if on
+                else _("**{title}** is not public.", title=campaign.title)
+            )
+            return Reply(text=f"{state} {self._where(campaign.slug, on)}")
 
         def op(conn: Tx) -> None:
             repo.set_published(conn, campaign.id, now if on else None)
@@ -60,23 +70,30 @@ class PublishingUseCases(_Core):
         self._tally_changed(campaign.id)
         if on:
             return Reply(
-                text=(
-                    f"**{campaign.title}** is now public. {self._where(campaign.slug, True)} "
-                    "The page shows the letter, the count and a chart, and names only as this "
-                    f"campaign shows them in chat. `/petition publish {campaign.slug} off` takes "
-                    "it down at once."
+                text=" ".join(
+                    (
+                        _("**{title}** is now public.", title=campaign.title),
+                        self._where(campaign.slug, True),
+                        _(
+                            "The page shows the letter, the count and a chart, and names only "
+                            "as this campaign shows them in chat. `/petition publish {slug} off` "
+                            "takes it down at once.",
+                            slug=campaign.slug,
+                        ),
+                    )
                 )
             )
-        return Reply(text=f"The public page of **{campaign.title}** is down.")
+        return Reply(text=_("The public page of **{title}** is down.", title=campaign.title))
 
     def _where(self, slug: str, on: bool) -> str:
         if not on:
-            return f"`/petition publish {slug}` puts it on the web."
+            return _("`/petition publish {slug}` puts it on the web.", slug=slug)
         if self.public_url:
-            return f"Its page: {self.page_address(slug)}"
-        return (
-            f"Its page is at `/c/{slug}` on this bot's web address "
-            "(set UNDERSIGNED_PUBLIC_URL for a full link)."
+            return _("Its page: {url}", url=self.page_address(slug))
+        return _(
+            "Its page is at `/c/{slug}` on this bot's web address (set UNDERSIGNED_PUBLIC_URL "
+            "for a full link).",
+            slug=slug,
         )
 
     async def public(self, slug: str) -> PublicFacts | None:
@@ -113,8 +130,8 @@ class PublishingUseCases(_Core):
     async def public_snapshot(self, actor: Any, slug: str) -> PublicFacts:
         """The public page's facts for static files (`--out`): an organizer's choice to put
         them on a host of their own, published here or not; audit-logged."""
-        campaign = await self._resolve(slug, cmd.USAGE["publish"], only_open=False)
-        ensure_organizer(campaign, actor, "publish it")
+        campaign = await self._resolve(slug, cmd.usage("publish"), only_open=False)
+        ensure_organizer(campaign, actor, N_("publish it"))
         now = self.clock()
         await self.db.write(
             lambda conn: repo.add_audit(conn, campaign.id, actor.identity, "publish", "files", now)

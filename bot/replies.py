@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
+from bot.messages import _
 from bot.tally import Tally
 
 
@@ -77,9 +78,6 @@ ReplyEvent = Announced | SignedPublicly
 E = TypeVar("E", Announced, SignedPublicly)
 
 
-READ_AND_SHARE = "Read and share"
-
-
 @dataclass(frozen=True)
 class PageLink:
     """A published campaign's public page, for chat replies: a link and its chart."""
@@ -87,7 +85,7 @@ class PageLink:
     url: str
     chart: str  # the chart's PNG, by URL (a query string makes chat apps fetch it afresh)
     chart_alt: str
-    label: str = READ_AND_SHARE
+    label: str  # the link button's words
 
 
 @dataclass(frozen=True)
@@ -103,6 +101,7 @@ class Reply:
     attachment: tuple[str, str] | None = None  # (file name, content): exports
     page: PageLink | None = None  # a published campaign's page (when a public URL is set)
     events: tuple[ReplyEvent, ...] = ()  # what the use case did, for adapters to follow up
+    locale: str | None = None  # the language it speaks (bot.messages); adapters render in it
 
     def event(self, kind: type[E]) -> E | None:
         """The event of that kind, if the use case reported one."""
@@ -117,18 +116,21 @@ def consent_actions(slug: str, token: str | None, anonymous_only: bool) -> tuple
     """Equal buttons, none pre-selected: the named one is left out only when the person
     already typed `anonymous`."""
     named = (
-        () if anonymous_only else (Action(ActionKind.SIGN_NAMED, "Sign with my name", slug, token),)
+        ()
+        if anonymous_only
+        else (Action(ActionKind.SIGN_NAMED, _("Sign with my name"), slug, token),)
     )
     return (
         *named,
-        Action(ActionKind.SIGN_ANON, "Sign anonymously", slug, token),
-        Action(ActionKind.NOT_NOW, "Not now", slug, token),
+        Action(ActionKind.SIGN_ANON, _("Sign anonymously"), slug, token),
+        Action(ActionKind.NOT_NOW, _("Not now"), slug, token),
     )
 
 
 def sign_actions(slug: str) -> tuple[Action, ...]:
+    """The buttons under an announcement, in the language being spoken."""
     return (
-        Action(ActionKind.SIGN, "Sign", slug),
-        Action(ActionKind.SIGN_ANONYMOUSLY, "Sign anonymously", slug),
-        Action(ActionKind.READ, "Read the letter", slug),
+        Action(ActionKind.SIGN, _("Sign"), slug),
+        Action(ActionKind.SIGN_ANONYMOUSLY, _("Sign anonymously"), slug),
+        Action(ActionKind.READ, _("Read the letter"), slug),
     )

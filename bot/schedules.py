@@ -15,11 +15,16 @@ from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UserError
+from bot.messages import _
 
-EXAMPLES = (
-    "Examples: `daily 09:00`, `weekdays 09:30 Europe/Berlin`, `mondays 10:00`, "
-    "`every 3 days`, `every 2 hours`, `off`."
-)
+
+def _examples() -> str:
+    return _(
+        "Examples: `daily 09:00`, `weekdays 09:30 Europe/Berlin`, `mondays 10:00`, "
+        "`every 3 days`, `every 2 hours`, `off`."
+    )
+
+
 USAGE = "/petition remind CAMPAIGN SCHEDULE"
 _DAYS = {
     "monday": "mon",
@@ -82,7 +87,7 @@ def parse_schedule(text: str, default_tz: tzinfo) -> Schedule | None:
     """None means `off`. Raises a friendly UserError with examples otherwise."""
     words = text.strip().split()
     if not words:
-        raise UserError(f"Tell me when to remind. {EXAMPLES}", USAGE)
+        raise UserError(_("Tell me when to remind.") + " " + _examples(), USAGE)
     if [w.lower() for w in words] == ["off"]:
         return None
     tz_name = getattr(default_tz, "key", None) or str(default_tz)
@@ -92,14 +97,16 @@ def parse_schedule(text: str, default_tz: tzinfo) -> Schedule | None:
             ZoneInfo(tz_name)
         except (ZoneInfoNotFoundError, ValueError):
             raise UserError(
-                f"I don't know the timezone `{tz_name[:40]}`. {EXAMPLES}", USAGE
+                _("I don't know the timezone `{zone}`.", zone=tz_name[:40]) + " " + _examples(),
+                USAGE,
             ) from None
     lowered = [w.lower() for w in words]
     try:
         return _parse_words(lowered, tz_name)
     except (ValueError, IndexError):
         raise UserError(
-            f"I can't read `{text.strip()[:60]}` as a schedule. {EXAMPLES}", USAGE
+            _("I can't read `{text}` as a schedule.", text=text.strip()[:60]) + " " + _examples(),
+            USAGE,
         ) from None
 
 

@@ -26,6 +26,22 @@ from bot.errors import NotAllowed, NotFound, UserError
 from bot.handlers import HANDLERS
 from bot.identity import Actor, Place, SignerKey
 from bot.lifecycle import LifecycleUseCases
+from bot.messages import (
+    LANGUAGES,
+    N_,
+    SOURCE,
+    _,
+    campaign_language,
+    display_name,
+    language_of,
+    ngettext,
+    number,
+    speaking,
+    translate,
+)
+from bot.messages import current as current_language
+from bot.messages import day as format_day_of
+from bot.messages import set_default as set_default_language
 from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
@@ -47,13 +63,16 @@ from bot.text import (
     ACTION_MAX,
     ADDRESSEE_MAX,
     COMMENT_MAX,
+    FIELD_NAMES,
     ROLE_MAX,
     TEXT_MAX,
     TITLE_MAX,
+    Field,
     check_goal,
     check_slug,
     clean,
     clean_display_name,
+    parse_language,
 )
 from bot.timeparse import format_when, parse_deadline
 from storage import installations
@@ -83,7 +102,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         rate_limit: RateLimiter | None = None,
         purge_after_days: float | None = None,
         public_url: str | None = None,
+        language: str = SOURCE,
     ) -> None:
+        set_default_language(language)  # what campaigns without `lang:` speak
         self.db = db
         self.public_url = public_url
         self._public_cache = {}
@@ -100,7 +121,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         self.outbox_listeners: list[Callable[[], None]] = []  # the dispatcher's wake-up
         self._slug_ids: dict[str, int] = {}
         self._chose: set[str] = set()  # person hashes known to have made their informed choice
-        self._status_cache: dict[str | None, tuple[tuple[int, int], Reply]] = {}
+        self._status_cache: dict[tuple[str | None, str], tuple[tuple[int, int], Reply]] = {}
+        self._languages: dict[str, tuple[str, float]] = {}  # slug → (language, until)
         # False where nothing sends reminders (a piped console session), so `remind` says so.
         self.schedule_runs = True
 
@@ -123,33 +145,74 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         self, actor: Actor, command: str, args: str = "", place: Place | None = None
     ) -> Reply:
         """Parse and run a slash command; every failure becomes a friendly reply."""
-        try:
-            parsed = cmd.parse(command, args)
-        except UserError as exc:
-            return error_reply(exc.message, exc.usage)
-        return await self.run(actor, parsed, place)
+        return await self._parsed(actor, lambda: cmd.parse(command, args), place)
 
     async def handle_line(self, actor: Actor, line: str, place: Place | None = None) -> Reply:
-        try:
-            parsed = cmd.parse_line(line)
-        except UserError as exc:
-            return error_reply(exc.message, exc.usage)
+        return await self._parsed(actor, lambda: cmd.parse_line(line), place)
+
+    async def _parsed(
+        self, actor: Actor, parse: Callable[[], cmd.Command], place: Place | None
+    ) -> Reply:
+        """A refusal of the grammar speaks the person's language (or the server's)."""
+        language = campaign_language(actor.locale)
+        with speaking(language):
+            try:
+                parsed = parse()
+            except UserError as exc:
+                return replace(error_reply(exc.message, exc.usage), locale=language)
         return await self.run(actor, parsed, place)
 
     async def run(self, actor: Actor, command: cmd.Command, place: Place | None = None) -> Reply:
+        """Run a command and answer in the asker's language: the one they asked for with
+        `lang:`, else their platform's, else the campaign's (an anonymous Slack signer's
+        locale is never looked up), else the server's."""
+        language = await self._reply_language(actor, command)
+        with speaking(language):
+            reply = await self._run(actor, command, place)
+        return reply if reply.locale else replace(reply, locale=language)
+
+    async def _reply_language(self, actor: Actor, command: cmd.Command) -> str:
+        asked = language_of(getattr(command, "lang", None))
+        if asked or actor.locale:
+            return asked or campaign_language(actor.locale)
+        slug = getattr(command, "slug", None)
+        if isinstance(slug, str) and slug:
+            return await self._language_of_slug(slug)
+        return campaign_language(None)
+
+    async def _language_of_slug(self, slug: str) -> str:
+        """A campaign's language, cached for a minute (an edit here forgets it at once)."""
+        now = self.clock().timestamp()
+        cached = self._languages.get(slug)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        found = await self.db.read(lambda conn: repo.find_campaign(conn, slug))
+        language = campaign_language(found.language if found else None)
+        if len(self._languages) > 10_000:
+            self._languages.clear()
+        self._languages[slug] = (language, now + 60)
+        return language
+
+    async def _run(self, actor: Actor, command: cmd.Command, place: Place | None) -> Reply:
         if not actor.workspace or not actor.user_id:
             # An identity without its workspace would hash differently from the same person's
             # full one and count them twice: refused, never guessed.
             return error_reply(
-                "I couldn't tell who you are and in which workspace, so nothing was done. "
-                "Please try again from a channel of your workspace."
+                _(
+                    "I couldn't tell who you are and in which workspace, so nothing was done. "
+                    "Please try again from a channel of your workspace."
+                )
             )
         if self.rate_limit is not None and not actor.operator:
             wait = self.rate_limit.wait_needed(actor.identity)
             if wait > 0:
                 return error_reply(
-                    f"Slow down a little: that's more than {self.rate_limit.limit} commands in a "
-                    f"minute. Try again in {max(1, round(wait))} seconds."
+                    _(
+                        "Slow down a little: that's more than {limit} commands in a minute. "
+                        "Try again in {seconds} seconds.",
+                        limit=number(self.rate_limit.limit),
+                        seconds=number(max(1, round(wait))),
+                    )
                 )
         handler = HANDLERS.get(type(command))
         if handler is None:
@@ -162,8 +225,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             # The command's name only: its arguments may hold a signer's role or comment.
             log.exception("command %s failed", type(command).__name__)
             return error_reply(
-                "Something went wrong on our side and nothing was changed. "
-                "Please try again in a moment."
+                _(
+                    "Something went wrong on our side and nothing was changed. "
+                    "Please try again in a moment."
+                )
             )
 
     # ---- resolving campaigns -------------------------------------------------------------
@@ -178,8 +243,16 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 if campaign is not None:
                     return campaign
                 names = [c.slug for c in repo.all_campaigns(conn) if c.is_open(now)]
-                hint = f" Open campaigns: {', '.join(names)}." if names else ""
-                raise NotFound(f"There's no campaign called `{slug}`.{hint}", usage)
+                if names:
+                    raise NotFound(
+                        _(
+                            "There's no campaign called `{slug}`. Open campaigns: {names}.",
+                            slug=slug,
+                            names=", ".join(names),
+                        ),
+                        usage,
+                    )
+                raise NotFound(_("There's no campaign called `{slug}`.", slug=slug), usage)
             campaigns = repo.all_campaigns(conn)
             candidates = [c for c in campaigns if c.is_open(now)] if only_open else campaigns
             if len(candidates) == 1:
@@ -187,9 +260,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                     candidates[0], organizers=tuple(repo.organizers_of(conn, candidates[0].id))
                 )
             if not candidates:
-                raise UserError("There are no open campaigns right now.", cmd.USAGE["new"])
-            listing = ", ".join(f"`{c.slug}`" for c in candidates)
-            raise UserError(f"Several campaigns are open ({listing}); say which one.", usage)
+                raise UserError(_("There are no open campaigns right now."), cmd.usage("new"))
+            found = ", ".join(f"`{c.slug}`" for c in candidates)
+            raise UserError(
+                _("Several campaigns are open ({names}); say which one.", names=found), usage
+            )
 
         return await self.db.read(read)
 
@@ -205,7 +280,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         *,
         consented: bool = False,
     ) -> Reply:
-        usage = cmd.USAGE["sign"]
+        usage = cmd.usage("sign")
         role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
         comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
         campaign_id = await self._campaign_id(slug, usage)
@@ -227,6 +302,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             role=role,
             comment=comment,
             now=self.clock(),
+            language=current_language(),
         )
         outcome = await self.db.write_batched(sign_batch, request)
         if outcome.signed:
@@ -259,7 +335,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         """A first signature on this platform: record nothing, say what others can see, and
         offer the choices. What they typed waits in a draft (no identity) while they read."""
         campaign = await self._campaign(campaign_id)
-        ensure_open(campaign, self.clock(), "sign it")
+        ensure_open(campaign, self.clock(), N_("sign it"))
         draft = None
         if role or comment:
             now = self.clock()
@@ -292,16 +368,20 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             await self.db.write(later)
             self._chose.add(person_hash)
             return Reply(
-                text=(
-                    f"Nothing was signed. When you're ready: `/sign {slug}`, or "
-                    f"`/sign {slug} anonymous` to leave your name out. You won't see the notice "
-                    "again; `/petition safety` shows it."
+                text=_(
+                    "Nothing was signed. When you're ready: `/sign {slug}`, or "
+                    "`/sign {slug} anonymous` to leave your name out. You won't see the notice "
+                    "again; `/petition safety` shows it.",
+                    slug=slug,
                 )
             )
         if typed is None and not await self._has_signed(actor, slug):
             return error_reply(
-                "That choice has expired, and nothing was signed. Type "
-                f"`/sign {slug}` again (with your role or comment, if you had one)."
+                _(
+                    "That choice has expired, and nothing was signed. Type `/sign {slug}` again "
+                    "(with your role or comment, if you had one).",
+                    slug=slug,
+                )
             )
         role, comment = typed or (None, None)
         reply = await self.sign(actor, slug, choice == "anonymous", role, comment, consented=True)
@@ -311,7 +391,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         return reply
 
     async def _has_signed(self, actor: Actor, slug: str) -> bool:
-        campaign_id = await self._campaign_id(slug, cmd.USAGE["sign"])
+        campaign_id = await self._campaign_id(slug, cmd.usage("sign"))
         signer = self.key.signer_hash(campaign_id, actor)
         found = await self.db.read(lambda conn: repo.find_signature(conn, campaign_id, signer))
         return found is not None
@@ -327,39 +407,90 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
     def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
         campaign = outcome.campaign
         if not outcome.signed:
-            how = "anonymously " if outcome.anonymous else ""
-            day = f"{outcome.signed_at.astimezone(self.tz):%a %d %b %Y}"
-            return Reply(
-                text=(
-                    f"You already signed **{campaign.title}** {how}on {day}; "
-                    "nothing was counted twice. To withdraw, use "
-                    f"`/unsign {campaign.slug}`."
-                ),
-                tally=self._quick_tally(campaign),
-                slug=campaign.slug,
+            values = {
+                "title": campaign.title,
+                "day": format_day_of(outcome.signed_at, self.tz),
+                "slug": campaign.slug,
+            }
+            text = (
+                _(
+                    "You already signed **{title}** anonymously on {day}; nothing was counted "
+                    "twice. To withdraw, use `/unsign {slug}`.",
+                    **values,
+                )
+                if outcome.anonymous
+                else _(
+                    "You already signed **{title}** on {day}; nothing was counted twice. To "
+                    "withdraw, use `/unsign {slug}`.",
+                    **values,
+                )
             )
-        verb = "pledged to" if campaign.kind is Kind.PLEDGE else "signed"
+            return Reply(text=text, tally=self._quick_tally(campaign), slug=campaign.slug)
         name = clean_display_name(actor.display_name, actor.user_id)
-        lines = [
-            f"Thank you{'' if outcome.anonymous else ', ' + name}: "
-            f"you {verb} **{campaign.title}**"
-            + (" anonymously: no name or account is stored with it." if outcome.anonymous else ".")
-        ]
-        if outcome.just_succeeded and campaign.kind is Kind.PLEDGE:
+        pledge = campaign.kind is Kind.PLEDGE
+        if outcome.anonymous:
+            first = (
+                _(
+                    "Thank you: you pledged to **{title}** anonymously: no name or account is "
+                    "stored with it.",
+                    title=campaign.title,
+                )
+                if pledge
+                else _(
+                    "Thank you: you signed **{title}** anonymously: no name or account is "
+                    "stored with it.",
+                    title=campaign.title,
+                )
+            )
+        else:
+            first = (
+                _("Thank you, {name}: you pledged to **{title}**.", name=name, title=campaign.title)
+                if pledge
+                else _(
+                    "Thank you, {name}: you signed **{title}**.", name=name, title=campaign.title
+                )
+            )
+        lines = [first]
+        if outcome.just_succeeded and pledge:
             lines.append(
-                f"🎉 That makes {campaign.count:,}: the threshold of {campaign.goal:,} is reached. "
-                f"It's on: we {campaign.action}!"
+                _(
+                    "🎉 That makes {count}: the threshold of {goal} is reached. It's on: we "
+                    "{action}!",
+                    count=number(campaign.count),
+                    goal=number(campaign.goal),
+                    action=campaign.action,
+                )
             )
         elif outcome.just_succeeded:
-            lines.append(f"🎉 You are signature {campaign.count:,}: the goal is reached!")
-        elif campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
             lines.append(
-                f"Your pledge counts only if {campaign.goal:,} people pledge by the deadline; "
-                "you'll be told either way."
+                _(
+                    "🎉 You are signature {count}: the goal is reached!",
+                    count=number(campaign.count),
+                )
+            )
+        elif pledge and campaign.succeeded_at is None:
+            lines.append(
+                ngettext(
+                    "Your pledge counts only if {n} person pledges by the deadline; you'll be "
+                    "told either way.",
+                    "Your pledge counts only if {n} people pledge by the deadline; you'll be "
+                    "told either way.",
+                    campaign.goal,
+                )
             )
         if not outcome.anonymous:
             lines.append(self._who_sees_your_name(campaign))
-        lines.append(f"Changed your mind? `/unsign {campaign.slug}` while it's open.")
+        elif actor.locale is None:
+            lines.append(
+                _(
+                    "Replies to anonymous signatures come in the campaign's language, since "
+                    "asking your chat app for yours would leave a trace. For another language, "
+                    "add it to the command: `/sign {slug} anonymous lang:de` (en, de, fr, es, "
+                    "pt_BR).",
+                    slug=campaign.slug,
+                )
+            )
+        lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
         return Reply(
             text="\n".join(lines),
             tally=self._quick_tally(campaign),
@@ -371,17 +502,25 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
     def _who_sees_your_name(campaign: Campaign) -> str:
         """Said to every named signer, so nobody learns it from the channel afterwards."""
         if campaign.names is Names.COUNT_ONLY:
-            return "Your name is never shown in chat; the organizers' export lists it."
+            return _("Your name is never shown in chat; the organizers' export lists it.")
         if campaign.names is Names.SEALED and not campaign.reached_in_time:
-            by = " before the deadline" if campaign.deadline else ""
-            return (
-                f"Your name stays sealed, from the organizers too, unless {campaign.goal:,} "
-                f"sign{by}."
+            if campaign.deadline:
+                return ngettext(
+                    "Your name stays sealed, from the organizers too, unless {n} person signs "
+                    "before the deadline.",
+                    "Your name stays sealed, from the organizers too, unless {n} people sign "
+                    "before the deadline.",
+                    campaign.goal,
+                )
+            return ngettext(
+                "Your name stays sealed, from the organizers too, unless {n} person signs.",
+                "Your name stays sealed, from the organizers too, unless {n} people sign.",
+                campaign.goal,
             )
-        return "Your name is shown with this campaign: in its status, posts and exports."
+        return _("Your name is shown with this campaign: in its status, posts and exports.")
 
     async def unsign(self, actor: Actor, slug: str | None) -> Reply:
-        target = await self._resolve(slug, cmd.USAGE["unsign"], only_open=False)
+        target = await self._resolve(slug, cmd.usage("unsign"), only_open=False)
 
         signer = self.key.signer_hash(target.id, actor)
         now = self.clock()
@@ -391,7 +530,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             existing = repo.find_signature(conn, campaign.id, signer)
             if existing is None:
                 return None
-            ensure_open(campaign, now, "withdraw from it")
+            ensure_open(campaign, now, N_("withdraw from it"))
             repo.delete_signature(conn, existing.id)
             return replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
 
@@ -400,14 +539,17 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             self._tally_changed(campaign.id)
         if campaign is None:
             return Reply(
-                text=f"You haven't signed **{target.title}**, so there is nothing to withdraw.",
+                text=_(
+                    "You haven't signed **{title}**, so there is nothing to withdraw.",
+                    title=target.title,
+                ),
                 error=True,
             )
-        extra = ""
+        text = _("Your signature on **{title}** is withdrawn and deleted.", title=campaign.title)
         if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None:
-            extra = " The pledge had already succeeded; that stays true."
+            text += " " + _("The pledge had already succeeded; that stays true.")
         return Reply(
-            text=f"Your signature on **{campaign.title}** is withdrawn and deleted.{extra}",
+            text=text,
             tally=await self._tally(campaign),
         )
 
@@ -438,7 +580,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         try:
             return await self.db.read(lambda conn: repo.campaign_by_id(conn, campaign_id))
         except LookupError:
-            raise NotFound("That campaign no longer exists.") from None
+            raise NotFound(_("That campaign no longer exists.")) from None
 
     def _card(self, campaign: Campaign, text: str) -> CampaignCard:
         excerpt = text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS].rstrip() + "…"
@@ -460,49 +602,59 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         this instance and the clock is in the same second (so other instances' writes show
         within a second, and a deadline passing shows at once)."""
         stamp = (self.db.writer.batches, int(self.clock().timestamp()))
-        cached = self._status_cache.get(slug)
+        key = (slug, current_language())
+        cached = self._status_cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
         reply = await self.status_uncached(slug)
         if len(self._status_cache) > 1_000:
             self._status_cache.clear()
-        self._status_cache[slug] = (stamp, reply)
+        self._status_cache[key] = (stamp, reply)
         return reply
 
     async def status_uncached(self, slug: str | None) -> Reply:
         now = self.clock()
         if slug is None:  # the only open campaign: find it first
-            slug = (await self._resolve(None, cmd.USAGE["status"])).slug
+            slug = (await self._resolve(None, cmd.usage("status"))).slug
         since = (now - PACE_WINDOW).date()
         found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, since))
         if found is None:
-            await self._resolve(slug, cmd.USAGE["status"], only_open=False)  # says what exists
-            raise NotFound(f"There's no campaign called `{slug}`.", cmd.USAGE["status"])
+            await self._resolve(slug, cmd.usage("status"), only_open=False)  # says what exists
+            raise NotFound(
+                _("There's no campaign called `{slug}`.", slug=slug), cmd.usage("status")
+            )
         campaign, text, latest = found.campaign, found.text, found.versions
         names = found.recent_public if campaign.names_visible() else []
         tally = build_tally(campaign, now, found.signed_since, names)
-        lines = [f"**{campaign.title}** (`{campaign.slug}`, {campaign.noun})"]
+        head = (
+            _("**{title}** (`{slug}`, pledge)", title=campaign.title, slug=campaign.slug)
+            if campaign.kind is Kind.PLEDGE
+            else _("**{title}** (`{slug}`, petition)", title=campaign.title, slug=campaign.slug)
+        )
+        lines = [head]
         if campaign.addressee:
-            lines.append(f"To: {campaign.addressee}")
+            lines.append(_("To: {addressee}", addressee=campaign.addressee))
         if campaign.kind is Kind.PLEDGE:
-            lines.append(
-                f"I will {campaign.action} if {campaign.goal:,} people pledge"
-                + (f" by {format_when(campaign.deadline, self.tz)}." if campaign.deadline else ".")
-            )
+            lines.append(self._pledge_line(campaign))
         lines.append(self._state_line(campaign, now))
         for version, when, summary in latest:
             lines.append(
-                f"Edited on {when.astimezone(self.tz):%a %d %b %Y} (now version {version}). "
-                f"{summary or 'Changed: the letter text.'} If you signed before, `/sign mine` "
-                f"shows which version you signed; `/unsign {campaign.slug}` withdraws."
+                _(
+                    "Edited on {day} (now version {version}). {summary} If you signed before, "
+                    "`/sign mine` shows which version you signed; `/unsign {slug}` withdraws.",
+                    day=format_day_of(when, self.tz),
+                    version=number(version),
+                    summary=summary or _("Changed: the letter text."),
+                    slug=campaign.slug,
+                )
             )
         if tally.recent_public:
-            lines.append("Latest: " + ", ".join(tally.recent_public))
+            lines.append(_("Latest: {names}", names=", ".join(tally.recent_public)))
         elif tally.names_sealed and campaign.count:
-            lines.append("Names stay sealed until the threshold is reached.")
+            lines.append(_("Names stay sealed until the threshold is reached."))
         pace = tally.pace_sentence(self.tz)
         if pace:
-            lines.append(pace[0].upper() + pace[1:] + ".")
+            lines.append(pace)
         shared = by_workspace_line(found.by_workspace, campaign.count)
         if shared:
             lines.append(shared)
@@ -514,36 +666,63 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             page=self.page_link(campaign),
         )
 
+    def _pledge_line(self, campaign: Campaign) -> str:
+        """ "I will walk out if 1,000 people pledge by …": the deal, as pledgers read it."""
+        if campaign.deadline:
+            return ngettext(
+                "I will {action} if {n} person pledges by {deadline}.",
+                "I will {action} if {n} people pledge by {deadline}.",
+                campaign.goal,
+                action=campaign.action,
+                deadline=format_when(campaign.deadline, self.tz),
+            )
+        return ngettext(
+            "I will {action} if {n} person pledges.",
+            "I will {action} if {n} people pledge.",
+            campaign.goal,
+            action=campaign.action,
+        )
+
     def _state_line(self, campaign: Campaign, now: datetime) -> str:
         outcome = campaign.outcome(now)
         if outcome == "succeeded":
             assert campaign.succeeded_at is not None
-            state = f"Succeeded on {format_when(campaign.succeeded_at, self.tz)}"
-            return state + (" and still open." if campaign.is_open(now) else ".")
+            when = format_when(campaign.succeeded_at, self.tz)
+            if campaign.is_open(now):
+                return _("Succeeded on {when} and still open.", when=when)
+            return _("Succeeded on {when}.", when=when)
         if outcome == "failed":
-            return (
+            return _(
                 "Failed: the deadline passed before the threshold was reached. "
                 "Pledgers are released."
             )
         if not campaign.is_open(now):
-            when = campaign.closed_at or campaign.deadline
-            return f"Closed{' on ' + format_when(when, self.tz) if when else ''}."
+            closed = campaign.closed_at or campaign.deadline
+            if closed:
+                return _("Closed on {when}.", when=format_when(closed, self.tz))
+            return _("Closed.")
         if campaign.deadline:
-            return f"Open until {format_when(campaign.deadline, self.tz)}."
-        return "Open, with no deadline."
+            return _("Open until {when}.", when=format_when(campaign.deadline, self.tz))
+        return _("Open, with no deadline.")
 
     async def list_campaigns(self) -> Reply:
         campaigns = await self.db.read(repo.all_campaigns)
         if not campaigns:
-            return Reply(
-                text="No campaigns yet. Start one with:\n" + cmd.USAGE["new"],
-            )
+            return Reply(text=_("No campaigns yet. Start one with:") + "\n" + cmd.usage("new"))
         now = self.clock()
         lines = []
         for c in sorted(campaigns, key=lambda c: (not c.is_open(now), c.slug)):
-            state = c.outcome(now) or c.effective_status(now).value
-            lines.append(f"`{c.slug}`: **{c.title}**: {c.count:,}/{c.goal:,} ({state})")
-        return Reply(text="Campaigns:\n" + "\n".join(lines))
+            lines.append(
+                _(
+                    "`{slug}`: **{title}**: {count}/{goal} ({state})",
+                    slug=c.slug,
+                    title=c.title,
+                    count=number(c.count),
+                    goal=number(c.goal),
+                    state=state_word(c.outcome(now) or c.effective_status(now).value),
+                )
+            )
+        return Reply(text=_("Campaigns:") + "\n" + "\n".join(lines))
 
     async def recount(self) -> list[tuple[str, int, int]]:
         """Check the kept counts against the signatures (as the UK Parliament's petitions site
@@ -574,7 +753,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
 
     async def status_data(self, slug: str) -> dict[str, Any]:
         """Machine-readable status for the CLI's `--json`."""
-        campaign = await self._resolve(slug, cmd.USAGE["status"], only_open=False)
+        campaign = await self._resolve(slug, cmd.usage("status"), only_open=False)
         tally = await self._tally(campaign)
         now = self.clock()
         return {
@@ -602,17 +781,27 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         """Written from the command registry, so it lists every command as it is typed."""
         headings = {
             cmd.Section.SIGNERS: None,
-            cmd.Section.ORGANIZERS: "Organizers:",
-            cmd.Section.YOUR_DATA: "Your data:",
+            cmd.Section.ORGANIZERS: _("Organizers:"),
+            cmd.Section.YOUR_DATA: _("Your data:"),
         }
-        lines = ["**Undersigned**: sign open letters and pledges together, safely."]
+        lines = [_("**Undersigned**: sign open letters and pledges together, safely.")]
         for section, heading in headings.items():
             if heading:
                 lines.append(heading)
             for spec in cmd.REGISTRY:
                 if spec.section is section and spec.in_help:
-                    lines.append(f"`{spec.usage}`" + (f": {spec.summary}" if spec.summary else ""))
-        lines.append("Leave out CAMPAIGN when only one is open.")
+                    usage = cmd.usage(spec.key)
+                    summary = translate(spec.summary)
+                    lines.append(f"`{usage}`" + (f": {summary}" if summary else ""))
+        lines.append(_("Leave out CAMPAIGN when only one is open."))
+        lines.append(
+            _(
+                "Commands are English words (`/sign`, `anonymous`, `title:`) in every language; "
+                "`anonym`, `anonyme`, `anónimo` and `anônimo` work too. Campaigns choose their "
+                "language with `lang:` ({languages}).",
+                languages=", ".join(LANGUAGES),
+            )
+        )
         return Reply(text="\n".join(lines))
 
     # ---- organizing ----------------------------------------------------------------------
@@ -626,15 +815,18 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         *,
         organizers: list[str] | None = None,
     ) -> Reply:
-        usage = cmd.USAGE["new"]
+        usage = cmd.usage("new")
         if not self.creators.allows(actor):
             raise NotAllowed(
-                "Creating campaigns is limited to a few people in this community. Ask one of "
-                "them (or whoever runs Undersigned here) to start it and add you as an organizer."
+                _(
+                    "Creating campaigns is limited to a few people in this community. Ask one "
+                    "of them (or whoever runs Undersigned here) to start it and add you as an "
+                    "organizer."
+                )
             )
         fields = self._validated_new_campaign(actor, slug, options, usage)
         body = clean(
-            text, field="letter text", limit=TEXT_MAX, required=True, multiline=True, usage=usage
+            text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
         )
         assert body is not None
         owners = [actor.identity, *(organizers or [])]
@@ -642,7 +834,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         def op(conn: Tx) -> Campaign:
             if repo.slug_taken(conn, slug):
                 raise UserError(
-                    f"There is already a campaign called `{slug}`; pick another name.", usage
+                    _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
+                    usage,
                 )
             made = repo.insert_campaign(conn, fields, body, owners)
             repo.add_audit(conn, made.id, actor.identity, "create", made.title, made.created_at)
@@ -652,11 +845,27 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             campaign = await self.db.write(op)
         except Exception as exc:  # a concurrent create of the same slug hit the unique index
             if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-                raise UserError(f"There is already a campaign called `{slug}`.", usage) from None
+                raise UserError(
+                    _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
+                    usage,
+                ) from None
             raise
-        lines = [f"Created the {campaign.noun} **{campaign.title}** (`{campaign.slug}`)."]
+        values = {"title": campaign.title, "slug": campaign.slug}
+        lines = [
+            _("Created the pledge **{title}** (`{slug}`).", **values)
+            if campaign.kind is Kind.PLEDGE
+            else _("Created the petition **{title}** (`{slug}`).", **values)
+        ]
         lines.append(self._state_line(campaign, self.clock()))
-        lines.append(f"People sign with `/sign {campaign.slug}`.")
+        lines.append(_("People sign with `/sign {slug}`.", slug=campaign.slug))
+        language = campaign_language(campaign.language)
+        lines.append(
+            _(
+                "Its channel posts and public page speak {language}; each person's own "
+                "replies speak theirs.",
+                language=display_name(language),
+            )
+        )
         return Reply(text="\n".join(lines), tally=await self._tally(campaign))
 
     def _validated_new_campaign(
@@ -670,14 +879,16 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         try:
             kind = Kind(kind_word.lower())
         except ValueError:
-            raise UserError("`kind:` is either `petition` or `pledge`.", usage) from None
+            raise UserError(_("`kind:` is either `petition` or `pledge`."), usage) from None
         title = clean(
-            options.get("title"), field="title", limit=TITLE_MAX, required=True, usage=usage
+            options.get("title"), field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
         )
         goal_text = options.get("threshold") or options.get("goal")
-        noun = "threshold" if kind is Kind.PLEDGE else "goal"
+        noun = Field.THRESHOLD if kind is Kind.PLEDGE else Field.GOAL
         if goal_text is None:
-            raise UserError(f"Give a {noun}, like `{noun}:1000`.", usage)
+            if kind is Kind.PLEDGE:
+                raise UserError(_("Give a threshold, like `threshold:1000`."), usage)
+            raise UserError(_("Give a goal, like `goal:1000`."), usage)
         goal = check_goal(_parse_int(goal_text, noun, usage), usage, field=noun)
         now = self.clock()
         deadline = (
@@ -685,26 +896,29 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             if "deadline" in options
             else None
         )
-        action = clean(options.get("action"), field="action", limit=ACTION_MAX, usage=usage)
+        action = clean(options.get("action"), field=Field.ACTION, limit=ACTION_MAX, usage=usage)
         if kind is Kind.PLEDGE:
             if action is None:
-                raise UserError('A pledge needs an action, like `action:"walk out"`.', usage)
+                raise UserError(_('A pledge needs an action, like `action:"walk out"`.'), usage)
             if deadline is None:
-                raise UserError("A pledge needs a deadline, like `deadline:2026-12-31`.", usage)
+                raise UserError(_("A pledge needs a deadline, like `deadline:2026-12-31`."), usage)
         default_names = Names.SEALED if kind is Kind.PLEDGE else Names.PUBLIC
         names_word = options.get("names", default_names.value).lower()
         if names_word not in {n.value for n in Names}:
             raise UserError(
-                "`names:` is `public`, `sealed` (hidden until the goal is reached) or "
-                "`count-only` (never shown in chat).",
+                _(
+                    "`names:` is `public`, `sealed` (hidden until the goal is reached) or "
+                    "`count-only` (never shown in chat)."
+                ),
                 usage,
             )
         addressee = clean(
             options.get("to") or options.get("addressee"),
-            field="addressee",
+            field=Field.ADDRESSEE,
             limit=ADDRESSEE_MAX,
             usage=usage,
         )
+        language = parse_language(options["lang"], usage) if "lang" in options else None
         assert title is not None
         return {
             "slug": slug,
@@ -715,6 +929,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             "goal": goal,
             "deadline": deadline,
             "names": Names(names_word).value,
+            "language": language,
             "created_by": actor.identity,
             "created_at": now,
         }
@@ -722,35 +937,37 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
     async def edit(
         self, actor: Actor, slug: str, options: dict[str, str], text: str | None
     ) -> Reply:
-        usage = cmd.USAGE["edit"]
+        usage = cmd.usage("edit")
         campaign = await self._resolve(slug, usage, only_open=False)
-        ensure_organizer(campaign, actor, "edit it")
+        ensure_organizer(campaign, actor, N_("edit it"))
         now = self.clock()
-        ensure_open(campaign, now, "edit it")
+        ensure_open(campaign, now, N_("edit it"))
         values: dict[str, object] = {}
         if "title" in options:
             values["title"] = clean(
-                options["title"], field="title", limit=TITLE_MAX, required=True, usage=usage
+                options["title"], field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
             )
         goal_text = options.get("goal") or options.get("threshold")
         if goal_text is not None:
-            values["goal"] = check_goal(_parse_int(goal_text, "goal", usage), usage)
+            values["goal"] = check_goal(_parse_int(goal_text, Field.GOAL, usage), usage)
         if "deadline" in options:
             values["deadline"] = parse_deadline(options["deadline"], self.tz, now, usage)
         if "to" in options or "addressee" in options:
             values["addressee"] = clean(
                 options.get("to") or options.get("addressee"),
-                field="addressee",
+                field=Field.ADDRESSEE,
                 limit=ADDRESSEE_MAX,
                 usage=usage,
             )
         if "action" in options:
             if campaign.kind is not Kind.PLEDGE:
-                raise UserError("Only pledges have an action.", usage)
+                raise UserError(_("Only pledges have an action."), usage)
             values["action"] = clean(
-                options["action"], field="action", limit=ACTION_MAX, required=True, usage=usage
+                options["action"], field=Field.ACTION, limit=ACTION_MAX, required=True, usage=usage
             )
-        body = clean(text, field="letter text", limit=TEXT_MAX, multiline=True, usage=usage)
+        if "lang" in options:
+            values["language"] = parse_language(options["lang"], usage)
+        body = clean(text, field=Field.LETTER, limit=TEXT_MAX, multiline=True, usage=usage)
 
         def op(conn: Tx) -> tuple[Campaign, bool]:
             current = repo.campaign_by_id(conn, campaign.id, lock=True)
@@ -762,7 +979,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             new_text = body if body is not None and body != old_text else None
             if new_text is not None or told:
                 version = old_version + 1
-                summary = _change_summary(current, values, told, new_text is not None)
+                with speaking(campaign_language(current.language)):  # signers read it in DMs
+                    summary = _change_summary(current, values, told, new_text is not None, self.tz)
                 repo.add_text_version(
                     conn,
                     campaign.id,
@@ -785,30 +1003,40 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             return edited, new_text is not None
 
         updated, text_changed = await self.db.write(op)
+        self._languages.pop(updated.slug, None)
         self._tally_changed(updated.id)
         self._outbox_changed()
-        changes = [k for k in values if getattr(campaign, k) != getattr(updated, k)]
+        changes = [
+            translate(FIELD_NAMES[k]) for k in values if getattr(campaign, k) != getattr(updated, k)
+        ]
         if text_changed:
-            changes.append(f"letter text (now version {updated.version})")
-        if not changes:
-            return Reply(text=f"Nothing changed in **{updated.title}**: that is already its text.")
-        told = ""
-        if updated.version != campaign.version and updated.count:
-            told = (
-                f" This is version {updated.version}: everyone who signed an earlier one is told "
-                "what changed and may withdraw."
+            changes.append(
+                _("letter text (now version {version})", version=number(updated.version))
             )
-        return Reply(
-            text=f"Updated **{updated.title}**: {', '.join(changes)}.{told}",
-            tally=await self._tally(updated),
-        )
+        if not changes:
+            return Reply(
+                text=_(
+                    "Nothing changed in **{title}**: that is already its text.",
+                    title=updated.title,
+                )
+            )
+        text = _("Updated **{title}**: {changes}.", title=updated.title, changes=", ".join(changes))
+        if updated.version != campaign.version and updated.count:
+            text += " " + _(
+                "This is version {version}: everyone who signed an earlier one is told what "
+                "changed and may withdraw.",
+                version=number(updated.version),
+            )
+        return Reply(text=text, tally=await self._tally(updated))
 
     async def close(self, actor: Actor, slug: str) -> Reply:
-        campaign = await self._resolve(slug, cmd.USAGE["close"], only_open=False)
-        ensure_organizer(campaign, actor, "close it")
+        campaign = await self._resolve(slug, cmd.usage("close"), only_open=False)
+        ensure_organizer(campaign, actor, N_("close it"))
         now = self.clock()
         if campaign.closed_at is not None:
-            return Reply(text=f"**{campaign.title}** was already closed.", error=True)
+            return Reply(
+                text=_("**{title}** was already closed.", title=campaign.title), error=True
+            )
 
         def op(conn: Tx) -> Campaign:
             repo.close_campaign(conn, campaign.id, now)
@@ -820,24 +1048,36 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         closed = await self.db.write(op)
         self._tally_changed(closed.id)
         self._outbox_changed()
-        outcome = closed.outcome(now)
-        result = f" The pledge {outcome}." if outcome else ""
-        return Reply(
-            text=f"Closed **{closed.title}** with {closed.count:,} of {closed.goal:,}.{result}",
-            visibility=Visibility.CHANNEL,
-            tally=await self._tally(closed),
-        )
+        language = campaign_language(closed.language)
+        with speaking(language):  # said in the channel: the campaign's language
+            outcome = closed.outcome(now)
+            text = _(
+                "Closed **{title}** with {count} of {goal}.",
+                title=closed.title,
+                count=number(closed.count),
+                goal=number(closed.goal),
+            )
+            if outcome == "succeeded":
+                text += " " + _("The pledge succeeded.")
+            elif outcome == "failed":
+                text += " " + _("The pledge failed.")
+            return Reply(
+                text=text,
+                visibility=Visibility.CHANNEL,
+                tally=await self._tally(closed),
+                locale=language,
+            )
 
     async def post(self, actor: Actor, slug: str, place: Place | None) -> Reply:
         """Announce a campaign in the current channel and link the channel to it."""
         if place is None:
             raise UserError(
-                "`/petition post` works in a chat channel, where it announces the campaign."
+                _("`/petition post` works in a chat channel, where it announces the campaign.")
             )
-        campaign = await self._resolve(slug, cmd.USAGE["post"], only_open=False)
-        ensure_organizer(campaign, actor, "announce it")
+        campaign = await self._resolve(slug, cmd.usage("post"), only_open=False)
+        ensure_organizer(campaign, actor, N_("announce it"))
         now = self.clock()
-        ensure_open(campaign, now, "announce it")
+        ensure_open(campaign, now, N_("announce it"))
 
         def op(conn: Tx) -> int:
             where = f"{place.platform}:{place.workspace}:{place.channel}"
@@ -862,19 +1102,22 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         text = await self._letter(campaign)
         tally = await self._tally(campaign)
         now = self.clock()
-        lines = [self._state_line(campaign, now)]
-        pace = tally.pace_sentence(self.tz)
-        if pace:
-            lines.append(pace[0].upper() + pace[1:] + ".")
-        return Reply(
-            text="\n".join(lines),
-            visibility=Visibility.CHANNEL,
-            tally=tally,
-            card=self._card(campaign, text),
-            actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
-            slug=campaign.slug,
-            page=self.page_link(campaign),
-        )
+        language = campaign_language(campaign.language)
+        with speaking(language):  # a channel reads it: the campaign's language
+            lines = [self._state_line(campaign, now)]
+            pace = tally.pace_sentence(self.tz)
+            if pace:
+                lines.append(pace)
+            return Reply(
+                text="\n".join(lines),
+                visibility=Visibility.CHANNEL,
+                tally=tally,
+                card=self._card(campaign, text),
+                actions=sign_actions(campaign.slug) if campaign.is_open(now) else (),
+                slug=campaign.slug,
+                page=self.page_link(campaign),
+                locale=language,
+            )
 
     async def remember_announcement(self, link_id: int, message_id: str) -> None:
         await self.db.write(lambda conn: repo.set_link_message(conn, link_id, message_id))
@@ -895,7 +1138,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
     async def refresh_signer_name(self, actor: Actor, slug: str) -> None:
         """A better display name arrived after the ack (e.g. Slack's real name): put it on the
         public signature just made. Batched like signing, and an indexed update."""
-        campaign_id = await self._campaign_id(slug, cmd.USAGE["sign"])
+        campaign_id = await self._campaign_id(slug, cmd.usage("sign"))
         rename = (
             campaign_id,
             self.key.signer_hash(campaign_id, actor),
@@ -905,11 +1148,15 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
 
     async def read(self, slug: str | None) -> Reply:
         """The whole letter, with its version, for "Read the letter"."""
-        campaign = await self._resolve(slug, cmd.USAGE["read"], only_open=slug is None)
+        campaign = await self._resolve(slug, cmd.usage("read"), only_open=slug is None)
         text = await self._letter(campaign)
-        head = f"**{campaign.title}** (version {campaign.version})"
+        head = _(
+            "**{title}** (version {version})",
+            title=campaign.title,
+            version=number(campaign.version),
+        )
         if campaign.addressee:
-            head += f"\nTo: {campaign.addressee}"
+            head += "\n" + _("To: {addressee}", addressee=campaign.addressee)
         now = self.clock()
         return Reply(
             text=f"{head}\n\n{text}",
@@ -920,28 +1167,51 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
 
 def _parse_int(value: str, field: str, usage: str) -> int:
     try:
-        return int(value.replace(",", "").replace("_", ""))
+        return int(value.replace(",", "").replace(".", "").replace("_", ""))
     except ValueError:
         raise UserError(
-            f"The {field} must be a whole number, like `{field}:1000`.", usage
+            _(
+                "The {field} must be a whole number, like `{key}:1000`.",
+                field=translate(FIELD_NAMES[field]),
+                key=field,
+            ),
+            usage,
         ) from None
 
 
 def _change_summary(
-    before: Campaign, values: dict[str, object], told: list[str], text_changed: bool
+    before: Campaign, values: dict[str, object], told: list[str], text_changed: bool, tz: tzinfo
 ) -> str:
     """One sentence for signers of older versions: what changed, with the old values."""
-    parts = ["the letter text"] if text_changed else []
-    labels = {"goal": "threshold", "addressee": "addressee", "title": "title"}
+    parts = [_("the letter text")] if text_changed else []
     for field in told:
         key = "goal" if field == "threshold" else field
         old, new = getattr(before, key), values[key]
         if isinstance(old, datetime) and isinstance(new, datetime):
-            old, new = f"{old:%Y-%m-%d %H:%M} UTC", f"{new:%Y-%m-%d %H:%M} UTC"
+            old, new = format_when(old, tz), format_when(new, tz)
         elif isinstance(old, int) and isinstance(new, int):
-            old, new = f"{old:,}", f"{new:,}"
-        parts.append(f"the {labels.get(key, key)} (was “{old or '–'}”, now “{new or '–'}”)")
-    return "Changed: " + ", ".join(parts) + "."
+            old, new = number(old), number(new)
+        label = translate(FIELD_NAMES["threshold" if key == "goal" else key])
+        parts.append(
+            _(
+                "the {field} (was “{old}”, now “{new}”)",
+                field=label,
+                old=old or "–",
+                new=new or "–",
+            )
+        )
+    return _("Changed: {changes}.", changes=", ".join(parts))
+
+
+def state_word(state: str) -> str:
+    """A campaign's state as a word: open, closed, succeeded, failed."""
+    words = {
+        "open": N_("open"),
+        "closed": N_("closed"),
+        "succeeded": N_("succeeded"),
+        "failed": N_("failed"),
+    }
+    return translate(words.get(state, state))
 
 
 def by_workspace_line(counts: dict[str, int], total: int) -> str | None:
@@ -949,9 +1219,15 @@ def by_workspace_line(counts: dict[str, int], total: int) -> str | None:
     named, other = workspace_groups(counts)
     if not named and not other:
         return None
-    parts = [f"{label} {count:,}" for label, count in named]
+    parts = [f"{label} {number(count)}" for label, count in named]
     if other:
-        parts.append(f"other workspaces {other:,}")
+        parts.append(_("other workspaces {count}", count=number(other)))
     unplaced = total - sum(counts.values())
-    tail = f"; {unplaced:,} anonymous (no workspace is recorded for them)" if unplaced > 0 else ""
-    return "By workspace: " + ", ".join(parts) + tail + "."
+    line = _("By workspace: {groups}", groups=", ".join(parts))
+    if unplaced > 0:
+        line += "; " + ngettext(
+            "{n} anonymous (no workspace is recorded for them)",
+            "{n} anonymous (no workspace is recorded for them)",
+            unplaced,
+        )
+    return line + "."

@@ -17,6 +17,7 @@ from typing import Any
 from bot import events
 from bot.campaigns import Campaign, ensure_open, reaches_goal_now
 from bot.errors import NotFound, UserError
+from bot.messages import N_, _, speaking
 from storage import repository as repo
 from storage.database import Tx
 
@@ -35,6 +36,7 @@ class SignRequest:
     role: str | None
     comment: str | None
     now: datetime
+    language: str = "en"  # what the signer reads, for a refusal worded in the batch
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,13 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
     }
 
 
-def _refusal(campaign: Campaign, now: datetime) -> UserError:
-    try:
-        ensure_open(campaign, now, "sign it")
-    except UserError as exc:
-        return exc
-    return UserError("That signature could not be stored; please try again.")
+def _refusal(campaign: Campaign, request: SignRequest) -> UserError:
+    with speaking(request.language):  # the batch runs in the writer's task, not the signer's
+        try:
+            ensure_open(campaign, request.now, N_("sign it"))
+        except UserError as exc:
+            return exc
+        return UserError(_("That signature could not be stored; please try again."))
 
 
 def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
@@ -114,7 +117,7 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
                 at, anonymous = existing[signer_hash]
                 results[i] = SignOutcome(campaign, False, at, anonymous)
             else:
-                results[i] = _refusal(campaign, requests[i].now)
+                results[i] = _refusal(campaign, requests[i])
         count = before = campaign.count
         if inserted:
             count = before = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
 from bot.campaigns import Campaign, Kind
-from bot.timeparse import format_day, format_duration
+from bot.messages import _, duration, ngettext, number, percent, short_day
 
 PACE_WINDOW = timedelta(days=7)
 SMALLEST_GROUP = 5  # no public figure counts fewer people than this in one group
@@ -49,25 +49,54 @@ class Tally:
         return "█" * filled + "░" * (width - filled)
 
     def summary(self) -> str:
-        return f"{self.count:,} of {self.goal:,} {self.noun} ({self.percent}%)"
+        """`1,234 of 5,000 signatures (24%)`, in the language being spoken."""
+        values = {"count": number(self.count), "percent": percent(self.percent)}
+        if self.noun == "pledges":
+            return ngettext(
+                "{count} of {n} pledges ({percent})",
+                "{count} of {n} pledges ({percent})",
+                self.goal,
+                **values,
+            )
+        return ngettext(
+            "{count} of {n} signatures ({percent})",
+            "{count} of {n} signatures ({percent})",
+            self.goal,
+            **values,
+        )
 
     def pace_sentence(self, tz: tzinfo) -> str | None:
+        """PledgeBank's nudge, as a sentence: the projection and what a day still needs."""
         if self.pace is None or self.deadline is None or self.time_left is None:
             return None
-        by = format_day(self.deadline, tz)
         if self.goal_met_now:
             return None
-        parts = []
-        if self.pace.projected is not None:
-            parts.append(f"at this pace about {self.pace.projected:,} by {by}")
-        if self.pace.needed_per_day is not None:
-            parts.append(f"{self.pace.needed_per_day:,} a day needed to reach {self.goal:,}")
-        return "; ".join(parts) if parts else None
+        by = short_day(self.deadline, tz)
+        projected, needed = self.pace.projected, self.pace.needed_per_day
+        if projected is not None and needed is not None:
+            return _(
+                "At this pace about {projected} by {day}; {needed} a day needed to reach {goal}.",
+                projected=number(projected),
+                day=by,
+                needed=number(needed),
+                goal=number(self.goal),
+            )
+        if projected is not None:
+            return _(
+                "At this pace about {projected} by {day}.", projected=number(projected), day=by
+            )
+        if needed is not None:
+            return _(
+                "{needed} a day needed to reach {goal}.",
+                needed=number(needed),
+                goal=number(self.goal),
+            )
+        return None
 
     def time_left_text(self) -> str | None:
-        if self.time_left is None:
+        if self.time_left is None or self.time_left <= timedelta(0):
             return None
-        return f"{format_duration(self.time_left)} left" if self.time_left > timedelta(0) else None
+        return _("{duration} left", duration=duration(self.time_left))
 
 
 def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int | None) -> Pace | None:

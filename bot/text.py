@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from bot.errors import UserError
+from bot.messages import LANGUAGES, N_, _, language_of, number, translate
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 TITLE_MAX = 200
@@ -25,6 +26,54 @@ COMMAND_MAX = 25_000  # a whole command's text: the longest letter plus its opti
 # stored and are refused with the control characters (Cc).
 _LINE_BREAKS = {"\u2028": "\n", "\u2029": "\n", "\r\n": "\n", "\r": "\n", "\x85": "\n"}
 _REFUSED = {"Cc", "Cs"}
+
+
+class Field:
+    """The names of fields as errors say them (keys of `FIELD_NAMES`)."""
+
+    TITLE = "title"
+    GOAL = "goal"
+    THRESHOLD = "threshold"
+    ACTION = "action"
+    ADDRESSEE = "addressee"
+    LETTER = "letter text"
+    ROLE = "role"
+    COMMENT = "comment"
+    DEADLINE = "deadline"
+    LANGUAGE = "language"
+
+
+FIELD_NAMES = {
+    Field.TITLE: N_("title"),
+    Field.GOAL: N_("goal"),
+    Field.THRESHOLD: N_("threshold"),
+    Field.ACTION: N_("action"),
+    Field.ADDRESSEE: N_("addressee"),
+    Field.LETTER: N_("letter text"),
+    Field.ROLE: N_("role"),
+    Field.COMMENT: N_("comment"),
+    Field.DEADLINE: N_("deadline"),
+    Field.LANGUAGE: N_("language"),
+}
+
+
+def field_name(field: str) -> str:
+    return translate(FIELD_NAMES.get(field, field))
+
+
+def parse_language(value: str, usage: str | None = None) -> str:
+    """`lang:de`, `lang:pt-BR`…: a language we speak, or a friendly refusal listing them."""
+    found = language_of(value)
+    if found is None:
+        raise UserError(
+            _(
+                "I don't speak `{value}` yet. Choose one of: {languages}.",
+                value=value[:20],
+                languages=", ".join(LANGUAGES),
+            ),
+            usage,
+        )
+    return found
 
 
 def strip_invisible(value: str) -> str:
@@ -63,17 +112,26 @@ def clean(
     value = _normal_breaks(strip_invisible(value)).strip()
     if not value:
         if required:
-            raise UserError(f"The {field} can't be empty.", usage)
+            raise UserError(_("The {field} can't be empty.", field=field_name(field)), usage)
         return None
     if _has_control(value, multiline):
         raise UserError(
-            f"The {field} contains line breaks or control characters; please retype it as plain "
-            "text.",
+            _(
+                "The {field} contains line breaks or control characters; please retype it as "
+                "plain text.",
+                field=field_name(field),
+            ),
             usage,
         )
     if len(value) > limit:
         raise UserError(
-            f"The {field} is {len(value):,} characters long; the limit is {limit:,}.", usage
+            _(
+                "The {field} is {length} characters long; the limit is {limit}.",
+                field=field_name(field),
+                length=number(len(value)),
+                limit=number(limit),
+            ),
+            usage,
         )
     return value
 
@@ -87,20 +145,44 @@ def clean_display_name(value: str | None, fallback: str) -> str:
 
 
 # Words the grammar reads as keywords after /sign, so they can't name a campaign.
-RESERVED_SLUGS = frozenset({"anonymous", "anonymously", "anon", "mine", "help"})
+# The local words for `anonymous` (`anonym`, `anonyme`, `anónimo`, `anônimo`) are read too.
+ANONYMOUS_WORDS = frozenset(
+    {
+        "anonymous",
+        "anonymously",
+        "anon",
+        "anonym",
+        "anonyme",
+        "anonymement",
+        "anónimo",
+        "anonimo",
+        "anônimo",
+        "anónima",
+        "anonima",
+        "anônima",
+        "anonimamente",
+        "anónimamente",
+    }
+)
+RESERVED_SLUGS = frozenset({*ANONYMOUS_WORDS, "mine", "help"})
 
 
 def check_slug(slug: str, usage: str | None = None) -> str:
     if slug in RESERVED_SLUGS:
-        raise UserError(f"`{slug}` is a command word; pick another campaign name.", usage)
+        raise UserError(
+            _("`{slug}` is a command word; pick another campaign name.", slug=slug), usage
+        )
     if not SLUG_RE.match(slug):
         raise UserError(
-            f"`{slug[:60]}` can't be a campaign name: use 2–40 lowercase letters, digits or "
-            "dashes, like `walkout-2026`.",
+            _(
+                "`{slug}` can't be a campaign name: use 2–40 lowercase letters, digits or "
+                "dashes, like `walkout-2026`.",
+                slug=slug[:60],
+            ),
             usage,
         )
     if len(slug) < 2:
-        raise UserError("A campaign name needs at least 2 characters.", usage)
+        raise UserError(_("A campaign name needs at least 2 characters."), usage)
     return slug
 
 
@@ -110,7 +192,14 @@ def looks_like_slug(token: str) -> bool:
 
 def check_goal(goal: int, usage: str | None = None, *, field: str = "goal") -> int:
     if goal < 1:
-        raise UserError(f"The {field} must be at least 1.", usage)
+        raise UserError(_("The {field} must be at least 1.", field=field_name(field)), usage)
     if goal > GOAL_MAX:
-        raise UserError(f"The {field} can be at most {GOAL_MAX:,}.", usage)
+        raise UserError(
+            _(
+                "The {field} can be at most {limit}.",
+                field=field_name(field),
+                limit=number(GOAL_MAX),
+            ),
+            usage,
+        )
     return goal

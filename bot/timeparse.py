@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from bot import messages
 from bot.errors import UserError
+from bot.messages import _, number
 
 MAX_AHEAD = timedelta(days=3653)  # about ten years: a sane window, far from any calendar edge
-DEADLINE_HELP = (
-    "Write the deadline as a date like `2026-12-31` (end of that day) or a date and time like "
-    "`2026-12-31T17:00` or `2026-12-31T17:00+01:00`."
-)
+
+
+def _deadline_help() -> str:
+    return _(
+        "Write the deadline as a date like `2026-12-31` (end of that day) or a date and time "
+        "like `2026-12-31T17:00` or `2026-12-31T17:00+01:00`."
+    )
 
 
 def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = None) -> datetime:
@@ -28,19 +33,29 @@ def parse_deadline(value: str, tz: tzinfo, now: datetime, usage: str | None = No
                 local = local.replace(tzinfo=tz)
         deadline = local.astimezone(UTC)
         if deadline > now + MAX_AHEAD:
+            latest = f"{(now + MAX_AHEAD):%Y-%m-%d}"
             raise UserError(
-                f"`{value[:40]}` is more than {MAX_AHEAD.days // 365} years away; pick a "
-                f"deadline before {(now + MAX_AHEAD):%Y-%m-%d}.",
+                _(
+                    "`{value}` is more than {years} years away; pick a deadline before {day}.",
+                    value=value[:40],
+                    years=number(MAX_AHEAD.days // 365),
+                    day=latest,
+                ),
                 usage,
             )
         format_when(deadline, tz)  # shown in this zone for as long as the campaign lives
     except (ValueError, OverflowError):  # not a date, or a year 1 / 9999 edge in some zone
         raise UserError(
-            f"I can't read `{value[:40]}` as a deadline. {DEADLINE_HELP}", usage
+            _("I can't read `{value}` as a deadline.", value=value[:40]) + " " + _deadline_help(),
+            usage,
         ) from None
     if deadline <= now:
         raise UserError(
-            f"The deadline {format_when(deadline, tz)} is already past; pick a future date.", usage
+            _(
+                "The deadline {when} is already past; pick a future date.",
+                when=format_when(deadline, tz),
+            ),
+            usage,
         )
     return deadline
 
@@ -51,25 +66,13 @@ def start_of_day(moment: datetime) -> datetime:
 
 
 def format_when(moment: datetime, tz: tzinfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
+    """A date and time in `tz`, written as the current language writes them."""
+    return messages.when(moment, tz)
 
 
 def format_day(moment: datetime, tz: tzinfo) -> str:
-    return f"{moment.astimezone(tz):%a %d %b}"
+    return messages.short_day(moment, tz)
 
 
 def format_duration(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    if seconds <= 0:
-        return "no time"
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes = rest // 60
-    if days >= 2:
-        return f"{days} days"
-    if days == 1:
-        return f"1 day {hours} h" if hours else "1 day"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{max(minutes, 1)} min"
+    return messages.duration(delta)

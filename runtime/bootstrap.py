@@ -51,6 +51,7 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
             rate_limit=RateLimiter(settings.rate_limit_per_minute),
             purge_after_days=settings.purge_after_days,
             public_url=settings.public_url,
+            language=settings.language,
         )
     finally:
         await db.close()

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.messages import choose_language
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -22,6 +24,7 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, alias="UNDERSIGNED_SECRET_KEY")
     key_file: Path | None = Field(default=None, alias="UNDERSIGNED_KEY_FILE")
     timezone: str = Field(default="UTC", alias="UNDERSIGNED_TIMEZONE")
+    language: str = Field(default="en", alias="UNDERSIGNED_LANGUAGE")
     sqlite_synchronous: str = Field(default="NORMAL", alias="UNDERSIGNED_SQLITE_SYNCHRONOUS")
     log_level: str = Field(default="INFO", alias="UNDERSIGNED_LOG_LEVEL")
     http_host: str = Field(default="0.0.0.0", alias="UNDERSIGNED_HTTP_HOST")
@@ -54,6 +57,11 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
 
     model_config["populate_by_name"] = True
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        return choose_language(value)
 
     @field_validator("timezone")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -144,6 +145,7 @@ class Database:
         """Run `op(connection)`, plain synchronous Core SQL, in one read transaction: on SQLite
         in one hop to a reader thread (not one per statement), elsewhere in SQLAlchemy's
         greenlet on the async driver."""
+        op = _in_this_context(op)
         if self._read_sync_engine is None or self._read_threads is None:
             async with self.read_engine.connect() as conn:
                 return await conn.run_sync(op)
@@ -158,7 +160,7 @@ class Database:
     async def write(self, op: Callable[[Connection], T]) -> T:
         """Run `op(connection)` in a write transaction, committed together with concurrent
         writes (in its own savepoint, so a refused write spoils no other)."""
-        return await self.writer.submit(op)
+        return await self.writer.submit(_in_this_context(op))
 
     async def write_batched(self, handler: BatchHandler, item: Any) -> Any:
         """Queue `item` for `handler`, which commits every item queued alongside in one go."""
@@ -194,3 +196,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 def _upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
+
+
+def _in_this_context(op: Callable[[Connection], T]) -> Callable[[Connection], T]:
+    """`op` run with the caller's context variables (the language a refusal is worded in)
+    on whichever thread or task the database runs it."""
+    context = contextvars.copy_context()
+    return lambda conn: context.run(op, conn)

@@ -67,6 +67,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         organizers=tuple(organizers),
         purged_at=row.purged_at,
         published_at=row.published_at,
+        language=row.language,
     )
 
 

@@ -53,6 +53,7 @@ class CampaignRow(SQLModel, table=True):
     succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     purged_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    language: str | None = Field(default=None, max_length=8)
 
 
 class TextVersionRow(SQLModel, table=True):

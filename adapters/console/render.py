@@ -1,7 +1,8 @@
-"""Plain-text rendering of core replies, with a progress bar."""
+"""Plain-text rendering of core replies, with a progress bar, in the reply's language."""
 
 from __future__ import annotations
 
+from bot.messages import _, number, speaking
 from bot.replies import ActionKind, Reply, Visibility
 
 _ACTION_HINTS = {
@@ -12,16 +13,22 @@ _ACTION_HINTS = {
 
 
 def render(reply: Reply) -> str:
+    with speaking(reply.locale):
+        return _render(reply)
+
+
+def _render(reply: Reply) -> str:
     lines = []
     if reply.card is not None:
         card = reply.card
         lines.append(f"== {card.title} ==")
         if card.addressee:
-            lines.append(f"To: {card.addressee}")
+            lines.append(_("To: {addressee}", addressee=card.addressee))
         if card.kind == "pledge" and card.pledge_action:
-            lines.append(f"Pledge: I will {card.pledge_action} if enough of us do")
+            lines.append(_("Pledge: I will {action} if enough of us do", action=card.pledge_action))
         lines.append(card.excerpt)
-        lines.append(f"({card.slug}, version {card.version})")
+        version = _("version {version}", version=number(card.version))
+        lines.append(f"({card.slug}, {version})")
     text = reply.text.replace("**", "")
     lines.append(("⚠ " if reply.error else "") + text)
     if reply.tally is not None:
@@ -29,13 +36,14 @@ def render(reply: Reply) -> str:
         extra = tally.time_left_text()
         lines.append(f"[{tally.bar()}] {tally.summary()}" + (f" · {extra}" if extra else ""))
     if reply.usage:
-        lines.append(f"Usage: {reply.usage}")
+        lines.append(_("Usage: {usage}", usage=reply.usage))
     if reply.actions:
         hints = [f"{a.label}: {_ACTION_HINTS[a.kind].format(slug=a.slug)}" for a in reply.actions]
         lines.append("→ " + " · ".join(hints))
     if reply.attachment is not None:
         name, content = reply.attachment
-        lines.append(f"--- {name} ---\n{content.rstrip()}\n--- end of {name} ---")
+        end = _("end of {name}", name=name)
+        lines.append(f"--- {name} ---\n{content.rstrip()}\n--- {end} ---")
     if reply.visibility is Visibility.ACTOR:
-        lines.append("(only you can see this)")
+        lines.append(_("(only you can see this)"))
     return "\n".join(lines)

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from adapters.console.render import render
 from bot.identity import Actor, Place
+from bot.messages import _, language_of, speaking
 from bot.replies import Reply
 from bot.service import Service
 
@@ -26,12 +27,15 @@ def default_user() -> str:
 class ConsoleSession:
     """Pushes a line in and pops the reply: used by the REPL and by tests."""
 
-    def __init__(self, service: Service, user: str | None = None) -> None:
+    def __init__(
+        self, service: Service, user: str | None = None, language: str | None = None
+    ) -> None:
         self.service = service
         self.user = user or default_user()
+        self.language = language  # what every person at this terminal reads
 
     def actor_for(self, name: str) -> Actor:
-        return Actor(PLATFORM, WORKSPACE, name, name)
+        return Actor(PLATFORM, WORKSPACE, name, name, locale=self.language)
 
     async def push(self, line: str) -> Reply | None:
         line = line.strip()
@@ -39,7 +43,7 @@ class ConsoleSession:
             return None
         name = self.user
         if line.startswith("@"):
-            head, _, rest = line.partition(" ")
+            head, _space, rest = line.partition(" ")
             name, line = head[1:] or self.user, rest.strip()
             if not line:
                 return None
@@ -47,18 +51,36 @@ class ConsoleSession:
         return await self.service.handle_line(self.actor_for(name), line, place)
 
 
+def terminal_language(environ: dict[str, str]) -> str | None:
+    """The terminal's language, as gettext reads it: LANGUAGE, LC_ALL, LC_MESSAGES, LANG."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for tag in (environ.get(name) or "").split(":"):
+            found = language_of(tag)
+            if found:
+                return found
+    return None
+
+
 async def run_console(
-    service: Service, stdin: TextIO | None = None, stdout: TextIO | None = None
+    service: Service,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    language: str | None = None,
 ) -> None:
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
-    session = ConsoleSession(service)
+    session = ConsoleSession(service, language=language)
     interactive = stdin.isatty()
     if interactive:
-        stdout.write(
-            f"Undersigned console. You are @{session.user}; start a line with @NAME to act as "
-            "someone else. Try /petition help. Ctrl-D to quit.\n"
-        )
+        with speaking(language):
+            stdout.write(
+                _(
+                    "Undersigned console. You are @{user}; start a line with @NAME to act as "
+                    "someone else. Try /petition help. Ctrl-D to quit.",
+                    user=session.user,
+                )
+                + "\n"
+            )
     loop = asyncio.get_running_loop()
     while True:
         if interactive:

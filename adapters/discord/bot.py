@@ -11,7 +11,7 @@ import inspect
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import discord
 from discord import app_commands
@@ -21,6 +21,7 @@ from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot.identity import Actor, Place
+from bot.messages import N_, SOURCE, _, language_of, number, speaking, translate
 from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
 from bot.service import Announcement, Service
 
@@ -33,7 +34,45 @@ def actor_of(interaction: discord.Interaction) -> Actor:
     workspace = str(interaction.guild_id) if interaction.guild_id else "dm"
     roles = getattr(user, "roles", None) or []
     groups = frozenset(f"discord-role:{role.id}" for role in roles)
-    return Actor(PLATFORM, workspace, str(user.id), user.display_name, groups=groups)
+    # Discord sends the person's client language with every interaction: no lookup, no trace.
+    locale = language_of(getattr(interaction.locale, "value", None))
+    return Actor(PLATFORM, workspace, str(user.id), user.display_name, groups=groups, locale=locale)
+
+
+class CatalogTranslator(app_commands.Translator):
+    """Command, group and option descriptions in each Discord language we speak, from the
+    catalogs. Names stay English: translated names confuse people who share instructions."""
+
+    DESCRIBED: ClassVar[set[app_commands.TranslationContextLocation]] = {
+        app_commands.TranslationContextLocation.command_description,
+        app_commands.TranslationContextLocation.group_description,
+        app_commands.TranslationContextLocation.parameter_description,
+    }
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        language = language_of(locale.value)
+        if context.location not in self.DESCRIBED or language in (None, SOURCE):
+            return None
+        source = string.extras.get("source", string.message)
+        with speaking(language):
+            text = translate(source)
+        if text == source:
+            return None
+        return render.cut(_capitalized(text), 100)
+
+
+def _capitalized(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def described(text: str) -> app_commands.locale_str:
+    """A description Discord shows in English and, through the translator, in each language."""
+    return app_commands.locale_str(render.cut(_capitalized(text), 100), source=text)
 
 
 def place_of(interaction: discord.Interaction) -> Place:
@@ -116,12 +155,19 @@ CampaignArg = app_commands.Transform[str, CampaignName]
 FORM_LIMITS = {"slug": 40, "title": 200, "goal": 9, "deadline": 25, "text": 4000}
 
 
-class NewCampaignModal(discord.ui.Modal, title="New campaign"):
+class NewCampaignModal(discord.ui.Modal):
     """The creation form: the registry's form fields as text inputs (Discord allows five);
-    the other options of `/petition new` arrive with the command and ride along."""
+    the other options of `/petition new` arrive with the command and ride along. It speaks
+    the language of whoever opened it."""
 
-    def __init__(self, service: Service, given: cmd.Values | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self, service: Service, given: cmd.Values | None = None, language: str | None = None
+    ) -> None:
+        with speaking(language):
+            super().__init__(title=render.cut(_("New campaign"), 45))
+            self._add_fields(service, given)
+
+    def _add_fields(self, service: Service, given: cmd.Values | None) -> None:
         self.service = service
         self.given = dict(given or {})
         self.fields: dict[str, discord.ui.TextInput[Any]] = {}
@@ -129,7 +175,7 @@ class NewCampaignModal(discord.ui.Modal, title="New campaign"):
             if not option.in_form:
                 continue
             field: discord.ui.TextInput[Any] = discord.ui.TextInput(
-                label=option.label,
+                label=render.cut(translate(option.label), 45),
                 placeholder=option.example or None,
                 required=option.required,
                 max_length=FORM_LIMITS.get(option.name, 200),
@@ -205,7 +251,7 @@ def command_from(
         )
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        o.name: render.cut(o.describe or o.label, 100) for o in options
+        o.name: described(o.describe or o.label) for o in options
     }
     callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
         o.name: [app_commands.Choice(name=c, value=c) for c in o.choices]
@@ -213,12 +259,7 @@ def command_from(
         if o.choices
     }
     name = spec.name.split()[-1]
-    described = spec.summary
-    return app_commands.Command(
-        name=name,
-        description=render.cut(described[0].upper() + described[1:], 100),
-        callback=callback,
-    )
+    return app_commands.Command(name=name, description=described(spec.summary), callback=callback)
 
 
 class UndersignedDiscord(discord.Client):
@@ -239,6 +280,7 @@ class UndersignedDiscord(discord.Client):
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CampaignButton)
+        await self.tree.set_translator(CatalogTranslator())
         if self.guild_ids:
             for guild_id in self.guild_ids:
                 guild = discord.Object(guild_id)
@@ -270,7 +312,9 @@ class UndersignedDiscord(discord.Client):
                 title=title if i == 0 else None, description=render.user_text(piece)
             )
             if i == len(pieces) - 1:
-                embed.set_footer(text=f"{reply.card.slug} · version {reply.card.version}")
+                with speaking(reply.locale):
+                    version = _("version {version}", version=number(reply.card.version))
+                embed.set_footer(text=f"{reply.card.slug} · {version}")
             send = interaction.followup.send if i else interaction.response.send_message
             await send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
@@ -289,8 +333,10 @@ class UndersignedDiscord(discord.Client):
             if interaction.response.is_done():  # deferred (ephemeral): post in the channel
                 channel = self.get_partial_messageable(int(interaction.channel_id or 0))
                 message = await channel.send(**render.message_kwargs(reply))
+                with speaking(language_of(interaction.locale.value)):
+                    done = _("Announced here. The tally on it updates as people sign.")
                 await interaction.followup.send(
-                    "Announced here.", ephemeral=True, allowed_mentions=render.NO_MENTIONS
+                    done, ephemeral=True, allowed_mentions=render.NO_MENTIONS
                 )
                 return str(message.id)
             await interaction.response.send_message(**render.message_kwargs(reply))
@@ -302,7 +348,11 @@ class UndersignedDiscord(discord.Client):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.error("Discord command failed: %r", error, exc_info=error)
-        text = "Something went wrong on our side and nothing was changed. Please try again."
+        with speaking(language_of(getattr(interaction.locale, "value", None))):
+            text = _(
+                "Something went wrong on our side and nothing was changed. "
+                "Please try again in a moment."
+            )
         if interaction.response.is_done():
             await interaction.followup.send(
                 text, ephemeral=True, allowed_mentions=render.NO_MENTIONS
@@ -317,10 +367,14 @@ class UndersignedDiscord(discord.Client):
         the `/petition` group, each option as the registry defines it."""
         special: dict[str, Callable[[discord.Interaction, cmd.Values], Awaitable[None]]] = {
             "petition read": self._read,
-            "petition new": lambda i, v: i.response.send_modal(NewCampaignModal(self.service, v)),
+            "petition new": lambda i, v: i.response.send_modal(
+                NewCampaignModal(self.service, v, actor_of(i).locale)
+            ),
             "petition post": self._post,
         }
-        petition = app_commands.Group(name="petition", description="Open letters and pledges")
+        petition = app_commands.Group(
+            name="petition", description=described(N_("Open letters and pledges"))
+        )
         for spec in cmd.REGISTRY:
             run = special.get(spec.name) or self._runner(spec)
             command = command_from(spec, run)

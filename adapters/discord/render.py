@@ -12,6 +12,7 @@ from typing import Any
 
 import discord
 
+from bot.messages import _, number, percent, speaking
 from bot.replies import ActionKind, Reply
 
 CONTENT_LIMIT = 2000
@@ -64,7 +65,14 @@ def tally_line(reply: Reply) -> str | None:
     tally = reply.tally
     if tally is None:
         return None
-    line = f"`{tally.bar()}` **{tally.count:,}** of {tally.goal:,} {tally.noun} ({tally.percent}%)"
+    values = {"count": number(tally.count), "goal": number(tally.goal)}
+    values["percent"] = percent(tally.percent)
+    words = (
+        _("**{count}** of {goal} pledges ({percent})", **values)
+        if tally.noun == "pledges"
+        else _("**{count}** of {goal} signatures ({percent})", **values)
+    )
+    line = f"`{tally.bar()}` {words}"
     left = tally.time_left_text()
     return line + (f" · {left}" if left else "")
 
@@ -78,20 +86,25 @@ def embed_for(reply: Reply) -> discord.Embed:
     if line:
         parts += ["", line]
     if reply.tally and reply.tally.recent_public:
-        parts.append("Latest: " + ", ".join(user_text(n) for n in reply.tally.recent_public))
+        names = ", ".join(user_text(n) for n in reply.tally.recent_public)
+        parts.append(_("Latest: {names}", names=names))
     embed = discord.Embed(
         title=cut(user_text(card.title), TITLE_LIMIT),
         description=cut("\n".join(parts), DESCRIPTION_LIMIT),
         colour=discord.Colour.dark_teal() if card.status == "open" else discord.Colour.greyple(),
     )
     if card.addressee:
-        embed.add_field(name="To", value=cut(user_text(card.addressee), FIELD_LIMIT))
+        embed.add_field(name=_("To"), value=cut(user_text(card.addressee), FIELD_LIMIT))
     if card.kind == "pledge" and card.pledge_action:
         embed.add_field(
-            name="Pledge",
-            value=cut(f"I will {user_text(card.pledge_action)} if enough of us do", FIELD_LIMIT),
+            name=_("Pledge"),
+            value=cut(
+                _("I will {action} if enough of us do", action=user_text(card.pledge_action)),
+                FIELD_LIMIT,
+            ),
         )
-    embed.set_footer(text=f"{card.slug} · version {card.version}")
+    version = _("version {version}", version=number(card.version))
+    embed.set_footer(text=f"{card.slug} · {version}")
     if reply.page is not None:
         embed.set_image(url=reply.page.chart)
     return embed
@@ -103,7 +116,7 @@ def content_for(reply: Reply) -> str:
     if line and reply.card is None:
         parts.append(line)
     if reply.usage:
-        parts.append(f"Usage: `{code(reply.usage)}`")
+        parts.append(_("Usage: `{usage}`", usage=code(reply.usage)))
     return cut("\n".join(parts), CONTENT_LIMIT)
 
 
@@ -134,12 +147,18 @@ def view_for(reply: Reply) -> discord.ui.View | None:
 
 
 def message_kwargs(reply: Reply, *, with_view: bool = True) -> dict[str, Any]:
-    """Keyword arguments for send_message / followup.send / edit."""
+    """Keyword arguments for send_message / followup.send / edit, in the reply's language."""
+    with speaking(reply.locale):
+        return _message_kwargs(reply, with_view=with_view)
+
+
+def _message_kwargs(reply: Reply, *, with_view: bool) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.card is not None:
         kwargs["embed"] = embed_for(reply)
         if reply.usage:
-            kwargs["content"] = cut(f"Usage: `{code(reply.usage)}`", CONTENT_LIMIT)
+            usage = _("Usage: `{usage}`", usage=code(reply.usage))
+            kwargs["content"] = cut(usage, CONTENT_LIMIT)
     else:
         kwargs["content"] = content_for(reply)
     view = view_for(reply) if with_view else None

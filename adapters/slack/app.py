@@ -31,6 +31,8 @@ from adapters.slack.names import PLATFORM, SlackNames
 from adapters.slack.workspaces import SlackWorkspaces
 from bot import commands as cmd
 from bot.identity import Actor, Place
+from bot.messages import _, speaking
+from bot.messages import current as current_language
 from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply, SignedPublicly, error_reply
 from bot.service import Announcement, Service
 
@@ -149,7 +151,18 @@ class SlackAdapter:
         if renamed is not None:
             await self.service.refresh_signer_name(renamed, slug)
 
-    async def _post_announcement(self, place: Place, reply: Reply, respond: Respond) -> None:
+    async def _speaker(self, actor: Actor, command: cmd.Command | None) -> Actor:
+        """The actor with their language: looked up (after the ack) unless they sign
+        anonymously; an anonymous signer gets the campaign's language, even when it is known."""
+        if cmd.keeps_name_out(command):
+            return replace(actor, locale=None)
+        if actor.locale is not None:
+            return actor
+        return replace(actor, locale=await self.names.locale_of(actor.workspace, actor.user_id))
+
+    async def _post_announcement(
+        self, actor: Actor, place: Place, reply: Reply, respond: Respond
+    ) -> None:
         async def post() -> str:
             client = await self.workspaces.client_for(place.workspace)
             posted = await client.chat_postMessage(
@@ -166,19 +179,20 @@ class SlackAdapter:
             await post_and_remember(self.service, reply, post)
         except Exception as exc:
             log.warning("announcement failed: %s", exc)
-            await respond(
-                **render.response(
-                    error_reply(
+            with speaking(actor.locale):
+                refused = error_reply(
+                    _(
                         "I couldn't post in this channel. Invite me with `/invite @Undersigned` "
                         "and try again."
                     )
                 )
-            )
+                await respond(**render.response(replace(refused, locale=current_language())))
             return
-        await respond(
-            response_type="ephemeral",
-            text="Announced here. The tally on it updates as people sign.",
-        )
+        with speaking(actor.locale):
+            await respond(
+                response_type="ephemeral",
+                text=_("Announced here. The tally on it updates as people sign."),
+            )
 
     # ---- listeners -----------------------------------------------------------------------
 
@@ -196,21 +210,32 @@ class SlackAdapter:
             actor = await self._with_groups(actor)  # creating may be limited to some groups
         if spec is cmd.REGISTRY_BY_KEY["new"] and not rest.strip():  # nothing typed: the form
             await ack()
-            await client.views_open(
-                trigger_id=body["trigger_id"], view=render.new_campaign_modal(place.channel)
-            )
+            with speaking(actor.locale):  # known from an earlier reply, else the server's
+                view = render.new_campaign_modal(place.channel)
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        task = await within_budget(self.service.handle(actor, command, text, place))
-        if task.done() and task.result().event(Announced) is None:
-            reply = task.result()
-            await ack(**render.response(reply))
-        else:
-            await ack(response_type="ephemeral", text="Working on it…")
+        parsed = cmd.parse_quietly(command, text)
+        if cmd.keeps_name_out(parsed) or actor.locale is not None:
+            actor = await self._speaker(actor, parsed)
+            task = await within_budget(self.service.handle(actor, command, text, place))
+            if task.done() and task.result().event(Announced) is None:
+                reply = task.result()
+                await ack(**render.response(reply))
+                self._after(actor, reply)
+                return
+            with speaking(actor.locale):
+                await ack(response_type="ephemeral", text=_("Working on it…"))
             reply = await task
-            if reply.event(Announced) is not None:
-                self._later(self._post_announcement(place, reply, respond))
-            else:
-                await respond(**render.response(reply))
+        else:
+            # Their language isn't known yet: acknowledge at once (Slack shows nothing), ask
+            # users.info, and answer through response_url in their language.
+            await ack()
+            actor = await self._speaker(actor, parsed)
+            reply = await self.service.handle(actor, command, text, place)
+        if reply.event(Announced) is not None:
+            self._later(self._post_announcement(actor, place, reply, respond))
+        else:
+            await respond(**render.response(reply))
         self._after(actor, reply)
 
     async def _on_button(
@@ -227,9 +252,8 @@ class SlackAdapter:
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         if kind is ActionKind.READ:
-            reply = await self.service.run(
-                Actor(PLATFORM, team, user.get("id", ""), user.get("name", "")), cmd.Read(slug)
-            )
+            reader = self.names.actor(team, user.get("id", ""), user.get("name", ""))
+            reply = await self.service.run(await self._speaker(reader, None), cmd.Read(slug))
             if reply.error:
                 await respond(replace_original=False, **render.response(reply))
             else:
@@ -243,6 +267,7 @@ class SlackAdapter:
             command: cmd.Command = cmd.Consent(slug, choice, token or None)
         else:
             command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+        actor = await self._speaker(actor, command)
         reply = await self.service.run(actor, command)
         await respond(replace_original=choice is not None, **render.response(reply))
         self._after(actor, reply)
@@ -265,7 +290,7 @@ class SlackAdapter:
         else:
             reply = task.result()
             if reply.error:
-                block = render.field_for_error(reply.text)
+                block = render.field_for_error(reply.text, reply.locale)
                 await ack(
                     response_action="errors",
                     errors={block: render.plain(reply.text)[:150]},

@@ -31,6 +31,8 @@ from adapters.slack.workspaces import (
     WorkspaceAuthorize,
 )
 from bot import notices
+from bot.messages import _, from_accept_language, speaking, translate
+from bot.messages import current as current_language
 from bot.replies import Reply
 
 if TYPE_CHECKING:
@@ -61,13 +63,15 @@ class OAuth:
 
 
 def page(title: str, body: str, link: tuple[str, str] | None = None) -> str:
-    """A small self-contained page: no script, no image, no font, nothing from elsewhere."""
+    """A small self-contained page: no script, no image, no font, nothing from elsewhere.
+    The words are translated (in the language being spoken) by the caller."""
     action = ""
     if link is not None:
         url, label = link
         action = f'<p><a class="button" href="{html.escape(url)}">{html.escape(label)}</a></p>'
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{current_language().replace("_", "-")}"><head>'
+        '<meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>"
         "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;"
@@ -86,7 +90,12 @@ class InstallFlow(AsyncOAuthFlow):
     allowed: frozenset[str] = frozenset()
 
     async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
-        return page(notices.INSTALL_TITLE, notices.INSTALL_BODY, (url, notices.INSTALL_BUTTON))
+        with speaking(_browser_language(request)):
+            return page(
+                translate(notices.INSTALL_TITLE),
+                translate(notices.INSTALL_BODY),
+                (url, translate(notices.INSTALL_BUTTON)),
+            )
 
     async def store_installation(self, request: AsyncBoltRequest, installation: Any) -> None:
         """Only the coalition's workspaces join: any other gets its fresh token revoked and
@@ -102,6 +111,14 @@ class InstallFlow(AsyncOAuthFlow):
         await super().store_installation(request, installation)
 
 
+def _browser_language(request: AsyncBoltRequest | None) -> str | None:
+    """The install pages speak the browser's language (Accept-Language), else the server's."""
+    if request is None:
+        return None
+    found = request.headers.get("accept-language") or []
+    return from_accept_language(found[0] if found else None)
+
+
 def _html(status: int, body: str) -> BoltResponse:
     return BoltResponse(
         status=status, body=body, headers={"Content-Type": "text/html; charset=utf-8"}
@@ -115,12 +132,16 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
 
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
         installation = args.installation
-        name = installation.team_name or installation.enterprise_name or "your workspace"
+        name = installation.team_name or installation.enterprise_name or ""
         workspace = installation.team_id or installation.enterprise_id or ""
         if installation.user_id:
             adapter._later(_welcome(adapter, workspace, installation.user_id, name))
         log.info("installed in a workspace")
-        body = page(notices.INSTALLED_TITLE, notices.INSTALLED_BODY.format(workspace=name))
+        with speaking(_browser_language(args.request)):
+            body = page(
+                translate(notices.INSTALLED_TITLE),
+                translate(notices.INSTALLED_BODY).format(workspace=name or _("your workspace")),
+            )
         return _html(200, body)
 
     async def failure(args: AsyncFailureArgs) -> BoltResponse:
@@ -130,9 +151,13 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         reason = NOT_ALLOWED if str(args.error or "") == NOT_ALLOWED else args.reason
         if reason == NOT_ALLOWED:
             status = 403
-        text = notices.INSTALL_FAILED_BODY.get(reason, notices.INSTALL_FAILED_DEFAULT)
-        again = (args.settings.install_path, notices.INSTALL_AGAIN)
-        return _html(status, page(notices.INSTALL_FAILED_TITLE, text, again))
+        with speaking(_browser_language(args.request)):
+            text = translate(
+                notices.INSTALL_FAILED_BODY.get(reason, notices.INSTALL_FAILED_DEFAULT)
+            )
+            again = (args.settings.install_path, translate(notices.INSTALL_AGAIN))
+            body = page(translate(notices.INSTALL_FAILED_TITLE), text, again)
+        return _html(status, body)
 
     settings = AsyncOAuthSettings(
         client_id=oauth.client_id,
@@ -155,8 +180,12 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
 
 
 async def _welcome(adapter: SlackAdapter, workspace: str, user_id: str, name: str) -> None:
-    """Tell the person who installed the app, in its Messages tab, what it keeps."""
-    reply = Reply(text=notices.after_installation(name))  # escaped when rendered
+    """Tell the person who installed the app, in its Messages tab, what it keeps, in their
+    language (users.info: the installer is no anonymous signer)."""
+    language = await adapter.names.locale_of(workspace, user_id)
+    with speaking(language):
+        text = notices.after_installation(name or _("your workspace"))
+        reply = Reply(text=text, locale=current_language())  # escaped when rendered
     client = await adapter.workspaces.client_for(workspace)
     await client.chat_postMessage(
         channel=user_id,

@@ -1,18 +1,23 @@
-"""Display names from `users.info`, cached, looked up after the ack so they never delay it."""
+"""Display names and languages from `users.info`, cached, looked up after the ack so they
+never delay it, and never for an anonymous signer (the lookup itself would leave a trace in the
+workspace's API logs at the moment of an anonymous signature)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
 from bot.identity import Actor
+from bot.messages import language_of
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
+LOOKUP_TIMEOUT = 2.0  # seconds a reply waits for users.info before speaking the campaign's language
 
 
 class SlackNames:
@@ -20,15 +25,63 @@ class SlackNames:
         self._workspaces = workspaces
         self._ttl = ttl
         self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+        # The person's language (None: Slack gave none we speak), cached like names.
+        self._locales: dict[tuple[str, str], tuple[str | None, float]] = {}
         # users.info is rate-limited per workspace: a burst of new signers is looked up a few
         # at a time instead of thousands of calls waiting out 429s together.
         self._lookups = asyncio.Semaphore(4)
 
     def actor(self, team: str, user_id: str, user_name: str | None) -> Actor:
-        """The best name known now: cached real name, else the name Slack sent with the event."""
+        """The best name known now: cached real name, else the name Slack sent with the event;
+        and the person's language when it is already known."""
+        now = time.monotonic()
         cached = self._cache.get((team, user_id))
-        name = cached[0] if cached and cached[1] > time.monotonic() else (user_name or user_id)
-        return Actor(PLATFORM, team, user_id, name)
+        name = cached[0] if cached and cached[1] > now else (user_name or user_id)
+        known = self._locales.get((team, user_id))
+        locale = known[0] if known and known[1] > now else None
+        return Actor(PLATFORM, team, user_id, name, locale=locale)
+
+    def knows_locale(self, team: str, user_id: str) -> bool:
+        known = self._locales.get((team, user_id))
+        return known is not None and known[1] > time.monotonic()
+
+    async def locale_of(self, team: str, user_id: str) -> str | None:
+        """The person's language, from the cache or one users.info call (with its name)."""
+        known = self._locales.get((team, user_id))
+        if known is not None and known[1] > time.monotonic():
+            return known[0]
+        try:
+            await asyncio.wait_for(self._look_up(team, user_id), LOOKUP_TIMEOUT)
+        except TimeoutError:
+            log.warning("users.info was too slow; answering in the campaign's language")
+            return None
+        known = self._locales.get((team, user_id))
+        return known[0] if known else None
+
+    async def _look_up(self, team: str, user_id: str) -> dict[str, Any] | None:
+        """One users.info call (with the locale); both caches are filled from it."""
+        try:
+            async with self._lookups:
+                client = await self._workspaces.client_for(team)
+                response = await client.users_info(user=user_id, include_locale=True)
+        except NotInstalled:
+            return None
+        except SlackApiError as exc:
+            log.warning("users.info failed for a user: %s", exc.response.get("error"))
+            # Not asked again for a while: a failing lookup must not slow every reply.
+            self._locales[(team, user_id)] = (None, time.monotonic() + 60)
+            return None
+        user = response.get("user") or {}
+        until = time.monotonic() + self._ttl
+        self._locales[(team, user_id)] = (language_of(user.get("locale")), until)
+        profile = user.get("profile") or {}
+        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
+        if name:
+            self._cache[(team, user_id)] = (name, until)
+        if len(self._cache) > 100_000 or len(self._locales) > 100_000:
+            self._cache.clear()
+            self._locales.clear()
+        return user
 
     async def learn(self, actor: Actor) -> Actor | None:
         """Fetch the real name; return a renamed actor when it differs from the one used."""
@@ -36,21 +89,8 @@ class SlackNames:
         cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic():
             return None
-        try:
-            async with self._lookups:
-                client = await self._workspaces.client_for(actor.workspace)
-                response = await client.users_info(user=actor.user_id)
-        except NotInstalled:
+        await self._look_up(actor.workspace, actor.user_id)
+        cached = self._cache.get(key)
+        if cached is None or cached[0] == actor.display_name:
             return None
-        except SlackApiError as exc:
-            log.warning("users.info failed for a user: %s", exc.response.get("error"))
-            return None
-        user = response.get("user") or {}
-        profile = user.get("profile") or {}
-        name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
-        if not name:
-            return None
-        self._cache[key] = (name, time.monotonic() + self._ttl)
-        if name == actor.display_name:
-            return None
-        return Actor(actor.platform, actor.workspace, actor.user_id, name)
+        return Actor(actor.platform, actor.workspace, actor.user_id, cached[0])

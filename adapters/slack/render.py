@@ -10,8 +10,10 @@ import re
 from typing import Any
 
 from bot import commands as cmd
+from bot.messages import _, number, percent, speaking, translate
 from bot.replies import ActionKind, CampaignCard, Reply, Visibility
 from bot.tally import Tally
+from bot.text import FIELD_NAMES
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50
@@ -60,9 +62,17 @@ def context(text: str) -> Block:
 
 
 def tally_text(tally: Tally) -> str:
-    line = f"`{tally.bar()}`  *{tally.count:,}* of {tally.goal:,} {tally.noun} ({tally.percent}%)"
+    line = f"`{tally.bar()}`  " + tally_words(tally)
     left = tally.time_left_text()
     return line + (f" · {left}" if left else "")
+
+
+def tally_words(tally: Tally) -> str:
+    values = {"count": number(tally.count), "goal": number(tally.goal)}
+    values["percent"] = percent(tally.percent)
+    if tally.noun == "pledges":
+        return _("*{count}* of {goal} pledges ({percent})", **values)
+    return _("*{count}* of {goal} signatures ({percent})", **values)
 
 
 def _text_blocks(text: str) -> list[Block]:
@@ -73,10 +83,12 @@ def _card_blocks(card: CampaignCard) -> list[Block]:
     blocks = [section(f"*{escape(card.title)}*")]
     details = []
     if card.addressee:
-        details.append(f"To: {escape(card.addressee)}")
+        details.append(_("To: {addressee}", addressee=escape(card.addressee)))
     if card.kind == "pledge" and card.pledge_action:
-        details.append(f"Pledge: I will {escape(card.pledge_action)} if enough of us do")
-    details.append(f"`{card.slug}` · version {card.version}")
+        details.append(
+            _("Pledge: I will {action} if enough of us do", action=escape(card.pledge_action))
+        )
+    details.append(f"`{card.slug}` · " + _("version {version}", version=number(card.version)))
     blocks.append(context(" · ".join(details)))
     blocks.extend(_text_blocks(card.excerpt))
     return blocks
@@ -110,6 +122,12 @@ def action_blocks(reply: Reply) -> list[Block]:
 
 
 def blocks_for(reply: Reply) -> list[Block]:
+    """The reply's blocks, in the language it speaks."""
+    with speaking(reply.locale):
+        return _blocks_for(reply)
+
+
+def _blocks_for(reply: Reply) -> list[Block]:
     blocks: list[Block] = []
     if reply.card is not None:
         blocks.extend(_card_blocks(reply.card))
@@ -121,9 +139,9 @@ def blocks_for(reply: Reply) -> list[Block]:
         blocks.append(section(tally_text(reply.tally)))
         if reply.tally.recent_public and reply.card is not None:
             names = ", ".join(escape(n) for n in reply.tally.recent_public)
-            blocks.append(context(f"Latest: {names}"))
+            blocks.append(context(_("Latest: {names}", names=names)))
     if reply.usage:
-        blocks.append(context(f"Usage: `{escape(reply.usage)}`"))
+        blocks.append(context(_("Usage: `{usage}`", usage=escape(reply.usage))))
     if reply.attachment is not None:
         blocks.extend(_file_blocks(*reply.attachment))
     if reply.page is not None:
@@ -133,7 +151,7 @@ def blocks_for(reply: Reply) -> list[Block]:
     actions = action_blocks(reply)
     if len(blocks) + len(actions) > MAX_BLOCKS:
         blocks = blocks[: MAX_BLOCKS - len(actions) - 1]
-        blocks.append(context("(cut short: use *Read the letter* for the rest)"))
+        blocks.append(context(_("(cut short: use *Read the letter* for the rest)")))
     return blocks + actions
 
 
@@ -144,8 +162,11 @@ def _file_blocks(name: str, content: str) -> list[Block]:
     if len(pieces) > MAX_BLOCKS - 6:
         blocks.append(
             context(
-                f"`{escape(name)}` is cut here: on the server, "
-                "`undersigned petition export` writes the whole file."
+                _(
+                    "`{name}` is cut here: on the server, `undersigned petition export` writes "
+                    "the whole file.",
+                    name=escape(name),
+                )
             )
         )
     return blocks
@@ -193,18 +214,20 @@ def response(reply: Reply) -> dict[str, Any]:
 
 def letter_modal(reply: Reply) -> dict[str, Any]:
     """The "Read the letter" modal: the whole text, in as many sections as it needs."""
-    card = reply.card
-    title = card.title if card else "The letter"
-    blocks: list[Block] = [section(mrkdwn(piece)) for piece in chunks(reply.text)][:99]
-    if card is not None:
-        blocks.append(context(f"`{card.slug}` · version {card.version}"))
-    return {
-        "type": "modal",
-        "callback_id": "undersigned.letter",
-        "title": {"type": "plain_text", "text": _short(title, 24)},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks,
-    }
+    with speaking(reply.locale):
+        card = reply.card
+        title = card.title if card else _("The letter")
+        blocks: list[Block] = [section(mrkdwn(piece)) for piece in chunks(reply.text)][:99]
+        if card is not None:
+            version = _("version {version}", version=number(card.version))
+            blocks.append(context(f"`{card.slug}` · {version}"))
+        return {
+            "type": "modal",
+            "callback_id": "undersigned.letter",
+            "title": {"type": "plain_text", "text": _short(title, 24)},
+            "close": {"type": "plain_text", "text": _short(_("Close"), 24)},
+            "blocks": blocks,
+        }
 
 
 def _short(text: str, limit: int) -> str:
@@ -220,7 +243,10 @@ def _form_block(option: cmd.Option) -> Block:
             "type": "static_select",
             "action_id": "value",
             "options": [
-                {"text": {"type": "plain_text", "text": label}, "value": value}
+                {
+                    "text": {"type": "plain_text", "text": _short(translate(label), 75)},
+                    "value": value,
+                }
                 for value, label in zip(option.choices, labels, strict=True)
             ],
         }
@@ -231,26 +257,30 @@ def _form_block(option: cmd.Option) -> Block:
             "type": "plain_text_input",
             "action_id": "value",
             "multiline": option.kind is cmd.Kind.LONG_TEXT,
-            "placeholder": {"type": "plain_text", "text": option.example or option.label},
+            "placeholder": {
+                "type": "plain_text",
+                "text": _short(option.example or translate(option.label), 150),
+            },
         }
     return {
         "type": "input",
         "block_id": option.name,
         "optional": not option.required and option.name != "kind",
-        "label": {"type": "plain_text", "text": option.label},
+        "label": {"type": "plain_text", "text": _short(translate(option.label), 2000)},
         "element": element,
     }
 
 
 def new_campaign_modal(channel: str | None) -> dict[str, Any]:
-    """The creation form: every option of `/petition new`, from the registry."""
+    """The creation form: every option of `/petition new`, from the registry, in the language
+    being spoken (Slack allows 24 characters for a modal's title and buttons)."""
     return {
         "type": "modal",
         "callback_id": "undersigned.new",
         "private_metadata": channel or "",
-        "title": {"type": "plain_text", "text": "New campaign"},
-        "submit": {"type": "plain_text", "text": "Create"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        "title": {"type": "plain_text", "text": _short(_("New campaign"), 24)},
+        "submit": {"type": "plain_text", "text": _short(_("Create"), 24)},
+        "close": {"type": "plain_text", "text": _short(_("Cancel"), 24)},
         "blocks": [_form_block(o) for o in cmd.REGISTRY_BY_KEY["new"].options],
     }
 
@@ -268,23 +298,28 @@ def modal_values(view: dict[str, Any]) -> dict[str, str]:
     return values
 
 
+# Which field of the form an error is about: its option's key as typed (`goal:`), else the
+# field's name in the error's language.
 _FIELD_WORDS = [
-    ("campaign name", "slug"),
-    ("campaign called", "slug"),
     ("title", "title"),
-    ("letter", "text"),
+    ("letter text", "text"),
     ("threshold", "goal"),
     ("goal", "goal"),
     ("deadline", "deadline"),
     ("action", "action"),
     ("addressee", "to"),
-    ("kind", "kind"),
+    ("language", "lang"),
 ]
+_FIELD_KEYS = [("`kind:`", "kind"), ("`names:`", "names"), ("`lang", "lang"), ("`goal:", "goal")]
 
 
-def field_for_error(message: str) -> str:
+def field_for_error(message: str, language: str | None = None) -> str:
     lowered = message.lower()
-    for word, block_id in _FIELD_WORDS:
-        if word in lowered:
+    for key, block_id in _FIELD_KEYS:
+        if key in lowered:
             return block_id
+    with speaking(language):
+        for word, block_id in _FIELD_WORDS:
+            if translate(FIELD_NAMES[word]).lower() in lowered:
+                return block_id
     return "slug"

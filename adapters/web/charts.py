@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.messages import _, calendar_day, day_and_month, ngettext, number, percent, speaking
 from bot.public import PublicFacts
 
 WIDTH, HEIGHT = 720, 320
@@ -69,27 +70,57 @@ def geometry(facts: PublicFacts) -> Geometry:
 
 
 def describe(facts: PublicFacts) -> str:
-    """The chart in words (its alt text)."""
-    parts = [f"{facts.signatures:,} of {facts.goal:,} signatures so far."]
+    """The chart in words (its alt text), in the language being spoken."""
+    parts = [
+        ngettext(
+            "{count} of {n} signatures so far.",
+            "{count} of {n} signatures so far.",
+            facts.goal,
+            count=number(facts.signatures),
+        )
+    ]
     if facts.buckets:
         best = max(facts.buckets, key=lambda b: b.signed)
         parts.append(
-            f"The busiest period was {best.first:%d %b} to {best.last:%d %b}, "
-            f"with {best.signed:,} signatures."
+            ngettext(
+                "The busiest period was {first} to {last}, with {n} signature.",
+                "The busiest period was {first} to {last}, with {n} signatures.",
+                best.signed,
+                first=day_and_month(best.first),
+                last=day_and_month(best.last),
+            )
         )
     if facts.projected is not None and facts.deadline:
-        parts.append(f"At today's pace, about {facts.projected:,} by {facts.deadline:%d %b %Y}.")
+        parts.append(
+            _(
+                "At today's pace, about {projected} by {day}.",
+                projected=number(facts.projected),
+                day=calendar_day(facts.deadline),
+            )
+        )
     return " ".join(parts)
 
 
+def _drawn(text: str) -> str:
+    """Pillow's built-in font lacks the narrow and no-break spaces some languages group
+    digits with: a plain space reads the same."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
 def svg(facts: PublicFacts) -> str:
+    """The chart in the campaign's language (images are shared beyond the page)."""
+    with speaking(facts.language):
+        return _svg(facts)
+
+
+def _svg(facts: PublicFacts) -> str:
     g = geometry(facts)
     start = facts.started
     line = " ".join(f"{px},{py}" for px, py in g.points)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="t d">',
-        f'<title id="t">{escape(facts.title)}: signatures over time</title>',
+        f'<title id="t">{escape(_("{title}: signatures over time", title=facts.title))}</title>',
         f'<desc id="d">{escape(describe(facts))}</desc>',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="{PAPER}"/>',
         f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - PAD_RIGHT}" '
@@ -97,7 +128,7 @@ def svg(facts: PublicFacts) -> str:
         f'<line x1="{PAD_LEFT}" y1="{g.goal_y}" x2="{WIDTH - PAD_RIGHT}" y2="{g.goal_y}" '
         f'stroke="{GOAL}" stroke-width="2"/>',
         f'<text x="{PAD_LEFT - 6}" y="{g.goal_y + 4}" text-anchor="end" font-size="12" '
-        f'fill="{GOAL}">{facts.goal:,}</text>',
+        f'fill="{GOAL}">{number(facts.goal)}</text>',
         f'<text x="{PAD_LEFT - 6}" y="{HEIGHT - PAD_BOTTOM + 4}" text-anchor="end" '
         f'font-size="12" fill="{INK}">0</text>',
     ]
@@ -118,11 +149,11 @@ def svg(facts: PublicFacts) -> str:
         )
     parts.append(
         f'<text x="{PAD_LEFT}" y="{HEIGHT - 10}" font-size="12" fill="{INK}">'
-        f"{start:%d %b %Y}</text>"
+        f"{calendar_day(start)}</text>"
     )
     parts.append(
         f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 10}" font-size="12" text-anchor="end" '
-        f'fill="{INK}">{max(facts.updated, facts.deadline or facts.updated):%d %b %Y}</text>'
+        f'fill="{INK}">{calendar_day(max(facts.updated, facts.deadline or facts.updated))}</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -157,6 +188,11 @@ def _png(image: Image.Image) -> bytes:
 
 
 def png(facts: PublicFacts) -> bytes:
+    with speaking(facts.language):
+        return _png_chart(facts)
+
+
+def _png_chart(facts: PublicFacts) -> bytes:
     g = geometry(facts)
     start = facts.started
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
@@ -165,16 +201,18 @@ def png(facts: PublicFacts) -> bytes:
     draw.line([(PAD_LEFT, base), (WIDTH - PAD_RIGHT, base)], fill=GRID, width=1)
     draw.line([(PAD_LEFT, g.goal_y), (WIDTH - PAD_RIGHT, g.goal_y)], fill=GOAL, width=2)
     font = _font(12)
-    draw.text((PAD_LEFT - 6, g.goal_y), f"{facts.goal:,}", fill=GOAL, font=font, anchor="rm")
+    goal = _drawn(number(facts.goal))
+    draw.text((PAD_LEFT - 6, g.goal_y), goal, fill=GOAL, font=font, anchor="rm")
     draw.text((PAD_LEFT - 6, base), "0", fill=INK, font=font, anchor="rm")
     if g.deadline_x is not None:
         _dashed(draw, (g.deadline_x, PAD_TOP), (g.deadline_x, base), fill=INK, width=1)
     draw.line(list(g.points), fill=LINE, width=3, joint="curve")
     if g.projection is not None:
         _dashed(draw, *g.projection, fill=LINE, width=2)
-    draw.text((PAD_LEFT, HEIGHT - 10), f"{start:%d %b %Y}", fill=INK, font=font, anchor="ls")
-    end = max(facts.updated, facts.deadline or facts.updated)
-    draw.text((WIDTH - PAD_RIGHT, HEIGHT - 10), f"{end:%d %b %Y}", fill=INK, font=font, anchor="rs")
+    first = _drawn(calendar_day(start))
+    draw.text((PAD_LEFT, HEIGHT - 10), first, fill=INK, font=font, anchor="ls")
+    end = _drawn(calendar_day(max(facts.updated, facts.deadline or facts.updated)))
+    draw.text((WIDTH - PAD_RIGHT, HEIGHT - 10), end, fill=INK, font=font, anchor="rs")
     return _png(image)
 
 
@@ -201,6 +239,11 @@ def _wrap(
 
 def card(facts: PublicFacts) -> bytes:
     """1200×630: title, count and progress, for link previews in chat and social media."""
+    with speaking(facts.language):
+        return _card(facts)
+
+
+def _card(facts: PublicFacts) -> bytes:
     image = Image.new("RGB", (1200, 630), PAPER)
     draw = ImageDraw.Draw(image)
     draw.rectangle([(0, 0), (1200, 16)], fill=LINE)
@@ -209,8 +252,14 @@ def card(facts: PublicFacts) -> bytes:
     for line in _wrap(facts.title, title_font, 1080, 3):
         draw.text((60, y), line, fill=INK, font=title_font)
         y += 78
-    draw.text((60, 360), f"{facts.signatures:,}", fill=LINE, font=big)
-    draw.text((60, 470), f"of {facts.goal:,} signatures · {facts.percent}%", fill=INK, font=small)
+    draw.text((60, 360), _drawn(number(facts.signatures)), fill=LINE, font=big)
+    of_goal = ngettext(
+        "of {n} signatures · {percent}",
+        "of {n} signatures · {percent}",
+        facts.goal,
+        percent=percent(facts.percent),
+    )
+    draw.text((60, 470), _drawn(of_goal), fill=INK, font=small)
     draw.rectangle([(60, 540), (1140, 572)], fill="#eeeeee")
     filled = 60 + round(1080 * min(facts.percent, 100) / 100)
     if filled > 60:

@@ -17,9 +17,12 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from adapters.web import charts
+from bot import messages
+from bot.messages import N_, _, calendar_day, from_accept_language, language_of, ngettext, number
+from bot.messages import percent as format_percent
 from bot.public import PublicFacts
 from bot.service import Service
 
@@ -46,41 +49,92 @@ def letter_html(text: str) -> Markup:
     return Markup(_MARKDOWN.render(text))  # markdown-it escapes all text: html is off
 
 
+def _markup_gettext(message: str, /, **values: Any) -> Markup:
+    """`_()` in templates: the translation is escaped, then filled; values that are Markup
+    (our own tags) stay, everything else is escaped."""
+    return Markup(escape(messages._(message))).format(**values)
+
+
+def _markup_ngettext(singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+    text = messages.translations(messages.current()).ngettext(singular, plural, n)
+    return Markup(escape(text)).format(n=number(n), **values)
+
+
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(str(HERE / "templates")),
         autoescape=select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.globals.update(
+        _=_markup_gettext,
+        ngettext=_markup_ngettext,
+        number=number,
+        percent=format_percent,
+        calendar_day=calendar_day,
+    )
+    return env
 
 
 def state_line(f: PublicFacts) -> str:
     if f.outcome == "succeeded":
-        return "The pledge succeeded: the threshold was reached in time."
+        return _("The pledge succeeded: the threshold was reached in time.")
     if f.outcome == "failed":
-        return "The deadline passed before the threshold was reached."
+        return _("The deadline passed before the threshold was reached.")
     if f.status != "open":
-        return "Closed to new signatures."
+        return _("Closed to new signatures.")
     if f.deadline and f.days_left is not None:
-        left = "the last day" if f.days_left == 0 else f"{f.days_left:,} days left"
-        return f"Open until {f.deadline:%d %B %Y} ({left})."
-    return "Open, with no deadline."
+        if f.days_left == 0:
+            return _("Open until {day} (the last day).", day=calendar_day(f.deadline))
+        return ngettext(
+            "Open until {day} ({n} day left).",
+            "Open until {day} ({n} days left).",
+            f.days_left,
+            day=calendar_day(f.deadline),
+        )
+    return _("Open, with no deadline.")
 
 
 def terms(f: PublicFacts) -> str:
-    by = f" by {f.deadline:%d %B %Y}" if f.deadline else ""
-    return f"{f.goal:,} people will {f.action} if {f.goal:,} pledge{by}."
+    if f.deadline:
+        return ngettext(
+            "{n} person will {action} if {n} pledges by {day}.",
+            "{n} people will {action} if {n} pledge by {day}.",
+            f.goal,
+            action=f.action,
+            day=calendar_day(f.deadline),
+        )
+    return ngettext(
+        "{n} person will {action} if {n} pledges.",
+        "{n} people will {action} if {n} pledge.",
+        f.goal,
+        action=f.action,
+    )
 
 
 def names_hidden(f: PublicFacts) -> str:
     if f.kind == "pledge" or (f.outcome is None and f.status == "open"):
-        return "Names stay sealed, from the organizers too, until the goal is reached in time."
-    return "This campaign shows no names, only the count."
+        return _("Names stay sealed, from the organizers too, until the goal is reached in time.")
+    return _("This campaign shows no names, only the count.")
 
 
 def summary(f: PublicFacts) -> str:
-    return f"{f.signatures:,} of {f.goal:,} have signed ({f.percent}%)."
+    return ngettext(
+        "{count} of {n} have signed ({percent}).",
+        "{count} of {n} have signed ({percent}).",
+        f.goal,
+        count=number(f.signatures),
+        percent=format_percent(f.percent),
+    )
+
+
+def reader_language(request: web.Request, fallback: str | None) -> str:
+    """The page's own words: `?lang=`, else the browser's Accept-Language, else the
+    campaign's (or the server's) language. The letter is the organizer's, as written."""
+    asked = language_of(request.query.get("lang", "")[:20])
+    browser = from_accept_language(request.headers.get("Accept-Language", "")[:500])
+    return asked or browser or messages.campaign_language(fallback)
 
 
 class PublicPages:
@@ -90,7 +144,7 @@ class PublicPages:
         self.env = _environment()
         # Renders of the facts the service handed out (it reuses them for up to a second): a
         # page read a thousand times a second is rendered about once a second.
-        self._renders: dict[tuple[str, str], tuple[PublicFacts, bytes]] = {}
+        self._renders: dict[tuple[str, str, str], tuple[PublicFacts, bytes]] = {}
         self._static = {
             "page.css": ("text/css; charset=utf-8", (HERE / "static" / "page.css").read_bytes()),
             "icon.svg": ("image/svg+xml", (HERE / "static" / "icon.svg").read_bytes()),
@@ -129,6 +183,7 @@ class PublicPages:
             "Content-Security-Policy": CSP + ("" if frame else "; frame-ancestors 'none'"),
             "Cache-Control": cache,
             "ETag": etag,
+            "Vary": "Accept-Language",  # the page's words follow the reader's language
         }
         if not frame:
             headers["X-Frame-Options"] = "DENY"
@@ -142,19 +197,28 @@ class PublicPages:
         """Served pages link `/static/…`; static files (`--out`) link their neighbours and
         carry no script."""
         where = {"static": "", "live": False} if files else WHERE
-        return self.env.get_template(template).render(base=self.base, **where, **context)
+        language = messages.current()
+        return self.env.get_template(template).render(
+            base=self.base, lang=language.replace("_", "-"), **where, **context
+        )
 
     def _html(
-        self, request: web.Request, template: str, status: int = 200, **context: Any
+        self,
+        request: web.Request,
+        template: str,
+        status: int = 200,
+        language: str | None = None,
+        **context: Any,
     ) -> web.Response:
-        html = self._render(template, **context)
+        with messages.speaking(reader_language(request, language)):
+            html = self._render(template, page_title=_(context.pop("title")), **context)
         frame = template == "embed.html"
         return self._answer(
             request, html.encode(), "text/html; charset=utf-8", status=status, frame=frame
         )
 
     def _rendered(self, kind: str, facts: PublicFacts, build: Any) -> bytes:
-        key = (kind, facts.slug)
+        key = (kind, facts.slug, messages.current())
         cached = self._renders.get(key)
         if cached is not None and cached[0] is facts:
             return cached[1]
@@ -166,7 +230,7 @@ class PublicPages:
 
     def _missing(self, request: web.Request) -> web.Response:
         """The same answer for a campaign that doesn't exist and one that isn't public."""
-        return self._html(request, "missing.html", status=404, page_title="Not found")
+        return self._html(request, "missing.html", status=404, title=N_("Not found"))
 
     async def _facts(self, request: web.Request) -> PublicFacts | None:
         return await self.service.public(request.match_info["slug"])
@@ -176,17 +240,19 @@ class PublicPages:
     async def index(self, request: web.Request) -> web.Response:
         campaigns = await self.service.published()
         return self._html(
-            request, "index.html", page_title="Open letters and pledges", campaigns=campaigns
+            request, "index.html", title=N_("Open letters and pledges"), campaigns=campaigns
         )
 
     async def page(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        body = self._rendered("page", f, self._page_html)
+        with messages.speaking(reader_language(request, f.language)):
+            body = self._rendered("page", f, self._page_html)
         return self._answer(request, body, "text/html; charset=utf-8")
 
     def _page_html(self, f: PublicFacts, files: bool = False) -> bytes:
+        """The page in the language being spoken (its letter as the organizer wrote it)."""
         return self._render(
             "page.html",
             files=files,
@@ -200,6 +266,7 @@ class PublicPages:
             names_hidden=names_hidden(f),
             chart_alt=charts.describe(f),
             letter=letter_html(f.text),
+            letter_lang=f.language.replace("_", "-"),
         ).encode()
 
     async def data(self, request: web.Request) -> web.Response:
@@ -234,7 +301,9 @@ class PublicPages:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._html(request, "embed.html", page_title=f.title, f=f)
+        with messages.speaking(reader_language(request, f.language)):
+            html = self._render("embed.html", page_title=f.title, f=f)
+        return self._answer(request, html.encode(), "text/html; charset=utf-8", frame=True)
 
     async def icon(self, request: web.Request) -> web.Response:
         content_type, body = self._static["icon.svg"]
@@ -253,9 +322,12 @@ def _json(facts: PublicFacts) -> bytes:
 
 
 def static_files(facts: PublicFacts, pages: PublicPages) -> dict[str, bytes]:
-    """The same page as files for any static host (`petition publish SLUG --out DIR`)."""
+    """The same page as files for any static host (`petition publish SLUG --out DIR`), in
+    the campaign's language."""
+    with messages.speaking(facts.language):
+        page = pages._page_html(facts, files=True)
     return {
-        "index.html": pages._page_html(facts, files=True),
+        "index.html": page,
         "data.json": _json(facts),
         "chart.svg": charts.svg(facts).encode(),
         "chart.png": charts.png(facts),

@@ -352,6 +352,7 @@ class FakeDiscord:
         user_name: str = "Ann",
         nick: str | None = None,
         message: dict[str, Any] | None = None,
+        locale: str = "en-US",
     ) -> dict[str, Any]:
         payload = {
             "id": str(next(self._ids)),
@@ -372,7 +373,7 @@ class FakeDiscord:
             "member": self.member(user_id, user_name, nick),
             "data": data,
             "app_permissions": "2147483647",
-            "locale": "en-US",
+            "locale": locale,  # the person's client language
             "guild_locale": "en-US",
             "entitlements": [],
             "attachment_size_limit": 10485760,

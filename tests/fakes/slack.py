@@ -56,6 +56,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.responses: list[Call] = []  # bodies POSTed to response_url
         self.real_names: dict[str, str] = {}
+        # Slack's users.info gives `locale` (like "pt-BR") only with include_locale=true.
+        self.locales: dict[str, str] = {}
         self.failures: dict[str, list[tuple[int, dict[str, str]]]] = {}
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -247,15 +249,15 @@ class FakeSlack:
         if method == "users.info":
             uid = params.get("user", "")
             name = self.real_names.get(uid, f"Real {uid}")
-            return {
-                "ok": True,
-                "user": {
-                    "id": uid,
-                    "name": uid.lower(),
-                    "real_name": name,
-                    "profile": {"real_name": name},
-                },
+            user = {
+                "id": uid,
+                "name": uid.lower(),
+                "real_name": name,
+                "profile": {"real_name": name},
             }
+            if str(params.get("include_locale", "")).lower() in {"true", "1"}:
+                user["locale"] = self.locales.get(uid, "en-US")
+            return {"ok": True, "user": user}
         if method == "chat.postMessage":
             return {"ok": True, "channel": params.get("channel"), "ts": f"{next(self._ts)}.000100"}
         if method == "conversations.history":

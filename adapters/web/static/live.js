@@ -1,17 +1,24 @@
-// Keeps the count and the bar of a public page current: our own JSON, every 30 seconds.
+// Keeps the count and the bar of a public page current: our own JSON, every 30 seconds,
+// numbers written as the page's language writes them.
 (function () {
   "use strict";
   var root = document.getElementById("live");
   if (!root || !window.fetch) { return; }
   var url = root.getAttribute("data-json");
   var every = Math.max(30000, Number(root.getAttribute("data-every")) || 30000);
+  var lang = document.documentElement.lang || "en";
+  function fmt(value, style) {
+    try { return new Intl.NumberFormat(lang, style ? { style: style } : {}).format(value); }
+    catch (e) { return String(value); }
+  }
   function show(data) {
     var n = root.querySelector('[data-live="signatures"]');
     var p = root.querySelector('[data-live="percent"]');
     var bar = document.getElementById("progress");
-    if (n) { n.textContent = Number(data.signatures).toLocaleString("en"); }
-    if (p) { p.textContent = String(data.percent); }
-    if (bar) { bar.value = Math.min(data.signatures, data.goal); bar.textContent = data.percent + "%"; }
+    var share = fmt(Number(data.percent) / 100, "percent");
+    if (n) { n.textContent = fmt(Number(data.signatures)); }
+    if (p) { p.textContent = share; }
+    if (bar) { bar.value = Math.min(data.signatures, data.goal); bar.textContent = share; }
   }
   function poll() {
     fetch(url, { credentials: "omit", cache: "no-cache" })

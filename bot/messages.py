@@ -1,0 +1,252 @@
+"""Every sentence a user reads, through gettext catalogs (Babel), in the reader's language.
+
+Code writes English source strings with named placeholders, `_("You signed **{title}**.",
+title=...)`, and `ngettext` for plurals; `speaking(language)` chooses the language for a
+stretch of work (a reply, a channel post, a page). Values are formatted after translation, so
+user text is never read as a format string. Numbers, dates and durations are formatted for the
+same language (4.000 in German, "dans 3 jours").
+
+Catalogs live in `bot/locales/<lang>/LC_MESSAGES/messages.po`, next to the extracted template
+`bot/locales/messages.pot`; they are compiled in memory when first used, so there is no build
+step. `tests/test_catalogs.py` fails when a catalog misses, fuzzes or keeps a stale message.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_skeleton, format_timedelta, get_datetime_format
+from babel.lists import format_list
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+
+SOURCE = "en"
+LANGUAGES = ("en", "de", "fr", "es", "pt_BR")
+# How each language names itself, for help and for the `lang:` option's answers.
+NATIVE_NAMES = {
+    "en": "English",
+    "de": "Deutsch",
+    "fr": "Français",
+    "es": "Español",
+    "pt_BR": "Português (Brasil)",
+}
+LOCALES = Path(__file__).with_name("locales")
+DOMAIN = "messages"
+
+_current: ContextVar[str | None] = ContextVar("undersigned_language", default=None)
+_default = [SOURCE]  # UNDERSIGNED_LANGUAGE: what campaigns speak unless told otherwise
+
+
+def language_of(tag: str | None) -> str | None:
+    """The language we speak for a platform's or a person's tag, or None.
+
+    Accepts `de`, `de-DE`, `de_AT.UTF-8`, `pt-BR`, `pt_PT` (Brazilian Portuguese is the
+    closest we have), `es-419`, any case. `C`, `POSIX` and unknown languages give None.
+    """
+    if not tag:
+        return None
+    tag = tag.strip().split(".")[0].split("@")[0].replace("-", "_")
+    base = tag.partition("_")[0].lower()
+    if base == "pt":
+        return "pt_BR"
+    return base if base in LANGUAGES else None
+
+
+def choose_language(tag: str | None) -> str:
+    """A language we speak, from a setting: unknown tags are refused with the list."""
+    found = language_of(tag)
+    if found is None:
+        raise ValueError(f"unknown language {tag!r}; choose one of {', '.join(LANGUAGES)}")
+    return found
+
+
+def set_default(language: str) -> None:
+    """The server's language (`UNDERSIGNED_LANGUAGE`): campaigns without `lang:` speak it."""
+    _default[0] = choose_language(language)
+
+
+def default() -> str:
+    return _default[0]
+
+
+def current() -> str:
+    return _current.get() or _default[0]
+
+
+def campaign_language(language: str | None) -> str:
+    """What a campaign speaks: its own `lang:`, else the server's."""
+    return language_of(language) or _default[0]
+
+
+@contextmanager
+def speaking(language: str | None) -> Iterator[str]:
+    """Speak `language` (None: keep the current one) for the duration of the block."""
+    chosen = language_of(language) or current()
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    """The catalog of a language, compiled from its `.po` in memory (fuzzy entries left out)."""
+    if language == SOURCE:
+        return gettext.NullTranslations()
+    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
+
+
+def _(message: str, /, **values: object) -> str:
+    """`message` in the current language, with its `{placeholders}` filled from `values`."""
+    text = translations(current()).gettext(message)
+    return text.format(**values) if values else text
+
+
+def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
+    """The plural form for `n` in the current language; `{n}` is `n` formatted for it."""
+    text = translations(current()).ngettext(singular, plural, n)
+    return text.format(n=number(n), **values)
+
+
+def N_(message: str, /) -> str:
+    """Marks a string for the catalog where it is defined; it is translated where it is used."""
+    return message
+
+
+def translate(message: str) -> str:
+    """A string marked with `N_` elsewhere, in the current language."""
+    return translations(current()).gettext(message) if message else message
+
+
+# ---- numbers, dates and durations --------------------------------------------------------
+
+
+def number(value: int | float) -> str:
+    return format_decimal(value, locale=current())
+
+
+def percent(whole_percent: int) -> str:
+    return format_percent(whole_percent / 100, locale=current())
+
+
+def listing(items: list[str]) -> str:
+    """`a, b and c` in the current language."""
+    return format_list(items, locale=current()) if items else ""
+
+
+def day(moment: datetime, tz: tzinfo) -> str:
+    """A weekday and date: `Thu, Nov 26, 2026`, `Do., 26. Nov. 2026`."""
+    return format_skeleton("yMMMEd", moment.astimezone(tz), locale=current())
+
+
+def short_day(moment: datetime, tz: tzinfo) -> str:
+    """A weekday and date without the year: `Thu, Nov 26`, `jeu. 26 nov.`."""
+    return format_skeleton("MMMEd", moment.astimezone(tz), locale=current())
+
+
+def date_only(moment: datetime, tz: tzinfo) -> str:
+    """A date for charts and pages: `Nov 26, 2026`, `26.11.2026`-like per language."""
+    return format_skeleton("yMMMd", moment.astimezone(tz), locale=current())
+
+
+def when(moment: datetime, tz: tzinfo) -> str:
+    """A date and a time with the zone's abbreviation: `Thu, Nov 26, 2026, 17:00 CET`."""
+    local = moment.astimezone(tz)
+    return f"{_joined(format_skeleton('yMMMEd', local, locale=current()), local)} {local.tzname()}"
+
+
+def time_of_day(moment: datetime, tz: tzinfo) -> str:
+    """A weekday, date and time without the year: `Thu, Nov 26, 09:00 CET`."""
+    local = moment.astimezone(tz)
+    return f"{_joined(format_skeleton('MMMEd', local, locale=current()), local)} {local.tzname()}"
+
+
+def _joined(date_text: str, local: datetime) -> str:
+    """A date and its 24-hour time, joined as the language joins them."""
+    clock = format_skeleton("Hm", local, locale=current())
+    pattern = get_datetime_format("medium", locale=current())
+    return pattern.replace("{1}", date_text).replace("{0}", clock)
+
+
+def duration(delta: timedelta) -> str:
+    """How long, to the unit people care about: `3 days`, `1 day 4 hours`, `2 hours 5 minutes`."""
+    seconds = max(0, int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes = rest // 60
+    if days >= 2:
+        return _unit(days, "day")
+    if days == 1:
+        return _unit(1, "day") + (" " + _unit(hours, "hour") if hours else "")
+    if hours:
+        return _unit(hours, "hour") + (" " + _unit(minutes, "minute") if minutes else "")
+    return _unit(max(minutes, 1), "minute")
+
+
+def _unit(amount: int, unit: str) -> str:
+    seconds = {"day": 86_400, "hour": 3_600, "minute": 60}[unit]
+    return format_timedelta(
+        timedelta(seconds=amount * seconds),
+        granularity=unit,
+        threshold=10_000,
+        format="long",
+        locale=current(),
+    )
+
+
+def relative(delta: timedelta) -> str:
+    """From now: `in 3 days`, `dans 3 jours`, `vor 2 Stunden`."""
+    return format_timedelta(delta, add_direction=True, format="long", locale=current())
+
+
+def display_name(language: str) -> str:
+    """A language's own name (for help and confirmations)."""
+    return NATIVE_NAMES.get(language) or Locale.parse(language).get_display_name() or language
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first language we speak among a browser's `Accept-Language`, by its q-values."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, index, tag))
+    for _quality, _index, tag in sorted(ranked):
+        found = language_of(tag)
+        if found:
+            return found
+    return None
+
+
+def calendar_day(value: date) -> str:
+    """A calendar date (no time of day): `Nov 26, 2026`, `26. Nov. 2026`."""
+    return format_date(value, format="medium", locale=current())
+
+
+def day_and_month(value: date) -> str:
+    """A date without its year, for spans within a campaign: `Nov 26`, `26. Nov.`."""
+    return format_skeleton("MMMd", datetime.combine(value, datetime.min.time()), locale=current())
