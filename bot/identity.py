@@ -22,6 +22,9 @@ class Actor:
     groups: frozenset[str] = frozenset()  # e.g. "discord-role:123", "slack-group:S1" (adapters)
     # The language this person reads (bot.messages), when their platform told us; else None.
     locale: str | None = None
+    # True when the adapter chose not to ask the platform (an anonymous signature on Slack):
+    # the reply then says how to pick a language.
+    locale_withheld: bool = False
 
     @property
     def identity(self) -> str:

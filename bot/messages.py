@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -104,8 +105,12 @@ def translations(language: str) -> gettext.NullTranslations:
     if language == SOURCE:
         return gettext.NullTranslations()
     path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+    except OSError:  # a broken install: English rather than no answer (tests catch this)
+        logging.getLogger(__name__).error("the %s catalog is missing: %s", language, path)
+        return gettext.NullTranslations()
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)
     compiled.seek(0)

@@ -480,7 +480,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             )
         if not outcome.anonymous:
             lines.append(self._who_sees_your_name(campaign))
-        elif actor.locale is None:
+        elif actor.locale_withheld:
             lines.append(
                 _(
                     "Replies to anonymous signatures come in the campaign's language, since "

@@ -187,7 +187,24 @@ class SlackBot:
         )
 
     async def command(self, command: str, text: str, **kwargs: str) -> tuple[int, Any, float]:
-        return await self.post(form(slash_command(self.fake, command, text, **kwargs)))
+        """Run a slash command; the data is what the person reads: the ack's body, or, when
+        the bot acknowledged first (to look up their language), what it sent to
+        response_url (or nothing, when it opened a form)."""
+        payload = slash_command(self.fake, command, text, **kwargs)
+        status, data, elapsed = await self.post(form(payload))
+        if status != 200 or data:
+            return status, data, elapsed
+        name = payload["response_url"].rsplit("/", 1)[1]
+        trigger = payload["trigger_id"]
+
+        def answered() -> bool:
+            return any(r.method == name for r in self.fake.responses) or any(
+                c.params.get("trigger_id") == trigger for c in self.fake.calls_to("views.open")
+            )
+
+        await self.fake.wait_for(answered, timeout=15)
+        found = [r.params for r in self.fake.responses if r.method == name]
+        return status, (found[0] if found else data), elapsed
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, Any, float]:
         return await self.post(interaction_form(payload))

@@ -155,7 +155,8 @@ class SlackAdapter:
         """The actor with their language: looked up (after the ack) unless they sign
         anonymously; an anonymous signer gets the campaign's language, even when it is known."""
         if cmd.keeps_name_out(command):
-            return replace(actor, locale=None)
+            asked = getattr(command, "lang", None)  # `lang:` typed with the signature
+            return replace(actor, locale=None, locale_withheld=asked is None)
         if actor.locale is not None:
             return actor
         return replace(actor, locale=await self.names.locale_of(actor.workspace, actor.user_id))
