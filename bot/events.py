@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.campaigns import Campaign, Kind
-from bot.messages import _, campaign_language, ngettext, number, speaking
+from bot.messages import _, campaign_language, ngettext, number, percent, speaking
 from storage import campaign_events, outbox, webhooks
 from storage.database import Tx
 
@@ -127,9 +127,9 @@ def _after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) 
     milestones = crossed(campaign.goal, before, campaign.count)
     succeeded = campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None
     announced = None if succeeded or not milestones else max(milestones)
-    for percent in milestones:
-        if percent != announced:  # happened, but said by the post that covers it
-            campaign_events.record_event(conn, campaign.id, f"milestone:{percent}", now)
+    for reached in milestones:
+        if reached != announced:  # happened, but said by the post that covers it
+            campaign_events.record_event(conn, campaign.id, f"milestone:{reached}", now)
     values = {"title": campaign.title, "count": number(campaign.count), "action": campaign.action}
     if announced == 100:
         text = ngettext(
