@@ -63,10 +63,11 @@ def clean_env(db_path: Path) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "DATABASE_URL"))
+        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "DATABASE_URL", "LC_", "LANG"))
     }
     env.update(
         {
+            "LANG": "C.UTF-8",  # the console and the CLI would speak the terminal's language
             "DATABASE_URL": f"sqlite:///{db_path}",
             "UNDERSIGNED_SECRET_KEY": "test-key",
             "UNDERSIGNED_REFRESH_SECONDS": "1",

@@ -25,8 +25,9 @@ def run(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None 
     environment = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_"))
+        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "LC_", "LANG"))
     }
+    environment["LANG"] = "C.UTF-8"  # English unless a test asks for a language
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
     environment["UNDERSIGNED_HTTP_PORT"] = str(free_port())  # `run` serves the public pages
     environment.update(env or {})

@@ -425,3 +425,67 @@ async def test_discord_offers_safety_edit_to_and_action_and_names_at_creation(
     )
     assert "**1** of 3" in text_of(status) and "Dee" not in text_of(status)  # sealed
     assert "The board" in text_of(status)
+
+
+async def test_a_german_member_signs_a_french_campaign_in_german(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    """Each person reads their own replies in their Discord language; the channel reads the
+    campaign's (French): the announcement, its buttons, and the milestone post."""
+    created = await create(fake, "greve", title="Pas de Maven", lang="fr")
+    assert "Français" in text_of(created)
+    posted = await fake.response_to(
+        await fake.slash(
+            "petition", {"campaign": "greve"}, sub="post", user_id="5000", user_name="Org"
+        )
+    )
+    labels = [c["label"] for row in posted.body["data"]["components"] for c in row["components"]]
+    assert labels == ["Signer", "Signer anonymement", "Lire la lettre"]
+    assert "Ouverte jusqu'au" in text_of(posted)
+    asked = await fake.response_to(
+        await fake.slash(
+            "sign", {"campaign": "greve"}, user_id="5100", user_name="Jan", locale="de"
+        )
+    )
+    assert "Vor deiner ersten Unterschrift hier" in text_of(asked)
+    assert "Server-Admins" in text_of(asked) and "Nothing is recorded" not in text_of(asked)
+    signed = await fake.response_to(
+        await fake.click(button_ids(asked)[0], user_id="5100", user_name="Jan", locale="de")
+    )
+    assert "Danke, Jan: Du hast **Pas de Maven** unterschrieben." in text_of(signed)
+    assert "von 5 Unterschriften" in text_of(signed)
+    # Two of five is a milestone (25%): the channel hears it in French, not German.
+    ana = await fake.response_to(
+        await fake.slash(
+            "sign", {"campaign": "greve"}, user_id="5101", user_name="Ana", locale="es-ES"
+        )
+    )
+    assert "Antes de tu primera firma aquí" in text_of(ana)
+    await fake.response_to(await fake.click(button_ids(ana)[0], user_id="5101", locale="es-ES"))
+    await fake.wait_for(
+        lambda: any(
+            "en est à 40" in str(c.body)
+            for c in fake.calls_matching("POST", rf"/channels/{CHANNEL_ID}/messages")
+        ),
+        timeout=20,
+    )
+    channel_posts = [str(c.body) for c in fake.calls_matching("POST", r"/channels/\d+/messages")]
+    assert not any("Unterschriften" in p or "firmas" in p for p in channel_posts)
+
+
+async def test_command_descriptions_are_translated_but_names_are_not(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    sign = next(c for c in fake.commands[GUILD_ID] if c["name"] == "sign")
+    assert sign["description"].startswith("Sign (add `anonymous`")
+    localized = sign["description_localizations"]
+    assert localized["de"].startswith("Unterschreiben") and localized["fr"].startswith("Signer")
+    assert localized["es-ES"].startswith("Firmar") and localized["pt-BR"].startswith("Assinar")
+    assert not sign.get("name_localizations")  # names stay English: instructions get shared
+    campaign = next(o for o in sign["options"] if o["name"] == "campaign")
+    assert campaign["description_localizations"]["de"].startswith("Welche Kampagne")
+    petition = next(c for c in fake.commands[GUILD_ID] if c["name"] == "petition")
+    assert petition["description_localizations"]["pt-BR"] == "Cartas abertas e compromissos"
+    for command in fake.commands[GUILD_ID]:
+        for text in (command.get("description_localizations") or {}).values():
+            assert len(text) <= 100

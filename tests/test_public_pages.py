@@ -360,7 +360,12 @@ def test_discord_shows_the_chart_in_the_embed_and_a_link_button() -> None:
     from bot.replies import CampaignCard, PageLink, Reply
 
     card = CampaignCard("walkout", "petition", "Walk out", None, None, "Letter", 1, "open", None)
-    page = PageLink("https://l.example/c/walkout", "https://l.example/c/walkout/chart.png?n=3", "3")
+    page = PageLink(
+        "https://l.example/c/walkout",
+        "https://l.example/c/walkout/chart.png?n=3",
+        "3",
+        "Read and share",
+    )
     kwargs = message_kwargs(Reply(text="status", card=card, page=page))
     assert kwargs["embed"].image.url == page.chart
     links = [item for item in kwargs["view"].children if item.style is discord.ButtonStyle.link]

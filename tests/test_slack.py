@@ -516,3 +516,40 @@ async def test_a_first_time_press_of_sign_anonymously_offers_only_anonymous(
     assert [b["action_id"] for b in buttons] == ["undersigned.sign_anon", "undersigned.not_now"]
     _, data, _ = await bot.command("/petition", "status anonfirst")
     assert "*0* of 5" in blocks_text(data)
+
+
+async def test_a_brazilian_member_reads_portuguese_and_an_anonymous_signer_is_not_asked(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    """users.info (with include_locale) gives a person's language after the ack; an
+    anonymous signer's is never asked: their reply speaks the campaign's language."""
+    await create(bot, "greve-de", "lang:de")
+    fake.locales["UPT"] = "pt-BR"
+    status, data, elapsed = await bot.command("/sign", "greve-de", user="UPT", user_name="bia")
+    assert status == 200 and elapsed < 3.0
+    text = blocks_text(data)
+    assert "Antes da sua primeira assinatura aqui" in text and "Before your first" not in text
+    asked = [c for c in fake.calls_to("users.info") if c.params.get("user") == "UPT"]
+    assert asked and str(asked[-1].params.get("include_locale")).lower() == "true"
+    listed = await bot.command("/petition", "list", user="UPT")
+    assert "Campanhas:" in blocks_text(listed[1])
+    assert len([c for c in fake.calls_to("users.info") if c.params.get("user") == "UPT"]) == len(
+        asked
+    )  # cached: asked once
+
+    fake.locales["UQUIET"] = "fr-FR"
+    status, data, _ = await bot.command(
+        "/sign", "greve-de anonymous", user="UQUIET", user_name="quiet"
+    )
+    assert status == 200 and "Vor deiner ersten Unterschrift hier" in blocks_text(data)
+    await bot.interact(button_click(fake, "sign_anon", "greve-de", user="UQUIET"))
+    await fake.wait_for(
+        lambda: any("anonym unterschrieben" in blocks_text(r.params) for r in fake.responses)
+    )
+    reply = next(
+        blocks_text(r.params)
+        for r in fake.responses
+        if "anonym unterschrieben" in blocks_text(r.params)
+    )
+    assert "lang:de" in reply  # how to choose another language
+    assert not any(c.params.get("user") == "UQUIET" for c in fake.calls_to("users.info"))

@@ -1,0 +1,219 @@
+"""Whose language: a person's own replies speak theirs, what a channel or the public reads
+speaks the campaign's, and an anonymous signer's language is never looked up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+from sqlalchemy import select
+
+from adapters.console.render import render
+from adapters.console.repl import terminal_language
+from adapters.web.pages import PublicPages
+from bot import commands as cmd
+from bot.identity import Actor, Place
+from bot.replies import Visibility
+from bot.service import Service
+from storage.tables import OutboxRow
+from tests.conftest import fetch, informed, person
+from tests.slack_harness import EXE, clean_env, free_port
+
+ORG = person("org")
+
+
+async def _french_campaign(service: Service, slug: str = "greve", goal: int = 4) -> None:
+    reply = await service.handle(
+        ORG,
+        "/petition",
+        f'new {slug} title:"Pas de Maven" goal:{goal} lang:fr Nous, soussignés, refusons.',
+    )
+    assert not reply.error, reply.text
+    assert "Français" in reply.text  # the organizer is told what the channels will read
+
+
+async def test_a_german_reader_in_a_french_campaign(service: Service) -> None:
+    await _french_campaign(service)
+    posted = await service.handle(ORG, "/petition", "post greve", Place("discord", "T1", "C1"))
+    assert posted.locale == "fr" and not posted.error, posted.text
+    anna = replace(person("anna", "discord"), locale="de")
+    await informed(service, anna)
+    signed = await service.handle(anna, "/sign", "greve Ich bin dabei")
+    assert signed.locale == "de"
+    assert "Danke, Anna: Du hast **Pas de Maven** unterschrieben." in signed.text
+    assert "Thank you" not in signed.text and "Merci" not in signed.text
+    assert "1 von 4 Unterschriften" in render(signed)  # the tally speaks German too
+
+    announced = await service.announcement((await service._resolve("greve", "")).id)
+    assert announced.visibility is Visibility.CHANNEL and announced.locale == "fr"
+    assert "Ouverte, sans échéance." in announced.text
+    assert [a.label for a in announced.actions] == [
+        "Signer",
+        "Signer anonymement",
+        "Lire la lettre",
+    ]
+
+    # The milestone (1 of 4 is 25%) waits in the outbox in French, for every linked channel.
+    rows = [
+        json.loads(r.payload) if isinstance(r.payload, str) else r.payload
+        for r in await fetch(service.db, select(OutboxRow.__table__))
+    ]
+    milestones = [p for p in rows if p.get("event", "").startswith("milestone")]
+    assert milestones and all("en est à 25" in p["text"] for p in milestones), rows
+    assert all(p["lang"] == "fr" for p in milestones)
+
+
+async def test_without_a_known_language_replies_speak_the_campaigns(service: Service) -> None:
+    await _french_campaign(service)
+    someone = person("someone")  # the console without LANG: no language known
+    status = await service.handle(someone, "/petition", "status greve")
+    assert status.locale == "fr" and "Ouverte, sans échéance." in status.text
+    # Slack withholds an anonymous signer's language: the reply says how to choose one.
+    withheld = replace(person("quiet", "slack"), locale_withheld=True)
+    await informed(service, withheld)
+    anonymous = await service.handle(withheld, "/sign", "greve anonymous")
+    assert anonymous.locale == "fr" and "anonymement" in anonymous.text
+    assert "lang:fr" in anonymous.text  # how to pick another
+    chosen = await service.handle(
+        replace(person("other", "slack"), locale_withheld=True), "/sign", "greve anonym lang:es"
+    )
+    assert chosen.locale == "es" and "Antes de tu primera firma" in chosen.text
+
+
+async def test_lang_is_checked_and_editable(service: Service) -> None:
+    refused = await service.handle(ORG, "/petition", 'new x1 title:"T" goal:3 lang:klingon Text')
+    assert refused.error and "klingon" in refused.text and "pt_BR" in refused.text
+    await _french_campaign(service)
+    edited = await service.handle(ORG, "/petition", "edit greve lang:pt-BR")
+    assert not edited.error, edited.text
+    status = await service.handle(person("someone"), "/petition", "status greve")
+    assert status.locale == "pt_BR" and "Aberta, sem prazo." in status.text
+    help_de = await service.run(replace(ORG, locale="de"), cmd.Help())
+    assert "Für Organisierende:" in help_de.text and "/sign [KAMPAGNE]" in help_de.text
+
+
+async def test_errors_with_usage_speak_the_persons_language(service: Service) -> None:
+    maria = replace(person("maria", "slack"), locale="es")
+    reply = await service.handle(maria, "/petition", "frobnicate")
+    assert reply.error and reply.locale == "es"
+    assert "no es un comando de /petition" in reply.text
+    assert reply.usage is not None and reply.usage.startswith("/petition help")
+    rendered = render(reply)
+    assert "Uso: /petition help" in rendered and "Usage" not in rendered
+
+
+# ---- the public page: the campaign's words, the reader's language for the page's own ------
+
+
+class Site:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.http = ClientSession()
+        self.runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        PublicPages(self.service, "https://letters.example.org").mount(app)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+
+    async def page(self, path: str, **headers: str) -> tuple[str, dict[str, str]]:
+        async with self.http.get(self.url + path, headers=headers) as resp:
+            assert resp.status == 200, resp.status
+            return await resp.text(), dict(resp.headers)
+
+    async def stop(self) -> None:
+        await self.http.close()
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def site(service: Service) -> AsyncIterator[Site]:
+    running = Site(service)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_the_public_page_speaks_the_campaigns_or_the_readers_language(
+    service: Service, site: Site
+) -> None:
+    await _french_campaign(service)
+    assert not (await service.handle(ORG, "/petition", "publish greve")).error
+    french, headers = await site.page("/c/greve")
+    assert '<html lang="fr">' in french and "Qui a signé" in french
+    assert "Accept-Language" in headers["Vary"]
+    german, _ = await site.page("/c/greve", **{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
+    assert '<html lang="de">' in german and "Wer unterschrieben hat" in german
+    assert 'lang="fr">Nous, soussignés' in german or "Nous, soussignés" in german  # as written
+    chosen, _ = await site.page("/c/greve?lang=pt-BR", **{"Accept-Language": "de"})
+    assert '<html lang="pt-BR">' in chosen and "Quem assinou" in chosen
+    unknown, _ = await site.page("/c/greve?lang=<script>", **{"Accept-Language": "ja"})
+    assert '<html lang="fr">' in unknown and "<script>" not in unknown
+    missing_de = await site.http.get(site.url + "/c/nothere", headers={"Accept-Language": "de"})
+    assert missing_de.status == 404 and "Nicht gefunden" in await missing_de.text()
+
+
+# ---- the console: LANG, or --lang ----------------------------------------------------------
+
+
+def _console(
+    tmp_path: Path, lines: str, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = clean_env(tmp_path / "bot.db")
+    environment.update(env)
+    return subprocess.run(
+        [EXE, "console", *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=60,
+    )
+
+
+def test_the_console_speaks_the_terminals_language_or_the_one_asked(tmp_path: Path) -> None:
+    session = '/petition new paro title:"Paro" goal:5 El texto.\n/sign paro\n/petition nada\n'
+    spanish = _console(tmp_path, session, LANG="es_ES.UTF-8")
+    assert spanish.returncode == 0, spanish.stderr
+    out = spanish.stdout
+    assert "Se creó la petición Paro (`paro`)." in out
+    assert "Gracias, " in out and "firmaste Paro" in out
+    assert "1 de 5 firmas (20 %)" in out
+    assert "`nada` no es un comando de /petition" in out and "(solo tú ves esto)" in out
+    assert "Thank you" not in out and "only you" not in out
+
+    german = _console(tmp_path, "/petition status paro\n", "--lang", "de", LANG="es_ES.UTF-8")
+    assert "Offen, ohne Frist." in german.stdout and "(nur du siehst das)" in german.stdout
+
+    wrong = _console(tmp_path, "", "--lang", "tlh")
+    assert wrong.returncode != 0 and len(wrong.stderr.strip().splitlines()) == 1
+    assert "tlh" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_terminal_language_reads_gettexts_variables_in_order() -> None:
+    assert terminal_language({"LANG": "pt_BR.UTF-8"}) == "pt_BR"
+    assert terminal_language({"LANGUAGE": "fr:de", "LANG": "es_ES.UTF-8"}) == "fr"
+    assert terminal_language({"LC_ALL": "C", "LANG": "de_DE.UTF-8"}) == "de"
+    assert terminal_language({"LANG": "C.UTF-8"}) is None
+    assert (
+        terminal_language(
+            dict(os.environ) | {"LANGUAGE": "", "LC_ALL": "", "LC_MESSAGES": "", "LANG": ""}
+        )
+        is None
+    )
+
+
+def test_an_actor_without_a_language_reads_the_campaigns() -> None:
+    assert Actor("slack", "T1", "U1", "x").locale is None
