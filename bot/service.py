@@ -41,6 +41,7 @@ from bot.messages import (
 )
 from bot.messages import current as current_language
 from bot.messages import day as format_day_of
+from bot.messages import default as default_language
 from bot.messages import set_default as set_default_language
 from bot.notices import before_first_signature, needs_notice
 from bot.organizing import OrganizerUseCases, SignerDataUseCases
@@ -175,6 +176,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         asked = language_of(getattr(command, "lang", None))
         if asked or actor.locale:
             return asked or campaign_language(actor.locale)
+        options = getattr(command, "options", None)  # `lang:` given to new or edit
+        if isinstance(options, dict) and language_of(options.get("lang")):
+            return campaign_language(options["lang"])
         slug = getattr(command, "slug", None)
         if isinstance(slug, str) and slug:
             return await self._language_of_slug(slug)
@@ -188,6 +192,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             return cached[0]
         found = await self.db.read(lambda conn: repo.find_campaign(conn, slug))
         language = campaign_language(found.language if found else None)
+        if found is None:
+            return language  # not cached: it may be created in a moment
         if len(self._languages) > 10_000:
             self._languages.clear()
         self._languages[slug] = (language, now + 60)
@@ -286,9 +292,12 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         campaign_id = await self._campaign_id(slug, usage)
         person_hash = self.key.person_hash(actor) if needs_notice(actor.platform) else None
         if person_hash is not None and not consented and not await self._chosen(person_hash):
-            return await self._inform_first(
+            notice = await self._inform_first(
                 actor.platform, campaign_id, person_hash, anonymous, role, comment
             )
+            if actor.locale_withheld:
+                notice = replace(notice, text=notice.text + "\n" + self._language_hint(notice))
+            return notice
         request = SignRequest(
             campaign_id=campaign_id,
             signer_hash=self.key.signer_hash(campaign_id, actor),
@@ -481,15 +490,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         if not outcome.anonymous:
             lines.append(self._who_sees_your_name(campaign))
         elif actor.locale_withheld:
-            lines.append(
-                _(
-                    "Replies to anonymous signatures come in the campaign's language, since "
-                    "asking your chat app for yours would leave a trace. For another language, "
-                    "add it to the command: `/sign {slug} anonymous lang:de` (en, de, fr, es, "
-                    "pt_BR).",
-                    slug=campaign.slug,
-                )
-            )
+            lines.append(self._language_hint(Reply(text="", slug=campaign.slug)))
         lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
         return Reply(
             text="\n".join(lines),
@@ -497,6 +498,26 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             slug=campaign.slug,
             events=() if outcome.anonymous else (SignedPublicly(campaign.slug),),
         )
+
+    @staticmethod
+    def _language_hint(reply: Reply) -> str:
+        """Told to an anonymous signer whose language was deliberately not asked: how to pick
+        one. Also in the server's language, so a campaign set to a language nobody there reads
+        can't hide the safety notice from them."""
+
+        def hint() -> str:
+            return _(
+                "Replies to anonymous signatures come in the campaign's language, since asking "
+                "your chat app for yours would leave a trace. For another language, add it to "
+                "the command: `/sign {slug} anonymous lang:de` (en, de, fr, es, pt_BR).",
+                slug=reply.slug or "CAMPAIGN",
+            )
+
+        said = hint()
+        if current_language() != default_language():
+            with speaking(default_language()):
+                said += "\n" + hint()
+        return said
 
     @staticmethod
     def _who_sees_your_name(campaign: Campaign) -> str:

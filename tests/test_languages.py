@@ -84,6 +84,13 @@ async def test_without_a_known_language_replies_speak_the_campaigns(service: Ser
         replace(person("other", "slack"), locale_withheld=True), "/sign", "greve anonym lang:es"
     )
     assert chosen.locale == "es" and "Antes de tu primera firma" in chosen.text
+    # An organizer can't hide the safety notice behind a language nobody reads: whoever signs
+    # anonymously for the first time is also told, in the server's language, how to choose.
+    first = await service.handle(
+        replace(person("new", "slack"), locale_withheld=True), "/sign", "greve anonymous"
+    )
+    assert "Avant votre première signature" in first.text
+    assert "For another language, add it to the command" in first.text
 
 
 async def test_lang_is_checked_and_editable(service: Service) -> None:
@@ -190,7 +197,7 @@ def test_the_console_speaks_the_terminals_language_or_the_one_asked(tmp_path: Pa
     out = spanish.stdout
     assert "Se creó la petición Paro (`paro`)." in out
     assert "Gracias, " in out and "firmaste Paro" in out
-    assert "1 de 5 firmas (20 %)" in out
+    assert "1 de 5 firmas (20\u00a0%)" in out  # a no-break space before %, as in Spanish
     assert "`nada` no es un comando de /petition" in out and "(solo tú ves esto)" in out
     assert "Thank you" not in out and "only you" not in out
 

@@ -79,7 +79,7 @@ async def test_count_only_never_names_in_chat_but_exports_do(service: Service) -
         "Bob" not in status.text and status.tally is not None and status.tally.recent_public == ()
     )
     md = await service.export(ORG, "quiet", "md")
-    assert "**Bob**" in md and "Carol" not in md and "1 people who signed anonymously" in md
+    assert "**Bob**" in md and "Carol" not in md and "1 person who signed anonymously" in md
 
 
 async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> None:
@@ -93,7 +93,7 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
     assert rows[0] == ["name", "role", "comment", "signed_at", "text_version"]
     name, role, comment = rows[1][:3]
     assert name.startswith("'=") and role.startswith("'+") and comment.startswith("'@")
-    assert rows[-1][0] == "'+ 1 anonymous signers"
+    assert rows[-1][0] == "'+ 1 anonymous signer"
     page = await service.export(ORG, "exp", "html")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert (await service.handle(BOB, "/petition", "export exp")).error

@@ -35,7 +35,7 @@ async def test_sign_dedupes_and_withdraws(service: Service) -> None:
     first = await service.handle(BOB, "/sign", "walkout I'm in")
     assert not first.error and "you signed" in first.text
     again = await service.handle(BOB, "/sign", "walkout")
-    assert "already signed" in again.text and "Mon 02 Nov 2026" in again.text
+    assert "already signed" in again.text and "Mon, Nov 2, 2026" in again.text
     assert await count(service) == 1
     gone = await service.handle(BOB, "/unsign", "walkout")
     assert "withdrawn" in gone.text
@@ -239,7 +239,7 @@ async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock)
     assert data["projected"] == 14 + 2 * 10  # ten days left at two a day
     assert data["needed_per_day"] == 9  # 86 more in ten days
     reply = await service.handle(BOB, "/petition", "status paced")
-    assert "At this pace about 34 by Thu 19 Nov; 9 a day needed to reach 100." in reply.text
+    assert "At this pace about 34 by Thu, Nov 19; 9 a day needed to reach 100." in reply.text
 
 
 async def test_status_is_reused_until_a_write_or_the_clock_moves(

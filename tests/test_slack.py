@@ -530,7 +530,7 @@ async def test_a_brazilian_member_reads_portuguese_and_an_anonymous_signer_is_no
     text = blocks_text(data)
     assert "Antes da sua primeira assinatura aqui" in text and "Before your first" not in text
     asked = [c for c in fake.calls_to("users.info") if c.params.get("user") == "UPT"]
-    assert asked and str(asked[-1].params.get("include_locale")).lower() == "true"
+    assert asked and str(asked[-1].params.get("include_locale")).lower() in {"true", "1"}
     listed = await bot.command("/petition", "list", user="UPT")
     assert "Campanhas:" in blocks_text(listed[1])
     assert len([c for c in fake.calls_to("users.info") if c.params.get("user") == "UPT"]) == len(

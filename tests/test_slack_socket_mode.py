@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest_asyncio
 
@@ -25,6 +26,17 @@ async def socket_bot(tmp_path: Path) -> AsyncIterator[tuple[FakeSlack, SlackBot]
     assert "Traceback" not in bot.stderr, bot.stderr
 
 
+async def answer(fake: FakeSlack, command: dict[str, Any]) -> dict[str, Any]:
+    """What the person reads: the ack's payload, or, when the bot acknowledged first (to look
+    up their language), what it sent to response_url."""
+    ack = await fake.socket_send("slash_commands", command, timeout=20)
+    if ack.get("payload"):
+        return ack["payload"]
+    name = command["response_url"].rsplit("/", 1)[1]
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses), timeout=15)
+    return next(r.params for r in fake.responses if r.method == name)
+
+
 async def test_commands_and_buttons_over_socket_mode(
     socket_bot: tuple[FakeSlack, SlackBot],
 ) -> None:
@@ -32,11 +44,10 @@ async def test_commands_and_buttons_over_socket_mode(
     new = slash_command(
         fake, "/petition", 'new sock title:"Over sockets" goal:2 Dear all', user="UO"
     )
-    ack = await fake.socket_send("slash_commands", new, timeout=20)
-    assert "Created the petition" in blocks_text(ack["payload"])
-    ack = await fake.socket_send("slash_commands", slash_command(fake, "/sign", "sock", user="US1"))
-    assert ack["payload"]["response_type"] == "ephemeral"
-    assert "Nothing is recorded yet" in blocks_text(ack["payload"])  # a first signature
+    assert "Created the petition" in blocks_text(await answer(fake, new))
+    asked = await answer(fake, slash_command(fake, "/sign", "sock", user="US1"))
+    assert asked["response_type"] == "ephemeral"
+    assert "Nothing is recorded yet" in blocks_text(asked)  # a first signature
     ack = await fake.socket_send(
         "interactive", button_click(fake, "sign_named", "sock", user="US1")
     )
@@ -44,6 +55,6 @@ async def test_commands_and_buttons_over_socket_mode(
     ack = await fake.socket_send("interactive", button_click(fake, "sign_anon", "sock", user="US2"))
     assert not ack.get("payload")
     await fake.wait_for(lambda: any("anonymously" in blocks_text(r.params) for r in fake.responses))
-    ack = await fake.socket_send("slash_commands", slash_command(fake, "/petition", "status sock"))
-    assert "*2* of 2" in blocks_text(ack["payload"])
+    status = await answer(fake, slash_command(fake, "/petition", "status sock"))
+    assert "*2* of 2" in blocks_text(status)
     assert fake.calls_to("apps.connections.open")
