@@ -16,7 +16,7 @@ from dataclasses import replace as replace_option
 from enum import StrEnum
 
 from bot.errors import UserError
-from bot.messages import LANGUAGES, N_, _, number, translate
+from bot.messages import LANGUAGES, N_, NATIVE_NAMES, _, number, translate
 from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug
 
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
@@ -640,7 +640,7 @@ _LANG = Option(
     N_("Language of its posts and page"),
     N_("The language of its channel posts and public page: en, de, fr, es or pt_BR"),
     choices=LANGUAGES,
-    choice_labels=("English", "Deutsch", "Français", "Español", "Português (Brasil)"),
+    choice_labels=tuple(NATIVE_NAMES[language] for language in LANGUAGES),
     example="de",
 )
 
@@ -683,15 +683,10 @@ REGISTRY: tuple[Spec, ...] = (
                 N_("Why you sign (optional, up to 500 characters)"),
                 example="Count me in",
             ),
-            Option(
-                "lang",
-                Kind.CHOICE,
-                Style.KEY,
-                N_("Language of the reply"),
-                N_("The language of my reply: en, de, fr, es or pt_BR"),
-                choices=LANGUAGES,
-                choice_labels=("English", "Deutsch", "Français", "Español", "Português (Brasil)"),
-                example="de",
+            replace_option(
+                _LANG,
+                label=N_("Language of the reply"),
+                describe=N_("The language of my reply: en, de, fr, es or pt_BR"),
             ),
         ),
     ),

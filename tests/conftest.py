@@ -6,7 +6,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.identity import Actor, SignerKey
 from bot.service import Service
 from storage.database import Database, normalize_database_url
+
+if TYPE_CHECKING:
+    from tests.web_site import Site
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -101,3 +104,14 @@ async def informed(service: Service, *actors: Actor) -> None:
 async def fetch(db: Database, statement: Any) -> list[Any]:
     """Every row a Core statement returns (rows of columns, never ORM objects)."""
     return await db.read(lambda conn: list(conn.execute(statement)))
+
+
+@pytest.fixture
+async def site(service: Service) -> AsyncIterator[Site]:
+    """The public pages of `service`, served on a local port."""
+    from tests.web_site import Site as Served
+
+    running = Served(service)
+    await running.start()
+    yield running
+    await running.stop()

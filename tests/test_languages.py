@@ -6,24 +6,21 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-from aiohttp import ClientSession, web
 from sqlalchemy import select
 
 from adapters.console.render import render
 from adapters.console.repl import terminal_language
-from adapters.web.pages import PublicPages
 from bot import commands as cmd
 from bot.identity import Actor, Place
 from bot.replies import Visibility
 from bot.service import Service
 from storage.tables import OutboxRow
 from tests.conftest import fetch, informed, person
-from tests.slack_harness import EXE, clean_env, free_port
+from tests.test_cli import run
+from tests.web_site import Site
 
 ORG = person("org")
 
@@ -118,40 +115,6 @@ async def test_errors_with_usage_speak_the_persons_language(service: Service) ->
 # ---- the public page: the campaign's words, the reader's language for the page's own ------
 
 
-class Site:
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.http = ClientSession()
-        self.runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        PublicPages(self.service, "https://letters.example.org").mount(app)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def page(self, path: str, **headers: str) -> tuple[str, dict[str, str]]:
-        async with self.http.get(self.url + path, headers=headers) as resp:
-            assert resp.status == 200, resp.status
-            return await resp.text(), dict(resp.headers)
-
-    async def stop(self) -> None:
-        await self.http.close()
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-
-@pytest.fixture
-async def site(service: Service) -> AsyncIterator[Site]:
-    running = Site(service)
-    await running.start()
-    yield running
-    await running.stop()
-
-
 async def test_the_public_page_speaks_the_campaigns_or_the_readers_language(
     service: Service, site: Site
 ) -> None:
@@ -177,17 +140,7 @@ async def test_the_public_page_speaks_the_campaigns_or_the_readers_language(
 def _console(
     tmp_path: Path, lines: str, *args: str, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    environment = clean_env(tmp_path / "bot.db")
-    environment.update(env)
-    return subprocess.run(
-        [EXE, "console", *args],
-        input=lines,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=60,
-    )
+    return run(tmp_path, "console", *args, stdin=lines, env=env)
 
 
 def test_the_console_speaks_the_terminals_language_or_the_one_asked(tmp_path: Path) -> None:

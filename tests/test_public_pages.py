@@ -8,24 +8,21 @@ import itertools
 import json
 import re
 import subprocess
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession, web
 from hypothesis import given
 from hypothesis import strategies as st
-from multidict import CIMultiDict
 
 from adapters.web import charts
-from adapters.web.pages import PublicPages
 from bot.identity import Actor
 from bot.public import day_buckets
 from bot.service import Service
 from bot.tally import SMALLEST_GROUP
 from tests.conftest import Clock, informed, person
-from tests.slack_harness import EXE, free_port
+from tests.slack_harness import EXE
+from tests.web_site import Site
 
 ORG = person("org")
 WHISTLE = Actor("slack", "TWORKSPACE9", "UWHISTLE42", "Wendy Whistleblower")
@@ -62,39 +59,6 @@ def test_a_lone_signature_on_a_quiet_day_is_merged_never_shown_alone() -> None:
         TODAY - timedelta(days=2),
         7,
     )
-
-
-class Site:
-    def __init__(self, service: Service) -> None:
-        self.service = service
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.http = ClientSession()
-        self.runner: web.AppRunner | None = None
-
-    async def start(self) -> None:
-        app = web.Application()
-        PublicPages(self.service, "https://letters.example.org").mount(app)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def get(self, path: str, **headers: str) -> tuple[int, bytes, CIMultiDict[str]]:
-        async with self.http.get(self.url + path, headers=headers) as resp:
-            return resp.status, await resp.read(), resp.headers.copy()
-
-    async def stop(self) -> None:
-        await self.http.close()
-        if self.runner is not None:
-            await self.runner.cleanup()
-
-
-@pytest.fixture
-async def site(service: Service) -> AsyncIterator[Site]:
-    running = Site(service)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def letter(service: Service, slug: str = "walkout", **options: str) -> None:
