@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from adapters.console.render import render
@@ -177,3 +179,67 @@ def test_terminal_language_reads_gettexts_variables_in_order() -> None:
 
 def test_an_actor_without_a_language_reads_the_campaigns() -> None:
     assert Actor("slack", "T1", "U1", "x").locale is None
+
+
+def _english_fragments() -> set[str]:
+    """Pieces of English source sentences long enough to be unmistakable (the words between
+    placeholders), for spotting a reply that skipped the catalog."""
+    from babel.messages.pofile import read_po
+
+    with (Path(__file__).resolve().parents[1] / "bot/locales/messages.pot").open("rb") as f:
+        template = read_po(f)
+    found = set()
+    for message in template:
+        for source in [message.id] if isinstance(message.id, str) else message.id:
+            for piece in re.split(r"\{[a-z_]+\}|`[^`]*`|\*\*", source or ""):
+                piece = piece.strip(" .,:;()")
+                words = re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", piece)
+                if len(piece) >= 16 and words and not piece.startswith("/"):
+                    found.add(piece)
+    return found
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "pt_BR"])
+async def test_a_whole_session_leaves_no_english_behind(service: Service, language: str) -> None:
+    """Every reply of an everyday session, read by someone in another language: not one
+    English sentence of ours (the letter and names are the people's own words)."""
+    english = _english_fragments()
+    org = replace(person("org"), locale=language)
+    signer = replace(person("sam"), locale=language)
+    await informed(service, signer)
+    script = [
+        (
+            org,
+            '/petition new strike title:"S" kind:pledge threshold:3 action:"go" '
+            f"deadline:2026-12-31 lang:{language} Text",
+        ),
+        (org, f'/petition new letter title:"L" goal:2 lang:{language} Text'),
+        (signer, '/sign strike role:"Dev" I am in'),
+        (signer, "/sign strike"),
+        (signer, "/sign letter anonymous"),
+        (signer, "/petition status strike"),
+        (signer, "/petition list"),
+        (signer, "/petition help"),
+        (signer, "/petition safety"),
+        (signer, "/sign mine"),
+        (signer, "/petition read letter"),
+        (org, "/petition edit strike threshold:2"),
+        (org, '/petition edit letter title:"L2"'),
+        (org, "/petition organizers strike"),
+        (org, "/petition audit strike"),
+        (org, "/petition export letter md"),
+        (org, "/petition reminders"),
+        (org, "/petition close letter"),
+        (signer, "/unsign letter"),
+        (signer, "/forget-me"),
+        (signer, "/petition frobnicate"),
+        (signer, "/sign nothere"),
+        (org, '/petition new bad title:"B" goal:0 T'),
+        (org, '/petition new bad2 title:"B" goal:5 deadline:yesterday T'),
+        (signer, "/petition purge strike"),
+    ]
+    for actor, line in script:
+        reply = await service.handle_line(actor, line)
+        shown = render(reply)
+        leaked = [piece for piece in english if piece in shown]
+        assert leaked == [], (language, line, leaked[:3], shown)
