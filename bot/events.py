@@ -130,7 +130,12 @@ def _after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) 
     for reached in milestones:
         if reached != announced:  # happened, but said by the post that covers it
             campaign_events.record_event(conn, campaign.id, f"milestone:{reached}", now)
-    values = {"title": campaign.title, "count": number(campaign.count), "action": campaign.action}
+    values = {
+        "title": campaign.title,
+        "count": number(campaign.count),
+        "goal": number(campaign.goal),
+        "action": campaign.action,
+    }
     if announced == 100:
         text = ngettext(
             "🎉 **{title}** reached its goal: {n} signature! More are still welcome until it "
@@ -145,16 +150,16 @@ def _after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) 
         values["percent"] = percent(min(99, campaign.count * 100 // campaign.goal))
         text = (
             ngettext(
-                "**{title}** is {percent} of the way: {count} of {n} pledges.",
-                "**{title}** is {percent} of the way: {count} of {n} pledges.",
-                campaign.goal,
+                "**{title}** is {percent} of the way: {n} of {goal} pledges.",
+                "**{title}** is {percent} of the way: {n} of {goal} pledges.",
+                campaign.count,
                 **values,
             )
             if campaign.kind is Kind.PLEDGE
             else ngettext(
-                "**{title}** is {percent} of the way: {count} of {n} signatures.",
-                "**{title}** is {percent} of the way: {count} of {n} signatures.",
-                campaign.goal,
+                "**{title}** is {percent} of the way: {n} of {goal} signatures.",
+                "**{title}** is {percent} of the way: {n} of {goal} signatures.",
+                campaign.count,
                 **values,
             )
         )
@@ -182,18 +187,22 @@ def after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
 
 
 def _after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
-    values = {"title": campaign.title, "count": number(campaign.count)}
+    values = {
+        "title": campaign.title,
+        "count": number(campaign.count),
+        "goal": number(campaign.goal),
+    }
     if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is None:
         emit(
             conn,
             campaign,
             "failed",
             ngettext(
-                "**{title}** closed with {count} of {n} pledges: the threshold wasn't reached, "
+                "**{title}** closed with {n} of {goal} pledges: the threshold wasn't reached, "
                 "so everyone is released from the pledge.",
-                "**{title}** closed with {count} of {n} pledges: the threshold wasn't reached, "
+                "**{title}** closed with {n} of {goal} pledges: the threshold wasn't reached, "
                 "so everyone is released from the pledge.",
-                campaign.goal,
+                campaign.count,
                 **values,
             ),
             now,
@@ -208,16 +217,16 @@ def _after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
         )
     if campaign.count >= campaign.goal:
         text = ngettext(
-            "**{title}** is closed: {count} signatures; it reached its goal of {n}.",
-            "**{title}** is closed: {count} signatures; it reached its goal of {n}.",
-            campaign.goal,
+            "**{title}** is closed: {n} signatures; it reached its goal of {goal}.",
+            "**{title}** is closed: {n} signatures; it reached its goal of {goal}.",
+            campaign.count,
             **values,
         )
     else:
         text = ngettext(
-            "**{title}** is closed: {count} signatures; it did not reach its goal of {n}.",
-            "**{title}** is closed: {count} signatures; it did not reach its goal of {n}.",
-            campaign.goal,
+            "**{title}** is closed: {n} signatures; it did not reach its goal of {goal}.",
+            "**{title}** is closed: {n} signatures; it did not reach its goal of {goal}.",
+            campaign.count,
             **values,
         )
     emit(conn, campaign, "closed", text, now, card=True)

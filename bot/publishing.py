@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import commands as cmd
 from bot.campaigns import Campaign, ensure_organizer
-from bot.messages import N_, _, number
+from bot.messages import N_, _, ngettext, number
 from bot.organizing import _Core
 from bot.public import PublicFacts, public_facts
 from bot.replies import PageLink, Reply
@@ -41,9 +41,10 @@ class PublishingUseCases(_Core):
         return PageLink(
             url=url,
             chart=f"{url}/chart.png?n={campaign.count}",
-            chart_alt=_(
-                "{count} of {goal} signatures over time",
-                count=number(campaign.count),
+            chart_alt=ngettext(
+                "{n} of {goal} signatures over time",
+                "{n} of {goal} signatures over time",
+                campaign.count,
                 goal=number(campaign.goal),
             ),
             label=_("Read and share"),

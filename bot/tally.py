@@ -50,18 +50,18 @@ class Tally:
 
     def summary(self) -> str:
         """`1,234 of 5,000 signatures (24%)`, in the language being spoken."""
-        values = {"count": number(self.count), "percent": percent(self.percent)}
+        values = {"goal": number(self.goal), "percent": percent(self.percent)}
         if self.noun == "pledges":
             return ngettext(
-                "{count} of {n} pledges ({percent})",
-                "{count} of {n} pledges ({percent})",
-                self.goal,
+                "{n} of {goal} pledges ({percent})",
+                "{n} of {goal} pledges ({percent})",
+                self.count,
                 **values,
             )
         return ngettext(
-            "{count} of {n} signatures ({percent})",
-            "{count} of {n} signatures ({percent})",
-            self.goal,
+            "{n} of {goal} signatures ({percent})",
+            "{n} of {goal} signatures ({percent})",
+            self.count,
             **values,
         )
 

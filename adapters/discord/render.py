@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from bot.messages import _, number, percent, speaking
+from bot.messages import _, ngettext, number, percent, speaking
 from bot.replies import ActionKind, Reply
 
 CONTENT_LIMIT = 2000
@@ -65,12 +65,21 @@ def tally_line(reply: Reply) -> str | None:
     tally = reply.tally
     if tally is None:
         return None
-    values = {"count": number(tally.count), "goal": number(tally.goal)}
-    values["percent"] = percent(tally.percent)
+    values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
     words = (
-        _("**{count}** of {goal} pledges ({percent})", **values)
+        ngettext(
+            "**{n}** of {goal} pledges ({percent})",
+            "**{n}** of {goal} pledges ({percent})",
+            tally.count,
+            **values,
+        )
         if tally.noun == "pledges"
-        else _("**{count}** of {goal} signatures ({percent})", **values)
+        else ngettext(
+            "**{n}** of {goal} signatures ({percent})",
+            "**{n}** of {goal} signatures ({percent})",
+            tally.count,
+            **values,
+        )
     )
     line = f"`{tally.bar()}` {words}"
     left = tally.time_left_text()

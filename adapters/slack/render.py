@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from bot import commands as cmd
-from bot.messages import _, number, percent, speaking, translate
+from bot.messages import _, ngettext, number, percent, speaking, translate
 from bot.replies import ActionKind, CampaignCard, Reply, Visibility
 from bot.tally import Tally
 from bot.text import FIELD_NAMES
@@ -68,11 +68,21 @@ def tally_text(tally: Tally) -> str:
 
 
 def tally_words(tally: Tally) -> str:
-    values = {"count": number(tally.count), "goal": number(tally.goal)}
-    values["percent"] = percent(tally.percent)
+    """`*12* of 100 signatures (12%)`: the noun agrees with the count where languages say so."""
+    values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
     if tally.noun == "pledges":
-        return _("*{count}* of {goal} pledges ({percent})", **values)
-    return _("*{count}* of {goal} signatures ({percent})", **values)
+        return ngettext(
+            "*{n}* of {goal} pledges ({percent})",
+            "*{n}* of {goal} pledges ({percent})",
+            tally.count,
+            **values,
+        )
+    return ngettext(
+        "*{n}* of {goal} signatures ({percent})",
+        "*{n}* of {goal} signatures ({percent})",
+        tally.count,
+        **values,
+    )
 
 
 def _text_blocks(text: str) -> list[Block]:

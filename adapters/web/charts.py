@@ -73,10 +73,10 @@ def describe(facts: PublicFacts) -> str:
     """The chart in words (its alt text), in the language being spoken."""
     parts = [
         ngettext(
-            "{count} of {n} signatures so far.",
-            "{count} of {n} signatures so far.",
-            facts.goal,
-            count=number(facts.signatures),
+            "{n} of {goal} signatures so far.",
+            "{n} of {goal} signatures so far.",
+            facts.signatures,
+            goal=number(facts.goal),
         )
     ]
     if facts.buckets:

@@ -121,10 +121,10 @@ def names_hidden(f: PublicFacts) -> str:
 
 def summary(f: PublicFacts) -> str:
     return ngettext(
-        "{count} of {n} have signed ({percent}).",
-        "{count} of {n} have signed ({percent}).",
-        f.goal,
-        count=number(f.signatures),
+        "{n} of {goal} has signed ({percent}).",
+        "{n} of {goal} have signed ({percent}).",
+        f.signatures,
+        goal=number(f.goal),
         percent=format_percent(f.percent),
     )
 
