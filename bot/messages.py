@@ -221,8 +221,9 @@ def relative(delta: timedelta) -> str:
 
 
 def display_name(language: str) -> str:
-    """A language's own name (for help and confirmations)."""
-    return NATIVE_NAMES.get(language) or Locale.parse(language).get_display_name() or language
+    """A language's name in the language being spoken: `French`, `französisch`, `francés`."""
+    name = Locale.parse(language).get_display_name(current()) or NATIVE_NAMES.get(language)
+    return name or language
 
 
 def from_accept_language(header: str | None) -> str | None:

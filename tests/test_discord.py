@@ -433,7 +433,7 @@ async def test_a_german_member_signs_a_french_campaign_in_german(
     """Each person reads their own replies in their Discord language; the channel reads the
     campaign's (French): the announcement, its buttons, and the milestone post."""
     created = await create(fake, "greve", title="Pas de Maven", lang="fr")
-    assert "Français" in text_of(created)
+    assert "French" in text_of(created)
     posted = await fake.response_to(
         await fake.slash(
             "petition", {"campaign": "greve"}, sub="post", user_id="5000", user_name="Org"
