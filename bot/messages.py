@@ -16,8 +16,6 @@ from __future__ import annotations
 import gettext
 import io
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
@@ -40,6 +38,7 @@ NATIVE_NAMES = {
     "es": "Español",
     "pt_BR": "Português (Brasil)",
 }
+_SPOKEN = frozenset(LANGUAGES)
 LOCALES = Path(__file__).with_name("locales")
 DOMAIN = "messages"
 
@@ -55,6 +54,8 @@ def language_of(tag: str | None) -> str | None:
     """
     if not tag:
         return None
+    if tag in _SPOKEN:  # the common case, on every command: already one of ours
+        return tag
     tag = tag.strip().split(".")[0].split("@")[0].replace("-", "_")
     base = tag.partition("_")[0].lower()
     if base == "pt":
@@ -88,15 +89,21 @@ def campaign_language(language: str | None) -> str:
     return language_of(language) or _default[0]
 
 
-@contextmanager
-def speaking(language: str | None) -> Iterator[str]:
-    """Speak `language` (None: keep the current one) for the duration of the block."""
-    chosen = language_of(language) or current()
-    token = _current.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _current.reset(token)
+class speaking:
+    """Speak `language` (None: keep the current one) for the duration of the block. A class,
+    not a generator: it wraps every command, reply and post."""
+
+    __slots__ = ("_token", "language")
+
+    def __init__(self, language: str | None) -> None:
+        self.language = language_of(language) or current()
+
+    def __enter__(self) -> str:
+        self._token = _current.set(self.language)
+        return self.language
+
+    def __exit__(self, *_exc: object) -> None:
+        _current.reset(self._token)
 
 
 @cache
@@ -142,12 +149,17 @@ def translate(message: str) -> str:
 # ---- numbers, dates and durations --------------------------------------------------------
 
 
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
 def number(value: int | float) -> str:
-    return format_decimal(value, locale=current())
+    return format_decimal(value, locale=_locale(current()))
 
 
 def percent(whole_percent: int) -> str:
-    return format_percent(whole_percent / 100, locale=current())
+    return format_percent(whole_percent / 100, locale=_locale(current()))
 
 
 def listing(items: list[str]) -> str:
