@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from bot.errors import UserError
 from bot.messages import LANGUAGES, N_, NATIVE_NAMES, _, number, translate
-from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug
+from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug, parse_language
 
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
 
@@ -336,11 +336,7 @@ def _parse_sign(args: str) -> Sign | Mine:
 
 
 def _language(value: str | None, how: str) -> str | None:
-    if value is None:
-        return None
-    from bot.text import parse_language  # bot.text imports this module's neighbours
-
-    return parse_language(value, how)
+    return None if value is None else parse_language(value, how)
 
 
 def _optional_slug(args: str, usage: str) -> str | None:

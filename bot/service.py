@@ -296,7 +296,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 actor.platform, campaign_id, person_hash, anonymous, role, comment
             )
             if actor.locale_withheld:
-                notice = replace(notice, text=notice.text + "\n" + self._language_hint(notice))
+                notice = replace(notice, text=f"{notice.text}\n{self._language_hint(notice.slug)}")
             return notice
         request = SignRequest(
             campaign_id=campaign_id,
@@ -490,7 +490,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         if not outcome.anonymous:
             lines.append(self._who_sees_your_name(campaign))
         elif actor.locale_withheld:
-            lines.append(self._language_hint(Reply(text="", slug=campaign.slug)))
+            lines.append(self._language_hint(campaign.slug))
         lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
         return Reply(
             text="\n".join(lines),
@@ -500,7 +500,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         )
 
     @staticmethod
-    def _language_hint(reply: Reply) -> str:
+    def _language_hint(slug: str | None) -> str:
         """Told to an anonymous signer whose language was deliberately not asked: how to pick
         one. Also in the server's language, so a campaign set to a language nobody there reads
         can't hide the safety notice from them."""
@@ -510,7 +510,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 "Replies to anonymous signatures come in the campaign's language, since asking "
                 "your chat app for yours would leave a trace. For another language, add it to "
                 "the command: `/sign {slug} anonymous lang:de` (en, de, fr, es, pt_BR).",
-                slug=reply.slug or "CAMPAIGN",
+                slug=slug or "CAMPAIGN",
             )
 
         said = hint()

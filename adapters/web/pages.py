@@ -206,12 +206,18 @@ class PublicPages:
         self,
         request: web.Request,
         template: str,
+        *,
         status: int = 200,
         language: str | None = None,
+        title: str | None = None,
         **context: Any,
     ) -> web.Response:
+        """A page in the reader's language (`language`: the campaign's, when it has one);
+        `title` is a marked sentence, translated here."""
         with messages.speaking(reader_language(request, language)):
-            html = self._render(template, page_title=_(context.pop("title")), **context)
+            if title is not None:
+                context["page_title"] = _(title)
+            html = self._render(template, **context)
         frame = template == "embed.html"
         return self._answer(
             request, html.encode(), "text/html; charset=utf-8", status=status, frame=frame
@@ -301,9 +307,7 @@ class PublicPages:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        with messages.speaking(reader_language(request, f.language)):
-            html = self._render("embed.html", page_title=f.title, f=f)
-        return self._answer(request, html.encode(), "text/html; charset=utf-8", frame=True)
+        return self._html(request, "embed.html", language=f.language, page_title=f.title, f=f)
 
     async def icon(self, request: web.Request) -> web.Response:
         content_type, body = self._static["icon.svg"]
