@@ -17,6 +17,8 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot import commands as cmd
 from bot import messages
@@ -274,3 +276,10 @@ def test_tags_from_platforms_and_terminals_map_to_a_language() -> None:
     assert messages.from_accept_language("ja, fr-CH;q=0.9, de;q=0.95") == "de"
     assert messages.from_accept_language("xx;q=1, es;q=0") is None
     assert messages.from_accept_language("q=;;,,") is None
+
+
+@given(st.text(max_size=300))
+def test_any_accept_language_or_tag_gives_a_language_we_speak_or_none(header: str) -> None:
+    """A stranger's header or a platform's tag never raises and never invents a language."""
+    assert messages.from_accept_language(header) in (None, *LANGUAGES)
+    assert messages.language_of(header) in (None, *LANGUAGES)
