@@ -489,3 +489,22 @@ async def test_command_descriptions_are_translated_but_names_are_not(
     for command in fake.commands[GUILD_ID]:
         for text in (command.get("description_localizations") or {}).values():
             assert len(text) <= 100
+
+
+async def test_choices_read_as_words_in_each_language_and_send_the_same_values(
+    bot: DiscordBot, fake: FakeDiscord
+) -> None:
+    petition = next(c for c in fake.commands[GUILD_ID] if c["name"] == "petition")
+    new = next(o for o in petition["options"] if o["name"] == "new")
+    names = next(o for o in new["options"] if o["name"] == "names")
+    sealed = next(c for c in names["choices"] if c["value"] == "sealed")
+    assert sealed["name"] == "Sealed: no names until the goal is reached"
+    assert (
+        sealed["name_localizations"]["de"] == "Versiegelt: keine Namen, bis das Ziel erreicht ist"
+    )
+    assert sealed["name_localizations"]["pt-BR"].startswith("Lacrada")
+    lang = next(o for o in new["options"] if o["name"] == "lang")
+    assert [c["value"] for c in lang["choices"]] == ["en", "de", "fr", "es", "pt_BR"]
+    assert lang["choices"][1]["name"] == "Deutsch" and not lang["choices"][1].get(
+        "name_localizations"
+    )  # a language is named in itself, for everyone

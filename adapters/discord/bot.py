@@ -47,6 +47,7 @@ class CatalogTranslator(app_commands.Translator):
         app_commands.TranslationContextLocation.command_description,
         app_commands.TranslationContextLocation.group_description,
         app_commands.TranslationContextLocation.parameter_description,
+        app_commands.TranslationContextLocation.choice_name,  # "Sealed: no names until…"
     }
 
     async def translate(
@@ -254,7 +255,10 @@ def command_from(
         o.name: described(o.describe or o.label) for o in options
     }
     callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
-        o.name: [app_commands.Choice(name=c, value=c) for c in o.choices]
+        o.name: [
+            app_commands.Choice(name=described(label) if o.choice_labels else label, value=c)
+            for c, label in zip(o.choices, o.choice_labels or o.choices, strict=True)
+        ]
         for o in options
         if o.choices
     }
