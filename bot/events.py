@@ -8,6 +8,7 @@ concerns them, and a JSON POST to every registered webhook.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,14 +29,30 @@ def crossed(goal: int, before: int, after: int) -> list[int]:
     return [p for p, at in milestone_counts(goal) if before < at <= after]
 
 
-def _payload(campaign: Campaign, event: str, text: str, card: bool) -> dict[str, Any]:
+def _payload(
+    campaign: Campaign, event: str, text: str, card: bool, language: str | None = None
+) -> dict[str, Any]:
     return {
         "event": event,
         "text": text,
         "card": card,
         "slug": campaign.slug,
-        "lang": campaign_language(campaign.language),
+        "lang": language or campaign_language(campaign.language),
     }
+
+
+def in_each_language(
+    recipients: list[tuple[str, str, str, str | None]], say: Callable[[], str], fallback: str
+) -> dict[str, str]:
+    """What `say` says in each recipient's language (their own, else `fallback`), said
+    once per language however many people read it."""
+    said: dict[str, str] = {}
+    for *_where, language in recipients:
+        chosen = campaign_language(language or fallback)
+        if chosen not in said:
+            with speaking(chosen):
+                said[chosen] = say()
+    return said
 
 
 def _webhook_body(campaign: Campaign, event: str, now: datetime) -> dict[str, Any]:
@@ -62,10 +79,11 @@ def emit(
     text: str,
     now: datetime,
     *,
-    dm_text: str | None = None,
+    dm: Callable[[], str] | None = None,
     card: bool = False,
 ) -> bool:
-    """Record the event once; queue its posts, DMs and webhooks. False if it already happened."""
+    """Record the event once; queue its posts, DMs and webhooks. False if it already happened.
+    Posts speak the campaign's language; each DM (`dm` says it) its reader's."""
     if not campaign_events.record_event(conn, campaign.id, event, now):
         return False
     messages: list[dict[str, Any]] = []
@@ -81,15 +99,19 @@ def emit(
                 "dedupe_key": f"event:{campaign.id}:{event}:{platform}:{workspace}:{channel}",
             }
         )
-    if dm_text is not None:
-        for platform, workspace, user in campaign_events.public_signers(conn, campaign.id):
+    if dm is not None:
+        readers = campaign_events.public_signers(conn, campaign.id)
+        fallback = campaign_language(campaign.language)
+        said = in_each_language(readers, dm, fallback)
+        for platform, workspace, user, language in readers:
+            chosen = campaign_language(language or fallback)
             messages.append(
                 {
                     "kind": "dm",
                     "platform": platform,
                     "workspace": workspace,
                     "target": user,
-                    "payload": _payload(campaign, event, dm_text, False),
+                    "payload": _payload(campaign, event, said[chosen], False, chosen),
                     "campaign_id": campaign.id,
                     "dedupe_key": f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
                 }
@@ -171,10 +193,12 @@ def _after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) 
             "succeeded",
             _("🎉 It's on: {count} of us pledged to {action}. **{title}** succeeded.", **values),
             now,
-            dm_text=_(
+            dm=lambda: _(
                 "It's on: {count} of us pledged to {action} (**{title}**). Thank you — now we "
                 "do it together.",
-                **values,
+                title=campaign.title,
+                count=number(campaign.count),
+                action=campaign.action,
             ),
             card=True,
         )
@@ -206,13 +230,13 @@ def _after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
                 **values,
             ),
             now,
-            dm_text=ngettext(
+            dm=lambda: ngettext(
                 "**{title}** didn't reach {n} pledge by its deadline, so you are released from "
                 "your pledge. Thank you for standing up.",
                 "**{title}** didn't reach {n} pledges by its deadline, so you are released from "
                 "your pledge. Thank you for standing up.",
                 campaign.goal,
-                **values,
+                title=campaign.title,
             ),
         )
     if campaign.count >= campaign.goal:
@@ -244,39 +268,44 @@ def last_day(conn: Tx, campaign: Campaign, now: datetime) -> None:
 
 
 def text_changed(
-    conn: Tx, campaign: Campaign, old_version: int, summary: str, now: datetime
+    conn: Tx, campaign: Campaign, old_version: int, summary: Callable[[], str], now: datetime
 ) -> None:
-    """Tell public signers of older versions what changed; they may withdraw."""
-    language = campaign_language(campaign.language)
-    with speaking(language):
-        text = _(
+    """Tell public signers of older versions what changed, each in their language (`summary`
+    says what changed in the language being spoken); they may withdraw."""
+    readers = campaign_events.signers_of_older_versions(conn, campaign.id, campaign.version)
+
+    def say() -> str:
+        return _(
             "The letter **{title}** you signed was edited (now version {version}). {summary} "
             "Your signature stays unless you withdraw it with `/unsign {slug}`.",
             title=campaign.title,
             version=number(campaign.version),
-            summary=summary,
+            summary=summary(),
             slug=campaign.slug,
         )
-    messages = [
-        {
-            "kind": "dm",
-            "platform": platform,
-            "workspace": workspace,
-            "target": user,
-            "payload": {
-                "event": f"edited:{campaign.version}",
-                "card": False,
-                "slug": campaign.slug,
-                "text": text,
-                "lang": language,
-            },
-            "campaign_id": campaign.id,
-            "dedupe_key": (
-                f"dm:{campaign.id}:edited:{campaign.version}:{platform}:{workspace}:{user}"
-            ),
-        }
-        for platform, workspace, user in campaign_events.signers_of_older_versions(
-            conn, campaign.id, campaign.version
+
+    fallback = campaign_language(campaign.language)
+    said = in_each_language(readers, say, fallback)
+    messages = []
+    for platform, workspace, user, language in readers:
+        chosen = campaign_language(language or fallback)
+        messages.append(
+            {
+                "kind": "dm",
+                "platform": platform,
+                "workspace": workspace,
+                "target": user,
+                "payload": {
+                    "event": f"edited:{campaign.version}",
+                    "card": False,
+                    "slug": campaign.slug,
+                    "text": said[chosen],
+                    "lang": chosen,
+                },
+                "campaign_id": campaign.id,
+                "dedupe_key": (
+                    f"dm:{campaign.id}:edited:{campaign.version}:{platform}:{workspace}:{user}"
+                ),
+            }
         )
-    ]
     outbox.enqueue(conn, messages, now)

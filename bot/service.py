@@ -1000,8 +1000,13 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             new_text = body if body is not None and body != old_text else None
             if new_text is not None or told:
                 version = old_version + 1
-                with speaking(campaign_language(current.language)):  # signers read it in DMs
-                    summary = _change_summary(current, values, told, new_text is not None, self.tz)
+
+                def summarize(was: Campaign = current, letter: bool = new_text is not None) -> str:
+                    return _change_summary(was, values, told, letter, self.tz)
+
+                # Kept with the version in the campaign's language; each DM says it in its own.
+                with speaking(campaign_language(current.language)):
+                    summary = summarize()
                 repo.add_text_version(
                     conn,
                     campaign.id,
@@ -1015,7 +1020,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             changed = [*values, *(["text"] if new_text is not None else [])]
             edited = repo.campaign_by_id(conn, campaign.id)
             if version != old_version:
-                events.text_changed(conn, edited, old_version, summary, now)
+                events.text_changed(conn, edited, old_version, summarize, now)
             if changed:
                 detail = ", ".join(changed) + (
                     f" (version {version})" if version != old_version else ""

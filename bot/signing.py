@@ -60,6 +60,7 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
         "workspace": None if anonymous else request.workspace,
         "user_id": None if anonymous else request.user_id,
         "display_name": None if anonymous else request.display_name,
+        "language": None if anonymous else request.language,
         "role": request.role,
         "comment": request.comment,
         "version": version,

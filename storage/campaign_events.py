@@ -43,10 +43,10 @@ def channels_of(conn: Connection, campaign_id: int) -> list[tuple[str, str, str]
     return [tuple(r) for r in result]  # type: ignore[misc]
 
 
-def public_signers(conn: Connection, campaign_id: int) -> list[tuple[str, str, str]]:
-    """(platform, workspace, user) of public signers: the people a DM can reach."""
+def public_signers(conn: Connection, campaign_id: int) -> list[tuple[str, str, str, str | None]]:
+    """(platform, workspace, user, language) of public signers: the people a DM can reach."""
     result = conn.execute(
-        select(_SIG.c.platform, _SIG.c.workspace, _SIG.c.user_id).where(
+        select(_SIG.c.platform, _SIG.c.workspace, _SIG.c.user_id, _SIG.c.language).where(
             _SIG.c.campaign_id == campaign_id,
             _SIG.c.anonymous.is_(False),
             _SIG.c.user_id.is_not(None),
@@ -57,9 +57,9 @@ def public_signers(conn: Connection, campaign_id: int) -> list[tuple[str, str, s
 
 def signers_of_older_versions(
     conn: Connection, campaign_id: int, version: int
-) -> list[tuple[str, str, str]]:
+) -> list[tuple[str, str, str, str | None]]:
     result = conn.execute(
-        select(_SIG.c.platform, _SIG.c.workspace, _SIG.c.user_id).where(
+        select(_SIG.c.platform, _SIG.c.workspace, _SIG.c.user_id, _SIG.c.language).where(
             _SIG.c.campaign_id == campaign_id,
             _SIG.c.anonymous.is_(False),
             _SIG.c.user_id.is_not(None),

@@ -385,6 +385,7 @@ def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
             display_name=None,
             role=None,
             comment=None,
+            language=None,
             anonymous=True,
             signer_hash=_SIGNATURE.c.id,
             signed_at=_day_of(conn, _SIGNATURE.c.signed_at),

@@ -109,6 +109,8 @@ class SignatureRow(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=500)
     version: int
     signed_at: datetime = Field(sa_column=_when())
+    # A named signer's language, so direct messages speak it; anonymous rows keep none.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class ChannelLinkRow(SQLModel, table=True):

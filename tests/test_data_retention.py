@@ -81,6 +81,7 @@ async def test_purge_drops_role_comment_and_exact_times(service: Service, clock:
     assert len(rows) == 2
     for row in rows:
         assert row.role is None and row.comment is None and row.user_id is None
+        assert row.language is None  # nothing about the person stays, not even their language
         assert at_midnight(row.signed_at), row.signed_at
     assert dms == []
     assert "Ward nurse B7" not in await every_row(service)

@@ -243,3 +243,46 @@ async def test_a_whole_session_leaves_no_english_behind(service: Service, langua
         shown = render(reply)
         leaked = [piece for piece in english if piece in shown]
         assert leaked == [], (language, line, leaked[:3], shown)
+
+
+async def test_direct_messages_speak_each_signers_language(service: Service) -> None:
+    """A pledge's result and an edited letter reach each named signer in their language; the
+    channel still hears the campaign's. An anonymous signer keeps no language (nor anything)."""
+    reply = await service.handle(
+        ORG,
+        "/petition",
+        'new greve kind:pledge threshold:3 deadline:2026-12-31 action:"faire grève" '
+        'title:"Grève" lang:fr Nous cesserons le travail.',
+    )
+    assert not reply.error, reply.text
+    anna = replace(person("anna", "discord"), locale="de")
+    joao = replace(person("joao", "slack"), locale="pt_BR")
+    quiet = replace(person("quiet", "slack"), locale_withheld=True)
+    await informed(service, anna, joao, quiet)
+    assert not (await service.handle(quiet, "/sign", "greve anonymous")).error
+    assert not (await service.handle(joao, "/sign", "greve")).error
+    assert not (await service.handle(anna, "/sign", "greve")).error  # 3 of 3: it's on
+    edited = await service.handle(ORG, "/petition", 'edit greve title:"Grève générale"')
+    assert not edited.error, edited.text
+
+    rows = await fetch(service.db, select(OutboxRow.__table__))
+    dms = {
+        (r.target, json.loads(r.payload)["event"]): json.loads(r.payload)
+        for r in rows
+        if r.kind == "dm"
+    }
+    success = dms[(anna.user_id, "succeeded")]
+    assert success["lang"] == "de" and success["text"].startswith("Es geht los: 3 von uns")
+    brazil = dms[(joao.user_id, "succeeded")]
+    assert brazil["lang"] == "pt_BR" and brazil["text"].startswith("Vai acontecer: 3 de nós")
+    letter = dms[(anna.user_id, "edited:2")]
+    assert letter["lang"] == "de" and "wurde bearbeitet" in letter["text"]
+    assert "Feld „Titel“ (war „Grève“, jetzt „Grève générale“)" in letter["text"]
+    assert not any(target == quiet.user_id for target, _event in dms)  # no identity, no DM
+
+    from storage.tables import SignatureRow
+
+    languages = await fetch(service.db, select(SignatureRow.anonymous, SignatureRow.language))
+    assert sorted(languages, key=str) == sorted(
+        [(True, None), (False, "de"), (False, "pt_BR")], key=str
+    )
