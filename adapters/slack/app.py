@@ -253,8 +253,12 @@ class SlackAdapter:
         user = body.get("user") or {}
         team = (body.get("team") or {}).get("id") or user.get("team_id", "")
         if kind is ActionKind.READ:
+            # The modal must open within the trigger's 3 seconds: their language if it is known,
+            # else the campaign's, and it is learned for next time.
             reader = self.names.actor(team, user.get("id", ""), user.get("name", ""))
-            reply = await self.service.run(await self._speaker(reader, None), cmd.Read(slug))
+            if reader.locale is None and reader.user_id:
+                self._later(self.names.locale_of(team, reader.user_id))
+            reply = await self.service.run(reader, cmd.Read(slug))
             if reply.error:
                 await respond(replace_original=False, **render.response(reply))
             else:
