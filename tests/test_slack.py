@@ -536,6 +536,9 @@ async def test_a_brazilian_member_reads_portuguese_and_an_anonymous_signer_is_no
     assert len([c for c in fake.calls_to("users.info") if c.params.get("user") == "UPT"]) == len(
         asked
     )  # cached: asked once
+    # Their language is known now, and still not used when they sign anonymously.
+    hidden = await bot.command("/sign", "greve-de anonymous", user="UPT", user_name="bia")
+    assert "Vor deiner ersten Unterschrift hier" in blocks_text(hidden[1])
 
     fake.locales["UQUIET"] = "fr-FR"
     status, data, _ = await bot.command(
