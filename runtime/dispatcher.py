@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 PACE = {"slack": 1.0}  # seconds between posts to one channel, per platform
 
 
+# Seconds a new leader waits before checking the messages a dead one left in flight.
+IN_FLIGHT_GRACE = 2.0
+
+
 class RetryAfter(Exception):
     """The platform asked us to wait (HTTP 429 with Retry-After)."""
 
@@ -65,8 +69,10 @@ class Dispatcher:
         max_delay: float = 900.0,
         pace: dict[str, float] | None = None,
         concurrency: int = 8,
+        in_flight_grace: float = IN_FLIGHT_GRACE,
     ) -> None:
         self.service = service
+        self.in_flight_grace = in_flight_grace
         self.senders = senders
         self.max_attempts = max_attempts
         self.base_delay = base_delay
@@ -89,6 +95,10 @@ class Dispatcher:
         where it can tell (so nothing is posted twice), otherwise send again (never lose one).
         Returns (found delivered, to resend)."""
         doubtful = await self.service.db.read(outbox.in_doubt)
+        if doubtful and self.in_flight_grace > 0:
+            # A request the dead leader had in flight still lands at the platform, a moment
+            # later: asked too soon, the channel wouldn't show it yet and it would go twice.
+            await asyncio.sleep(self.in_flight_grace)
         delivered = resend = 0
         for message in doubtful:
             sender = self.senders.get(message.platform)

@@ -471,6 +471,15 @@ async def test_a_german_member_signs_a_french_campaign_in_german(
     )
     channel_posts = [str(c.body) for c in fake.calls_matching("POST", r"/channels/\d+/messages")]
     assert not any("Unterschriften" in p or "firmas" in p for p in channel_posts)
+    # The announcement's live tally is refreshed in French too (and no refresh is left to
+    # land in another test's count of REST calls).
+    await fake.wait_for(
+        lambda: any(
+            "**2** signatures sur 5" in str(c.body)
+            for c in fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+")
+        ),
+        timeout=20,
+    )
 
 
 async def test_command_descriptions_are_translated_but_names_are_not(
