@@ -41,18 +41,33 @@ def _payload(
     }
 
 
-def in_each_language(
-    recipients: list[tuple[str, str, str, str | None]], say: Callable[[], str], fallback: str
-) -> dict[str, str]:
-    """What `say` says in each recipient's language (their own, else `fallback`), said
-    once per language however many people read it."""
+def _direct_messages(
+    campaign: Campaign,
+    event: str,
+    readers: list[tuple[str, str, str, str | None]],
+    say: Callable[[], str],
+) -> list[dict[str, Any]]:
+    """One DM per reader (platform, workspace, user, language), in their language (else the
+    campaign's), said once per language however many people read it."""
     said: dict[str, str] = {}
-    for *_where, language in recipients:
-        chosen = campaign_language(language or fallback)
+    messages = []
+    for platform, workspace, user, language in readers:
+        chosen = campaign_language(language or campaign.language)
         if chosen not in said:
             with speaking(chosen):
                 said[chosen] = say()
-    return said
+        messages.append(
+            {
+                "kind": "dm",
+                "platform": platform,
+                "workspace": workspace,
+                "target": user,
+                "payload": _payload(campaign, event, said[chosen], False, chosen),
+                "campaign_id": campaign.id,
+                "dedupe_key": f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
+            }
+        )
+    return messages
 
 
 def _webhook_body(campaign: Campaign, event: str, now: datetime) -> dict[str, Any]:
@@ -101,21 +116,7 @@ def emit(
         )
     if dm is not None:
         readers = campaign_events.public_signers(conn, campaign.id)
-        fallback = campaign_language(campaign.language)
-        said = in_each_language(readers, dm, fallback)
-        for platform, workspace, user, language in readers:
-            chosen = campaign_language(language or fallback)
-            messages.append(
-                {
-                    "kind": "dm",
-                    "platform": platform,
-                    "workspace": workspace,
-                    "target": user,
-                    "payload": _payload(campaign, event, said[chosen], False, chosen),
-                    "campaign_id": campaign.id,
-                    "dedupe_key": f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
-                }
-            )
+        messages.extend(_direct_messages(campaign, event, readers, dm))
     for url, secret in webhooks.webhooks_of(conn, campaign.id):
         messages.append(
             {
@@ -284,28 +285,5 @@ def text_changed(
             slug=campaign.slug,
         )
 
-    fallback = campaign_language(campaign.language)
-    said = in_each_language(readers, say, fallback)
-    messages = []
-    for platform, workspace, user, language in readers:
-        chosen = campaign_language(language or fallback)
-        messages.append(
-            {
-                "kind": "dm",
-                "platform": platform,
-                "workspace": workspace,
-                "target": user,
-                "payload": {
-                    "event": f"edited:{campaign.version}",
-                    "card": False,
-                    "slug": campaign.slug,
-                    "text": said[chosen],
-                    "lang": chosen,
-                },
-                "campaign_id": campaign.id,
-                "dedupe_key": (
-                    f"dm:{campaign.id}:edited:{campaign.version}:{platform}:{workspace}:{user}"
-                ),
-            }
-        )
+    messages = _direct_messages(campaign, f"edited:{campaign.version}", readers, say)
     outbox.enqueue(conn, messages, now)
