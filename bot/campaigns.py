@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -52,6 +52,19 @@ class Campaign:
     purged_at: datetime | None = None
     published_at: datetime | None = None  # set while its public web page is on
     language: str | None = None  # what its channel posts and page speak (None: the server's)
+    # The public count moves in steps (bot/steps.py): what anyone but the signer sees.
+    shown_count: int = 0
+    shown_at: datetime | None = None  # when the last step was released
+    shown_succeeded_at: datetime | None = None  # when the step that showed success was
+
+    def public(self, now: datetime) -> Campaign:
+        """The campaign as anyone but the signer may see it: the count and the success of its
+        last released step. A pledge that succeeded reads as succeeded once its deadline has
+        passed even before the next step (the deadline is a moment everyone knows)."""
+        succeeded = self.shown_succeeded_at
+        if succeeded is None and self.succeeded_at is not None and self.deadline_passed(now):
+            succeeded = self.deadline
+        return replace(self, count=self.shown_count, succeeded_at=succeeded)
 
     @property
     def noun(self) -> str:

@@ -18,8 +18,10 @@ from bot.errors import UserError
 from bot.identity import Actor, Place
 from bot.messages import N_, _, campaign_language, speaking, time_of_day
 from bot.organizing import _Core
+from bot.releases import release
 from bot.replies import Reply, Visibility, sign_actions
 from bot.schedules import Schedule, parse_schedule
+from bot.steps import StepRule
 from storage import outbox, reminders, webhooks
 from storage import repository as repo
 from storage.database import Tx
@@ -38,6 +40,7 @@ class ReminderDefinition:
 
 class LifecycleUseCases(_Core):
     reminder_listeners: list[Callable[[], None]]
+    steps: StepRule
 
     def _outbox_changed(self) -> None: ...  # pragma: no cover  (Service)
 
@@ -249,7 +252,8 @@ class LifecycleUseCases(_Core):
                 await self._auto_close(campaign, now)
                 closed.append(campaign.slug)
             elif campaign.deadline - now <= LAST_DAY:
-                await self.db.write(lambda conn, c=campaign: events.last_day(conn, c, now))
+                shown = campaign.public(now)
+                await self.db.write(lambda conn, c=shown: events.last_day(conn, c, now))
         if closed:
             self._reminders_changed()
         self._outbox_changed()
@@ -262,7 +266,9 @@ class LifecycleUseCases(_Core):
                 return
             repo.close_campaign(conn, campaign.id, fresh.deadline or now)
             closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
-            events.after_close(conn, closed, now)
+            if self.steps.due(closed, now, self.tz):  # the deadline is a boundary
+                closed = release(conn, closed, now)
+            events.after_close(conn, closed.public(now), now)
             reminders.delete_reminders(
                 conn, [r.id for r in reminders.reminders_of(conn, campaign.id)]
             )

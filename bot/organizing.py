@@ -228,19 +228,21 @@ class OrganizerUseCases(_Core):
         return Reply(text="\n".join(lines))
 
     async def export_data(self, actor: Actor, slug: str) -> ExportData:
-        campaign = await self._resolve(slug, cmd.usage("export"), only_open=False)
-        ensure_organizer(campaign, actor, N_("export it"))
+        exact = await self._resolve(slug, cmd.usage("export"), only_open=False)
+        ensure_organizer(exact, actor, N_("export it"))
+        campaign = exact.public(self.clock())  # an organizer sees the count in steps too
 
         def read(conn: Tx) -> tuple[str, list[SignatureRecord], int]:
             text = repo.letter_text(conn, campaign.id, campaign.version)
             rows = (
-                repo.public_signatures(conn, campaign.id)
+                repo.public_signatures(conn, campaign)
                 if campaign.names_exportable() and campaign.purged_at is None
                 else []
             )
-            return text, rows, repo.anonymous_count(conn, campaign.id)
+            return text, rows, repo.released_named_count(conn, campaign)
 
-        text, rows, anonymous = await self.db.read(read)
+        text, rows, named = await self.db.read(read)
+        anonymous = max(0, campaign.count - named)  # of the shown count, never the exact one
         withheld = not campaign.names_exportable() or campaign.purged_at is not None
 
         def op(conn: Tx) -> None:

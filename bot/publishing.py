@@ -17,7 +17,7 @@ from bot.messages import N_, _, ngettext, number
 from bot.organizing import _Core
 from bot.public import PublicFacts, public_facts
 from bot.replies import PageLink, Reply
-from bot.tally import PACE_WINDOW, build_tally
+from bot.tally import build_tally, pace_since
 from storage import repository as repo
 from storage.database import Tx
 
@@ -145,18 +145,20 @@ class PublishingUseCases(_Core):
         self, slug: str, *, published_only: bool = True
     ) -> PublicFacts | None:
         now = self.clock()
-        since = (now - PACE_WINDOW).date()
+        since, today = pace_since(now).date(), now.date()
 
         def read(conn: Tx) -> tuple[Campaign, str, list[Any], list[Any], int] | None:
-            campaign = repo.find_campaign(conn, slug)
-            if campaign is None or (published_only and campaign.published_at is None):
+            found = repo.find_campaign(conn, slug)
+            if found is None or (published_only and found.published_at is None):
                 return None
+            campaign = found.public(now)  # the public sees the count in steps
             text = repo.letter_text(conn, campaign.id, campaign.version)
             daily = repo.daily_counts(conn, campaign.id)
             named, total = (
-                repo.named_signatories(conn, campaign.id) if campaign.names_visible() else ([], 0)
+                repo.named_signatories(conn, campaign) if campaign.names_visible() else ([], 0)
             )
-            return campaign, text, daily, (named, total), sum(n for d, n in daily if d >= since)
+            recent = sum(n for d, n in daily if since <= d < today)
+            return campaign, text, daily, (named, total), recent
 
         found = await self.db.read(read)
         if found is None:

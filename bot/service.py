@@ -48,6 +48,7 @@ from bot.organizing import OrganizerUseCases, SignerDataUseCases
 from bot.permissions import CreatorPolicy, RateLimiter
 from bot.publishing import PublishingUseCases
 from bot.records import Announcement
+from bot.releases import release, release_due
 from bot.replies import (
     Announced,
     CampaignCard,
@@ -59,7 +60,8 @@ from bot.replies import (
     sign_actions,
 )
 from bot.signing import SignOutcome, SignRequest, sign_batch
-from bot.tally import PACE_WINDOW, Tally, build_tally, workspace_groups
+from bot.steps import StepRule
+from bot.tally import Tally, build_tally, pace_since, workspace_groups
 from bot.text import (
     ACTION_MAX,
     ADDRESSEE_MAX,
@@ -104,9 +106,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         purge_after_days: float | None = None,
         public_url: str | None = None,
         language: str = SOURCE,
+        steps: StepRule | None = None,
     ) -> None:
         set_default_language(language)  # what campaigns without `lang:` speak
         self.db = db
+        self.steps = steps or StepRule()  # how the public count moves (bot/steps.py)
         self.public_url = public_url
         self._public_cache = {}
         self._public_flights = {}
@@ -312,14 +316,30 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             comment=comment,
             now=self.clock(),
             language=current_language(),
+            steps=self.steps if self.steps.immediate else None,
+            tz=self.tz,
         )
         outcome = await self.db.write_batched(sign_batch, request)
-        if outcome.signed:
-            self._tally_changed(outcome.campaign.id)
-            c = outcome.campaign
-            if events.crossed(c.goal, c.count - 1, c.count):
-                self._outbox_changed()
+        c = outcome.campaign
+        if outcome.signed and c.shown_at is not None and c.shown_at >= outcome.signed_at:
+            self._stepped([c.id])  # released with this signature (no window configured)
         return self._sign_reply(actor, outcome)
+
+    def _stepped(self, campaign_ids: list[int]) -> None:
+        """A step was released: refresh what shows the count, deliver what it announced."""
+        self._status_cache.clear()
+        for campaign_id in campaign_ids:
+            self._tally_changed(campaign_id)
+        if campaign_ids:
+            self._outbox_changed()
+
+    async def release_steps(self) -> list[int]:
+        """Release every step of the public count that is due now (the schedule calls this at
+        each boundary, `StepRule.next_boundary`). Returns the ids of campaigns that moved."""
+        now = self.clock()
+        moved = await self.db.write(lambda conn: release_due(conn, self.steps, now, self.tz))
+        self._stepped(moved)
+        return moved
 
     async def _chosen(self, person_hash: str) -> bool:
         """Has this person made their informed choice on this platform? (Cached once true.)"""
@@ -414,7 +434,12 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         return campaign.id
 
     def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
-        campaign = outcome.campaign
+        exact = outcome.campaign
+        campaign = exact.public(self.clock())
+        if outcome.signed and not (exact.shown_at and exact.shown_at >= outcome.signed_at):
+            # Only the signer reads this: the public count plus their own signature, never
+            # the others gathered since the last step.
+            campaign = replace(campaign, count=campaign.count + 1)
         if not outcome.signed:
             values = {
                 "title": campaign.title,
@@ -465,7 +490,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 _(
                     "🎉 That makes {count}: the threshold of {goal} is reached. It's on: we "
                     "{action}!",
-                    count=number(campaign.count),
+                    count=number(exact.goal),
                     goal=number(campaign.goal),
                     action=campaign.action,
                 )
@@ -474,10 +499,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             lines.append(
                 _(
                     "🎉 You are signature {count}: the goal is reached!",
-                    count=number(campaign.count),
+                    count=number(exact.goal),
                 )
             )
-        elif pledge and campaign.succeeded_at is None:
+        elif pledge and exact.succeeded_at is None:
             lines.append(
                 ngettext(
                     "Your pledge counts only if {n} person pledges by the deadline; you'll be "
@@ -553,11 +578,15 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 return None
             ensure_open(campaign, now, N_("withdraw from it"))
             repo.delete_signature(conn, existing.id)
-            return replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
+            changed = replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
+            if self.steps.immediate and self.steps.due(changed, now, self.tz):
+                changed = release(conn, changed, now)
+            return changed
 
-        campaign = await self.db.write(op)
-        if campaign is not None:
-            self._tally_changed(campaign.id)
+        exact = await self.db.write(op)
+        if exact is not None and exact.shown_at == now:
+            self._stepped([exact.id])
+        campaign = exact.public(now) if exact is not None else None
         if campaign is None:
             return Reply(
                 text=_(
@@ -581,12 +610,13 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         return build_tally(campaign, self.clock(), None, [])
 
     async def _tally(self, campaign: Campaign) -> Tally:
+        """The tally anyone may read: give it `campaign.public(now)`."""
         now = self.clock()
 
         def read(conn: Tx) -> tuple[int, list[str]]:
-            recent = repo.signed_since(conn, campaign.id, now - PACE_WINDOW)
+            recent = repo.signed_since(conn, campaign.id, pace_since(now), now.date())
             visible = campaign.names_visible()
-            return recent, repo.recent_public_names(conn, campaign.id) if visible else []
+            return recent, repo.recent_public_names(conn, campaign) if visible else []
 
         recent, names = await self.db.read(read)
         return build_tally(campaign, now, recent, names)
@@ -637,14 +667,15 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         now = self.clock()
         if slug is None:  # the only open campaign: find it first
             slug = (await self._resolve(None, cmd.usage("status"))).slug
-        since = (now - PACE_WINDOW).date()
-        found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, since))
+        since = pace_since(now)
+        found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, since, now))
         if found is None:
             await self._resolve(slug, cmd.usage("status"), only_open=False)  # says what exists
             raise NotFound(
                 _("There's no campaign called `{slug}`.", slug=slug), cmd.usage("status")
             )
-        campaign, text, latest = found.campaign, found.text, found.versions
+        # Everyone, organizers included (they may be plants), sees the count in steps.
+        campaign, text, latest = found.campaign.public(now), found.text, found.versions
         names = found.recent_public if campaign.names_visible() else []
         tally = build_tally(campaign, now, found.signed_since, names)
         head = (
@@ -727,10 +758,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         return _("Open, with no deadline.")
 
     async def list_campaigns(self) -> Reply:
-        campaigns = await self.db.read(repo.all_campaigns)
+        now = self.clock()
+        campaigns = [c.public(now) for c in await self.db.read(repo.all_campaigns)]
         if not campaigns:
             return Reply(text=_("No campaigns yet. Start one with:") + "\n" + cmd.usage("new"))
-        now = self.clock()
         lines = []
         for c in sorted(campaigns, key=lambda c: (not c.is_open(now), c.slug)):
             lines.append(
@@ -774,9 +805,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
 
     async def status_data(self, slug: str) -> dict[str, Any]:
         """Machine-readable status for the CLI's `--json`."""
-        campaign = await self._resolve(slug, cmd.usage("status"), only_open=False)
-        tally = await self._tally(campaign)
         now = self.clock()
+        campaign = (await self._resolve(slug, cmd.usage("status"), only_open=False)).public(now)
+        tally = await self._tally(campaign)
         return {
             "slug": campaign.slug,
             "title": campaign.title,
@@ -1068,8 +1099,12 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             repo.close_campaign(conn, campaign.id, now)
             repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
             closed = repo.campaign_by_id(conn, campaign.id)
-            events.after_close(conn, closed, now)
-            return closed
+            # An organizer's close is no boundary: what gathered since the last step waits
+            # for the next day boundary, so closing can't be used to time a signature.
+            if self.steps.due(closed, now, self.tz):
+                closed = release(conn, closed, now)
+            events.after_close(conn, closed.public(now), now)
+            return closed.public(now)
 
         closed = await self.db.write(op)
         self._tally_changed(closed.id)
@@ -1123,11 +1158,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         return replace(reply, events=(Announced(link_id),))
 
     async def announcement(self, campaign_id: int) -> Reply:
-        """The announcement card with its live tally, as posted in linked channels."""
-        campaign = await self._campaign(campaign_id)
+        """The announcement card with its live tally (in steps), as posted in linked channels."""
+        now = self.clock()
+        campaign = (await self._campaign(campaign_id)).public(now)
         text = await self._letter(campaign)
         tally = await self._tally(campaign)
-        now = self.clock()
         language = campaign_language(campaign.language)
         with speaking(language):  # a channel reads it: the campaign's language
             lines = [self._state_line(campaign, now)]

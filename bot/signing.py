@@ -3,7 +3,8 @@ set-based statements, with the same rules as one at a time.
 
 Rules applied here: a signer counts once per campaign (existing rows, repeats within the batch,
 and, on PostgreSQL, races with other instances via ON CONFLICT DO NOTHING); only open campaigns
-take signatures; a pledge succeeds the moment its count reaches the threshold in time;
+take signatures; a pledge succeeds the moment its count reaches the threshold in time (and
+is announced with the next step of the public count, bot/steps.py);
 anonymous signatures keep no identity and only the day.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
-from bot import events
+from bot import releases
 from bot.campaigns import Campaign, ensure_open, reaches_goal_now
 from bot.errors import NotFound, UserError
 from bot.messages import N_, _, speaking
+from bot.steps import StepRule
 from storage import repository as repo
 from storage.database import Tx
 
@@ -37,6 +39,10 @@ class SignRequest:
     comment: str | None
     now: datetime
     language: str = "en"  # what the signer reads, for a refusal worded in the batch
+    # With no window (`UNDERSIGNED_COUNT_WINDOW_MINUTES=0`) a full batch is released here;
+    # otherwise steps are released by the schedule, never by a signature.
+    steps: StepRule | None = None
+    tz: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -119,9 +125,9 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
                 results[i] = SignOutcome(campaign, False, at, anonymous)
             else:
                 results[i] = _refusal(campaign, requests[i])
-        count = before = campaign.count
+        count = campaign.count
         if inserted:
-            count = before = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
+            count = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
             days: dict[date, int] = {}
             for i in new:
                 day = requests[i].now.date()
@@ -139,8 +145,12 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
             signed.append((i, campaign, just))
             if request.person_hash is not None:
                 new_people.add(request.person_hash)
-        if new and events.crossed_anything(campaign, before):
-            events.after_signatures(conn, campaign, before, requests[new[-1]].now)
+        rule = requests[indexes[0]].steps
+        if new and rule is not None and rule.immediate:
+            last = requests[new[-1]]
+            if rule.due(campaign, last.now, last.tz):
+                campaign = releases.release(conn, campaign, last.now)
+                signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
 
     if new_people:
         repo.record_notices(conn, list(new_people), max(r.now for r in requests))

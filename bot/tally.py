@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from bot.campaigns import Campaign, Kind
 from bot.messages import _, duration, ngettext, number, percent, short_day
@@ -99,11 +99,20 @@ class Tally:
         return _("{duration} left", duration=duration(self.time_left))
 
 
+def pace_since(now: datetime) -> datetime:
+    """Where the pace window starts: a week of whole (UTC) days before today."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - PACE_WINDOW
+
+
 def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int | None) -> Pace | None:
-    """Rate over the last week (or since launch, at least a day), projected to the deadline."""
+    """Rate over the last week of whole days (or since launch, at least a day), projected to
+    the deadline."""
     if signed_in_window is None or campaign.deadline is None or not campaign.is_open(now):
         return None
-    window = min(PACE_WINDOW, now - campaign.created_at)
+    # Whole days only (`signed_in_window` stops before today): the pace moves at day
+    # boundaries, never with one signature.
+    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    window = min(PACE_WINDOW, today - campaign.created_at)
     window_days = max(window.total_seconds() / 86_400, 1.0)
     per_day = signed_in_window / window_days
     days_left = (campaign.deadline - now).total_seconds() / 86_400

@@ -52,6 +52,7 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
             purge_after_days=settings.purge_after_days,
             public_url=settings.public_url,
             language=settings.language,
+            steps=settings.steps,
         )
     finally:
         await db.close()

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.messages import choose_language
+from bot.steps import StepRule
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -55,6 +56,7 @@ class Settings(BaseSettings):
     leader_retry_seconds: float = Field(default=5.0, alias="UNDERSIGNED_LEADER_RETRY_SECONDS")
     recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
+    count_window_minutes: float = Field(default=15.0, alias="UNDERSIGNED_COUNT_WINDOW_MINUTES")
 
     model_config["populate_by_name"] = True
 
@@ -105,6 +107,7 @@ class Settings(BaseSettings):
         "reminder_grace_minutes",
         "recount_minutes",
         "refresh_seconds",
+        "count_window_minutes",
     )
     @classmethod
     def _not_negative(cls, value: float | None) -> float | None:
@@ -117,6 +120,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: float) -> float:
         if not value > 0:
             raise ValueError("must be more than zero")
+        return value
+
+    @field_validator("count_window_minutes")
+    @classmethod
+    def _within_a_day(cls, value: float) -> float:
+        if value > 1440:
+            raise ValueError("must be at most 1440 (a day: counts move at each day boundary)")
         return value
 
     @field_validator("discord_guild_ids")
@@ -164,6 +174,10 @@ class Settings(BaseSettings):
     @property
     def reminder_grace(self) -> timedelta:
         return timedelta(minutes=self.reminder_grace_minutes)
+
+    @property
+    def steps(self) -> StepRule:
+        return StepRule(window=timedelta(minutes=self.count_window_minutes))
 
     @property
     def tz(self) -> ZoneInfo:

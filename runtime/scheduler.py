@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot.schedules import Schedule
 from bot.service import Service
+from bot.steps import StepRule
 from runtime.dispatcher import Dispatcher, Sender
 from runtime.leader import Leadership
 
@@ -44,6 +45,15 @@ class ReminderScheduler:
             next_run_time=self.service.clock(),
             coalesce=True,
             max_instances=1,
+        )
+        self.scheduler.add_job(
+            self._release_steps,
+            StepTrigger(self.service.steps, self.service.tz),
+            id="steps",
+            next_run_time=self.service.clock(),  # anything due while nobody was leading
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
         )
         self.scheduler.add_job(
             self._recount,
@@ -118,6 +128,14 @@ class ReminderScheduler:
             log.debug("deadline sweep stopped: shutting down")
         except Exception:
             log.exception("deadline sweep failed")
+
+    async def _release_steps(self) -> None:
+        try:
+            await self.service.release_steps()
+        except asyncio.CancelledError:
+            log.debug("count steps stopped: shutting down")
+        except Exception:
+            log.exception("releasing count steps failed")
 
     async def _recount(self) -> None:
         try:
@@ -209,3 +227,19 @@ class ScheduleTrigger(BaseTrigger):
 
     def __str__(self) -> str:
         return f"schedule[{self.schedule.text}]"
+
+
+class StepTrigger(BaseTrigger):
+    """The boundaries at which a step of the public count may be released (bot/steps.py):
+    every window from the start of the day, and each day's start, in the campaigns' zone."""
+
+    def __init__(self, rule: StepRule, tz: tzinfo) -> None:
+        self.rule, self.tz = rule, tz
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        return self.rule.next_boundary(previous_fire_time or now, self.tz)
+
+    def __str__(self) -> str:
+        return f"steps[{self.rule.window}]"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, false, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
@@ -68,6 +68,9 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         purged_at=row.purged_at,
         published_at=row.published_at,
         language=row.language,
+        shown_count=row.shown_count,
+        shown_at=row.shown_at,
+        shown_succeeded_at=row.shown_succeeded_at,
     )
 
 
@@ -351,21 +354,19 @@ def signatures_for(conn: Connection, pairs: list[tuple[int, str]]) -> list[Signa
     return [_signature(row) for row in rows]
 
 
-def public_signatures(conn: Connection, campaign_id: int) -> list[SignatureRecord]:
+def public_signatures(conn: Connection, campaign: Campaign) -> list[SignatureRecord]:
+    """Named signatures of released steps, oldest first."""
     rows = conn.execute(
-        select(_SIGNATURE)
-        .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
-        .order_by(_SIGNATURE.c.signed_at)
+        select(_SIGNATURE).where(*_released_named(campaign)).order_by(_SIGNATURE.c.signed_at)
     )
     return [_signature(row) for row in rows]
 
 
-def anonymous_count(conn: Connection, campaign_id: int) -> int:
+def released_named_count(conn: Connection, campaign: Campaign) -> int:
+    """Named signatures of released steps (what the shown count holds besides anonymous ones)."""
     return int(
         conn.execute(
-            select(func.count())
-            .select_from(_SIGNATURE)
-            .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(True))
+            select(func.count()).select_from(_SIGNATURE).where(*_released_named(campaign))
         ).scalar_one()
     )
 
@@ -473,25 +474,64 @@ def key_ids_in_use(conn: Connection) -> set[str]:
     return set(conn.execute(select(_SIGNATURE.c.key_id).distinct().limit(10)).scalars())
 
 
-def signed_since(conn: Connection, campaign_id: int, since: datetime) -> int:
-    """Signatures made since that day (from the kept daily counts, never a scan)."""
+def signed_since(conn: Connection, campaign_id: int, since: datetime, until: date) -> int:
+    """Signatures made from `since`'s day up to the day before `until` (kept daily counts,
+    never a scan): whole days only, so a pace built on it moves at day boundaries."""
     return int(
         conn.execute(
             select(func.coalesce(func.sum(_DAILY.c.signed), 0)).where(
-                _DAILY.c.campaign_id == campaign_id, _DAILY.c.day >= since.date()
+                _DAILY.c.campaign_id == campaign_id,
+                _DAILY.c.day >= since.date(),
+                _DAILY.c.day < until,
             )
         ).scalar_one()
     )
 
 
-def recent_public_names(conn: Connection, campaign_id: int, limit: int = 5) -> list[str]:
+def _released_named(campaign: Campaign) -> tuple[Any, ...]:
+    """Named signatures that are part of a released step (nobody sees a name before the
+    count that includes it)."""
+    released = (
+        _SIGNATURE.c.signed_at <= campaign.shown_at if campaign.shown_at is not None else false()
+    )
+    return (_SIGNATURE.c.campaign_id == campaign.id, _SIGNATURE.c.anonymous.is_(False), released)
+
+
+def recent_public_names(conn: Connection, campaign: Campaign, limit: int = 5) -> list[str]:
     result = conn.execute(
         select(_SIGNATURE.c.display_name)
-        .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
+        .where(*_released_named(campaign))
         .order_by(_SIGNATURE.c.signed_at.desc())
         .limit(limit)
     )
     return [name for name in result.scalars() if name]
+
+
+def set_shown(
+    conn: Connection, campaign_id: int, count: int, at: datetime, succeeded_at: datetime | None
+) -> None:
+    """Release a step: the count as it is becomes what everyone sees."""
+    conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(shown_count=count, shown_at=at, shown_succeeded_at=succeeded_at)
+    )
+
+
+def campaigns_with_pending_steps(conn: Connection) -> list[Campaign]:
+    """Campaigns whose shown count or success lags behind the kept one (a small set)."""
+    rows = conn.execute(
+        select(_CAMPAIGN)
+        .where(
+            or_(
+                _CAMPAIGN.c.signature_count != _CAMPAIGN.c.shown_count,
+                (_CAMPAIGN.c.succeeded_at.is_not(None) & _CAMPAIGN.c.shown_succeeded_at.is_(None)),
+            )
+        )
+        .order_by(_CAMPAIGN.c.id)
+        .with_for_update()
+    )
+    return [to_campaign(row) for row in rows]
 
 
 def add_channel_link(
@@ -566,7 +606,7 @@ def named_by_workspace(conn: Connection, campaign_id: int) -> dict[str, int]:
 
 
 def status_snapshot(
-    conn: Connection, slug: str, since: date, names_limit: int = 5
+    conn: Connection, slug: str, since: datetime, now: datetime, names_limit: int = 5
 ) -> StatusSnapshot | None:
     """One read for a status: no scan of signatures (kept counts, daily counts, an index)."""
     row = conn.execute(select(_CAMPAIGN).where(_CAMPAIGN.c.slug == slug)).first()
@@ -578,23 +618,10 @@ def status_snapshot(
             _TEXT.c.campaign_id == campaign.id, _TEXT.c.version == campaign.version
         )
     ).scalar_one()
-    signed = conn.execute(
-        select(func.coalesce(func.sum(_DAILY.c.signed), 0)).where(
-            _DAILY.c.campaign_id == campaign.id, _DAILY.c.day >= since
-        )
-    ).scalar_one()
+    signed = signed_since(conn, campaign.id, since, now.date())
     names: list[str] = []
-    if campaign.names_visible():
-        names = [
-            n
-            for n in conn.execute(
-                select(_SIGNATURE.c.display_name)
-                .where(_SIGNATURE.c.campaign_id == campaign.id, _SIGNATURE.c.anonymous.is_(False))
-                .order_by(_SIGNATURE.c.signed_at.desc())
-                .limit(names_limit)
-            ).scalars()
-            if n
-        ]
+    if campaign.public(now).names_visible():
+        names = recent_public_names(conn, campaign, names_limit)
     versions: list[tuple[int, datetime, str | None]] = []
     if campaign.version > 1:
         versions = [
@@ -605,7 +632,7 @@ def status_snapshot(
                 )
             )
         ]
-    shared = named_by_workspace(conn, campaign.id) if campaign.count >= 10 else {}
+    shared = named_by_workspace(conn, campaign.id) if campaign.shown_count >= 10 else {}
     return StatusSnapshot(campaign, text, int(signed), names, versions, shared)
 
 
@@ -729,15 +756,11 @@ def daily_counts(conn: Connection, campaign_id: int) -> list[tuple[date, int]]:
 
 
 def named_signatories(
-    conn: Connection, campaign_id: int, limit: int = 1000
+    conn: Connection, campaign: Campaign, limit: int = 1000
 ) -> tuple[list[tuple[str, str | None]], int]:
-    """(display name, role) of the first `limit` named signatures by name, and how many named
-    signatures there are in all; no ids, no times."""
-    named = (
-        _SIGNATURE.c.campaign_id == campaign_id,
-        _SIGNATURE.c.anonymous.is_(False),
-        _SIGNATURE.c.display_name.is_not(None),
-    )
+    """(display name, role) of the first `limit` named signatures of released steps by name,
+    and how many there are in all; no ids, no times."""
+    named = (*_released_named(campaign), _SIGNATURE.c.display_name.is_not(None))
     rows = conn.execute(
         select(_SIGNATURE.c.display_name, _SIGNATURE.c.role)
         .where(*named)

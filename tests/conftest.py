@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.identity import Actor, SignerKey
 from bot.service import Service
+from bot.steps import StepRule
 from storage.database import Database, normalize_database_url
 
 if TYPE_CHECKING:
@@ -82,9 +83,14 @@ def key() -> SignerKey:
     return SignerKey(b"test-secret-key")
 
 
+# Suites about other things see every signature at once; what the public sees in steps of 3
+# and a window (the real rule, `StepRule()`) is tested in tests/test_count_steps.py.
+EVERY_SIGNATURE = StepRule(window=timedelta(0), batch=1)
+
+
 @pytest.fixture
 def service(db: Database, key: SignerKey, clock: Clock) -> Service:
-    return Service(db, key, clock=clock)
+    return Service(db, key, clock=clock, steps=EVERY_SIGNATURE)
 
 
 def person(name: str, platform: str = "console") -> Actor:

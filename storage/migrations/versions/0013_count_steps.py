@@ -1,0 +1,35 @@
+"""the public count, released in steps: shown_count, shown_at, shown_succeeded_at
+
+Revision ID: 0013
+Revises: 0012
+
+Existing campaigns start with what they showed before: their exact count and success.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0013"
+down_revision = "0012"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("campaign") as batch:
+        batch.add_column(sa.Column("shown_count", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("shown_succeeded_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE campaign SET shown_count = signature_count, shown_at = created_at, "
+        "shown_succeeded_at = succeeded_at"
+    )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("campaign") as batch:
+        batch.drop_column("shown_succeeded_at")
+        batch.drop_column("shown_at")
+        batch.drop_column("shown_count")
