@@ -25,9 +25,10 @@ async def _help(service: Service, _actor: Actor, _command: cmd.Help, _place: Pla
 
 
 async def _safety(
-    _service: Service, actor: Actor, _command: cmd.Safety, _place: Place | None
+    service: Service, actor: Actor, _command: cmd.Safety, _place: Place | None
 ) -> Reply:
-    return Reply(text=safety_explanation(actor.platform))
+    window = int(service.steps.window.total_seconds() // 60)
+    return Reply(text=safety_explanation(actor.platform, window))
 
 
 HANDLERS: dict[type, Handler] = {

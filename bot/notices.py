@@ -6,7 +6,7 @@ recorded: a tool whose promise is safety informs before it stores.
 
 from __future__ import annotations
 
-from bot.messages import N_, _
+from bot.messages import N_, _, ngettext
 
 LOCAL_PLATFORMS = {"console", "cli"}
 
@@ -64,7 +64,33 @@ def before_first_signature(platform: str, names_rule: str, anonymous_only: bool)
     )
 
 
-def safety_explanation(platform: str) -> str:
+def counts_in_batches(window_minutes: int) -> str:
+    """Why counts others see move in steps (bot/steps.py), and what stays public."""
+    if window_minutes <= 0:
+        return _(
+            "Counts that others see (the channel, the public page, status, exports, "
+            "organizers included) move in batches of at least 3 signatures or withdrawals, "
+            "and at midnight whatever has gathered, so nobody watching a count can tell when "
+            "one person signed. Your own reply counts you at once."
+        )
+    return ngettext(
+        "Counts that others see (the channel, the public page, status, exports, organizers "
+        "included) move in batches: at least 3 signatures or withdrawals at a time, at most "
+        "every {n} minute, and at midnight whatever has gathered, so nobody watching a count "
+        "can tell when one person signed. Your own reply counts you at once. A pledge's "
+        "success is announced at the next update after it happens: that moment is public to "
+        "within {n} minute.",
+        "Counts that others see (the channel, the public page, status, exports, organizers "
+        "included) move in batches: at least 3 signatures or withdrawals at a time, at most "
+        "every {n} minutes, and at midnight whatever has gathered, so nobody watching a count "
+        "can tell when one person signed. Your own reply counts you at once. A pledge's "
+        "success is announced at the next update after it happens: that moment is public to "
+        "within {n} minutes.",
+        window_minutes,
+    )
+
+
+def safety_explanation(platform: str, window_minutes: int = 15) -> str:
     """`/petition safety`: the same facts, with what remains and how to reduce it."""
     return "\n".join(
         (
@@ -78,11 +104,7 @@ def safety_explanation(platform: str) -> str:
                 "never show names in chat. Anonymous signers are never named anywhere, exports "
                 "included."
             ),
-            _(
-                "A milestone post appears in the channel at the moment a signature crossed it: "
-                "someone watching could guess who signed just then. If that worries you, sign "
-                "anonymously, and sign when others do."
-            ),
+            counts_in_batches(window_minutes),
             _(
                 "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
                 "`/forget-me` deletes everything of yours."

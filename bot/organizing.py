@@ -18,6 +18,7 @@ from bot.identity import Actor, SignerKey
 from bot.messages import N_, _, campaign_language, date_only, ngettext, number
 from bot.records import SignatureRecord
 from bot.replies import Reply
+from bot.steps import StepRule
 from bot.timeparse import start_of_day
 from storage import outbox
 from storage import repository as repo
@@ -60,6 +61,7 @@ class _Core:
     tz: tzinfo
     purge_after_days: float | None
     schedule_runs: bool
+    steps: StepRule
     _chose: set[str]
 
     def clock(self) -> datetime: ...  # pragma: no cover
@@ -71,6 +73,7 @@ class _Core:
         only_open: bool = True,
     ) -> Campaign: ...  # pragma: no cover
     def _tally_changed(self, campaign_id: int) -> None: ...  # pragma: no cover
+    async def release_steps(self) -> list[int]: ...  # pragma: no cover
 
 
 class SignerDataUseCases(_Core):
@@ -154,8 +157,8 @@ class SignerDataUseCases(_Core):
 
         removed, organized = await self.db.write(op)
         self._chose.discard(person)  # they will be asked again before signing again
-        for campaign_id, _signature in ids:
-            self._tally_changed(campaign_id)
+        if self.steps.immediate:  # else the counts follow at the next step, like any withdrawal
+            await self.release_steps()
         kept = _("Undersigned keeps nothing else about you.")
         if organized:
             kept = _(

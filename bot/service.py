@@ -502,6 +502,21 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                     count=number(exact.goal),
                 )
             )
+        elif pledge and exact.succeeded_at is None and outcome.anonymous:
+            # Nothing of an anonymous pledger is stored: nobody can write to them.
+            lines.append(
+                ngettext(
+                    "Your pledge counts only if {n} person pledges by the deadline. Nobody can "
+                    "message you about it, because nothing of you is stored: the result is "
+                    "posted where the pledge was announced, `/sign mine` shows it, and so does "
+                    "its page if it has one.",
+                    "Your pledge counts only if {n} people pledge by the deadline. Nobody can "
+                    "message you about it, because nothing of you is stored: the result is "
+                    "posted where the pledge was announced, `/sign mine` shows it, and so does "
+                    "its page if it has one.",
+                    campaign.goal,
+                )
+            )
         elif pledge and exact.succeeded_at is None:
             lines.append(
                 ngettext(

@@ -12,8 +12,9 @@ reached its threshold is announced at the first boundary after it did, whatever 
 With `window` zero the batch alone suffices: the step is released with the signature that
 completes it (the operator's choice; that signature's moment is then public).
 
-Releases happen only at boundaries, never because someone signed: a step's moment says
-nothing about any one signature. This module is pure; the runtime ticks at `next_boundary`.
+Releases happen only at boundaries (within `ON_TIME` of one), never because someone signed: a
+step's moment says nothing about any one signature. The deadline closes a campaign with a step
+of its own. This module is pure; the runtime ticks at `next_boundary`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from datetime import datetime, timedelta, tzinfo
 from bot.campaigns import Campaign, Kind
 
 SMALLEST_STEP = 3  # never fewer signatures than this in one step (outside day boundaries)
+# A step is released only this close after a boundary (the schedule fires on it); a boundary
+# missed while nobody ran the schedule is made up at the next one.
+ON_TIME = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -67,13 +71,15 @@ class StepRule:
         if not moved and not success:
             return False
         since = campaign.shown_at
-        if since is None or self.day_start(now, tz) > since:
-            return True  # a new day: whatever gathered is released
-        if campaign.deadline is not None and since < campaign.deadline <= now:
+        if since is not None and campaign.deadline is not None and since < campaign.deadline <= now:
             return True  # the deadline is a boundary everyone knows of
         if self.immediate:
-            return moved >= self.batch
+            return since is None or self.day_start(now, tz) > since or moved >= self.batch
         boundary = self.last_boundary(now, tz)
+        if now - boundary > ON_TIME:
+            return False  # only at a boundary: a step is never released by a signature
+        if since is None or self.day_start(now, tz) > since:
+            return True  # a new day: whatever gathered is released
         if boundary <= since:
             return False  # no boundary since the last step
         return moved >= self.batch or (

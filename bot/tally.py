@@ -111,9 +111,9 @@ def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int | None
         return None
     # Whole days only (`signed_in_window` stops before today): the pace moves at day
     # boundaries, never with one signature.
-    today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    window = min(PACE_WINDOW, today - campaign.created_at)
-    window_days = max(window.total_seconds() / 86_400, 1.0)
+    today = now.astimezone(UTC).date()
+    whole_days = (today - campaign.created_at.astimezone(UTC).date()).days
+    window_days = float(max(1, min(PACE_WINDOW.days, whole_days)))
     per_day = signed_in_window / window_days
     days_left = (campaign.deadline - now).total_seconds() / 86_400
     projected = campaign.count + math.floor(per_day * days_left)

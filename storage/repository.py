@@ -130,6 +130,7 @@ def insert_campaign(
     conn: Connection, fields: dict[str, Any], text: str, organizers: list[str]
 ) -> Campaign:
     """A new campaign (`fields` are its columns), its first text version and its organizers."""
+    fields = {"shown_at": fields["created_at"], **fields}  # nothing released yet
     campaign_id = conn.execute(
         insert(_CAMPAIGN).values(**fields).returning(_CAMPAIGN.c.id)
     ).scalar_one()

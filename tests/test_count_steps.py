@@ -1,0 +1,273 @@
+"""A watcher of the public figures must not be able to time one signature.
+
+The rule (bot/steps.py): what anyone but the signer sees moves in steps of at least 3, at
+window boundaries, or at a day boundary; a pledge's success shows at the first boundary after.
+These tests watch every surface as an employer would (page, JSON and its ETag, chart, card,
+embed, status, the channel announcement, the list, exports, webhook and milestone posts) while
+people sign and withdraw one at a time, with gaps, and the schedule is asked to release as often
+as it likes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot import commands as cmd
+from bot.identity import Actor, SignerKey
+from bot.service import Service
+from bot.steps import StepRule
+from storage import repository as repo
+from storage.database import Database
+from storage.tables import OutboxRow
+from tests.conftest import Clock, fetch, informed, person
+from tests.web_site import Site
+
+ORG = person("org")
+RULE = StepRule()  # the default: 3 signatures and 15 minutes, or a day boundary
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+NAMED_WITHDRAWS = 157
+NAME_LISTS = {"page", "export", "status", "announcement"}
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return START.replace(hour=hour, minute=minute)
+
+
+# ---- the rule itself ----------------------------------------------------------------------
+
+
+def test_boundaries_fall_every_window_from_the_start_of_the_day() -> None:
+    assert RULE.last_boundary(at(9, 7), UTC) == at(9, 0)
+    assert RULE.next_boundary(at(9, 7), UTC) == at(9, 15)
+    assert RULE.next_boundary(at(9, 15), UTC) == at(9, 30)
+    late = START.replace(hour=23, minute=50)
+    assert RULE.next_boundary(late, UTC) == START + timedelta(days=1) - timedelta(hours=9)
+    odd = StepRule(window=timedelta(minutes=7))
+    assert odd.next_boundary(START.replace(hour=23, minute=58), UTC) == datetime(
+        2026, 11, 3, tzinfo=UTC
+    )  # the day's start is a boundary whatever the window
+
+
+# ---- the service, watched -----------------------------------------------------------------
+
+
+@pytest.fixture
+async def stepped(db: Database, key: SignerKey) -> tuple[Service, Clock]:
+    clock = Clock(START)
+    return Service(db, key, clock=clock, steps=RULE), clock
+
+
+def worker(n: int) -> Actor:
+    return Actor("slack", "TACME", f"UW{n}", f"Worker {n}")
+
+
+class Watcher:
+    """Everything a stranger, a colleague in the channel and an organizer can read."""
+
+    def __init__(self, service: Service, site: Site, slug: str) -> None:
+        self.service, self.site, self.slug = service, site, slug
+        self.seen: list[tuple[datetime, dict[str, Any]]] = []
+
+    async def look(self) -> dict[str, Any]:
+        s, slug = self.service, self.slug
+        _, body, headers = await self.site.get(f"/c/{slug}.json")
+        view: dict[str, Any] = {
+            "json": json.loads(body)["signatures"],
+            "etag": headers.get("ETag"),
+        }
+        for path in ("", "/chart.svg", "/chart.png", "/card.png", "/embed"):
+            _, page, _ = await self.site.get(f"/c/{slug}{path}")
+            view[path or "page"] = hashlib.sha256(page).hexdigest()
+        _, index, _ = await self.site.get("/")
+        view["index"] = hashlib.sha256(index).hexdigest()
+        status = await s.handle(ORG, "/petition", f"status {slug}")  # an organizer, maybe a plant
+        assert status.tally is not None
+        view["status"] = (status.text, status.tally.count, status.tally.recent_public)
+        campaign = await s.db.read(lambda conn: repo.find_campaign(conn, slug))
+        assert campaign is not None
+        announced = await s.announcement(campaign.id)
+        assert announced.tally is not None
+        view["announcement"] = (
+            announced.text,
+            announced.tally.count,
+            announced.tally.recent_public,
+        )
+        view["list"] = (await s.handle(ORG, "/petition", "list")).text
+        export = await s.handle(ORG, "/petition", f"export {slug} md")
+        view["export"] = export.attachment[1] if export.attachment else export.text
+        rows = await fetch(s.db, select(OutboxRow.payload).order_by(OutboxRow.id))
+        view["outbox"] = len(rows)
+        return view
+
+    async def watch(self) -> None:
+        now = self.service.clock()
+        self.seen.append((now, await self.look()))
+
+
+def changes(seen: list[tuple[datetime, dict[str, Any]]]) -> list[tuple[datetime, int, set[str]]]:
+    """(when, how much the public count moved, which surfaces changed) at each change."""
+    found = []
+    for (_, before), (when, after) in itertools.pairwise(seen):
+        moved = {k for k in after if after[k] != before[k]}
+        if moved:
+            found.append((when, after["json"] - before["json"], moved))
+    return found
+
+
+async def test_a_watcher_polling_everything_sees_only_steps_of_three(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    made = await service.create(
+        ORG, "walkout", {"title": "Walk out", "goal": "40", "names": "public"}, "We refuse."
+    )
+    assert not made.error
+    await service.handle(ORG, "/petition", "publish walkout")
+    await service.handle(ORG, "/petition", "webhook walkout add https://hooks.example.org/x")
+    site = Site(service)
+    await site.start()
+    try:
+        watcher = Watcher(service, site, "walkout")
+        await watcher.watch()
+        people = [worker(n) for n in range(30)]
+        await informed(service, *people)
+        # One signature at a time, a few minutes apart, some anonymous; two withdraw later.
+        plan = {m: n for n, m in enumerate(range(1, 150, 5))}
+        for minute in range(1, 181):
+            clock.now = START + timedelta(minutes=minute)
+            if minute in plan:
+                n = plan[minute]
+                args = "walkout anonymous" if n % 3 == 0 else "walkout"
+                reply = await service.handle(people[n], "/sign", args)
+                assert not reply.error, reply.text
+                assert reply.tally is not None  # the signer's own reply counts them at once
+            if minute == 152:  # an anonymous signer withdraws
+                await service.handle(people[3], "/unsign", "walkout")
+            if minute == NAMED_WITHDRAWS:
+                await service.handle(people[7], "/unsign", "walkout")
+            await service.release_steps()  # as often as anyone likes: only steps come out
+            await watcher.watch()
+    finally:
+        await site.stop()
+    seen = changes(watcher.seen)
+    assert seen, "nothing ever moved: the test watched nothing"
+    for when, moved, surfaces in seen:
+        if when == START + timedelta(minutes=NAMED_WITHDRAWS):
+            # A public signer's name leaves the lists as they withdraw (deleted, as promised);
+            # no count moves with it.
+            assert moved == 0 and surfaces <= NAME_LISTS, surfaces
+            continue
+        assert abs(moved) >= 3, (when, moved, surfaces)  # no day boundary within the test
+        assert when.minute % 15 == 0, (when, surfaces)  # only at a window boundary
+        # what a step shows is consistent everywhere: every surface moved together
+        assert {"json", "etag", "page", "/chart.png", "/card.png", "status"} <= surfaces
+    exact = await service.db.read(lambda conn: repo.find_campaign(conn, "walkout"))
+    assert exact is not None and exact.count == 28  # 30 signed, 2 withdrew: kept exactly
+    assert watcher.seen[-1][1]["json"] == 30  # two withdrawals are not a step (yet)
+
+
+async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_boundary(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    people = [worker(n) for n in range(3)]
+    await informed(service, *people)
+    for n in range(2):
+        await service.handle(people[n], "/sign", "walkout")
+    clock.now = at(9, 40)  # two boundaries have passed with only two waiting
+    assert await service.release_steps() == []
+    await service.handle(people[2], "/sign", "walkout anonymous")
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert status.tally is not None and status.tally.count == 0  # not at the third's moment
+    assert await service.release_steps() == []  # 9:40 is no boundary since 9:30
+    clock.now = at(9, 45)
+    assert len(await service.release_steps()) == 1
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert status.tally is not None and status.tally.count == 3
+
+
+async def test_a_day_boundary_releases_whatever_gathered(stepped: tuple[Service, Clock]) -> None:
+    service, clock = stepped
+    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    alone = worker(1)
+    await informed(service, alone)
+    await service.handle(alone, "/sign", "walkout anonymous")
+    clock.now = at(23, 45)
+    assert await service.release_steps() == []
+    clock.now = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+    assert len(await service.release_steps()) == 1
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert status.tally is not None and status.tally.count == 1
+
+
+async def test_a_withdrawal_is_stepped_too(stepped: tuple[Service, Clock]) -> None:
+    service, clock = stepped
+    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    people = [worker(n) for n in range(4)]
+    await informed(service, *people)
+    for p in people:
+        await service.handle(p, "/sign", "walkout")
+    clock.now = at(9, 15)
+    await service.release_steps()
+    clock.now = at(9, 20)
+    reply = await service.handle(people[0], "/unsign", "walkout")
+    assert "withdrawn" in reply.text
+    clock.now = at(9, 30)
+    await service.release_steps()
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert status.tally is not None and status.tally.count == 4  # one withdrawal: not a step
+
+
+async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    values = {
+        "title": "Walk out",
+        "goal": "4",
+        "kind": "pledge",
+        "threshold": "4",
+        "action": "walk out",
+        "deadline": "2026-11-30",
+    }
+    made = await service.create(ORG, "walkout", values, "We walk out if 4 of us do.")
+    assert not made.error, made.text
+    await service.handle(ORG, "/petition", "webhook walkout add https://hooks.example.org/x")
+    people = [worker(n) for n in range(4)]
+    await informed(service, *people)
+    for p in people[:3]:
+        await service.handle(p, "/sign", "walkout anonymous")
+    clock.now = at(9, 15)
+    await service.release_steps()  # 3: a step
+    clock.now = at(9, 17)
+    last = await service.handle(people[3], "/sign", "walkout anonymous")
+    assert "threshold of 4 is reached" in last.text  # the one who reached it is told at once
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert "Succeeded" not in status.text and status.tally is not None
+    assert status.tally.count == 3
+    posted = await fetch(service.db, select(OutboxRow.payload, OutboxRow.created_at))
+    assert not any('"succeeded"' in p for p, _ in posted)  # nothing said at that moment
+    clock.now = at(9, 30)
+    await service.release_steps()  # one new pledge only, but the threshold: announced now
+    status = await service.handle(ORG, "/petition", "status walkout")
+    assert "Succeeded" in status.text and status.tally is not None and status.tally.count == 4
+    assert "09:30" in status.text  # the step's moment, not the pledge's
+    posted = await fetch(service.db, select(OutboxRow.payload, OutboxRow.created_at))
+    said = [(json.loads(p), created) for p, created in posted if '"succeeded"' in p]
+    assert said and all(created.replace(tzinfo=UTC) == at(9, 30) for _, created in said)
+    hooks = [p["body"]["campaign"]["signatures"] for p, _ in said if "body" in p]
+    assert hooks == [4]
+
+
+async def test_safety_says_counts_move_in_batches(stepped: tuple[Service, Clock]) -> None:
+    service, _ = stepped
+    reply = await service.run(ORG, cmd.Safety())
+    assert "batches" in reply.text and "3" in reply.text
