@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.replies import Reply
-from runtime.dispatcher import RetryAfter, Undeliverable
+from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
+
+ANSWER_LIMIT = 64 * 1024  # bytes of a receiver's answer we read at most
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -65,19 +67,27 @@ class WebhookSender:
             await self._check_target(message.target)
         body = json.dumps(message.payload["body"], separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
-        response = await self.client.post(
-            message.target,
-            content=body,
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "Undersigned-Webhook/1",
-                "X-Undersigned-Timestamp": timestamp,
-                "X-Undersigned-Signature": signature(message.payload["secret"], timestamp, body),
-            },
-        )
-        if response.status_code == 429:
-            raise RetryAfter(float(response.headers.get("Retry-After", "5")))
-        response.raise_for_status()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Undersigned-Webhook/1",
+            "X-Undersigned-Timestamp": timestamp,
+            "X-Undersigned-Signature": signature(message.payload["secret"], timestamp, body),
+        }
+        # Streamed: the status and headers are all we use; at most ANSWER_LIMIT bytes of the
+        # answer are read (a receiver's 150 MB reply costs us nothing), then the connection
+        # is closed.
+        async with self.client.stream(
+            "POST", message.target, content=body, headers=headers
+        ) as response:
+            read = 0
+            async for chunk in response.aiter_raw():
+                read += len(chunk)
+                if read >= ANSWER_LIMIT:
+                    break
+            if response.status_code == 429:
+                raise rate_limited(response.headers.get("Retry-After"))
+            if response.status_code >= 400:
+                raise ConnectionError(f"the webhook answered {response.status_code}")
 
     async def close(self) -> None:
         await self.client.aclose()

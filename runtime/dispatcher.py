@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,12 +29,30 @@ PACE = {"slack": 1.0}  # seconds between posts to one channel, per platform
 IN_FLIGHT_GRACE = 2.0
 
 
+# What a Retry-After may ask of us, whoever sends it: a hostile webhook receiver must neither
+# make us hammer it (0, -5) nor park a message for ever or crash the dispatcher (inf, nan, 1e12).
+RETRY_AFTER_MIN, RETRY_AFTER_MAX = 1.0, 900.0
+
+
 class RetryAfter(Exception):
-    """The platform asked us to wait (HTTP 429 with Retry-After)."""
+    """The platform asked us to wait (HTTP 429 with Retry-After), clamped to 1 s … 15 min."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"rate limited, retry after {seconds} s")
+        seconds = min(RETRY_AFTER_MAX, max(RETRY_AFTER_MIN, seconds))
+        super().__init__(f"rate limited, retry after {seconds:.0f} s")
         self.seconds = seconds
+
+
+def rate_limited(header: str | None, default: float = 5.0) -> Exception:
+    """The exception a 429 becomes: a clamped `RetryAfter`, or an ordinary failure (retried
+    with backoff) when the header is garbage (`inf`, `nan`, a date we don't read, …)."""
+    try:
+        seconds = float(header) if header is not None else default
+    except ValueError:
+        return ConnectionError("rate limited with an unreadable Retry-After")
+    if not math.isfinite(seconds):
+        return ConnectionError("rate limited with an unreadable Retry-After")
+    return RetryAfter(seconds)
 
 
 class Undeliverable(Exception):
@@ -211,8 +230,8 @@ class Dispatcher:
                 else await self.service.outbox_reply(message.payload, message.campaign_id)
             )
             await sender.deliver(message, reply)
-        except RetryAfter as exc:
-            await self._retry(message, exc.seconds, str(exc), count_attempt=False)
+        except RetryAfter as exc:  # every answer is an attempt: no endless 429 loop
+            await self._retry(message, exc.seconds, str(exc), count_attempt=True)
             return False
         except Undeliverable as exc:
             message = replace(message, attempts=self.max_attempts - 1)
@@ -233,7 +252,9 @@ class Dispatcher:
             error = error.replace(message.target, "<recipient>")
         attempts = message.attempts + (1 if count_attempt else 0)
         failed = attempts >= self.max_attempts
-        at = self.service.clock() + timedelta(seconds=delay)
+        if not math.isfinite(delay):  # never an overflow that leaves the row `sending`
+            delay = self.max_delay
+        at = self.service.clock() + timedelta(seconds=min(max(delay, 0.0), RETRY_AFTER_MAX))
         if failed:
             log.error(
                 "outbox message %s (%s, campaign %s) failed %d times and is kept as failed: %s",

@@ -9,10 +9,12 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC
 from typing import Any
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from adapters.slack.sender import SlackSender
 from adapters.slack.workspaces import SlackWorkspaces
@@ -21,6 +23,7 @@ from bot.identity import Actor, Place
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
+from storage.tables import OutboxRow
 from tests.conftest import Clock, person
 from tests.fakes.slack import FakeSlack
 from tests.slack_harness import free_port
@@ -375,3 +378,73 @@ async def test_a_token_replaced_by_another_instance_is_read_again_not_given_up(
     posts = fake.calls_to("chat.postMessage")
     assert [c.token for c in posts] == [first, second]  # refused once, then delivered
     assert await service.db.read(outbox.failed) == []
+
+
+@pytest.mark.parametrize("answer", ["inf", "nan", "1e12", "0", "-5", "Wed, 21 Oct 2015", ""])
+async def test_a_hostile_retry_after_neither_crashes_nor_floods_nor_parks_a_message(
+    service: Service, clock: Clock, answer: str
+) -> None:
+    """A receiver standing in for a hostile public server answers 429 with garbage."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await service.handle(ORG, "/petition", f"webhook hooked add {url}")
+    await service.handle(person("a"), "/sign", "hooked")  # a milestone → one webhook message
+    hits = itertools.count()
+
+    async def hostile(request: web.Request) -> web.Response:
+        next(hits)
+        return web.Response(status=429, headers={"Retry-After": answer})
+
+    runner = await receiver(port, "/hook", hostile)
+    sender = WebhookSender(allow_private=True)
+    dispatcher = Dispatcher(service, {"webhook": sender}, max_attempts=4, base_delay=1)
+    try:
+        for _ in range(12):  # far more rounds than attempts allowed
+            await dispatcher.run_once()
+            rows = await service.db.read(
+                lambda conn: list(conn.execute(select(OutboxRow.status, OutboxRow.available_at)))
+            )
+            assert all(status != "sending" for status, _ in rows), rows
+            for status, when in rows:
+                if status == "pending":
+                    wait = (when.replace(tzinfo=UTC) - clock.now).total_seconds()
+                    assert 1 <= wait <= 15 * 60, (answer, wait)
+            clock.advance(minutes=16)
+    finally:
+        await runner.cleanup()
+        await sender.close()
+    assert next(hits) <= 4  # every answer counted as an attempt: then kept as failed
+    counts = await service.db.read(outbox.counts)
+    assert counts.get("failed") == 1 and not counts.get("sending")
+
+
+async def test_a_huge_webhook_answer_is_not_read(service: Service, clock: Clock) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await service.handle(ORG, "/petition", f"webhook hooked add {url}")
+    await service.handle(person("a"), "/sign", "hooked")
+    sent = 0
+
+    async def flood(request: web.Request) -> web.StreamResponse:
+        nonlocal sent
+        response = web.StreamResponse(status=200)
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        try:
+            for _ in range(150 * 16):  # 150 MB if anyone reads it all
+                await response.write(chunk)
+                sent += len(chunk)
+        except (ConnectionResetError, RuntimeError):
+            pass
+        return response
+
+    runner = await receiver(port, "/hook", flood)
+    sender = WebhookSender(allow_private=True)
+    try:
+        assert await Dispatcher(service, {"webhook": sender}).run_once() == 1
+    finally:
+        await runner.cleanup()
+        await sender.close()
+    assert sent < 32 * 1024 * 1024  # the connection was closed long before 150 MB

@@ -272,7 +272,11 @@ class UndersignedDiscord(discord.Client):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # slash commands and buttons need no privileged intent
-        super().__init__(intents=intents, allowed_mentions=render.NO_MENTIONS)
+        # A rate limit longer than this comes back to the outbox as a (clamped) RetryAfter
+        # instead of holding a delivery inside discord.py.
+        super().__init__(
+            intents=intents, allowed_mentions=render.NO_MENTIONS, max_ratelimit_timeout=30.0
+        )
         self.service = service
         self.guild_ids = guild_ids or []
         self.tree = app_commands.CommandTree(self)

@@ -1,5 +1,5 @@
 """Delivers outbox messages to Discord: channel posts and direct messages (discord.py waits out
-rate limits itself)."""
+short rate limits itself; a long one comes back to the outbox, clamped like every Retry-After)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import discord
 
 from adapters.discord import render
 from bot.replies import Reply
+from runtime.dispatcher import rate_limited
 from storage.outbox import Message
 
 
@@ -18,8 +19,11 @@ class DiscordSender:
         assert reply is not None
         await self.client.wait_until_ready()
         kwargs = render.message_kwargs(reply)
-        if message.kind == "dm":
-            channel = await self.client.create_dm(discord.Object(int(message.target)))
-            await channel.send(**kwargs)
-        else:
-            await self.client.get_partial_messageable(int(message.target)).send(**kwargs)
+        try:
+            if message.kind == "dm":
+                channel = await self.client.create_dm(discord.Object(int(message.target)))
+                await channel.send(**kwargs)
+            else:
+                await self.client.get_partial_messageable(int(message.target)).send(**kwargs)
+        except discord.RateLimited as exc:
+            raise rate_limited(str(exc.retry_after)) from exc

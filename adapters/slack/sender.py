@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import render
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
 from bot.replies import Reply
-from runtime.dispatcher import RetryAfter, Undeliverable
+from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
 
 # Answers meaning the workspace's token is gone for good: retrying can't help.
@@ -66,7 +66,7 @@ class SlackSender:
             )
         except SlackApiError as exc:
             if exc.response.status_code == 429:
-                raise RetryAfter(float(exc.response.headers.get("Retry-After", "1"))) from exc
+                raise rate_limited(exc.response.headers.get("Retry-After"), 1.0) from exc
             raise
 
     async def already_delivered(self, message: Message) -> bool | None:
