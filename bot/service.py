@@ -366,10 +366,12 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         campaign = await self._campaign(campaign_id)
         ensure_open(campaign, self.clock(), N_("sign it"))
         draft = None
-        if role or comment:
+        if role or comment or anonymous:  # the draft also records what the notice offered
             now = self.clock()
             draft = await self.db.write(
-                lambda conn: repo.add_draft(conn, campaign_id, person_hash, role, comment, now)
+                lambda conn: repo.add_draft(
+                    conn, campaign_id, person_hash, role, comment, now, anonymous_only=anonymous
+                )
             )
         return Reply(
             text=before_first_signature(
@@ -384,15 +386,35 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         they have read the notice."""
         person_hash = self.key.person_hash(actor)
         now = self.clock()
-        typed: tuple[str | None, str | None] | None = (None, None)
+        typed: tuple[str | None, str | None, bool] | None = (None, None, False)
         if draft is not None:
-            typed = await self.db.read(lambda conn: repo.find_draft(conn, draft, person_hash))
+            campaign_id = await self._campaign_id(slug, cmd.usage("sign"))
+            typed = await self.db.read(
+                lambda conn: repo.find_draft(conn, draft, person_hash, campaign_id)
+            )
+            if typed is None and choice == "not-now":
+                # Someone else's draft, another campaign's, or gone: nothing is changed.
+                return error_reply(
+                    _(
+                        "That choice isn't yours or has expired; nothing was changed. Type "
+                        "`/sign {slug}` to sign.",
+                        slug=slug,
+                    )
+                )
+        if typed is not None and typed[2] and choice == "named":
+            return error_reply(
+                _(
+                    "You asked to sign anonymously, so this can't sign with your name; nothing "
+                    "was signed. Type `/sign {slug}` to sign with your name.",
+                    slug=slug,
+                )
+            )
         if choice == "not-now":
 
             def later(conn: Tx) -> None:
                 repo.record_notices(conn, [person_hash], now)
                 if draft is not None:
-                    repo.delete_draft(conn, draft)
+                    repo.delete_draft(conn, draft, person_hash)
 
             await self.db.write(later)
             self._chose.add(person_hash)
@@ -412,10 +434,10 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                     slug=slug,
                 )
             )
-        role, comment = typed or (None, None)
+        role, comment, _anonymous_only = typed or (None, None, False)
         reply = await self.sign(actor, slug, choice == "anonymous", role, comment, consented=True)
         if draft is not None and not reply.error:
-            await self.db.write(lambda conn: repo.delete_draft(conn, draft))
+            await self.db.write(lambda conn: repo.delete_draft(conn, draft, person_hash))
         self._chose.add(person_hash)
         return reply
 

@@ -438,6 +438,8 @@ def add_draft(
     role: str | None,
     comment: str | None,
     at: datetime,
+    *,
+    anonymous_only: bool = False,
 ) -> str:
     draft_id = secrets.token_urlsafe(12)  # 16 characters: fits a Discord custom id
     conn.execute(
@@ -448,23 +450,26 @@ def add_draft(
             role=role,
             comment=comment,
             created_at=start_of_day(at),
+            anonymous_only=anonymous_only,
         )
     )
     return draft_id
 
 
 def find_draft(
-    conn: Connection, draft_id: str, person_hash: str
-) -> tuple[str | None, str | None] | None:
-    """(role, comment) of this person's draft; None if gone (or someone else's)."""
+    conn: Connection, draft_id: str, person_hash: str, campaign_id: int
+) -> tuple[str | None, str | None, bool] | None:
+    """(role, comment, anonymous only) of this person's draft for this campaign; None if gone,
+    someone else's, or another campaign's."""
     row = conn.execute(select(_DRAFT).where(_DRAFT.c.id == draft_id)).first()
-    if row is None or row.person_hash != person_hash:
+    if row is None or row.person_hash != person_hash or row.campaign_id != campaign_id:
         return None
-    return row.role, row.comment
+    return row.role, row.comment, bool(row.anonymous_only)
 
 
-def delete_draft(conn: Connection, draft_id: str) -> None:
-    conn.execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id))
+def delete_draft(conn: Connection, draft_id: str, person_hash: str) -> None:
+    """Only its owner's choice deletes a draft."""
+    conn.execute(delete(_DRAFT).where(_DRAFT.c.id == draft_id, _DRAFT.c.person_hash == person_hash))
 
 
 def drop_drafts_before(conn: Connection, cutoff: datetime) -> int:

@@ -155,6 +155,7 @@ class SignDraftRow(SQLModel, table=True):
     role: str | None = Field(default=None, max_length=100)
     comment: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(sa_column=_when())
+    anonymous_only: bool = Field(default=False)  # the notice offered no "Sign with my name"
 
 
 class DailyCountRow(SQLModel, table=True):

@@ -162,3 +162,48 @@ async def test_forget_me_asks_again_and_drops_what_was_typed(service: Service) -
     assert await rows(service, SafetyNoticeRow) == 0
     again = await service.handle(ANN, "/sign", "walk")
     assert again.actions and "Nothing is recorded yet" in again.text
+
+
+async def test_not_now_with_someone_elses_draft_changes_nothing(service: Service) -> None:
+    await petition(service)
+    first = await service.handle(ANN, "/sign", 'walk role:"Ward nurse" I am in')
+    stolen = choice(first, ActionKind.NOT_NOW)
+    other = Actor("slack", "T1", "U-mallory", "Mallory")
+    refused = await service.run(other, stolen)
+    assert refused.error and "nothing was changed" in refused.text
+    assert await rows(service, SignDraftRow) == 1  # Ann's draft is still there
+    assert await rows(service, SafetyNoticeRow) == 0
+    signed = await service.run(ANN, choice(first, ActionKind.SIGN_NAMED))
+    assert not signed.error and "Ward nurse" in (await service.export(ORG, "walk", "md"))
+
+
+async def test_a_crafted_named_press_on_an_anonymous_notice_signs_nothing(
+    service: Service,
+) -> None:
+    await petition(service, names="public")
+    first = await service.handle(ANN, "/sign", "walk anonymous")
+    anon = choice(first, ActionKind.SIGN_ANON)
+    crafted = cmd.Consent(anon.slug, "named", anon.draft)
+    refused = await service.run(ANN, crafted)
+    assert refused.error and "nothing was signed" in refused.text
+    assert await rows(service, SignatureRow) == 0
+    assert not (await service.run(ANN, anon)).error
+    ((anonymous,),) = await fetch(service.db, select(SignatureRow.anonymous))
+    assert anonymous
+
+
+async def test_a_draft_cannot_be_carried_to_another_campaign(service: Service) -> None:
+    await petition(service)
+    await petition(service, "other")
+    first = await service.handle(ANN, "/sign", 'walk role:"Ward nurse" I am in')
+    press = choice(first, ActionKind.SIGN_NAMED)
+    moved = cmd.Consent("other", "named", press.draft)
+    refused = await service.run(ANN, moved)
+    assert refused.error and await rows(service, SignatureRow) == 0
+    assert await rows(service, SignDraftRow) == 1
+
+
+def test_not_now_after_typing_anonymous_needs_no_lookup() -> None:
+    assert cmd.keeps_name_out(cmd.Consent("walk", "not-now", None))
+    assert cmd.keeps_name_out(cmd.Consent("walk", "anonymous", None))
+    assert not cmd.keeps_name_out(cmd.Consent("walk", "named", None))

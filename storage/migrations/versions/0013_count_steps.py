@@ -1,4 +1,5 @@
-"""the public count, released in steps: shown_count, shown_at, shown_succeeded_at
+"""the public count, released in steps (shown_count, shown_at, shown_succeeded_at); which
+choices a sign draft's notice offered (anonymous_only)
 
 Revision ID: 0013
 Revises: 0012
@@ -22,6 +23,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("shown_count", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("shown_succeeded_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("sign_draft") as batch:
+        batch.add_column(
+            sa.Column("anonymous_only", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.execute(
         "UPDATE campaign SET shown_count = signature_count, shown_at = created_at, "
         "shown_succeeded_at = succeeded_at"
@@ -29,6 +34,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("sign_draft") as batch:
+        batch.drop_column("anonymous_only")
     with op.batch_alter_table("campaign") as batch:
         batch.drop_column("shown_succeeded_at")
         batch.drop_column("shown_at")
