@@ -28,12 +28,30 @@ PAGE_HEADERS = {
 }
 
 
+# What every answer carries unless its handler chose otherwise (aiohttp's own 404 and 405,
+# a refusal, a health check): nothing loads from elsewhere, nothing frames it.
+BASELINE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+
+
+async def secure_defaults(_request: web.BaseRequest, response: web.StreamResponse) -> None:
+    for name, value in BASELINE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")
+
+
 class HttpServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
         self.ready = False
         self.web = web.Application(client_max_size=1024**2)
+        self.web.on_response_prepare.append(secure_defaults)
         self.web.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None
 
@@ -53,9 +71,14 @@ class HttpServer:
                 # No traceback and no identity: strangers can't flood the log with detail.
                 log.debug("refused a Slack request: %s", refused.reason)
                 return web.Response(status=refused.status, text=refused.reason)
-            return await to_aiohttp_response(
-                await bolt.async_dispatch(await to_bolt_request(request))
-            )
+            try:
+                answer = await bolt.async_dispatch(await to_bolt_request(request))
+            except MALFORMED as exc:
+                # Signed, but a shape bolt itself can't read (it raised before any listener):
+                # the sender's mistake, answered 400 without a traceback.
+                log.debug("refused a malformed Slack request: %s", type(exc).__name__)
+                return web.Response(status=400, text="malformed request")
+            return await to_aiohttp_response(answer)
 
         self.web.router.add_post("/slack/events", slack_events)
         flow = bolt.oauth_flow

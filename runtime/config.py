@@ -122,6 +122,33 @@ class Settings(BaseSettings):
             raise ValueError("must be more than zero")
         return value
 
+    @field_validator("creators")
+    @classmethod
+    def _creators(cls, value: str) -> str:
+        """Refuse what would silently mean nobody (`:::`) or everybody (`,,`)."""
+        entries = [p.strip() for p in value.split(",")]
+        if not value.strip():
+            return "anyone"
+        for entry in entries:
+            parts = entry.split(":")
+            ok = bool(entry) and all(
+                part and all(c.isalnum() or c in "-_." for c in part) for part in parts
+            )
+            if not ok or len(parts) not in (1, 2, 3):
+                raise ValueError(
+                    f"{entry!r} is neither `anyone`, a user id, an identity "
+                    "(slack:T01:U0123), nor `discord-role:ID`, `slack-group:ID` or "
+                    "`slack-team:ID`"
+                )
+            if len(parts) == 2 and parts[0] not in (
+                "discord-role",
+                "slack-group",
+                "slack-team",
+                "discord-server",
+            ):
+                raise ValueError(f"{entry!r}: unknown kind {parts[0]!r}")
+        return value
+
     @field_validator("count_window_minutes")
     @classmethod
     def _within_a_day(cls, value: float) -> float:

@@ -26,3 +26,30 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         Settings()
     monkeypatch.setenv("DISCORD_GUILD_IDS", "123, 456")
     assert Settings().guild_ids == [123, 456]
+
+
+@pytest.mark.parametrize("creators", [",,:::", ",", "slack::U1", "bogus:X", "a b", "U1,,U2"])
+def test_creators_that_would_mean_nobody_or_everybody_are_refused(
+    monkeypatch: pytest.MonkeyPatch, creators: str
+) -> None:
+    monkeypatch.setenv("UNDERSIGNED_CREATORS", creators)
+    with pytest.raises(ValidationError, match="UNDERSIGNED_CREATORS|creators"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    "creators", ["anyone", "U0123ABC", "slack:T01:U0123", "discord-role:42, slack-team:T9"]
+)
+def test_creators_in_every_documented_form_are_accepted(
+    monkeypatch: pytest.MonkeyPatch, creators: str
+) -> None:
+    monkeypatch.setenv("UNDERSIGNED_CREATORS", creators)
+    assert Settings().creators == creators
+
+
+def test_the_count_window_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UNDERSIGNED_COUNT_WINDOW_MINUTES", "0")
+    assert Settings().steps.immediate
+    monkeypatch.setenv("UNDERSIGNED_COUNT_WINDOW_MINUTES", "5000")
+    with pytest.raises(ValidationError):
+        Settings()

@@ -367,3 +367,19 @@ async def test_many_readers_at_once_cost_one_read_and_off_wins_a_race(
     results = await asyncio.gather(*readers)
     assert all(r is None for r in results)  # read before "off", answered after: not served
     assert await service.public("walkout") is None
+
+
+async def test_every_answer_carries_the_security_headers(service: Service, site: Site) -> None:
+    """aiohttp's own 404 and 405 answers too, not only our pages."""
+    await letter(service)
+    await service.handle(ORG, "/petition", "publish walkout")
+    for path in ("/c/OK", "/c/walkout.json/", "/static/nope.css", "/nothing"):
+        status, _, headers = await site.get(path)
+        assert status == 404, path
+        assert "default-src 'none'" in headers["Content-Security-Policy"], path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "no-referrer"
+    async with site.http.post(site.url + "/c/walkout") as posted:
+        assert posted.status == 405
+        assert "frame-ancestors 'none'" in posted.headers["Content-Security-Policy"]
+        assert posted.headers["X-Frame-Options"] == "DENY"

@@ -100,6 +100,8 @@ def _check_interaction(payload: dict[str, Any]) -> None:
         view = payload.get("view")
         if not isinstance(view, dict) or not _text(view.get("callback_id")):
             raise Refused(400, "interaction without a view")
+        if not _text(view.get("type")) or not _text(view.get("id"), required=False):
+            raise Refused(400, "interaction without a view type")
         state = view.get("state", {"values": {}})
         values = state.get("values") if isinstance(state, dict) else None
         if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):

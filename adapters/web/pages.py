@@ -155,6 +155,10 @@ class PublicPages:
         }
 
     def mount(self, app: web.Application) -> None:
+        from adapters.http_server import secure_defaults
+
+        if secure_defaults not in app.on_response_prepare:
+            app.on_response_prepare.append(secure_defaults)  # aiohttp's own 404s and 405s too
         app.router.add_get("/", self.index)
         app.router.add_get(f"/c/{SLUG}", self.page)
         app.router.add_get(f"/c/{SLUG}.json", self.data)
