@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.messages import choose_language
 from bot.steps import StepRule
 
+GROUP_KINDS = ("discord-role", "discord-server", "slack-group", "slack-team")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

@@ -33,7 +33,7 @@ def test_creators_that_would_mean_nobody_or_everybody_are_refused(
     monkeypatch: pytest.MonkeyPatch, creators: str
 ) -> None:
     monkeypatch.setenv("UNDERSIGNED_CREATORS", creators)
-    with pytest.raises(ValidationError, match="UNDERSIGNED_CREATORS|creators"):
+    with pytest.raises(ValidationError, match=r"UNDERSIGNED_CREATORS|creators"):
         Settings()
 
 
