@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from adapters.webhooks import WebhookSender
 from bot.service import Service
+from bot.steps import SMALLEST_STEP
 from runtime.config import Settings
 from runtime.dispatcher import Sender
 from runtime.scheduler import lead_when_possible
@@ -50,6 +51,13 @@ async def run_adapters(
     """Run Slack over Socket Mode or HTTP (whichever is configured), and Discord, until `stop`
     is set. `serve` runs the HTTP side only, so several instances can share one address."""
     stop = stop or _stop_on_signals()
+    if settings.count_step < SMALLEST_STEP:
+        log.warning(
+            "UNDERSIGNED_COUNT_STEP=%d: counts others see move with fewer than %d signatures at "
+            "a time, so a watcher can time who signed; use it only for tests or a private demo",
+            settings.count_step,
+            SMALLEST_STEP,
+        )
     async with AsyncExitStack() as stack:
         webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
         stack.push_async_callback(webhooks.close)

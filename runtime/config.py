@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     recount_minutes: float = Field(default=60.0, alias="UNDERSIGNED_RECOUNT_MINUTES")
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
     count_window_minutes: float = Field(default=15.0, alias="UNDERSIGNED_COUNT_WINDOW_MINUTES")
+    count_step: int = Field(default=3, alias="UNDERSIGNED_COUNT_STEP")
 
     model_config["populate_by_name"] = True
 
@@ -150,6 +151,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r}: unknown kind {parts[0]!r}")
         return value
 
+    @field_validator("count_step")
+    @classmethod
+    def _a_step(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1 (3 or more keeps signatures untimeable)")
+        return value
+
     @field_validator("count_window_minutes")
     @classmethod
     def _within_a_day(cls, value: float) -> float:
@@ -205,7 +213,7 @@ class Settings(BaseSettings):
 
     @property
     def steps(self) -> StepRule:
-        return StepRule(window=timedelta(minutes=self.count_window_minutes))
+        return StepRule(window=timedelta(minutes=self.count_window_minutes), batch=self.count_step)
 
     @property
     def tz(self) -> ZoneInfo:

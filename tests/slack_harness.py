@@ -23,6 +23,9 @@ from tests.fakes.slack import (
 )
 
 SECRET = "test-signing-secret"
+# Suites about other things see every signature at once (the bot warns at start); counts in
+# steps of 3 are watched in tests/test_count_steps.py.
+EVERY_SIGNATURE = {"UNDERSIGNED_COUNT_WINDOW_MINUTES": "0", "UNDERSIGNED_COUNT_STEP": "1"}
 EXE = str(Path(sys.executable).parent / "undersigned")
 
 
@@ -71,6 +74,7 @@ def clean_env(db_path: Path) -> dict[str, str]:
             "DATABASE_URL": f"sqlite:///{db_path}",
             "UNDERSIGNED_SECRET_KEY": "test-key",
             "UNDERSIGNED_REFRESH_SECONDS": "1",
+            **EVERY_SIGNATURE,
             # suites send many commands as one organizer; the limiter has its own tests
             "UNDERSIGNED_RATE_LIMIT_PER_MINUTE": "0",
             # `run` serves the public pages too: never on a port another test holds

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.slack_harness import free_port
+from tests.slack_harness import EVERY_SIGNATURE, free_port
 
 CREATE_X1 = ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"]
 # A deadline well inside the allowed window (ten years), whatever today is.
@@ -30,6 +30,7 @@ def run(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None 
     environment["LANG"] = "C.UTF-8"  # English unless a test asks for a language
     environment["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
     environment["UNDERSIGNED_HTTP_PORT"] = str(free_port())  # `run` serves the public pages
+    environment.update(EVERY_SIGNATURE)
     environment.update(env or {})
     return subprocess.run(
         [EXE, *args],
@@ -230,7 +231,11 @@ def test_an_interactive_console_runs_the_outbox_and_prints_no_log_over_the_promp
         k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_", "UNDER"))
     }
     environment.update(
-        {"DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", "UNDERSIGNED_SECRET_KEY": "k"}
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+            "UNDERSIGNED_SECRET_KEY": "k",
+            **EVERY_SIGNATURE,
+        }
     )
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
