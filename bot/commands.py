@@ -186,9 +186,7 @@ def keeps_name_out(command: Command | None) -> bool:
     about the person for it (not even their language)."""
     if isinstance(command, Sign):
         return command.anonymous
-    # "Not now" needs nothing of the person either: after `/sign X anonymous` it must leave
-    # no trace a lookup would.
-    return isinstance(command, Consent) and command.choice in ("anonymous", "not-now")
+    return isinstance(command, Consent) and command.choice == "anonymous"
 
 
 def parse_quietly(command: str, args: str) -> Command | None:

@@ -201,9 +201,3 @@ async def test_a_draft_cannot_be_carried_to_another_campaign(service: Service) -
     refused = await service.run(ANN, moved)
     assert refused.error and await rows(service, SignatureRow) == 0
     assert await rows(service, SignDraftRow) == 1
-
-
-def test_not_now_after_typing_anonymous_needs_no_lookup() -> None:
-    assert cmd.keeps_name_out(cmd.Consent("walk", "not-now", None))
-    assert cmd.keeps_name_out(cmd.Consent("walk", "anonymous", None))
-    assert not cmd.keeps_name_out(cmd.Consent("walk", "named", None))
