@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
 from adapters.slack.requests import Refused, check_shape, check_signature
+from bot.permissions import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ BASELINE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+INSTALLS_PER_MINUTE = 20  # install pages one client may open per minute
 MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
 
@@ -85,7 +87,16 @@ class HttpServer:
         if flow is None:
             return
 
+        starts = RateLimiter(INSTALLS_PER_MINUTE)
+
         async def install(request: web.Request) -> web.StreamResponse:
+            # The page costs no write (a signed state); one client still can't hammer it.
+            if starts.wait_needed(f"install:{request.remote}") > 0:
+                return web.Response(
+                    status=429,
+                    text="Too many requests; try again in a minute.",
+                    headers={**PAGE_HEADERS, "Retry-After": "60"},
+                )
             return await self._page(await flow.handle_installation(await to_bolt_request(request)))
 
         async def redirect(request: web.Request) -> web.StreamResponse:

@@ -181,12 +181,20 @@ Command = (
 )
 
 
+ANONYMOUS_DRAFT = "anon"  # how the draft id of an anonymous-only notice begins
+
+
 def keeps_name_out(command: Command | None) -> bool:
     """An anonymous signature, typed or chosen after the notice: adapters look up nothing
     about the person for it (not even their language)."""
     if isinstance(command, Sign):
         return command.anonymous
-    return isinstance(command, Consent) and command.choice == "anonymous"
+    if not isinstance(command, Consent):
+        return False
+    # "Not now" on a notice that offered only anonymous signing (its draft says so): the
+    # person typed `/sign X anonymous`, and a lookup would leave the trace they avoided.
+    quiet = command.choice == "not-now" and (command.draft or "").startswith(ANONYMOUS_DRAFT)
+    return command.choice == "anonymous" or quiet
 
 
 def parse_quietly(command: str, args: str) -> Command | None:

@@ -370,7 +370,14 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             now = self.clock()
             draft = await self.db.write(
                 lambda conn: repo.add_draft(
-                    conn, campaign_id, person_hash, role, comment, now, anonymous_only=anonymous
+                    conn,
+                    campaign_id,
+                    person_hash,
+                    role,
+                    comment,
+                    now,
+                    anonymous_only=anonymous,
+                    id_prefix=cmd.ANONYMOUS_DRAFT if anonymous else "",
                 )
             )
         return Reply(

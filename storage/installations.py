@@ -167,14 +167,14 @@ def reseal_all(conn: Connection, cipher: TokenCipher) -> int:
 # ---- OAuth states -----------------------------------------------------------------------------
 
 
-def issue_state(conn: Connection, state_hash: str, expires_at: datetime, now: datetime) -> None:
+def use_state(conn: Connection, state_hash: str, expires_at: datetime, now: datetime) -> bool:
+    """Record the one use of a (checked, unexpired) state: True the first time, never twice.
+    Used states are kept until they would have expired anyway."""
     conn.execute(delete(_STATE).where(_STATE.c.expires_at < now))  # no pile of stale flows
-    conn.execute(_STATE.insert().values(state_hash=state_hash, expires_at=expires_at))
-
-
-def consume_state(conn: Connection, state_hash: str, now: datetime) -> bool:
-    """True once for a state that was issued and has not expired; never twice."""
-    row = conn.execute(
-        delete(_STATE).where(_STATE.c.state_hash == state_hash).returning(_STATE.c.expires_at)
+    inserted = conn.execute(
+        dialect_insert(conn, _STATE)
+        .values(state_hash=state_hash, expires_at=expires_at)
+        .on_conflict_do_nothing()
+        .returning(_STATE.c.state_hash)
     ).first()
-    return row is not None and row[0] > now
+    return inserted is not None

@@ -440,8 +440,10 @@ def add_draft(
     at: datetime,
     *,
     anonymous_only: bool = False,
+    id_prefix: str = "",
 ) -> str:
-    draft_id = secrets.token_urlsafe(12)  # 16 characters: fits a Discord custom id
+    # 16 random characters (and a short prefix): fits a Discord custom id
+    draft_id = id_prefix + secrets.token_urlsafe(12)
     conn.execute(
         insert(_DRAFT).values(
             id=draft_id,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 
@@ -63,6 +64,11 @@ class TokenCipher:
     @property
     def key_id(self) -> str:
         return self.keys[0][0]
+
+    def subkey(self, purpose: bytes) -> bytes:
+        """A key for another purpose (e.g. signing OAuth states), derived from the first key:
+        the same on every instance, never the token key itself."""
+        return hmac.new(self.keys[0][1], b"undersigned:" + purpose, hashlib.sha256).digest()
 
     def seal(self, plaintext: str, *, context: str) -> str:
         """Encrypt with the current key; `context` (e.g. "slack-bot:T123") must match to open."""

@@ -142,6 +142,29 @@ async def test_sign_anonymously_names_nobody(bot: SlackBot, fake: FakeSlack) -> 
     assert "*1* of 5" in text and "Secret" not in text and "secret" not in text
 
 
+async def test_not_now_after_typing_anonymous_looks_nobody_up(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    await create(bot, "quiet")
+    fake.real_names["UQUIET"] = "Quiet Person"
+    status, data, _ = await bot.command("/sign", "quiet anonymous", user="UQUIET")
+    assert status == 200 and "Nothing is recorded yet" in blocks_text(data)
+    buttons = next(b for b in data["blocks"] if b["type"] == "actions")["elements"]
+    assert [b["action_id"] for b in buttons] == ["undersigned.sign_anon", "undersigned.not_now"]
+    press = button_click(fake, "not_now", "quiet", user="UQUIET")
+    press["actions"][0]["value"] = buttons[1]["value"]
+    name = press["response_url"].rsplit("/", 1)[1]
+    await bot.interact(press)
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses))
+    # a public signer after them is looked up: a lookup of the quiet one would come before
+    await bot.informed("ULOUD")
+    await bot.command("/sign", "quiet", user="ULOUD", user_name="loud")
+    await fake.wait_for(
+        lambda: any(c.params.get("user") == "ULOUD" for c in fake.calls_to("users.info"))
+    )
+    assert not [c for c in fake.calls_to("users.info") if c.params.get("user") == "UQUIET"]
+
+
 async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) -> None:
     await create(bot, "twice")
     await bot.informed("UDUP")

@@ -323,3 +323,17 @@ async def test_only_the_listed_workspaces_may_join(fake: FakeSlack, tmp_path: Pa
         await bot.stop()
     assert [row[0] for row in installations(tmp_path / "bot.db")] == ["TA"]
     assert {team for team, _ in fake.tokens.values()} == {"TA"}  # TEVIL's token was revoked
+
+
+async def test_visiting_the_install_page_writes_nothing_and_one_client_is_limited(
+    fake: FakeSlack, bot: SlackBot, tmp_path: Path
+) -> None:
+    assert bot.http is not None
+    answers = []
+    for _ in range(30):
+        async with bot.http.get(bot.url + "/slack/install") as page:
+            answers.append(page.status)
+            assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+    assert answers[:20] == [200] * 20 and set(answers[20:]) == {429}
+    with sqlite3.connect(tmp_path / "bot.db") as conn:
+        assert conn.execute("SELECT count(*) FROM oauth_state").fetchone() == (0,)

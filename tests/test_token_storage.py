@@ -129,21 +129,29 @@ async def test_no_token_is_in_a_copy_of_the_database(db: Database, tmp_path: Pat
 async def test_oauth_states_work_once_expire_and_are_kept_only_as_hashes(
     db: Database, db_url: str
 ) -> None:
-    states = DatabaseStateStore(db)
-    state = await states.async_issue()
-    rows = await fetch(db, select(OAuthStateRow.__table__))  # type: ignore[attr-defined]
-    assert len(rows) == 1 and state not in str(rows)
-    # Another instance (its own connection pool) finishes the flow this one started.
+    key = TokenCipher.from_setting(new_key()).subkey(b"oauth-state")
+    states = DatabaseStateStore(db, key)
+    issued = [await states.async_issue() for _ in range(300)]  # 300 visitors of the page
+    table = OAuthStateRow.__table__  # type: ignore[attr-defined]
+    assert await fetch(db, select(table)) == []  # opening the page writes nothing
+    state = issued[0]
+    # Another instance (its own connection pool, the same key) finishes the flow.
     other = Database(db_url)
     try:
-        assert await DatabaseStateStore(other).async_consume(state)
+        assert await DatabaseStateStore(other, key).async_consume(state)
     finally:
         await other.close()
+    rows = await fetch(db, select(table))
+    assert len(rows) == 1 and state not in str(rows)  # its one use, as a hash
     assert not await states.async_consume(state)  # never twice
     assert not await states.async_consume("forged")
     assert not await states.async_consume("x" * 10_000)
+    until, nonce, mac = issued[1].split(".")
+    assert not await states.async_consume(f"{int(until) + 3600}.{nonce}.{mac}")  # tampered
+    assert not await DatabaseStateStore(db, b"another key").async_consume(issued[1])
+    assert await states.async_consume(issued[1])
 
-    stale = DatabaseStateStore(db, expiration_seconds=-1)
+    stale = DatabaseStateStore(db, key, expiration_seconds=-1)
     assert not await stale.async_consume(await stale.async_issue())
 
 

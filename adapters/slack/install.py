@@ -167,7 +167,7 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         redirect_uri=oauth.redirect_uri,
         installation_store=SealedInstallationStore(workspaces),
         installation_store_bot_only=True,
-        state_store=DatabaseStateStore(workspaces.db),
+        state_store=DatabaseStateStore(workspaces.db, _state_key(workspaces)),
         callback_options=AsyncCallbackOptions(success=success, failure=failure),
     )
     flow = InstallFlow(client=workspaces.base, settings=settings)
@@ -177,6 +177,12 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         "oauth_flow": flow,
         "installation_store": settings.installation_store,
     }
+
+
+def _state_key(workspaces: Any) -> bytes:
+    cipher = workspaces.cipher
+    assert cipher is not None  # "Add to Slack" needs UNDERSIGNED_TOKEN_KEY (checked at start)
+    return cipher.subkey(b"oauth-state")
 
 
 async def _welcome(adapter: SlackAdapter, workspace: str, user_id: str, name: str) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import logging
 import secrets
 from dataclasses import replace
@@ -287,26 +288,37 @@ class SealedInstallationStore(AsyncInstallationStore):
 
 
 class DatabaseStateStore(AsyncOAuthStateStore):
-    """OAuth `state` values kept (as hashes) in our database: any instance behind the load
-    balancer can finish a flow another one started; each state works once, for ten minutes."""
+    """OAuth `state` values that cost nothing until used: a state is signed (HMAC with a key
+    derived from `UNDERSIGNED_TOKEN_KEY`, so any instance can check it) and carries its expiry;
+    only its one use, on the redirect back from Slack, is written (as a hash), so each works
+    once, for ten minutes. A visitor who merely opens the install page writes nothing."""
 
-    def __init__(self, db: Database, expiration_seconds: int = 600) -> None:
+    def __init__(self, db: Database, key: bytes, expiration_seconds: int = 600) -> None:
         self.db = db
+        self.key = key
         self.expiration = timedelta(seconds=expiration_seconds)
 
     @staticmethod
     def _hash(state: str) -> str:
         return hashlib.sha256(state.encode()).hexdigest()
 
+    def _mac(self, payload: str) -> str:
+        return hmac.new(self.key, payload.encode(), hashlib.sha256).hexdigest()[:32]
+
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
-        state = secrets.token_urlsafe(32)
-        now = _now()
-        digest, until = self._hash(state), now + self.expiration
-        await self.db.write(lambda conn: store.issue_state(conn, digest, until, now))
-        return state
+        until = int((_now() + self.expiration).timestamp())
+        payload = f"{until}.{secrets.token_urlsafe(16)}"
+        return f"{payload}.{self._mac(payload)}"
 
     async def async_consume(self, state: str) -> bool:
-        if not state or len(state) > 200:
+        if not state or len(state) > 200 or state.count(".") != 2:
             return False
-        digest, now = self._hash(state), _now()
-        return bool(await self.db.write(lambda conn: store.consume_state(conn, digest, now)))
+        payload, mac = state.rsplit(".", 1)
+        until = payload.split(".", 1)[0]
+        if not hmac.compare_digest(self._mac(payload), mac) or not until.isdigit():
+            return False
+        expires, now = datetime.fromtimestamp(int(until), UTC), _now()
+        if expires <= now:
+            return False
+        digest = self._hash(state)
+        return bool(await self.db.write(lambda conn: store.use_state(conn, digest, expires, now)))
