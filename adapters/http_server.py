@@ -3,6 +3,7 @@ on, and `GET /healthz` for load balancers."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -11,6 +12,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
+from adapters.connection_guard import ConnectionGuard
 from adapters.slack.requests import Refused, check_shape, check_signature
 from bot.permissions import RateLimiter
 
@@ -36,6 +38,7 @@ BASELINE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
 }
+BODY_SECONDS = 5.0  # a request's body must arrive within this
 INSTALLS_PER_MINUTE = 20  # install pages one client may open per minute
 MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
 
@@ -47,15 +50,29 @@ async def secure_defaults(_request: web.BaseRequest, response: web.StreamRespons
         response.headers.setdefault("X-Frame-Options", "DENY")
 
 
+async def _read_in_time(request: web.Request) -> bytes:
+    """A body that takes longer than BODY_SECONDS to arrive is refused (a slow client
+    holds nothing for long)."""
+    try:
+        return await asyncio.wait_for(request.read(), BODY_SECONDS)
+    except TimeoutError:
+        raise Refused(408, "the request body took too long") from None
+
+
 class HttpServer:
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(
+        self, host: str, port: int, *, head_timeout: float = 10.0, per_client: int = 512
+    ) -> None:
         self.host = host
         self.port = port
+        self.limits = {"head_timeout": head_timeout, "per_client": per_client}
         self.ready = False
         self.web = web.Application(client_max_size=1024**2)
         self.web.on_response_prepare.append(secure_defaults)
         self.web.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None
+        self._server: asyncio.Server | None = None
+        self.guard: ConnectionGuard | None = None
 
     def mount_pages(self, service: Any, public_url: str | None) -> None:
         """The public pages of published campaigns (adapters/web)."""
@@ -66,7 +83,7 @@ class HttpServer:
     def mount_slack(self, bolt: AsyncApp, signing_secret: str) -> None:
         async def slack_events(request: web.Request) -> web.Response:
             try:
-                body = await request.read()
+                body = await _read_in_time(request)
                 check_signature(signing_secret, body, request.headers)
                 check_shape(body, request.content_type)
             except Refused as refused:
@@ -121,10 +138,16 @@ class HttpServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.web, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, backlog=1024)
-        await site.start()
+        assert self._runner.server is not None
+        self.guard = ConnectionGuard(self._runner.server, **self.limits)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self.guard, self.host, self.port, backlog=1024, reuse_address=True
+        )
         log.info("listening on http://%s:%s", self.host, self.port)
 
     async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -579,3 +579,28 @@ async def test_a_brazilian_member_reads_portuguese_and_an_anonymous_signer_is_no
     )
     assert "lang:de" in reply  # how to choose another language
     assert not any(c.params.get("user") == "UQUIET" for c in fake.calls_to("users.info"))
+
+
+async def test_a_body_that_trickles_in_is_refused_in_seconds(bot: SlackBot) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", bot.port)
+    head = (
+        "POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n"
+    )
+    writer.write(head.encode())
+    started = time.monotonic()
+    answer = b""
+    try:
+        for _ in range(100):
+            writer.write(b"a")
+            await writer.drain()
+            try:
+                answer += await asyncio.wait_for(reader.read(200), 0.2)
+            except TimeoutError:
+                continue
+            if answer:
+                break
+    finally:
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:40]
+    assert time.monotonic() - started < 8.0
