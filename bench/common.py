@@ -39,10 +39,10 @@ async def fresh_database(url: str | None) -> tuple[Database, str]:
 
 
 async def service_with_campaign(
-    db: Database, slug: str = "walkout", goal: int = 1_000_000
+    db: Database, slug: str = "walkout", goal: int = 1_000_000, text: str = "Letter"
 ) -> Service:
     service = Service(db, SignerKey(b"bench-key"))
-    reply = await service.create(ORGANIZER, slug, {"title": "Bench", "goal": str(goal)}, "Letter")
+    reply = await service.create(ORGANIZER, slug, {"title": "Bench", "goal": str(goal)}, text)
     assert not reply.error, reply.text
     return service
 

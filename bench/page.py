@@ -27,6 +27,8 @@ from bench.sign_slack import FAKE, ROOT, closed_loop, not_now, open_loop, payloa
 from bench.status import bulk_sign
 from tests.slack_harness import SECRET
 
+LETTERS = {"plain": "Letter", "pathological": "**_" * 6667}
+
 
 async def get_loop(url: str, n: int, concurrency: int = 64) -> float:
     counter = iter(range(n))
@@ -73,10 +75,16 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--signatures", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument(
+        "--letter",
+        choices=sorted(LETTERS),
+        default="plain",
+        help="pathological: 20,000 characters of `**_` (the costliest markdown we know)",
+    )
     args = parser.parse_args()
 
     db, url = await fresh_database(None)
-    service = await service_with_campaign(db, "bench")
+    service = await service_with_campaign(db, "bench", text=LETTERS[args.letter])
     await bulk_sign(service, "bench", args.signatures)
     await service.handle(ORGANIZER, "/petition", "publish bench")
     facts = await service.public("bench")
@@ -166,7 +174,7 @@ async def main() -> None:
             ],
         )
     )
-    print(f"\n({args.signatures:,} signatures; one run, this machine)")
+    print(f"\n({args.signatures:,} signatures, {args.letter} letter; one run, this machine)")
 
 
 if __name__ == "__main__":

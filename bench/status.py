@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from typing import Any
 
 from bench.common import (
     ORGANIZER,
@@ -19,8 +20,10 @@ from bench.common import (
     signer,
     table,
 )
+from bot import releases
 from bot.service import Service
 from bot.signing import SignRequest, sign_batch
+from storage import repository as repo
 
 
 async def bulk_sign(service: Service, slug: str, n: int) -> None:
@@ -49,6 +52,13 @@ async def bulk_sign(service: Service, slug: str, n: int) -> None:
                 )
             )
         await asyncio.gather(*(service.db.write_batched(sign_batch, r) for r in requests))
+
+    def step(conn: Any) -> None:  # as the schedule would at the next boundary
+        campaign = repo.find_campaign(conn, slug)
+        assert campaign is not None
+        releases.release(conn, campaign, now)
+
+    await service.db.write(step)
 
 
 async def time_status(
