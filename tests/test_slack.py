@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -604,3 +605,28 @@ async def test_a_body_that_trickles_in_is_refused_in_seconds(bot: SlackBot) -> N
         writer.close()
     assert answer.startswith(b"HTTP/1.1 408"), answer[:40]
     assert time.monotonic() - started < 8.0
+
+
+async def test_slack_connect_counts_each_person_from_their_own_workspace(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    """In a channel of T1 shared with T2, a person of T2 presses Sign: they are T2's, so the
+    same person signing later in their own workspace is recognised, not counted twice."""
+    await create(bot, "shared")
+    await bot.informed("UEXT", team="T2")
+    press = button_click(fake, "sign", "shared", user="UEXT")
+    press["user"]["team_id"] = "T2"  # what Slack sends for a member of the other workspace
+    assert press["team"]["id"] == "T1"
+    name = press["response_url"].rsplit("/", 1)[1]
+    await bot.interact(press)
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses))
+    answer = next(r for r in fake.responses if r.method == name)
+    assert "you signed" in blocks_text(answer.params)
+    _, data, _ = await bot.command("/sign", "shared", user="UEXT", team="T2")
+    assert "already signed" in blocks_text(data)
+    with sqlite3.connect(bot.workdir / "bot.db") as conn:
+        rows = conn.execute(
+            "SELECT workspace FROM signature JOIN campaign ON campaign.id = campaign_id "
+            "WHERE slug = 'shared'"
+        ).fetchall()
+    assert rows == [("T2",)]

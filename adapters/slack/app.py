@@ -48,6 +48,16 @@ def retrying() -> list[AsyncRetryHandler]:
     ]
 
 
+def _workspaces_of(body: dict[str, Any]) -> tuple[str, str]:
+    """(the workspace the request came through, the person's own workspace). They differ in a
+    Slack Connect channel shared between workspaces: each person counts as themselves, from
+    their own workspace (`user.team_id`), never twice and never as someone of the host."""
+    user = body.get("user") or {}
+    through = (body.get("team") or {}).get("id") or user.get("team_id") or ""
+    own = user.get("team_id") or through
+    return str(through), str(own)
+
+
 class SlackAdapter:
     def __init__(
         self,
@@ -251,13 +261,13 @@ class SlackAdapter:
         kind = ActionKind(action["action_id"].removeprefix(render.ACTION_PREFIX))
         slug, _, token = (action.get("value") or "").partition(":")
         user = body.get("user") or {}
-        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
+        team, own = _workspaces_of(body)
         if kind is ActionKind.READ:
             # The modal must open within the trigger's 3 seconds: their language if it is known,
             # else the campaign's, and it is learned for next time.
-            reader = self.names.actor(team, user.get("id", ""), user.get("name", ""))
+            reader = self.names.actor(own, user.get("id", ""), user.get("name", ""), via=team)
             if reader.locale is None and reader.user_id:
-                self._later(self.names.locale_of(team, reader.user_id))
+                self._later(self.names.locale_of(own, reader.user_id))
             reply = await self.service.run(reader, cmd.Read(slug))
             if reply.error:
                 await respond(replace_original=False, **render.response(reply))
@@ -266,7 +276,9 @@ class SlackAdapter:
                     trigger_id=body["trigger_id"], view=render.letter_modal(reply)
                 )
             return
-        actor = self.names.actor(team, user.get("id", ""), user.get("name") or user.get("username"))
+        actor = self.names.actor(
+            own, user.get("id", ""), user.get("name") or user.get("username"), via=team
+        )
         choice = CONSENT_CHOICES.get(kind)
         if choice is not None:  # after the safety notice: the answer replaces it and its buttons
             command: cmd.Command = cmd.Consent(slug, choice, token or None)
@@ -283,8 +295,10 @@ class SlackAdapter:
     async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         values = render.modal_values(view)
         user = body["user"]
-        team = (body.get("team") or {}).get("id") or user.get("team_id", "")
-        actor = self.names.actor(team, user["id"], user.get("name") or user.get("username"))
+        team, own = _workspaces_of(body)
+        actor = self.names.actor(
+            own, user["id"], user.get("name") or user.get("username"), via=team
+        )
         actor = await self._with_groups(actor)
         task = await within_budget(
             run_values(self.service, actor, cmd.REGISTRY_BY_KEY["new"], values)

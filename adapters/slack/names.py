@@ -30,11 +30,21 @@ class SlackNames:
         # users.info is rate-limited per workspace: a burst of new signers is looked up a few
         # at a time instead of thousands of calls waiting out 429s together.
         self._lookups = asyncio.Semaphore(4)
+        # Slack Connect: a person of another workspace, met in a channel of one of ours, is
+        # looked up with the token of the workspace the request came through.
+        self._via: dict[tuple[str, str], str] = {}
 
-    def actor(self, team: str, user_id: str, user_name: str | None) -> Actor:
+    def actor(
+        self, team: str, user_id: str, user_name: str | None, *, via: str | None = None
+    ) -> Actor:
         """The best name known now: cached real name, else the name Slack sent with the event;
-        and the person's language when it is already known."""
+        and the person's language when it is already known. `team` is the person's own
+        workspace; `via`, the one the request came through, when it differs."""
         now = time.monotonic()
+        if via and via != team:
+            if len(self._via) > 100_000:
+                self._via.clear()
+            self._via[(team, user_id)] = via
         cached = self._cache.get((team, user_id))
         name = cached[0] if cached and cached[1] > now else (user_name or user_id)
         known = self._locales.get((team, user_id))
@@ -62,7 +72,7 @@ class SlackNames:
         """One users.info call (with the locale); both caches are filled from it."""
         try:
             async with self._lookups:
-                client = await self._workspaces.client_for(team)
+                client = await self._workspaces.client_for(self._via.get((team, user_id), team))
                 response = await client.users_info(user=user_id, include_locale=True)
         except NotInstalled:
             return None
