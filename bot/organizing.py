@@ -117,6 +117,13 @@ class SignerDataUseCases(_Core):
                     now=number(campaign.version),
                     changes=what,
                 )
+            # What an anonymous pledger was told to look for here: the result, as the
+            # public sees it (in steps), the only way to tell someone nothing is stored of.
+            outcome = campaign.public(self.clock()).outcome(self.clock())
+            if outcome == "succeeded":
+                line += " " + _("The pledge succeeded.")
+            elif outcome == "failed":
+                line += " " + _("The pledge failed.")
             lines.append(line)
         lines.append(_("Withdraw one with `/unsign CAMPAIGN`, or everything with `/forget-me`."))
         lines.append(safety)

@@ -271,3 +271,36 @@ async def test_safety_says_counts_move_in_batches(stepped: tuple[Service, Clock]
     service, _ = stepped
     reply = await service.run(ORG, cmd.Safety())
     assert "batches" in reply.text and "3" in reply.text
+
+
+async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(
+    stepped: tuple[Service, Clock],
+) -> None:
+    """They were told: the channel, `/sign mine` and the page (nobody can message them)."""
+    service, clock = stepped
+    values = {"title": "Walk out", "goal": "3", "kind": "pledge", "threshold": "3"}
+    values |= {"action": "walk out", "deadline": "2026-11-30"}
+    await service.create(ORG, "walkout", values, "We walk out if 3 of us do.")
+    await service.handle(ORG, "/petition", "publish walkout")
+    people = [worker(n) for n in range(3)]
+    await informed(service, *people)
+    first = await service.handle(people[0], "/sign", "walkout anonymous")
+    assert "Nobody can message you" in first.text and "`/sign mine`" in first.text
+    assert "told either way" not in first.text
+    for p in people[1:]:
+        await service.handle(p, "/sign", "walkout anonymous")
+    mine = await service.handle(people[0], "/sign", "mine")
+    assert "succeeded" not in mine.text  # not before the public learns it
+    clock.now = at(9, 15)
+    await service.release_steps()
+    mine = await service.handle(people[0], "/sign", "mine")
+    assert "The pledge succeeded." in mine.text
+    posted = await fetch(service.db, select(OutboxRow.kind, OutboxRow.payload))
+    assert all(kind != "dm" for kind, _ in posted)  # nobody to write to
+    site = Site(service)
+    await site.start()
+    try:
+        _, body, _ = await site.get("/c/walkout.json")
+        assert json.loads(body)["outcome"] == "succeeded"
+    finally:
+        await site.stop()
