@@ -90,6 +90,9 @@ class HttpServer:
                 # No traceback and no identity: strangers can't flood the log with detail.
                 log.debug("refused a Slack request: %s", refused.reason)
                 return web.Response(status=refused.status, text=refused.reason)
+            except MALFORMED as exc:  # a shape the checks above did not foresee
+                log.debug("refused a malformed Slack request: %s", type(exc).__name__)
+                return web.Response(status=400, text="malformed request")
             try:
                 answer = await bolt.async_dispatch(await to_bolt_request(request))
             except MALFORMED as exc:

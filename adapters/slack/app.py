@@ -92,6 +92,7 @@ class SlackAdapter:
         )(self._on_button)
         self.app.action("undersigned.page")(self._on_link)  # Slack reports link clicks too
         self.app.view("undersigned.new")(self._on_new_submitted)
+        self.app.view_closed("undersigned.new")(self._on_link)  # a form dismissed: nothing to do
         self.app.event("app_uninstalled")(self._on_uninstalled)
         self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self.app.error(self._on_error)
