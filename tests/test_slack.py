@@ -147,12 +147,12 @@ async def test_not_now_after_typing_anonymous_looks_nobody_up(
     bot: SlackBot, fake: FakeSlack
 ) -> None:
     await create(bot, "quiet")
-    fake.real_names["UQUIET"] = "Quiet Person"
-    status, data, _ = await bot.command("/sign", "quiet anonymous", user="UQUIET")
+    fake.real_names["UHUSHED"] = "Hushed Person"
+    status, data, _ = await bot.command("/sign", "quiet anonymous", user="UHUSHED")
     assert status == 200 and "Nothing is recorded yet" in blocks_text(data)
     buttons = next(b for b in data["blocks"] if b["type"] == "actions")["elements"]
     assert [b["action_id"] for b in buttons] == ["undersigned.sign_anon", "undersigned.not_now"]
-    press = button_click(fake, "not_now", "quiet", user="UQUIET")
+    press = button_click(fake, "not_now", "quiet", user="UHUSHED")
     press["actions"][0]["value"] = buttons[1]["value"]
     name = press["response_url"].rsplit("/", 1)[1]
     await bot.interact(press)
@@ -163,7 +163,7 @@ async def test_not_now_after_typing_anonymous_looks_nobody_up(
     await fake.wait_for(
         lambda: any(c.params.get("user") == "ULOUD" for c in fake.calls_to("users.info"))
     )
-    assert not [c for c in fake.calls_to("users.info") if c.params.get("user") == "UQUIET"]
+    assert not [c for c in fake.calls_to("users.info") if c.params.get("user") == "UHUSHED"]
 
 
 async def test_same_request_twice_counts_once(bot: SlackBot, fake: FakeSlack) -> None:
