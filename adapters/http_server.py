@@ -12,7 +12,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 
-from adapters.connection_guard import ConnectionGuard
+from adapters.connection_guard import ConnectionGuard, track_requests
 from adapters.slack.requests import Refused, check_shape, check_signature
 from bot.permissions import RateLimiter
 
@@ -67,7 +67,7 @@ class HttpServer:
         self.port = port
         self.limits = {"head_timeout": head_timeout, "per_client": per_client}
         self.ready = False
-        self.web = web.Application(client_max_size=1024**2)
+        self.web = web.Application(client_max_size=1024**2, middlewares=[track_requests])
         self.web.on_response_prepare.append(secure_defaults)
         self.web.router.add_get("/healthz", self._healthz)
         self._runner: web.AppRunner | None = None

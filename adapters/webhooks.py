@@ -20,7 +20,7 @@ from bot.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
 
-ANSWER_LIMIT = 64 * 1024  # bytes of a receiver's answer we read at most
+DELIVERY_SECONDS = 15.0  # one delivery, from connecting to the answer's status and headers
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -73,21 +73,21 @@ class WebhookSender:
             "X-Undersigned-Timestamp": timestamp,
             "X-Undersigned-Signature": signature(message.payload["secret"], timestamp, body),
         }
-        # Streamed: the status and headers are all we use; at most ANSWER_LIMIT bytes of the
-        # answer are read (a receiver's 150 MB reply costs us nothing), then the connection
-        # is closed.
-        async with self.client.stream(
-            "POST", message.target, content=body, headers=headers
-        ) as response:
-            read = 0
-            async for chunk in response.aiter_raw():
-                read += len(chunk)
-                if read >= ANSWER_LIMIT:
-                    break
-            if response.status_code == 429:
-                raise rate_limited(response.headers.get("Retry-After"))
-            if response.status_code >= 400:
-                raise ConnectionError(f"the webhook answered {response.status_code}")
+        # Streamed: the status and headers are all we use, so no byte of the answer's body is
+        # read (a receiver's 150 MB reply costs nothing) and the connection is closed; and the
+        # whole delivery has one deadline, so a receiver dripping its answer can't hold a slot.
+        try:
+            async with asyncio.timeout(DELIVERY_SECONDS):
+                async with self.client.stream(
+                    "POST", message.target, content=body, headers=headers
+                ) as response:
+                    status, retry = response.status_code, response.headers.get("Retry-After")
+        except TimeoutError:
+            raise ConnectionError("the webhook took too long to answer") from None
+        if status == 429:
+            raise rate_limited(retry)
+        if status >= 400:
+            raise ConnectionError(f"the webhook answered {status}")
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -56,6 +56,7 @@ class Campaign:
     shown_count: int = 0
     shown_at: datetime | None = None  # when the last step was released
     shown_succeeded_at: datetime | None = None  # when the step that showed success was
+    shown_named: int = 0  # named signatures the last step held (the rest were anonymous)
 
     def public(self, now: datetime) -> Campaign:
         """The campaign as anyone but the signer may see it: the count and the success of its
@@ -165,6 +166,9 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
     """
     if campaign.count == 0:
         return []
+    # The rule counts every signature; the sentence says only what the count shows (the
+    # organizer may be a plant: a refusal must not tell them the exact, unreleased count).
+    shown = max(1, campaign.shown_count)
     changed: list[str] = []
     sealed = _sealed_until_reached(campaign)
     noun = "threshold" if campaign.kind is Kind.PLEDGE else "goal"
@@ -180,7 +184,7 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
                     "{n} people already signed **{title}** on the promise that names stay "
                     "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
                     "or close this campaign and start a new one.",
-                    campaign.count,
+                    shown,
                     **about,
                 )
             )
@@ -200,7 +204,7 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
                     "sealed unless {goal} sign by its deadline, so the deadline can't move "
                     "later now. You can bring it forward, or close this campaign and start a "
                     "new one.",
-                    campaign.count,
+                    shown,
                     **about,
                 )
             )
@@ -214,7 +218,7 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
                 "change now. Close this pledge and start a new one with the new action.",
                 "{n} people pledged to {action}, not to something else, so the action can't "
                 "change now. Close this pledge and start a new one with the new action.",
-                campaign.count,
+                shown,
                 action=campaign.action,
             )
         )

@@ -266,7 +266,7 @@ class LifecycleUseCases(_Core):
                 return
             repo.close_campaign(conn, campaign.id, fresh.deadline or now)
             closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
-            if self.steps.due(closed, now, self.tz):  # the deadline is a boundary
+            if self.steps.closing(closed, now, self.tz):
                 closed = release(conn, closed, now)
             events.after_close(conn, closed.public(now), now)
             reminders.delete_reminders(

@@ -242,17 +242,17 @@ class OrganizerUseCases(_Core):
         ensure_organizer(exact, actor, N_("export it"))
         campaign = exact.public(self.clock())  # an organizer sees the count in steps too
 
-        def read(conn: Tx) -> tuple[str, list[SignatureRecord], int]:
+        def read(conn: Tx) -> tuple[str, list[SignatureRecord]]:
             text = repo.letter_text(conn, campaign.id, campaign.version)
             rows = (
                 repo.public_signatures(conn, campaign)
                 if campaign.names_exportable() and campaign.purged_at is None
                 else []
             )
-            return text, rows, repo.released_named_count(conn, campaign)
+            return text, rows
 
-        text, rows, named = await self.db.read(read)
-        anonymous = max(0, campaign.count - named)  # of the shown count, never the exact one
+        text, rows = await self.db.read(read)
+        anonymous = max(0, campaign.count - campaign.shown_named)  # of the step, like the count
         withheld = not campaign.names_exportable() or campaign.purged_at is not None
 
         def op(conn: Tx) -> None:
@@ -302,7 +302,8 @@ class OrganizerUseCases(_Core):
                     slug=campaign.slug,
                 )
             )
-        count = await self._purge(campaign, actor.identity)
+        await self._purge(campaign, actor.identity)
+        count = campaign.public(now).count  # what the count shows, never the unreleased rest
         return Reply(
             text=ngettext(
                 "Purged **{title}**: {n} signature now carries no name or account, and the "
@@ -319,7 +320,8 @@ class OrganizerUseCases(_Core):
 
         def op(conn: Tx) -> int:
             count = repo.purge_identities(conn, campaign.id, now)
-            repo.add_audit(conn, campaign.id, by, "purge", f"{count} signatures", now)
+            shown = campaign.public(now).count  # organizers read the audit log: the step's
+            repo.add_audit(conn, campaign.id, by, "purge", f"{shown} signatures", now)
             return count
 
         return await self.db.write(op)

@@ -140,9 +140,8 @@ def public_facts(
         projected=tally.pace.projected if tally.pace else None,
         signatories=signatories,
         names_shown=names_shown,
-        unnamed=max(0, campaign.count - (named_total or len(signatories)))
-        if names_shown
-        else campaign.count,
+        # of the step, like the count: a named withdrawal moves no figure until the next one
+        unnamed=max(0, campaign.count - campaign.shown_named) if names_shown else campaign.count,
         more_named=max(0, (named_total or 0) - len(signatories)) if names_shown else 0,
         language=campaign_language(campaign.language),
     )

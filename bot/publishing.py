@@ -17,7 +17,7 @@ from bot.messages import N_, _, ngettext, number
 from bot.organizing import _Core
 from bot.public import PublicFacts, public_facts
 from bot.replies import PageLink, Reply
-from bot.tally import build_tally, pace_since
+from bot.tally import build_tally, pace_days
 from storage import repository as repo
 from storage.database import Tx
 
@@ -145,7 +145,7 @@ class PublishingUseCases(_Core):
         self, slug: str, *, published_only: bool = True
     ) -> PublicFacts | None:
         now = self.clock()
-        since, today = pace_since(now).date(), now.date()
+        since, today = pace_days(now, self.tz)
 
         def read(conn: Tx) -> tuple[Campaign, str, list[Any], list[Any], int] | None:
             found = repo.find_campaign(conn, slug)
@@ -164,7 +164,7 @@ class PublishingUseCases(_Core):
         if found is None:
             return None
         campaign, text, daily, (named, total), recent = found
-        tally = build_tally(campaign, now, recent, [])
+        tally = build_tally(campaign, now, recent, [], self.tz)
         return public_facts(
             campaign,
             text=text,

@@ -61,7 +61,7 @@ from bot.replies import (
 )
 from bot.signing import SignOutcome, SignRequest, sign_batch
 from bot.steps import StepRule
-from bot.tally import Tally, build_tally, pace_since, workspace_groups
+from bot.tally import Tally, build_tally, pace_days, workspace_groups
 from bot.text import (
     ACTION_MAX,
     ADDRESSEE_MAX,
@@ -514,7 +514,11 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 )
             )
         lines = [first]
-        if outcome.just_succeeded and pledge:
+        # Said from what the signer may see (the public count and their own signature), so
+        # signing and withdrawing again and again tells nobody what others did since a step.
+        reached = outcome.just_succeeded and campaign.count >= campaign.goal
+        succeeded = campaign.succeeded_at is not None or reached
+        if reached and pledge:
             lines.append(
                 _(
                     "🎉 That makes {count}: the threshold of {goal} is reached. It's on: we "
@@ -524,14 +528,14 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                     action=campaign.action,
                 )
             )
-        elif outcome.just_succeeded:
+        elif reached:
             lines.append(
                 _(
                     "🎉 You are signature {count}: the goal is reached!",
                     count=number(exact.goal),
                 )
             )
-        elif pledge and exact.succeeded_at is None and outcome.anonymous:
+        elif pledge and not succeeded and outcome.anonymous:
             # Nothing of an anonymous pledger is stored: nobody can write to them.
             lines.append(
                 ngettext(
@@ -546,7 +550,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                     campaign.goal,
                 )
             )
-        elif pledge and exact.succeeded_at is None:
+        elif pledge and not succeeded:
             lines.append(
                 ngettext(
                     "Your pledge counts only if {n} person pledges by the deadline; you'll be "
@@ -651,19 +655,19 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
 
     def _quick_tally(self, campaign: Campaign) -> Tally:
         """Count, goal and time left without touching the database (for sign replies)."""
-        return build_tally(campaign, self.clock(), None, [])
+        return build_tally(campaign, self.clock(), None, [], self.tz)
 
     async def _tally(self, campaign: Campaign) -> Tally:
         """The tally anyone may read: give it `campaign.public(now)`."""
         now = self.clock()
 
         def read(conn: Tx) -> tuple[int, list[str]]:
-            recent = repo.signed_since(conn, campaign.id, pace_since(now), now.date())
+            recent = repo.signed_since(conn, campaign.id, *pace_days(now, self.tz))
             visible = campaign.names_visible()
             return recent, repo.recent_public_names(conn, campaign) if visible else []
 
         recent, names = await self.db.read(read)
-        return build_tally(campaign, now, recent, names)
+        return build_tally(campaign, now, recent, names, self.tz)
 
     async def _letter(self, campaign: Campaign) -> str:
         """The text of the campaign's current version."""
@@ -711,8 +715,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         now = self.clock()
         if slug is None:  # the only open campaign: find it first
             slug = (await self._resolve(None, cmd.usage("status"))).slug
-        since = pace_since(now)
-        found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, since, now))
+        days = pace_days(now, self.tz)
+        found = await self.db.read(lambda conn: repo.status_snapshot(conn, slug, days, now))
         if found is None:
             await self._resolve(slug, cmd.usage("status"), only_open=False)  # says what exists
             raise NotFound(
@@ -721,7 +725,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         # Everyone, organizers included (they may be plants), sees the count in steps.
         campaign, text, latest = found.campaign.public(now), found.text, found.versions
         names = found.recent_public if campaign.names_visible() else []
-        tally = build_tally(campaign, now, found.signed_since, names)
+        tally = build_tally(campaign, now, found.signed_since, names, self.tz)
         head = (
             _("**{title}** (`{slug}`, pledge)", title=campaign.title, slug=campaign.slug)
             if campaign.kind is Kind.PLEDGE
@@ -1128,7 +1132,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
                 "changed and may withdraw.",
                 version=number(updated.version),
             )
-        return Reply(text=text, tally=await self._tally(updated))
+        return Reply(text=text, tally=await self._tally(updated.public(now)))
 
     async def close(self, actor: Actor, slug: str) -> Reply:
         campaign = await self._resolve(slug, cmd.usage("close"), only_open=False)
@@ -1143,9 +1147,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             repo.close_campaign(conn, campaign.id, now)
             repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
             closed = repo.campaign_by_id(conn, campaign.id)
-            # An organizer's close is no boundary: what gathered since the last step waits
-            # for the next day boundary, so closing can't be used to time a signature.
-            if self.steps.due(closed, now, self.tz):
+            if self.steps.closing(closed, now, self.tz):
                 closed = release(conn, closed, now)
             events.after_close(conn, closed.public(now), now)
             return closed.public(now)

@@ -130,7 +130,8 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
             count = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
             days: dict[date, int] = {}
             for i in new:
-                day = requests[i].now.date()
+                # the campaigns' day (UNDERSIGNED_TIMEZONE): all of it is released at its midnight
+                day = requests[i].now.astimezone(requests[i].tz).date()
                 days[day] = days.get(day, 0) + 1
             for day, made in days.items():
                 repo.add_daily(conn, campaign_id, day, made)

@@ -7,20 +7,21 @@ signature, a watcher who also knows who was active at 14:03:05 could name an ano
 A step is released at a *boundary*: every `window` from the start of the day (in the
 campaign's time zone), and each day's start. At a window boundary it is released only if at
 least `batch` signatures (or withdrawals: the shown count moved by that much) have gathered;
-at a day boundary (and at the deadline) whatever has gathered is released. A pledge that
-reached its threshold is announced at the first boundary after it did, whatever the batch.
+at midnight whatever has gathered is released. A pledge that reached its threshold is
+announced at the first boundary after it did, whatever the batch.
 With `window` zero the batch alone suffices: the step is released with the signature that
 completes it (the operator's choice; that signature's moment is then public).
 
 Releases happen only at boundaries (within `ON_TIME` of one), never because someone signed: a
-step's moment says nothing about any one signature. The deadline closes a campaign with a step
-of its own. This module is pure; the runtime ticks at `next_boundary`.
+step's moment says nothing about any one signature. Boundaries are computed in real time from
+the local midnight, so a change of clocks moves nothing. This module is pure; the runtime
+ticks at `next_boundary`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from bot.campaigns import Campaign, Kind
 
@@ -40,48 +41,56 @@ class StepRule:
         """No window: a step is released as soon as the batch is full."""
         return self.window <= timedelta(0)
 
-    def day_start(self, now: datetime, tz: tzinfo) -> datetime:
-        local = now.astimezone(tz)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    @staticmethod
+    def day_start(now: datetime, tz: tzinfo) -> datetime:
+        """The start of `now`'s day in `tz`, as a UTC moment (right across changes of clocks)."""
+        local = now.astimezone(tz).date()
+        return datetime.combine(local, time(0), tzinfo=tz).astimezone(UTC)
 
     def last_boundary(self, now: datetime, tz: tzinfo) -> datetime:
-        """The latest boundary at or before `now`."""
+        """The latest boundary at or before `now`: windows of real time from the day's start."""
         start = self.day_start(now, tz)
         if self.immediate:
             return start
-        steps = (now - start) // self.window
-        return start + steps * self.window
+        return start + ((now - start) // self.window) * self.window
 
     def next_boundary(self, now: datetime, tz: tzinfo) -> datetime:
         """The first boundary strictly after `now` (the next day's start at the latest)."""
-        tomorrow = self.day_start(self.day_start(now, tz) + timedelta(hours=36), tz)
+        tomorrow = self.day_start(now, tz) + timedelta(hours=25)
+        tomorrow = self.day_start(tomorrow, tz)  # 23, 24 or 25 hours away
         if self.immediate:
             return tomorrow
-        following = self.last_boundary(now, tz) + self.window
-        return min(following, tomorrow)
+        return min(self.last_boundary(now, tz) + self.window, tomorrow)
 
     def due(self, campaign: Campaign, now: datetime, tz: tzinfo) -> bool:
         """Should the count as it is now become the shown count, at `now`?"""
         moved = abs(campaign.count - campaign.shown_count)
-        success = (
-            campaign.kind is Kind.PLEDGE
-            and campaign.succeeded_at is not None
-            and campaign.shown_succeeded_at is None
-        )
+        success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
         if not moved and not success:
             return False
         since = campaign.shown_at
-        if since is not None and campaign.deadline is not None and since < campaign.deadline <= now:
-            return True  # the deadline is a boundary everyone knows of
+        midnight = self.day_start(now, tz)
+        at_midnight = timedelta(0) <= now - midnight <= ON_TIME
+        if since is None or (at_midnight and since < midnight):
+            return True  # a new day: whatever gathered is released, at midnight only
         if self.immediate:
-            return since is None or self.day_start(now, tz) > since or moved >= self.batch
+            return moved >= self.batch
         boundary = self.last_boundary(now, tz)
-        if now - boundary > ON_TIME:
-            return False  # only at a boundary: a step is never released by a signature
-        if since is None or self.day_start(now, tz) > since:
-            return True  # a new day: whatever gathered is released
-        if boundary <= since:
-            return False  # no boundary since the last step
-        return moved >= self.batch or (
-            success and campaign.succeeded_at is not None and campaign.succeeded_at <= boundary
+        if not timedelta(0) <= now - boundary <= ON_TIME or boundary <= since:
+            return False  # only just after a boundary, and one step per boundary
+        pledge_success = (
+            success
+            and campaign.kind is Kind.PLEDGE
+            and campaign.succeeded_at is not None
+            and campaign.succeeded_at <= boundary
         )
+        return moved >= self.batch or pledge_success
+
+    def closing(self, campaign: Campaign, now: datetime, tz: tzinfo) -> bool:
+        """Release a step as the campaign closes (by its deadline or an organizer)? Only if it
+        is due anyway, or if it reached its goal since the last step: a success is never
+        reported as a failure. Closing is no boundary of its own, so nobody (an organizer
+        choosing the moment, or a deadline moved a minute ahead) can use it to time one
+        signature; what gathered otherwise shows at the next day boundary."""
+        unshown_success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
+        return unshown_success or self.due(campaign, now, tz)

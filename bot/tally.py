@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.campaigns import Campaign, Kind
 from bot.messages import _, duration, ngettext, number, percent, short_day
@@ -99,20 +99,24 @@ class Tally:
         return _("{duration} left", duration=duration(self.time_left))
 
 
-def pace_since(now: datetime) -> datetime:
-    """Where the pace window starts: a week of whole (UTC) days before today."""
-    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - PACE_WINDOW
+def pace_days(now: datetime, tz: tzinfo) -> tuple[date, date]:
+    """The pace window: a week of whole local days, up to (not including) today. Those days
+    are all released (at each midnight), so the pace moves at day boundaries only."""
+    today = now.astimezone(tz).date()
+    return today - PACE_WINDOW, today
 
 
-def compute_pace(campaign: Campaign, now: datetime, signed_in_window: int | None) -> Pace | None:
+def compute_pace(
+    campaign: Campaign, now: datetime, signed_in_window: int | None, tz: tzinfo = UTC
+) -> Pace | None:
     """Rate over the last week of whole days (or since launch, at least a day), projected to
     the deadline."""
     if signed_in_window is None or campaign.deadline is None or not campaign.is_open(now):
         return None
     # Whole days only (`signed_in_window` stops before today): the pace moves at day
     # boundaries, never with one signature.
-    today = now.astimezone(UTC).date()
-    whole_days = (today - campaign.created_at.astimezone(UTC).date()).days
+    today = now.astimezone(tz).date()
+    whole_days = (today - campaign.created_at.astimezone(tz).date()).days
     window_days = float(max(1, min(PACE_WINDOW.days, whole_days)))
     per_day = signed_in_window / window_days
     days_left = (campaign.deadline - now).total_seconds() / 86_400
@@ -127,6 +131,7 @@ def build_tally(
     now: datetime,
     signed_in_window: int | None,
     recent_public: list[str],
+    tz: tzinfo = UTC,
 ) -> Tally:
     """`signed_in_window=None` skips the pace (a quick tally for sign replies)."""
     sealed = not campaign.names_visible()
@@ -136,7 +141,7 @@ def build_tally(
         deadline=campaign.deadline,
         time_left=(campaign.deadline - now) if campaign.deadline else None,
         recent_public=() if sealed else tuple(recent_public),
-        pace=compute_pace(campaign, now, signed_in_window),
+        pace=compute_pace(campaign, now, signed_in_window, tz),
         names_sealed=sealed,
         noun="pledges" if campaign.kind is Kind.PLEDGE else "signatures",
     )

@@ -230,8 +230,12 @@ class Dispatcher:
                 else await self.service.outbox_reply(message.payload, message.campaign_id)
             )
             await sender.deliver(message, reply)
-        except RetryAfter as exc:  # every answer is an attempt: no endless 429 loop
-            await self._retry(message, exc.seconds, str(exc), count_attempt=True)
+        except RetryAfter as exc:
+            # A webhook receiver's every answer is an attempt (no endless 429 loop); the
+            # platforms' rate limits are waited out, clamped, without using up attempts.
+            await self._retry(
+                message, exc.seconds, str(exc), count_attempt=message.kind == "webhook"
+            )
             return False
         except Undeliverable as exc:
             message = replace(message, attempts=self.max_attempts - 1)

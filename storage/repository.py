@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -71,6 +72,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         shown_count=row.shown_count,
         shown_at=row.shown_at,
         shown_succeeded_at=row.shown_succeeded_at,
+        shown_named=row.shown_named,
     )
 
 
@@ -363,15 +365,6 @@ def public_signatures(conn: Connection, campaign: Campaign) -> list[SignatureRec
     return [_signature(row) for row in rows]
 
 
-def released_named_count(conn: Connection, campaign: Campaign) -> int:
-    """Named signatures of released steps (what the shown count holds besides anonymous ones)."""
-    return int(
-        conn.execute(
-            select(func.count()).select_from(_SIGNATURE).where(*_released_named(campaign))
-        ).scalar_one()
-    )
-
-
 def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
     """Replace signer identities by anonymous placeholders; counts stay. The keyed hash is
     replaced by the row's random id, so not even the key holder can test who signed; role and
@@ -482,14 +475,14 @@ def key_ids_in_use(conn: Connection) -> set[str]:
     return set(conn.execute(select(_SIGNATURE.c.key_id).distinct().limit(10)).scalars())
 
 
-def signed_since(conn: Connection, campaign_id: int, since: datetime, until: date) -> int:
-    """Signatures made from `since`'s day up to the day before `until` (kept daily counts,
+def signed_since(conn: Connection, campaign_id: int, since: date, until: date) -> int:
+    """Signatures made from the day `since` up to the day before `until` (kept daily counts,
     never a scan): whole days only, so a pace built on it moves at day boundaries."""
     return int(
         conn.execute(
             select(func.coalesce(func.sum(_DAILY.c.signed), 0)).where(
                 _DAILY.c.campaign_id == campaign_id,
-                _DAILY.c.day >= since.date(),
+                _DAILY.c.day >= since,
                 _DAILY.c.day < until,
             )
         ).scalar_one()
@@ -518,11 +511,24 @@ def recent_public_names(conn: Connection, campaign: Campaign, limit: int = 5) ->
 def set_shown(
     conn: Connection, campaign_id: int, count: int, at: datetime, succeeded_at: datetime | None
 ) -> None:
-    """Release a step: the count as it is becomes what everyone sees."""
+    """Release a step: the count as it is becomes what everyone sees, with its named part in
+    all and by workspace (from the kept counts: no scan)."""
+    kept = conn.execute(
+        select(
+            _WORKSPACE_COUNT.c.platform, _WORKSPACE_COUNT.c.workspace, _WORKSPACE_COUNT.c.signed
+        ).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id, _WORKSPACE_COUNT.c.signed > 0)
+    ).all()
+    by_workspace = {f"{p}\t{w}": int(n) for p, w, n in kept}
     conn.execute(
         update(_CAMPAIGN)
         .where(_CAMPAIGN.c.id == campaign_id)
-        .values(shown_count=count, shown_at=at, shown_succeeded_at=succeeded_at)
+        .values(
+            shown_count=count,
+            shown_at=at,
+            shown_succeeded_at=succeeded_at,
+            shown_named=min(count, sum(by_workspace.values())),
+            shown_workspaces=json.dumps(by_workspace, separators=(",", ":")),
+        )
     )
 
 
@@ -596,13 +602,14 @@ class StatusSnapshot:
 
 
 def named_by_workspace(conn: Connection, campaign_id: int) -> dict[str, int]:
-    """Named signatures per workspace (kept counts: no scan), labelled with the workspace's
-    name where an installation gave one. Anonymous signatures are in no workspace's count."""
-    rows = conn.execute(
-        select(
-            _WORKSPACE_COUNT.c.platform, _WORKSPACE_COUNT.c.workspace, _WORKSPACE_COUNT.c.signed
-        ).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id, _WORKSPACE_COUNT.c.signed > 0)
-    ).all()
+    """Named signatures per workspace as the last step held them (figures move only with
+    steps), labelled with the workspace's name where an installation gave one. Anonymous
+    signatures are in no workspace's count."""
+    saved = conn.execute(
+        select(_CAMPAIGN.c.shown_workspaces).where(_CAMPAIGN.c.id == campaign_id)
+    ).scalar_one_or_none()
+    kept = json.loads(saved) if saved else {}
+    rows = [(*key.split("\t", 1), n) for key, n in kept.items() if n > 0]
     if len(rows) < 2:
         return {}
     names = dict(conn.execute(select(_INSTALLED.c.workspace, _INSTALLED.c.team_name)).all())
@@ -614,7 +621,7 @@ def named_by_workspace(conn: Connection, campaign_id: int) -> dict[str, int]:
 
 
 def status_snapshot(
-    conn: Connection, slug: str, since: datetime, now: datetime, names_limit: int = 5
+    conn: Connection, slug: str, days: tuple[date, date], now: datetime, names_limit: int = 5
 ) -> StatusSnapshot | None:
     """One read for a status: no scan of signatures (kept counts, daily counts, an index)."""
     row = conn.execute(select(_CAMPAIGN).where(_CAMPAIGN.c.slug == slug)).first()
@@ -626,7 +633,7 @@ def status_snapshot(
             _TEXT.c.campaign_id == campaign.id, _TEXT.c.version == campaign.version
         )
     ).scalar_one()
-    signed = signed_since(conn, campaign.id, since, now.date())
+    signed = signed_since(conn, campaign.id, *days)
     names: list[str] = []
     if campaign.public(now).names_visible():
         names = recent_public_names(conn, campaign, names_limit)

@@ -58,6 +58,10 @@ class CampaignRow(SQLModel, table=True):
     shown_count: int = Field(default=0)
     shown_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     shown_succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # What the step held besides anonymous signatures: named ones, in all and by workspace
+    # (JSON {"platform workspace": n}), so no figure moves between steps.
+    shown_named: int = Field(default=0)
+    shown_workspaces: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TextVersionRow(SQLModel, table=True):

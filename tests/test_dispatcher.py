@@ -448,3 +448,33 @@ async def test_a_huge_webhook_answer_is_not_read(service: Service, clock: Clock)
         await runner.cleanup()
         await sender.close()
     assert sent < 32 * 1024 * 1024  # the connection was closed long before 150 MB
+
+
+async def test_a_receiver_dripping_its_answer_does_not_hold_a_delivery(
+    service: Service, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters import webhooks
+
+    monkeypatch.setattr(webhooks, "DELIVERY_SECONDS", 1.0)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/hook"
+    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await service.handle(ORG, "/petition", f"webhook hooked add {url}")
+    await service.handle(person("a"), "/sign", "hooked")
+
+    async def drip(request: web.Request) -> web.StreamResponse:
+        await asyncio.sleep(8)  # headers never come in time
+        return web.Response(text="late")
+
+    runner = await receiver(port, "/hook", drip)
+    sender = WebhookSender(allow_private=True)
+    started = time.monotonic()
+    try:
+        assert await Dispatcher(service, {"webhook": sender}).run_once() == 0
+        assert time.monotonic() - started < 5  # the deadline, not the receiver, ended it
+    finally:
+        await sender.close()
+        await runner.shutdown()
+        await runner.cleanup()
+    counts = await service.db.read(outbox.counts)
+    assert counts.get("pending") == 1 and not counts.get("sending")

@@ -75,3 +75,48 @@ async def test_one_address_holds_a_bounded_number_of_connections() -> None:
         for _, writer in opened:
             writer.close()
         await server.stop()
+
+
+async def test_blank_lines_do_not_keep_a_connection_open_but_a_slow_answer_does() -> None:
+    """aiohttp skips blank lines between requests: they start nothing, so they hold nothing.
+    A request being answered, however long it takes, is never cut off; a quiet connection
+    between requests is left to the keep-alive timeout."""
+    port = free_port()
+    server = HttpServer("127.0.0.1", port, head_timeout=1.0)
+    server.ready = True
+
+    async def slow(_request: aiohttp.web.Request) -> aiohttp.web.Response:
+        await asyncio.sleep(2.5)
+        return aiohttp.web.Response(text="done")
+
+    server.web.router.add_get("/slow", slow)
+    await server.start()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        closed = False
+        while time.monotonic() - started < 4:
+            try:
+                writer.write(b"\r\n")
+                await writer.drain()
+                if await asyncio.wait_for(reader.read(100), 0.3) == b"":
+                    closed = True
+                    break
+            except TimeoutError:
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                closed = True
+                break
+        writer.close()
+        assert closed and time.monotonic() - started < 3.0
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{port}/slow") as resp:
+                assert resp.status == 200 and await resp.text() == "done"
+            await asyncio.sleep(1.6)  # quiet between requests: the connection stays usable
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                assert resp.status == 200
+    finally:
+        await server.stop()

@@ -23,13 +23,16 @@ def upgrade() -> None:
         batch.add_column(sa.Column("shown_count", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("shown_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("shown_succeeded_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("shown_named", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("shown_workspaces", sa.Text(), nullable=True))
     with op.batch_alter_table("sign_draft") as batch:
         batch.add_column(
             sa.Column("anonymous_only", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     op.execute(
         "UPDATE campaign SET shown_count = signature_count, shown_at = created_at, "
-        "shown_succeeded_at = succeeded_at"
+        "shown_succeeded_at = succeeded_at, shown_named = (SELECT count(*) FROM signature "
+        "WHERE signature.campaign_id = campaign.id AND NOT signature.anonymous)"
     )
 
 
@@ -37,6 +40,8 @@ def downgrade() -> None:
     with op.batch_alter_table("sign_draft") as batch:
         batch.drop_column("anonymous_only")
     with op.batch_alter_table("campaign") as batch:
+        batch.drop_column("shown_workspaces")
+        batch.drop_column("shown_named")
         batch.drop_column("shown_succeeded_at")
         batch.drop_column("shown_at")
         batch.drop_column("shown_count")
