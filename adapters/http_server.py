@@ -4,6 +4,7 @@ on, and `GET /healthz` for load balancers."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 from typing import Any
 
@@ -40,7 +41,22 @@ BASELINE_HEADERS = {
 }
 BODY_SECONDS = 5.0  # a request's body must arrive within this
 INSTALLS_PER_MINUTE = 20  # install pages one client may open per minute
-MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError)
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError)
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: the peer, or, when the peer is a proxy on our own network (a load
+    balancer), the address it says it forwards for. A stranger can't claim an address: their
+    own connection doesn't come from a private one."""
+    peer = request.remote or "?"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    try:
+        private = not ipaddress.ip_address(peer).is_global
+    except ValueError:
+        private = False
+    if private and forwarded:
+        return forwarded.split(",")[0].strip()[:64]
+    return peer
 
 
 async def secure_defaults(_request: web.BaseRequest, response: web.StreamResponse) -> None:
@@ -111,7 +127,7 @@ class HttpServer:
 
         async def install(request: web.Request) -> web.StreamResponse:
             # The page costs no write (a signed state); one client still can't hammer it.
-            if starts.wait_needed(f"install:{request.remote}") > 0:
+            if starts.wait_needed(f"install:{client_address(request)}") > 0:
                 return web.Response(
                     status=429,
                     text="Too many requests; try again in a minute.",

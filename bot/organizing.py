@@ -150,6 +150,8 @@ class SignerDataUseCases(_Core):
             )
         ids = [(campaign.id, row.id) for campaign, row in found]
         person = self.key.person_hash(actor)
+        every = await self.db.read(repo.all_campaigns)
+        drafts = [(c.id, self.key.signer_hash(c.id, actor)) for c in every]
 
         def op(conn: Tx) -> tuple[int, list[str]]:
             removed = 0
@@ -158,6 +160,7 @@ class SignerDataUseCases(_Core):
                     repo.add_to_count(conn, campaign_id, -1)
                     removed += 1
             repo.forget_notice(conn, person)
+            repo.forget_drafts(conn, drafts)
             # Messages queued to them (or kept after sending) hold their id and what was said.
             outbox.forget_recipient(conn, actor.platform, actor.workspace, actor.user_id)
             return removed, repo.organized_by(conn, actor.identity)

@@ -296,8 +296,9 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         campaign_id = await self._campaign_id(slug, usage)
         person_hash = self.key.person_hash(actor) if needs_notice(actor.platform) else None
         if person_hash is not None and not consented and not await self._chosen(person_hash):
+            owner = self.key.signer_hash(campaign_id, actor)  # per campaign: unlinkable
             notice = await self._inform_first(
-                actor.platform, campaign_id, person_hash, anonymous, role, comment
+                actor.platform, campaign_id, owner, anonymous, role, comment
             )
             if actor.locale_withheld:
                 notice = replace(notice, text=f"{notice.text}\n{self._language_hint(notice.slug)}")
@@ -356,23 +357,26 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         self,
         platform: str,
         campaign_id: int,
-        person_hash: str,
+        owner: str,
         anonymous: bool,
         role: str | None,
         comment: str | None,
     ) -> Reply:
         """A first signature on this platform: record nothing, say what others can see, and
-        offer the choices. What they typed waits in a draft (no identity) while they read."""
+        offer the choices. What they typed waits in a draft while they read: no identity,
+        only its owner's keyed hash for this campaign (as a signature's: two drafts of one
+        person in two campaigns can't be linked). An anonymous-only notice with nothing typed
+        stores nothing at all: its buttons carry the marker `ANONYMOUS_DRAFT` alone."""
         campaign = await self._campaign(campaign_id)
         ensure_open(campaign, self.clock(), N_("sign it"))
-        draft = None
-        if role or comment or anonymous:  # the draft also records what the notice offered
+        draft = cmd.ANONYMOUS_DRAFT if anonymous else None
+        if role or comment:
             now = self.clock()
             draft = await self.db.write(
                 lambda conn: repo.add_draft(
                     conn,
                     campaign_id,
-                    person_hash,
+                    owner,
                     role,
                     comment,
                     now,
@@ -394,10 +398,14 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         person_hash = self.key.person_hash(actor)
         now = self.clock()
         typed: tuple[str | None, str | None, bool] | None = (None, None, False)
-        if draft is not None:
+        owner = ""
+        if draft == cmd.ANONYMOUS_DRAFT:  # an anonymous-only notice, nothing typed or stored
+            typed, draft = (None, None, True), None
+        elif draft is not None:
             campaign_id = await self._campaign_id(slug, cmd.usage("sign"))
+            owner = self.key.signer_hash(campaign_id, actor)
             typed = await self.db.read(
-                lambda conn: repo.find_draft(conn, draft, person_hash, campaign_id)
+                lambda conn: repo.find_draft(conn, draft, owner, campaign_id)
             )
             if typed is None and choice == "not-now":
                 # Someone else's draft, another campaign's, or gone: nothing is changed.
@@ -421,7 +429,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             def later(conn: Tx) -> None:
                 repo.record_notices(conn, [person_hash], now)
                 if draft is not None:
-                    repo.delete_draft(conn, draft, person_hash)
+                    repo.delete_draft(conn, draft, owner)
 
             await self.db.write(later)
             self._chose.add(person_hash)
@@ -444,7 +452,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
         role, comment, _anonymous_only = typed or (None, None, False)
         reply = await self.sign(actor, slug, choice == "anonymous", role, comment, consented=True)
         if draft is not None and not reply.error:
-            await self.db.write(lambda conn: repo.delete_draft(conn, draft, person_hash))
+            await self.db.write(lambda conn: repo.delete_draft(conn, draft, owner))
         self._chose.add(person_hash)
         return reply
 

@@ -414,7 +414,14 @@ def closed_unpurged_before(conn: Connection, cutoff: datetime) -> list[Campaign]
 
 def forget_notice(conn: Connection, person_hash: str) -> None:
     conn.execute(delete(_NOTICE).where(_NOTICE.c.person_hash == person_hash))
-    conn.execute(delete(_DRAFT).where(_DRAFT.c.person_hash == person_hash))
+
+
+def forget_drafts(conn: Connection, owners: list[tuple[int, str]]) -> None:
+    """Drafts by (campaign id, owner hash): each is keyed per campaign, like a signature."""
+    if owners:
+        conn.execute(
+            delete(_DRAFT).where(tuple_(_DRAFT.c.campaign_id, _DRAFT.c.person_hash).in_(owners))
+        )
 
 
 def notice_seen(conn: Connection, person_hash: str) -> bool:

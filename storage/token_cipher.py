@@ -65,10 +65,12 @@ class TokenCipher:
     def key_id(self) -> str:
         return self.keys[0][0]
 
-    def subkey(self, purpose: bytes) -> bytes:
-        """A key for another purpose (e.g. signing OAuth states), derived from the first key:
-        the same on every instance, never the token key itself."""
-        return hmac.new(self.keys[0][1], b"undersigned:" + purpose, hashlib.sha256).digest()
+    def subkeys(self, purpose: bytes) -> list[bytes]:
+        """Keys for another purpose (e.g. signing OAuth states), derived from each token key,
+        the current one first: the same on every instance, never a token key itself."""
+        return [
+            hmac.new(k, b"undersigned:" + purpose, hashlib.sha256).digest() for _, k in self.keys
+        ]
 
     def seal(self, plaintext: str, *, context: str) -> str:
         """Encrypt with the current key; `context` (e.g. "slack-bot:T123") must match to open."""

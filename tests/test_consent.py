@@ -201,3 +201,17 @@ async def test_a_draft_cannot_be_carried_to_another_campaign(service: Service) -
     refused = await service.run(ANN, moved)
     assert refused.error and await rows(service, SignatureRow) == 0
     assert await rows(service, SignDraftRow) == 1
+
+
+async def test_drafts_of_one_person_in_two_campaigns_cannot_be_linked(service: Service) -> None:
+    await petition(service)
+    await petition(service, "other")
+    await service.handle(ANN, "/sign", "walk anonymous")
+    await service.handle(ANN, "/sign", "other anonymous")
+    assert await rows(service, SignDraftRow) == 0  # nothing typed: nothing stored at all
+    await service.handle(ANN, "/sign", 'walk anonymous role:"Nurse"')
+    await service.handle(ANN, "/sign", 'other anonymous role:"Nurse"')
+    owners = await fetch(service.db, select(SignDraftRow.person_hash))
+    assert len(owners) == 2 and owners[0] != owners[1]  # keyed per campaign, like signatures
+    gone = await service.run(ANN, cmd.ForgetMe(confirm=True))
+    assert not gone.error and await rows(service, SignDraftRow) == 0

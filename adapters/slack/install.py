@@ -179,10 +179,10 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
     }
 
 
-def _state_key(workspaces: Any) -> bytes:
+def _state_key(workspaces: Any) -> list[bytes]:
     cipher = workspaces.cipher
     assert cipher is not None  # "Add to Slack" needs UNDERSIGNED_TOKEN_KEY (checked at start)
-    return cipher.subkey(b"oauth-state")
+    return cipher.subkeys(b"oauth-state")
 
 
 async def _welcome(adapter: SlackAdapter, workspace: str, user_id: str, name: str) -> None:

@@ -293,29 +293,34 @@ class DatabaseStateStore(AsyncOAuthStateStore):
     only its one use, on the redirect back from Slack, is written (as a hash), so each works
     once, for ten minutes. A visitor who merely opens the install page writes nothing."""
 
-    def __init__(self, db: Database, key: bytes, expiration_seconds: int = 600) -> None:
+    def __init__(
+        self, db: Database, key: bytes | list[bytes], expiration_seconds: int = 600
+    ) -> None:
         self.db = db
-        self.key = key
+        # the first key signs; every key listed is accepted (a key rotation in progress)
+        self.keys = key if isinstance(key, list) else [key]
         self.expiration = timedelta(seconds=expiration_seconds)
 
     @staticmethod
     def _hash(state: str) -> str:
         return hashlib.sha256(state.encode()).hexdigest()
 
-    def _mac(self, payload: str) -> str:
-        return hmac.new(self.key, payload.encode(), hashlib.sha256).hexdigest()[:32]
+    @staticmethod
+    def _mac(key: bytes, payload: str) -> str:
+        return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()[:32]
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         until = int((_now() + self.expiration).timestamp())
         payload = f"{until}.{secrets.token_urlsafe(16)}"
-        return f"{payload}.{self._mac(payload)}"
+        return f"{payload}.{self._mac(self.keys[0], payload)}"
 
     async def async_consume(self, state: str) -> bool:
-        if not state or len(state) > 200 or state.count(".") != 2:
+        if not state or len(state) > 200 or not state.isascii() or state.count(".") != 2:
             return False
         payload, mac = state.rsplit(".", 1)
         until = payload.split(".", 1)[0]
-        if not hmac.compare_digest(self._mac(payload), mac) or not until.isdigit():
+        signed = any(hmac.compare_digest(self._mac(k, payload), mac) for k in self.keys)
+        if not signed or not until.isdigit():
             return False
         expires, now = datetime.fromtimestamp(int(until), UTC), _now()
         if expires <= now:
