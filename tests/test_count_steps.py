@@ -15,6 +15,7 @@ import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -43,6 +44,25 @@ def at(hour: int, minute: int = 0) -> datetime:
 # ---- the rule itself ----------------------------------------------------------------------
 
 
+def test_boundaries_follow_real_time_across_a_change_of_clocks() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    # 25 October 2026: the day starts at 22:00 UTC the day before and has 25 hours (clocks
+    # go back at 01:00 UTC): windows stay 15 real minutes from its start
+    before = datetime(2026, 10, 25, 0, 50, tzinfo=UTC)
+    assert RULE.next_boundary(before, berlin) == datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    assert RULE.last_boundary(before, berlin) == datetime(2026, 10, 25, 0, 45, tzinfo=UTC)
+    late = datetime(2026, 10, 25, 22, 50, tzinfo=UTC)  # 23:50 local, winter time
+    assert RULE.next_boundary(late, berlin) == datetime(2026, 10, 25, 23, 0, tzinfo=UTC)
+    # 29 March 2026: clocks go forward; the day has 23 hours and ends at 22:00 UTC
+    spring = datetime(2026, 3, 29, 21, 50, tzinfo=UTC)
+    assert RULE.next_boundary(spring, berlin) == datetime(2026, 3, 29, 22, 0, tzinfo=UTC)
+    moments = [datetime(2026, 10, 25, tzinfo=UTC) + timedelta(minutes=7 * i) for i in range(400)]
+    for now in moments:
+        following = RULE.next_boundary(now, berlin)
+        assert now < following <= now + RULE.window
+        assert RULE.last_boundary(now, berlin) <= now
+
+
 def test_boundaries_fall_every_window_from_the_start_of_the_day() -> None:
     assert RULE.last_boundary(at(9, 7), UTC) == at(9, 0)
     assert RULE.next_boundary(at(9, 7), UTC) == at(9, 15)
@@ -65,7 +85,8 @@ async def stepped(db: Database, key: SignerKey) -> tuple[Service, Clock]:
 
 
 def worker(n: int) -> Actor:
-    return Actor("slack", "TACME", f"UW{n}", f"Worker {n}")
+    """Two workspaces share the campaign, so status shows where named signatures came from."""
+    return Actor("slack", "TACME" if n % 2 else "TBETA", f"UW{n}", f"Worker {n}")
 
 
 class Watcher:
@@ -304,3 +325,85 @@ async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(
         assert json.loads(body)["outcome"] == "succeeded"
     finally:
         await site.stop()
+
+
+async def test_the_first_signature_of_a_quiet_day_is_not_released_alone(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    early = worker(1)
+    await informed(service, early)
+    clock.now = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
+    await service.release_steps()  # midnight, nothing waiting
+    clock.now = datetime(2026, 11, 3, 9, 3, tzinfo=UTC)
+    await service.handle(early, "/sign", "walkout anonymous")
+    for minute in (15, 30, 45):
+        clock.now = datetime(2026, 11, 3, 9, minute, tzinfo=UTC)
+        assert await service.release_steps() == []  # a new day is no reason after midnight
+    clock.now = datetime(2026, 11, 4, 0, 0, 30, tzinfo=UTC)
+    assert len(await service.release_steps()) == 1  # the next midnight
+
+
+async def test_edits_and_purges_say_only_the_shown_count(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    values = {"title": "Walk out", "goal": "40", "kind": "pledge", "threshold": "40"}
+    values |= {"action": "walk out", "deadline": "2026-11-30"}
+    await service.create(ORG, "walkout", values, "We walk out.")
+    people = [worker(n) for n in range(5)]
+    await informed(service, *people)
+    for p in people[:3]:
+        await service.handle(p, "/sign", "walkout anonymous")
+    clock.now = at(9, 15)
+    await service.release_steps()  # 3 shown
+    for p in people[3:]:
+        await service.handle(p, "/sign", "walkout anonymous")  # 2 more, not yet shown
+    refused = await service.handle(ORG, "/petition", 'edit walkout action:"go home"')
+    assert refused.error and "3 people pledged" in refused.text and "5" not in refused.text
+    edited = await service.handle(ORG, "/petition", "edit walkout lang:de")
+    assert edited.tally is not None and edited.tally.count == 3
+    await service.handle(ORG, "/petition", "close walkout")
+    purged = await service.handle(ORG, "/petition", "purge walkout")
+    assert "3" in purged.text and "5" not in purged.text
+
+
+async def test_closing_before_a_success_is_shown_never_says_failed(
+    stepped: tuple[Service, Clock],
+) -> None:
+    service, clock = stepped
+    values = {"title": "Walk out", "goal": "4", "kind": "pledge", "threshold": "4"}
+    values |= {"action": "walk out", "deadline": "2026-11-30"}
+    await service.create(ORG, "walkout", values, "We walk out.")
+    people = [worker(n) for n in range(4)]
+    await informed(service, *people)
+    for p in people:
+        await service.handle(p, "/sign", "walkout")
+    clock.now = at(9, 5)
+    closed = await service.handle(ORG, "/petition", "close walkout")
+    assert "succeeded" in closed.text and "failed" not in closed.text
+    posted = await fetch(service.db, select(OutboxRow.payload))
+    assert not any('"failed"' in p for (p,) in posted)
+    assert any('"succeeded"' in p for (p,) in posted)
+
+
+async def test_signing_and_withdrawing_again_does_not_reveal_an_unshown_success(
+    stepped: tuple[Service, Clock],
+) -> None:
+    """A plant signs and withdraws every minute, reading their own reply."""
+    service, clock = stepped
+    values = {"title": "Walk out", "goal": "4", "kind": "pledge", "threshold": "4"}
+    values |= {"action": "walk out", "deadline": "2026-11-30"}
+    await service.create(ORG, "walkout", values, "We walk out.")
+    people = [worker(n) for n in range(4)]
+    plant = worker(99)
+    await informed(service, *people, plant)
+    for p in people[:3]:
+        await service.handle(p, "/sign", "walkout anonymous")
+    clock.now = at(9, 15)
+    await service.release_steps()  # 3 shown
+    await service.handle(people[3], "/sign", "walkout anonymous")  # the threshold, unshown
+    clock.now = at(9, 17)
+    probe = await service.handle(plant, "/sign", "walkout anonymous")
+    assert "counts only if" in probe.text and "reached" not in probe.text
