@@ -101,7 +101,7 @@ async def main() -> None:
 
     fake = subprocess.Popen([sys.executable, "-c", FAKE], cwd=ROOT, stdout=subprocess.PIPE)
     assert fake.stdout is not None
-    fake_port = int(fake.stdout.readline())
+    fake_port = int(fake.stdout.readline().split()[0])
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     env.update(
         {

@@ -1,10 +1,13 @@
 """Signed Slack `/sign` requests over real HTTP against `undersigned serve`, from this process.
 
 Reports requests/s at concurrency 64, and the ack latency p50/p99/max at 300 requests/s offered
-(open loop: requests leave on schedule whether or not earlier ones were answered). Reference in
-the same run: `GET /healthz` on the same server, the ceiling of the HTTP stack alone.
+(open loop: requests leave on schedule whether or not earlier ones were answered). References in
+the same run: `GET /healthz` on the same server (the ceiling of the HTTP stack alone), and a
+bare slack-bolt app acknowledging `/sign` after one INSERT per person (`bench/bare_bolt.py`,
+what a team would write without us).
 
     .venv/bin/python -m bench.sign_slack [--requests N] [--database URL] [--instances 1 2]
+    .venv/bin/python -m bench.sign_slack --sustained     # 300/s for 60 s, 1,000/s for 10 s
 
 A fake Slack Web API runs in its own process (bolt calls auth.test, the bot calls users.info).
 """
@@ -15,9 +18,12 @@ import argparse
 import asyncio
 import itertools
 import os
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -28,10 +34,20 @@ from tests.slack_harness import EXE, SECRET, create_campaign, free_port, wait_he
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = """
-import asyncio, sys
+import asyncio, json, sys
+from aiohttp import web
 from tests.fakes.slack import FakeSlack
 async def main():
-    fake = FakeSlack(); await fake.start(); print(fake.port, flush=True)
+    fake = FakeSlack(); await fake.start()
+    async def stats(request):
+        calls = {}
+        for call in fake.calls:
+            calls[call.method] = calls.get(call.method, 0) + 1
+        return web.json_response({"responses": len(fake.responses), "calls": calls})
+    app = web.Application(); app.router.add_get("/stats", stats)
+    runner = web.AppRunner(app); await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0); await site.start()
+    print(fake.port, site._server.sockets[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
 asyncio.run(main())
 """
@@ -158,9 +174,51 @@ async def open_loop(urls: list[str], bodies: list[str], rate: float) -> list[flo
     return sorted(latencies)
 
 
-async def measure(instances: int, database: str | None, n: int, fake_port: int) -> list[list[str]]:
-    db, url = await fresh_database(database)
-    await db.close()
+@dataclass
+class Fake:
+    """The fake Slack Web API in its own process, and what it has been asked."""
+
+    proc: subprocess.Popen[bytes]
+    port: int
+    stats_port: int
+
+    @classmethod
+    def start(cls) -> Fake:
+        proc = subprocess.Popen([sys.executable, "-c", FAKE], cwd=ROOT, stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        port, stats = (int(p) for p in proc.stdout.readline().split())
+        return cls(proc, port, stats)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def response_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/respond/bench"
+
+    async def seen(self) -> int:
+        """Every call and response_url post received so far."""
+        stats = f"http://127.0.0.1:{self.stats_port}/stats"
+        async with aiohttp.ClientSession() as http, http.get(stats) as resp:
+            found = await resp.json()
+        return int(found["responses"]) + sum(found["calls"].values())
+
+    async def drained(self, quiet: float = 0.5, limit: float = 60.0) -> float:
+        """Seconds until the after-ack work stops arriving (no new call for `quiet` s)."""
+        started = time.perf_counter()
+        last, last_change = await self.seen(), time.perf_counter()
+        while time.perf_counter() - started < limit:
+            await asyncio.sleep(0.1)
+            now = await self.seen()
+            if now != last:
+                last, last_change = now, time.perf_counter()
+            elif time.perf_counter() - last_change >= quiet:
+                break
+        return max(0.0, last_change - started)
+
+
+def undersigned_env(url: str, fake: Fake) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DISCORD_"))}
     env.update(
         {
@@ -168,41 +226,160 @@ async def measure(instances: int, database: str | None, n: int, fake_port: int) 
             "UNDERSIGNED_SECRET_KEY": "bench",
             "SLACK_BOT_TOKEN": "xoxb",
             "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": f"http://127.0.0.1:{fake_port}/api/",
+            "SLACK_API_URL": fake.api_url,
             "UNDERSIGNED_LOG_LEVEL": "WARNING",
         }
     )
+    return env
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+        proc.wait(20)
+
+
+async def start_bare(fake: Fake, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "bench.bare_bolt", "--port", str(port)),
+            *("--database", str(workdir / "bare.db"), "--api-url", fake.api_url),
+        ],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        await wait_healthy(http, url, proc, timeout=60)
+    return proc, url
+
+
+def stored(database: str) -> tuple[int, int]:
+    """(signature rows, distinct signers) of the bench campaign: equal when none counted twice."""
+    path = database.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute(
+            "SELECT count(*), count(DISTINCT signer_hash) FROM signature "
+            "JOIN campaign ON campaign.id = signature.campaign_id WHERE slug = 'bench'"
+        ).fetchone()
+        return int(rows[0]), int(rows[1])
+
+
+def latency_cells(latencies: list[float]) -> list[str]:
+    return [
+        f"{median(latencies) * 1000:.0f}",
+        f"{percentile(latencies, 99) * 1000:.0f}",
+        f"{latencies[-1] * 1000:.0f}",
+    ]
+
+
+async def measure(instances: int, database: str | None, n: int, fake: Fake) -> list[list[str]]:
+    db, url = await fresh_database(database)
+    await db.close()
+    env = undersigned_env(url, fake)
     create_campaign(env, ROOT, "bench", "Bench", 1_000_000)
     procs, urls = await start_instances(instances, env)
-    response_url = f"http://127.0.0.1:{fake_port}/respond/bench"
     try:
-        choices = [not_now(i, response_url) for i in range(n + 3000)]
+        choices = [not_now(i, fake.response_url) for i in range(n + 3000)]
         await closed_loop(urls, choices, len(choices), 64)
         # The choices are recorded (and answered through response_url) after their
         # acknowledgement: let that backlog drain before measuring.
-        await asyncio.sleep(2 + len(choices) / 500)
+        await fake.drained()
         health = await closed_loop(urls, None, 4000, 64)
-        bodies = [payload(i, response_url) for i in range(n)]
+        bodies = [payload(i, fake.response_url) for i in range(n)]
         rps = await closed_loop(urls, bodies, n, 64)
-        offered = [payload(n + i, response_url) for i in range(3000)]
+        offered = [payload(n + i, fake.response_url) for i in range(3000)]
         latencies = await open_loop(urls, offered, 300.0)
     finally:
-        for proc in procs:
-            proc.terminate()
-            proc.wait(20)
+        stop(procs)
     backend = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
     label = f"{backend}, {instances} instance{'s' if instances > 1 else ''}"
     return [
-        [f"{label}: GET /healthz (reference)", f"{health:,.0f}", "", "", "", "1.00"],
+        [f"{label}: GET /healthz", f"{health:,.0f}", "", "", "", "1.00", ""],
+        [f"{label}: /sign", f"{rps:,.0f}", *latency_cells(latencies), f"{rps / health:.2f}", ""],
+    ]
+
+
+async def measure_bare(n: int, fake: Fake) -> tuple[float, list[list[str]]]:
+    with tempfile.TemporaryDirectory() as workdir:
+        proc, url = await start_bare(fake, Path(workdir))
+        try:
+            health = await closed_loop([url], None, 4000, 64)
+            bodies = [payload(i, fake.response_url) for i in range(n)]
+            rps = await closed_loop([url], bodies, n, 64)
+            offered = [payload(n + i, fake.response_url) for i in range(3000)]
+            latencies = await open_loop([url], offered, 300.0)
+        finally:
+            stop([proc])
+    return rps, [
+        ["bare bolt app: GET /healthz", f"{health:,.0f}", "", "", "", "1.00", ""],
         [
-            f"{label}: /sign",
+            "bare bolt app: /sign + 1 INSERT (reference)",
             f"{rps:,.0f}",
-            f"{median(latencies) * 1000:.0f}",
-            f"{percentile(latencies, 99) * 1000:.0f}",
-            f"{latencies[-1] * 1000:.0f}",
+            *latency_cells(latencies),
             f"{rps / health:.2f}",
+            "1.00",
         ],
     ]
+
+
+SUSTAINED = ((300.0, 60.0), (1000.0, 10.0))  # requests/s offered, for seconds
+
+
+async def sustained(fake: Fake, cold: bool) -> list[list[str]]:
+    """300/s for 60 s, then 1,000/s for 10 s, against one instance on SQLite and against the
+    bare app: ack latency, how long the after-ack work takes to drain once the burst ends,
+    and whether every signature was stored once. `cold`: the instance restarts after everyone
+    chose, so each signer's language is looked up (users.info) and the answer goes through
+    response_url: the after-ack work a real burst brings."""
+    total = int(sum(rate * seconds for rate, seconds in SUSTAINED))
+    rows: list[list[str]] = []
+    db, url = await fresh_database(None)
+    await db.close()
+    env = undersigned_env(url, fake)
+    create_campaign(env, ROOT, "bench", "Bench", 10_000_000)
+    procs, urls = await start_instances(1, env)
+    try:
+        choices = [not_now(i, fake.response_url) for i in range(total)]
+        await closed_loop(urls, choices, len(choices), 64)
+        await fake.drained()
+        if cold:
+            stop(procs)
+            procs, urls = await start_instances(1, env)
+        start = 0
+        for rate, seconds in SUSTAINED:
+            count = int(rate * seconds)
+            bodies = [payload(start + i, fake.response_url) for i in range(count)]
+            latencies = await open_loop(urls, bodies, rate)
+            drain = await fake.drained()
+            start += count
+            label = (
+                f"Undersigned{' (cold names)' if cold else ''}: {rate:,.0f}/s for {seconds:.0f} s"
+            )
+            rows.append([label, *latency_cells(latencies), f"{drain:.1f}", ""])
+        kept, distinct = stored(url)
+        rows[-1][-1] = f"{kept:,} rows, {distinct:,} signers" + (
+            "" if kept == distinct == total else " MISMATCH"
+        )
+    finally:
+        stop(procs)
+    with tempfile.TemporaryDirectory() as workdir:
+        proc, bare = await start_bare(fake, Path(workdir))
+        try:
+            start = 0
+            for rate, seconds in SUSTAINED:
+                count = int(rate * seconds)
+                bodies = [payload(start + i, fake.response_url) for i in range(count)]
+                latencies = await open_loop([bare], bodies, rate)
+                start += count
+                label = f"bare bolt app: {rate:,.0f}/s for {seconds:.0f} s"
+                rows.append([label, *latency_cells(latencies), "", ""])
+        finally:
+            stop([proc])
+    return rows
 
 
 async def main() -> None:
@@ -210,16 +387,28 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=6000)
     parser.add_argument("--database", default=None, help="postgresql://… (default: new SQLite)")
     parser.add_argument("--instances", type=int, nargs="+", default=[1])
+    parser.add_argument(
+        "--sustained",
+        action="store_true",
+        help="300/s for 60 s and 1,000/s for 10 s (SQLite, one instance), warm and cold names",
+    )
     args = parser.parse_args()
-    fake = subprocess.Popen([sys.executable, "-c", FAKE], cwd=ROOT, stdout=subprocess.PIPE)
-    assert fake.stdout is not None
-    fake_port = int(fake.stdout.readline())
-    rows: list[list[str]] = []
+    fake = Fake.start()
     try:
+        if args.sustained:
+            rows = await sustained(fake, cold=False) + await sustained(fake, cold=True)
+            print(
+                table(["load", "ack p50 ms", "ack p99 ms", "ack max ms", "drain s", "stored"], rows)
+            )
+            return
+        bare_rps, rows = await measure_bare(args.requests, fake)
         for instances in args.instances:
-            rows += await measure(instances, args.database, args.requests, fake_port)
+            found = await measure(instances, args.database, args.requests, fake)
+            rps = float(found[1][1].replace(",", ""))
+            found[1][-1] = f"{rps / bare_rps:.2f}"
+            rows += found
     finally:
-        fake.terminate()
+        fake.proc.terminate()
     print(
         table(
             [
@@ -228,7 +417,8 @@ async def main() -> None:
                 "p50 ms @300/s",
                 "p99 ms @300/s",
                 "max ms @300/s",
-                "ratio",
+                "ratio to /healthz",
+                "ratio to bare bolt",
             ],
             rows,
         )

@@ -630,3 +630,38 @@ async def test_slack_connect_counts_each_person_from_their_own_workspace(
             "WHERE slug = 'shared'"
         ).fetchall()
     assert rows == [("T2",)]
+
+
+async def test_a_slow_users_info_or_response_url_never_holds_up_an_acknowledgement(
+    bot: SlackBot, fake: FakeSlack
+) -> None:
+    """Slack stops answering users.info and response_url; acknowledgements keep coming,
+    each with its answer, while that work waits (an order, not a timing)."""
+    await create(bot, "held")
+    warm = [f"UHELD{n}" for n in range(8)]
+    await bot.informed(*warm)
+    fake.holds["users.info"] = asyncio.Event()
+    fake.holds["respond"] = asyncio.Event()
+    try:
+        # A signer whose language is not known yet: acknowledged at once, then users.info
+        # (held), then the answer through response_url (held too).
+        cold = slash_command(fake, "/sign", "held", user="UCOLDHELD", user_name="cold")
+        status, _, _ = await bot.post(form(cold))
+        assert status == 200
+        await fake.wait_for(lambda: "users.info" in fake.held)
+        acks = await asyncio.gather(
+            *(bot.post(form(slash_command(fake, "/sign", "held", user=u))) for u in warm)
+        )
+        assert all(status == 200 and "you signed" in blocks_text(data) for status, data, _ in acks)
+        assert "users.info" in fake.held  # still waiting: it held up none of them
+        fake.holds["users.info"].set()
+        await fake.wait_for(lambda: "respond" in fake.held)
+        more = await bot.command("/petition", "status held", user=warm[0])
+        assert more[0] == 200 and "*8* of 5" in blocks_text(more[1])
+        assert "respond" in fake.held  # the cold signer's answer still waits
+    finally:
+        for hold in fake.holds.values():
+            hold.set()
+        fake.holds.clear()
+    name = cold["response_url"].rsplit("/", 1)[1]
+    await fake.wait_for(lambda: any(r.method == name for r in fake.responses))

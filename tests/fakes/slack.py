@@ -68,6 +68,10 @@ class FakeSlack:
         self.changed = asyncio.Event()
         self.usergroups: dict[str, list[str]] = {}
         self.post_delay = 0.0  # seconds chat.postMessage takes (to kill a sender mid-run)
+        # Methods (and "respond", for response_url) that wait until their event is set: a
+        # Slack that is slow to answer, for as long as a test wants.
+        self.holds: dict[str, asyncio.Event] = {}
+        self.held: list[str] = []  # what is waiting on a hold right now
         # OAuth ("Add to Slack"): the app's credentials, codes waiting to be exchanged, and
         # every token handed out. Once any token is handed out, calls must carry a live one.
         self.client_id = "111.222"
@@ -141,6 +145,7 @@ class FakeSlack:
                 params[key] = json.loads(params[key])
         if method == "chat.postMessage" and self.post_delay:
             await asyncio.sleep(self.post_delay)
+        await self._hold(method)
         authorization = request.headers.get("Authorization", "")
         if authorization.startswith("Basic "):  # how oauth.v2.access carries the app's secret
             client_id, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
@@ -284,8 +289,19 @@ class FakeSlack:
         return {"ok": True}
 
     async def _respond(self, request: web.Request) -> web.Response:
-        self.responses.append(Call(request.match_info["id"], await request.json()))
+        body = await request.json()
+        await self._hold("respond")
+        self.responses.append(Call(request.match_info["id"], body))
         return web.Response(text="ok")
+
+    async def _hold(self, what: str) -> None:
+        hold = self.holds.get(what)
+        if hold is not None and not hold.is_set():
+            self.held.append(what)
+            try:
+                await hold.wait()
+            finally:
+                self.held.remove(what)
 
     # ---- Socket Mode ---------------------------------------------------------------------
 
