@@ -391,7 +391,11 @@ def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
     )
     conn.execute(delete(_DRAFT).where(_DRAFT.c.campaign_id == campaign_id))
     conn.execute(delete(_WORKSPACE_COUNT).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id))
-    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(purged_at=at))
+    conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(purged_at=at, shown_named=0, shown_workspaces=None)  # the step forgets them too
+    )
     return result.rowcount or 0
 
 
