@@ -11,6 +11,9 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from adapters.connection_guard import ConnectionGuard, track_requests
@@ -66,6 +69,18 @@ async def secure_defaults(_request: web.BaseRequest, response: web.StreamRespons
         response.headers.setdefault("X-Frame-Options", "DENY")
 
 
+def _verified(request: web.Request, body: bytes, payload: dict[str, Any]) -> AsyncBoltRequest:
+    """A bolt request from a body already verified and parsed here: bolt neither checks the
+    signature again nor parses the body a second time."""
+    bolt_request = AsyncBoltRequest(
+        body="", query=request.query_string, headers=dict(request.headers)
+    )
+    bolt_request.raw_body = body.decode("utf-8")
+    bolt_request.body = payload
+    bolt_request.context = build_async_context(AsyncBoltContext({}), payload)
+    return bolt_request
+
+
 async def _read_in_time(request: web.Request) -> bytes:
     """A body that takes longer than BODY_SECONDS to arrive is refused (a slow client
     holds nothing for long)."""
@@ -101,7 +116,7 @@ class HttpServer:
             try:
                 body = await _read_in_time(request)
                 check_signature(signing_secret, body, request.headers)
-                check_shape(body, request.content_type)
+                payload = check_shape(body, request.content_type)
             except Refused as refused:
                 # No traceback and no identity: strangers can't flood the log with detail.
                 log.debug("refused a Slack request: %s", refused.reason)
@@ -110,7 +125,7 @@ class HttpServer:
                 log.debug("refused a malformed Slack request: %s", type(exc).__name__)
                 return web.Response(status=400, text="malformed request")
             try:
-                answer = await bolt.async_dispatch(await to_bolt_request(request))
+                answer = await bolt.async_dispatch(_verified(request, body, payload))
             except MALFORMED as exc:
                 # Signed, but a shape bolt itself can't read (it raised before any listener):
                 # the sender's mistake, answered 400 without a traceback.

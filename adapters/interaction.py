@@ -7,6 +7,7 @@ milliseconds; when it doesn't, the adapter acknowledges first and sends the answ
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bot.service import Service
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 ACK_BUDGET = 2.0  # seconds of core work waited for before acknowledging without the answer
 
 
@@ -52,3 +54,62 @@ async def post_and_remember(
         return False
     await service.remember_announcement(announced.link_id, await post())
     return True
+
+
+class AfterAck:
+    """Work that follows an acknowledgement: answers through response_url, a person's language
+    or name, a name written back. A bounded queue served by a fixed number of workers, so a
+    burst can't pile unbounded work on the event loop the acknowledgements need; `submit`
+    says no when it is full (back-pressure: the caller answers in the ack instead, or the
+    work is dropped and logged)."""
+
+    def __init__(self, limit: int = 10_000, workers: int = 64) -> None:
+        self.limit = limit
+        self.workers = workers
+        self._queue: asyncio.Queue[Callable[[], Awaitable[object]]] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0
+
+    def has_room(self) -> bool:
+        return self._queue is None or self._queue.qsize() < self.limit
+
+    @property
+    def pending(self) -> int:
+        return 0 if self._queue is None else self._queue.qsize()
+
+    def submit(self, work: Callable[[], Awaitable[object]]) -> bool:
+        if self._queue is None:
+            self._queue = asyncio.Queue(self.limit)
+            self._tasks = [
+                asyncio.get_running_loop().create_task(self._work()) for _ in range(self.workers)
+            ]
+        try:
+            self._queue.put_nowait(work)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            log.warning("after-ack work dropped: %d jobs already waiting", self.limit)
+            return False
+        return True
+
+    async def _work(self) -> None:
+        assert self._queue is not None
+        while True:
+            job = await self._queue.get()
+            try:
+                await job()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("work after an acknowledgement failed")
+            finally:
+                self._queue.task_done()
+
+    async def drain(self) -> None:
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks, self._queue = [], None

@@ -14,9 +14,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import replace as replace_option
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.errors import UserError
 from bot.messages import LANGUAGES, N_, NATIVE_NAMES, _, number, translate
+from bot.messages import current as current_language
 from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug, parse_language
 
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
@@ -1025,6 +1027,11 @@ USAGE = {spec.key: spec.usage for spec in REGISTRY}  # in English, as written ab
 
 def usage(key: str) -> str:
     """A command's usage in the current language (its command words stay as typed)."""
+    return _usage(key, current_language())
+
+
+@lru_cache(maxsize=256)
+def _usage(key: str, language: str) -> str:
     return translate(REGISTRY_BY_KEY[key].usage)
 
 

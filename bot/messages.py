@@ -18,7 +18,7 @@ import io
 import logging
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -155,11 +155,22 @@ def _locale(language: str) -> Locale:
 
 
 def number(value: int | float) -> str:
-    return format_decimal(value, locale=_locale(current()))
+    return _number(value, current())
 
 
 def percent(whole_percent: int) -> str:
-    return format_percent(whole_percent / 100, locale=_locale(current()))
+    return _percent(whole_percent, current())
+
+
+@lru_cache(maxsize=8192)
+def _number(value: int | float, language: str) -> str:
+    """Formatted once per value and language: counts move in steps, so replies repeat them."""
+    return format_decimal(value, locale=_locale(language))
+
+
+@lru_cache(maxsize=1024)
+def _percent(whole_percent: int, language: str) -> str:
+    return format_percent(whole_percent / 100, locale=_locale(language))
 
 
 def listing(items: list[str]) -> str:

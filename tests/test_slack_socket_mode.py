@@ -52,9 +52,15 @@ async def test_commands_and_buttons_over_socket_mode(
         "interactive", button_click(fake, "sign_named", "sock", user="US1")
     )
     await fake.wait_for(lambda: any("you signed" in blocks_text(r.params) for r in fake.responses))
-    ack = await fake.socket_send("interactive", button_click(fake, "sign_anon", "sock", user="US2"))
+    press = button_click(fake, "sign_anon", "sock", user="US2")
+    ack = await fake.socket_send("interactive", press)
     assert not ack.get("payload")
-    await fake.wait_for(lambda: any("anonymously" in blocks_text(r.params) for r in fake.responses))
+    name = press["response_url"].rsplit("/", 1)[1]  # this press's own answer
+    await fake.wait_for(
+        lambda: any(
+            r.method == name and "anonymously" in blocks_text(r.params) for r in fake.responses
+        )
+    )
     status = await answer(fake, slash_command(fake, "/petition", "status sock"))
     assert "*2* of 2" in blocks_text(status)
     assert fake.calls_to("apps.connections.open")

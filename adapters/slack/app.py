@@ -2,20 +2,22 @@
 
 Each command is answered inside the ack when the core is quick (almost always); if it is not
 done within `ACK_BUDGET`, the ack says "working on it" and the answer follows via response_url.
-Slow extras (users.info, announcements, chat.update) run after the ack.
+A listener returns as soon as it has acknowledged (bolt's `process_before_response`: no
+polling for the ack); everything after it (users.info, response_url, announcements, names)
+goes to a bounded queue (`AfterAck`) that can't hold up the next acknowledgement.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -23,7 +25,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.interaction import post_and_remember, run_values, within_budget
+from adapters.interaction import AfterAck, post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.install import OAuth, install_options
@@ -77,14 +79,17 @@ class SlackAdapter:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
-            request_verification_enabled=bool(signing_secret),
+            # HttpServer verifies every request before anything is parsed (and hands bolt the
+            # parsed body); Socket Mode needs no signature.
+            request_verification_enabled=False,
+            process_before_response=True,
             **options,
         )
+        self.after = AfterAck()
         self.names = SlackNames(workspaces)
         self.refresher = AnnouncementRefresher(
             service, PLATFORM, self._update_announcement, refresh_interval
         )
-        self._background: set[asyncio.Task[Any]] = set()
         self._group_members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
         self.app.command(re.compile(r".*"))(self._on_command)
         self.app.action(
@@ -102,23 +107,14 @@ class SlackAdapter:
 
     async def stop(self) -> None:
         await self.refresher.stop()
-        for task in list(self._background):
-            task.cancel()
+        await self.after.stop()
 
     # ---- helpers -------------------------------------------------------------------------
 
-    def _later(self, work: Awaitable[Any]) -> None:
-        """Run slow work after the ack, keeping a reference so it isn't garbage-collected."""
-
-        async def guarded() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("background Slack work failed")
-
-        task = asyncio.get_running_loop().create_task(guarded())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+    def _later(self, work: Coroutine[Any, Any, Any]) -> None:
+        """Run slow work after the ack, in the bounded queue (dropped, and logged, when full)."""
+        if not self.after.submit(lambda: work):
+            work.close()
 
     async def _with_groups(self, actor: Actor) -> Actor:
         """Add the Slack user groups named in UNDERSIGNED_CREATORS that this person is in."""
@@ -226,26 +222,64 @@ class SlackAdapter:
                 view = render.new_campaign_modal(place.channel)
             await client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        parsed = cmd.parse_quietly(command, text)
-        if cmd.keeps_name_out(parsed) or actor.locale is not None:
-            actor = await self._speaker(actor, parsed)
-            task = await within_budget(self.service.handle(actor, command, text, place))
-            if task.done() and task.result().event(Announced) is None:
-                reply = task.result()
-                await ack(**render.response(reply))
-                self._after(actor, reply)
-                return
-            with speaking(actor.locale):
-                await ack(response_type="ephemeral", text=_("Working on it…"))
-            reply = await task
-        else:
-            # Their language isn't known yet: acknowledge at once (Slack shows nothing), ask
-            # users.info, and answer through response_url in their language.
+        parsed = cmd.parse_quietly(command, text)  # the one parse of this request's text
+        unknown = actor.locale is None and not self.names.knows(team, actor.user_id)
+        room = self.names.can_wait() and self.after.has_room()
+        if cmd.keeps_name_out(parsed):
+            actor = await self._speaker(actor, parsed)  # nothing looked up
+        elif unknown and room:
+            # Their language isn't known yet: acknowledge at once (Slack shows nothing), then
+            # ask users.info and answer through response_url in their language. (Without
+            # room, in a burst of new people, the answer goes with the ack, in the campaign's
+            # language.)
             await ack()
-            actor = await self._speaker(actor, parsed)
-            reply = await self.service.handle(actor, command, text, place)
+            self._later(self._answer_later(actor, command, text, parsed, place, respond))
+            return
+        task = await within_budget(self._run(actor, command, text, parsed, place))
+        if task.done() and task.result().event(Announced) is None:
+            reply = task.result()
+            await ack(**render.response(reply))
+            self._after(actor, reply)
+            return
+        with speaking(actor.locale):
+            await ack(response_type="ephemeral", text=_("Working on it…"))
+        self._later(self._answer(actor, task, place, respond))
+
+    async def _run(
+        self,
+        actor: Actor,
+        command: str,
+        text: str,
+        parsed: cmd.Command | None,
+        place: Place | None,
+    ) -> Reply:
+        """Run what was parsed; a text the grammar refused is handed over as text, so the
+        refusal is worded (in the person's language) where every refusal is."""
+        if parsed is None:
+            return await self.service.handle(actor, command, text, place)
+        return await self.service.run(actor, parsed, place)
+
+    async def _answer_later(
+        self,
+        actor: Actor,
+        command: str,
+        text: str,
+        parsed: cmd.Command | None,
+        place: Place,
+        respond: Respond,
+    ) -> None:
+        actor = await self._speaker(actor, parsed)
+        reply = await self._run(actor, command, text, parsed, place)
+        await self._deliver(actor, reply, place, respond)
+
+    async def _answer(
+        self, actor: Actor, task: Awaitable[Reply], place: Place, respond: Respond
+    ) -> None:
+        await self._deliver(actor, await task, place, respond)
+
+    async def _deliver(self, actor: Actor, reply: Reply, place: Place, respond: Respond) -> None:
         if reply.event(Announced) is not None:
-            self._later(self._post_announcement(actor, place, reply, respond))
+            await self._post_announcement(actor, place, reply, respond)
         else:
             await respond(**render.response(reply))
         self._after(actor, reply)
@@ -258,7 +292,7 @@ class SlackAdapter:
         client: AsyncWebClient,
         respond: Respond,
     ) -> None:
-        await ack()
+        await ack()  # a press is answered through response_url, after the acknowledgement
         kind = ActionKind(action["action_id"].removeprefix(render.ACTION_PREFIX))
         slug, _, token = (action.get("value") or "").partition(":")
         user = body.get("user") or {}
@@ -269,13 +303,7 @@ class SlackAdapter:
             reader = self.names.actor(own, user.get("id", ""), user.get("name", ""), via=team)
             if reader.locale is None and reader.user_id:
                 self._later(self.names.locale_of(own, reader.user_id))
-            reply = await self.service.run(reader, cmd.Read(slug))
-            if reply.error:
-                await respond(replace_original=False, **render.response(reply))
-            else:
-                await client.views_open(
-                    trigger_id=body["trigger_id"], view=render.letter_modal(reply)
-                )
+            self._later(self._open_letter(reader, slug, body["trigger_id"], client, respond))
             return
         actor = self.names.actor(
             own, user.get("id", ""), user.get("name") or user.get("username"), via=team
@@ -285,10 +313,27 @@ class SlackAdapter:
             command: cmd.Command = cmd.Consent(slug, choice, token or None)
         else:
             command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+        self._later(self._press(actor, command, choice is not None, respond))
+
+    async def _press(
+        self, actor: Actor, command: cmd.Command, replaces: bool, respond: Respond
+    ) -> None:
         actor = await self._speaker(actor, command)
         reply = await self.service.run(actor, command)
-        await respond(replace_original=choice is not None, **render.response(reply))
+        await respond(replace_original=replaces, **render.response(reply))
         self._after(actor, reply)
+
+    async def _open_letter(
+        self, reader: Actor, slug: str, trigger: str, client: AsyncWebClient, respond: Respond
+    ) -> None:
+        reply = await self.service.run(reader, cmd.Read(slug))
+        if reply.error:
+            await respond(replace_original=False, **render.response(reply))
+            return
+        try:
+            await client.views_open(trigger_id=trigger, view=render.letter_modal(reply))
+        except SlackApiError as exc:  # e.g. the trigger expired in a long queue
+            log.warning("the letter could not be opened: %s", exc.response.get("error"))
 
     async def _on_link(self, ack: Any) -> None:
         await ack()  # the browser opens the page; nothing to answer
@@ -304,24 +349,21 @@ class SlackAdapter:
         task = await within_budget(
             run_values(self.service, actor, cmd.REGISTRY_BY_KEY["new"], values)
         )
-        if not task.done():
-            await ack()
-            reply = await task
-        else:
+        if task.done() and task.result().error:
             reply = task.result()
-            if reply.error:
-                block = render.field_for_error(reply.text, reply.locale)
-                await ack(
-                    response_action="errors",
-                    errors={block: render.plain(reply.text)[:150]},
-                )
-                return
-            await ack()
+            block = render.field_for_error(reply.text, reply.locale)
+            await ack(response_action="errors", errors={block: render.plain(reply.text)[:150]})
+            return
+        await ack()
         channel = view.get("private_metadata") or user["id"]
+        self._later(self._created(task, team, channel, user["id"]))
+
+    async def _created(self, task: Awaitable[Reply], team: str, channel: str, user: str) -> None:
+        reply = await task
         client = await self.workspaces.client_for(team)
         await client.chat_postEphemeral(
             channel=channel,
-            user=user["id"],
+            user=user,
             text=render.fallback_text(reply),
             blocks=render.blocks_for(reply),
         )

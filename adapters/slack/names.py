@@ -18,6 +18,7 @@ from bot.messages import language_of
 log = logging.getLogger(__name__)
 PLATFORM = "slack"
 LOOKUP_TIMEOUT = 2.0  # seconds a reply waits for users.info before speaking the campaign's language
+LOOKUPS_WAITING = 256  # users.info calls queued at most; beyond that a reply doesn't wait for one
 
 
 class SlackNames:
@@ -30,6 +31,11 @@ class SlackNames:
         # users.info is rate-limited per workspace: a burst of new signers is looked up a few
         # at a time instead of thousands of calls waiting out 429s together.
         self._lookups = asyncio.Semaphore(4)
+        # One lookup per person at a time, shared by everyone waiting for it, never cancelled
+        # by a waiter's timeout (its answer fills the caches for next time), and a bounded
+        # number of them: a burst of new signers can't pile lookups up on the event loop.
+        self._flights: dict[tuple[str, str], asyncio.Task[dict[str, Any] | None]] = {}
+        self.lookups_made = 0
         # Slack Connect: a person of another workspace, met in a channel of one of ours, is
         # looked up with the token of the workspace the request came through.
         self._via: dict[tuple[str, str], str] = {}
@@ -51,25 +57,47 @@ class SlackNames:
         locale = known[0] if known and known[1] > now else None
         return Actor(PLATFORM, team, user_id, name, locale=locale)
 
-    def knows_locale(self, team: str, user_id: str) -> bool:
-        known = self._locales.get((team, user_id))
-        return known is not None and known[1] > time.monotonic()
-
     async def locale_of(self, team: str, user_id: str) -> str | None:
         """The person's language, from the cache or one users.info call (with its name)."""
         known = self._locales.get((team, user_id))
         if known is not None and known[1] > time.monotonic():
             return known[0]
+        flight = self._flight(team, user_id)
+        if flight is None:
+            return None  # too many lookups waiting: the campaign's language, at once
         try:
-            await asyncio.wait_for(self._look_up(team, user_id), LOOKUP_TIMEOUT)
+            await asyncio.wait_for(asyncio.shield(flight), LOOKUP_TIMEOUT)
         except TimeoutError:
-            log.warning("users.info was too slow; answering in the campaign's language")
+            log.debug("users.info was too slow; answering in the campaign's language")
             return None
         known = self._locales.get((team, user_id))
         return known[0] if known else None
 
+    def can_wait(self) -> bool:
+        """Is there room for one more lookup? (A burst of new people answers at once.)"""
+        return len(self._flights) < LOOKUPS_WAITING
+
+    def knows(self, team: str, user_id: str) -> bool:
+        """Was this person looked up within the hour (whatever Slack said of their locale)?"""
+        known = self._locales.get((team, user_id))
+        return known is not None and known[1] > time.monotonic()
+
+    def _flight(self, team: str, user_id: str) -> asyncio.Task[dict[str, Any] | None] | None:
+        """The lookup of this person in progress, or a new one; None when too many wait."""
+        key = (team, user_id)
+        flight = self._flights.get(key)
+        if flight is not None:
+            return flight
+        if len(self._flights) >= LOOKUPS_WAITING:
+            return None
+        flight = asyncio.get_running_loop().create_task(self._look_up(team, user_id))
+        self._flights[key] = flight
+        flight.add_done_callback(lambda _done: self._flights.pop(key, None))
+        return flight
+
     async def _look_up(self, team: str, user_id: str) -> dict[str, Any] | None:
         """One users.info call (with the locale); both caches are filled from it."""
+        self.lookups_made += 1
         try:
             async with self._lookups:
                 client = await self._workspaces.client_for(self._via.get((team, user_id), team))
@@ -79,6 +107,10 @@ class SlackNames:
         except SlackApiError as exc:
             log.warning("users.info failed for a user: %s", exc.response.get("error"))
             # Not asked again for a while: a failing lookup must not slow every reply.
+            self._locales[(team, user_id)] = (None, time.monotonic() + 60)
+            return None
+        except Exception as exc:  # Slack unreachable: the same, and never an unread task error
+            log.warning("users.info failed: %s", type(exc).__name__)
             self._locales[(team, user_id)] = (None, time.monotonic() + 60)
             return None
         user = response.get("user") or {}
@@ -99,7 +131,12 @@ class SlackNames:
         cached = self._cache.get(key)
         if cached and cached[1] > time.monotonic():
             return None
-        await self._look_up(actor.workspace, actor.user_id)
+        if self.knows(actor.workspace, actor.user_id):
+            return None  # looked up within the hour and Slack gave no name: not asked again
+        flight = self._flight(actor.workspace, actor.user_id)
+        if flight is None:
+            return None  # a burst: the handle stays until a later signature of theirs
+        await flight
         cached = self._cache.get(key)
         if cached is None or cached[0] == actor.display_name:
             return None

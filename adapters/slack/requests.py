@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
@@ -53,28 +53,33 @@ def _url(value: Any) -> bool:
     return parts.scheme in ("https", "http") and bool(parts.hostname)
 
 
-def check_shape(body: bytes, content_type: str) -> None:
-    """Refuse (400) a signed request our listeners could not read."""
+def check_shape(body: bytes, content_type: str) -> dict[str, Any]:
+    """Refuse (400) a signed request our listeners could not read; else return its payload
+    as bolt reads it (the form's fields, an interaction's `payload`, an event's JSON), so the
+    body is parsed once."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise Refused(400, "not UTF-8") from None
-    if content_type.startswith("application/json"):
-        _check_event(_json(text))
-        return
+    if content_type.startswith("application/json") or text.startswith("{"):
+        event = _json(text)
+        _check_event(event)
+        return event
     try:
-        fields = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text))
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
     except ValueError:
         raise Refused(400, "malformed form") from None
-    if "payload" in fields:
-        _check_interaction(_json(fields["payload"][0]))
-        return
-    form = {k: v[0] for k, v in fields.items()}
+    form = dict(pairs)
+    if "payload" in form:
+        payload = _json(form["payload"])
+        _check_interaction(payload)
+        return payload
     for name in ("command", "user_id", "team_id", "trigger_id"):
         if not _text(form.get(name)):
             raise Refused(400, f"slash command without {name}")
     if not _url(form.get("response_url")):
         raise Refused(400, "slash command without a response_url")
+    return form
 
 
 def _json(text: str) -> dict[str, Any]:
