@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import copy
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -65,7 +66,10 @@ class Campaign:
         succeeded = self.shown_succeeded_at
         if succeeded is None and self.succeeded_at is not None and self.deadline_passed(now):
             succeeded = self.deadline
-        return replace(self, count=self.shown_count, succeeded_at=succeeded)
+        shown = copy.copy(self)  # not dataclasses.replace: this runs on every reply
+        object.__setattr__(shown, "count", self.shown_count)
+        object.__setattr__(shown, "succeeded_at", succeeded)
+        return shown
 
     @property
     def noun(self) -> str:

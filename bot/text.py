@@ -138,6 +138,8 @@ def clean(
 
 def clean_display_name(value: str | None, fallback: str) -> str:
     """Platform-supplied names are cleaned rather than refused: the user did not type them here."""
+    if value and value.isascii() and value.isprintable() and value.strip() == value:
+        return value[:NAME_MAX]  # the common case: nothing to clean (no control or format char)
     value = strip_invisible(value or "")
     spaced = (" " if ch.isspace() else ch for ch in value)  # names are one line
     value = "".join(ch for ch in spaced if unicodedata.category(ch) not in _REFUSED).strip()

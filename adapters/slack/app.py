@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -153,6 +154,26 @@ class SlackAdapter:
         if signed is not None:
             self._later(self._learn_name(actor, signed.slug))
 
+    def _responder(self, body: dict[str, Any], fallback: Respond) -> Respond:
+        """Answers through the request's response_url on the one shared HTTP session (bolt's
+        own `respond` opens a new session and connection for every answer)."""
+        url = body.get("response_url")
+        if not isinstance(url, str) or not url:
+            return fallback
+        session = self.workspaces.session
+        timeout = aiohttp.ClientTimeout(total=10)
+
+        async def respond(**message: Any) -> None:
+            payload = {k: v for k, v in message.items() if v is not None}
+            try:
+                async with session.post(url, json=payload, timeout=timeout) as answer:
+                    if answer.status >= 400:
+                        log.warning("response_url answered %s", answer.status)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                log.warning("response_url could not be reached: %s", type(exc).__name__)
+
+        return respond
+
     async def _learn_name(self, actor: Actor, slug: str) -> None:
         renamed = await self.names.learn(actor)
         if renamed is not None:
@@ -207,6 +228,7 @@ class SlackAdapter:
     async def _on_command(
         self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
     ) -> None:
+        respond = self._responder(body, respond)
         team = body.get("team_id") or ""  # without it the core refuses: never guessed
         actor = self.names.actor(team, body.get("user_id") or "", body.get("user_name"))
         place = Place(PLATFORM, team, body.get("channel_id", ""))
@@ -293,6 +315,7 @@ class SlackAdapter:
         respond: Respond,
     ) -> None:
         await ack()  # a press is answered through response_url, after the acknowledgement
+        respond = self._responder(body, respond)
         kind = ActionKind(action["action_id"].removeprefix(render.ACTION_PREFIX))
         slug, _, token = (action.get("value") or "").partition(":")
         user = body.get("user") or {}
