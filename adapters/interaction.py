@@ -74,6 +74,11 @@ class AfterAck:
         return self._queue is None or self._queue.qsize() < self.limit
 
     @property
+    def busy(self) -> bool:
+        """More waiting than the workers take at once: don't wait on anything optional."""
+        return self.pending > self.workers
+
+    @property
     def pending(self) -> int:
         return 0 if self._queue is None else self._queue.qsize()
 

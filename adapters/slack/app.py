@@ -185,8 +185,8 @@ class SlackAdapter:
         if cmd.keeps_name_out(command):
             asked = getattr(command, "lang", None)  # `lang:` typed with the signature
             return replace(actor, locale=None, locale_withheld=asked is None)
-        if actor.locale is not None:
-            return actor
+        if actor.locale is not None or self.after.busy:
+            return actor  # known, or a backlog: the campaign's language rather than a wait
         return replace(actor, locale=await self.names.locale_of(actor.workspace, actor.user_id))
 
     async def _post_announcement(
@@ -336,7 +336,11 @@ class SlackAdapter:
             command: cmd.Command = cmd.Consent(slug, choice, token or None)
         else:
             command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
-        self._later(self._press(actor, command, choice is not None, respond))
+        work = self._press(actor, command, choice is not None, respond)
+        if not self.after.has_room():
+            await work  # the queue is full: this press waits its turn instead of being lost
+            return
+        self._later(work)
 
     async def _press(
         self, actor: Actor, command: cmd.Command, replaces: bool, respond: Respond
