@@ -84,6 +84,13 @@ async def stepped(db: Database, key: SignerKey) -> tuple[Service, Clock]:
     return Service(db, key, clock=clock, steps=RULE), clock
 
 
+async def pledge(service: Service, threshold: int, text: str = "We walk out.") -> None:
+    values = {"title": "Walk out", "goal": str(threshold), "kind": "pledge"}
+    values |= {"threshold": str(threshold), "action": "walk out", "deadline": "2026-11-30"}
+    made = await service.create(ORG, "walkout", values, text)
+    assert not made.error, made.text
+
+
 def worker(n: int) -> Actor:
     """Two workspaces share the campaign, so status shows where named signatures came from."""
     return Actor("slack", "TACME" if n % 2 else "TBETA", f"UW{n}", f"Worker {n}")
@@ -299,9 +306,7 @@ async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(
 ) -> None:
     """They were told: the channel, `/sign mine` and the page (nobody can message them)."""
     service, clock = stepped
-    values = {"title": "Walk out", "goal": "3", "kind": "pledge", "threshold": "3"}
-    values |= {"action": "walk out", "deadline": "2026-11-30"}
-    await service.create(ORG, "walkout", values, "We walk out if 3 of us do.")
+    await pledge(service, 3, "We walk out if 3 of us do.")
     await service.handle(ORG, "/petition", "publish walkout")
     people = [worker(n) for n in range(3)]
     await informed(service, *people)
@@ -349,9 +354,7 @@ async def test_edits_and_purges_say_only_the_shown_count(
     stepped: tuple[Service, Clock],
 ) -> None:
     service, clock = stepped
-    values = {"title": "Walk out", "goal": "40", "kind": "pledge", "threshold": "40"}
-    values |= {"action": "walk out", "deadline": "2026-11-30"}
-    await service.create(ORG, "walkout", values, "We walk out.")
+    await pledge(service, 40, "We walk out.")
     people = [worker(n) for n in range(5)]
     await informed(service, *people)
     for p in people[:3]:
@@ -373,9 +376,7 @@ async def test_closing_before_a_success_is_shown_never_says_failed(
     stepped: tuple[Service, Clock],
 ) -> None:
     service, clock = stepped
-    values = {"title": "Walk out", "goal": "4", "kind": "pledge", "threshold": "4"}
-    values |= {"action": "walk out", "deadline": "2026-11-30"}
-    await service.create(ORG, "walkout", values, "We walk out.")
+    await pledge(service, 4, "We walk out.")
     people = [worker(n) for n in range(4)]
     await informed(service, *people)
     for p in people:
@@ -393,9 +394,7 @@ async def test_signing_and_withdrawing_again_does_not_reveal_an_unshown_success(
 ) -> None:
     """A plant signs and withdraws every minute, reading their own reply."""
     service, clock = stepped
-    values = {"title": "Walk out", "goal": "4", "kind": "pledge", "threshold": "4"}
-    values |= {"action": "walk out", "deadline": "2026-11-30"}
-    await service.create(ORG, "walkout", values, "We walk out.")
+    await pledge(service, 4, "We walk out.")
     people = [worker(n) for n in range(4)]
     plant = worker(99)
     await informed(service, *people, plant)
