@@ -27,7 +27,7 @@ from bench.sign_slack import FAKE, ROOT, closed_loop, not_now, open_loop, payloa
 from bench.status import bulk_sign
 from tests.slack_harness import SECRET
 
-LETTERS = {"plain": "Letter", "pathological": "**_" * 6667}
+LETTERS = {"plain": "Letter", "pathological": "**_" * 6666}  # 19,998 characters
 
 
 async def get_loop(url: str, n: int, concurrency: int = 64) -> float:
