@@ -109,10 +109,6 @@ class AfterAck:
             finally:
                 self._queue.task_done()
 
-    async def drain(self) -> None:
-        if self._queue is not None:
-            await self._queue.join()
-
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()

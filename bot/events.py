@@ -133,11 +133,6 @@ def emit(
     return True
 
 
-def crossed_anything(campaign: Campaign, before: int) -> bool:
-    """Cheap check on the signing path: did this batch cross a milestone or succeed?"""
-    return bool(crossed(campaign.goal, before, campaign.count))
-
-
 def after_signatures(conn: Tx, campaign: Campaign, before: int, now: datetime) -> None:
     """Milestones crossed by a batch of signatures, and a pledge's success: one post for all
     that coincide (the success, else the highest milestone), saying the real figure. Said in

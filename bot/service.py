@@ -321,9 +321,8 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
             tz=self.tz,
         )
         outcome = await self.db.write_batched(sign_batch, request)
-        c = outcome.campaign
-        if outcome.signed and c.shown_at is not None and c.shown_at >= outcome.signed_at:
-            self._stepped([c.id])  # released with this signature (no window configured)
+        if outcome.signed and outcome.released:
+            self._stepped([outcome.campaign.id])  # released with it (no window configured)
         return self._sign_reply(actor, outcome)
 
     def _stepped(self, campaign_ids: list[int]) -> None:
@@ -473,7 +472,7 @@ class Service(SignerDataUseCases, OrganizerUseCases, LifecycleUseCases, Publishi
     def _sign_reply(self, actor: Actor, outcome: SignOutcome) -> Reply:
         exact = outcome.campaign
         campaign = exact.public(self.clock())
-        if outcome.signed and not (exact.shown_at and exact.shown_at >= outcome.signed_at):
+        if outcome.signed and not outcome.released:
             # Only the signer reads this: the public count plus their own signature, never
             # the others gathered since the last step.
             campaign = replace(campaign, count=campaign.count + 1)

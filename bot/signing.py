@@ -53,6 +53,12 @@ class SignOutcome:
     anonymous: bool
     just_succeeded: bool = False
 
+    @property
+    def released(self) -> bool:
+        """Was this signature part of a step released with it (no window configured)?"""
+        shown = self.campaign.shown_at
+        return shown is not None and shown >= self.signed_at
+
 
 def _row(request: SignRequest, version: int) -> dict[str, Any]:
     anonymous = request.anonymous

@@ -35,7 +35,6 @@ class SlackNames:
         # by a waiter's timeout (its answer fills the caches for next time), and a bounded
         # number of them: a burst of new signers can't pile lookups up on the event loop.
         self._flights: dict[tuple[str, str], asyncio.Task[dict[str, Any] | None]] = {}
-        self.lookups_made = 0
         # Slack Connect: a person of another workspace, met in a channel of one of ours, is
         # looked up with the token of the workspace the request came through.
         self._via: dict[tuple[str, str], str] = {}
@@ -97,7 +96,6 @@ class SlackNames:
 
     async def _look_up(self, team: str, user_id: str) -> dict[str, Any] | None:
         """One users.info call (with the locale); both caches are filled from it."""
-        self.lookups_made += 1
         try:
             async with self._lookups:
                 client = await self._workspaces.client_for(self._via.get((team, user_id), team))
