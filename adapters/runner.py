@@ -14,6 +14,7 @@ from bot.service import Service
 from bot.steps import SMALLEST_STEP
 from runtime.config import Settings
 from runtime.dispatcher import Sender
+from runtime.heap import settle_heap
 from runtime.scheduler import lead_when_possible
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ async def run_adapters(
         await http.start()
         stack.push_async_callback(http.stop)
         http.ready = True
+        settle_heap()
         background = asyncio.get_running_loop().create_task(
             lead_when_possible(
                 service,

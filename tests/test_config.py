@@ -53,3 +53,18 @@ def test_the_count_window_is_read_and_bounded(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("UNDERSIGNED_COUNT_WINDOW_MINUTES", "5000")
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_serving_freezes_what_start_up_built_so_full_collections_skip_it() -> None:
+    """The collector's full passes over start-up's objects stalled acks for 100 ms or more."""
+    import gc
+
+    from runtime.heap import settle_heap
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
