@@ -23,6 +23,7 @@ from adapters.console.sender import ConsoleSender
 from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
+from bot import handlers, jobs, views
 from bot.errors import UserError
 from bot.identity import Actor
 from bot.messages import LANGUAGES, language_of, speaking
@@ -169,7 +170,7 @@ async def _console_with_schedule(
         except OSError as exc:
             typer.echo(f"Public pages are not served: {exc.strerror or exc}", err=True)
             http = None
-    service.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
+    service.ctx.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
     if service.schedule_runs:
         webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
         senders = {"console": ConsoleSender(), "webhook": webhooks}
@@ -298,8 +299,8 @@ def petition_create(
         operator = _operator()
         with speaking(operator.locale):
             try:
-                return await service.create(
-                    operator, slug, options, text, organizers=list(organizer or [])
+                return await handlers.campaigns.create(
+                    service.ctx, operator, slug, options, text, organizers=list(organizer or [])
                 )
             except UserError as exc:
                 return Reply(text=exc.message, error=True)
@@ -320,7 +321,7 @@ def petition_status(
 ) -> None:
     """Show a campaign's tally."""
     if as_json:
-        data: dict[str, Any] = _with_service(lambda s: s.status_data(slug))
+        data: dict[str, Any] = _with_service(lambda s: views.status_data(s.ctx, slug))
         typer.echo(json.dumps(data, ensure_ascii=False))
         return
     _print_reply(_with_service(lambda s: s.run(_operator(), cmd.Status(slug))))
@@ -333,7 +334,9 @@ def petition_export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
     """The letter with its signatories (anonymous signers counted, never named)."""
-    content: str = _with_service(lambda s: s.export(_operator(), slug, fmt.lower()))
+    content: str = _with_service(
+        lambda s: handlers.organizers.export(s.ctx, _operator(), slug, fmt.lower())
+    )
     if output is None:
         typer.echo(content, nl=False)
         return
@@ -357,7 +360,7 @@ def outbox_report(
     ] = False,
 ) -> None:
     """Messages waiting, sent and failed (failed ones are kept, never dropped)."""
-    counts, failed, retried = _with_service(lambda s: s.outbox_report(retry_failed))
+    counts, failed, retried = _with_service(lambda s: jobs.outbox_report(s.ctx, retry_failed))
     typer.echo(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "the outbox is empty")
     for message_id, platform, target, kind, attempts, error in failed:
         # A direct message's target is a person: the row id is enough to act on it.
@@ -389,7 +392,7 @@ def petition_publish(
     async def work(service: Service) -> list[str]:
         from adapters.web.pages import PublicPages, static_files
 
-        facts = await service.public_snapshot(_operator(), slug)
+        facts = await views.public_snapshot(service.ctx, _operator(), slug)
         files = static_files(facts, PublicPages(service, _settings().public_url))
         out.mkdir(parents=True, exist_ok=True)
         for name, body in files.items():

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
+from bot import views
 from bot.commands import Spec, Values
 from bot.errors import UserError
 from bot.identity import Actor, Place
@@ -52,7 +53,7 @@ async def post_and_remember(
     announced = reply.event(Announced)
     if announced is None:
         return False
-    await service.remember_announcement(announced.link_id, await post())
+    await views.remember_announcement(service.ctx, announced.link_id, await post())
     return True
 
 

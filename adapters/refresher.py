@@ -10,6 +10,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot import views
+from bot.context import TallyChanged
 from bot.replies import Reply
 from bot.service import Announcement, Service
 
@@ -28,13 +30,15 @@ class AnnouncementRefresher:
         self._pending: dict[int, asyncio.Task[None]] = {}
         self._last: dict[int, float] = {}
         self.updates = 0
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        self._service.tally_listeners.append(self.notify)
+        self._unsubscribe = self._service.ctx.subscribe(
+            TallyChanged, lambda event: self.notify(event.campaign_id)
+        )
 
     async def stop(self) -> None:
-        if self.notify in self._service.tally_listeners:
-            self._service.tally_listeners.remove(self.notify)
+        self._unsubscribe()
         for task in list(self._pending.values()):
             task.cancel()
         self._pending.clear()
@@ -58,12 +62,12 @@ class AnnouncementRefresher:
         try:
             announcements = [
                 a
-                for a in await self._service.announcements(campaign_id, self._platform)
+                for a in await views.announcements(self._service.ctx, campaign_id, self._platform)
                 if a.message_id
             ]
             if not announcements:
                 return
-            reply = await self._service.announcement(campaign_id)
+            reply = await views.announcement(self._service.ctx, campaign_id)
             for announcement in announcements:
                 try:
                     await self._update(announcement, reply)

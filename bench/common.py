@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot import handlers
 from bot.identity import Actor, SignerKey
 from bot.service import Service
 from storage.database import Database
@@ -42,7 +43,9 @@ async def service_with_campaign(
     db: Database, slug: str = "walkout", goal: int = 1_000_000, text: str = "Letter"
 ) -> Service:
     service = Service(db, SignerKey(b"bench-key"))
-    reply = await service.create(ORGANIZER, slug, {"title": "Bench", "goal": str(goal)}, text)
+    reply = await handlers.campaigns.create(
+        service.ctx, ORGANIZER, slug, {"title": "Bench", "goal": str(goal)}, text
+    )
     assert not reply.error, reply.text
     return service
 

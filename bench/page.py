@@ -25,6 +25,7 @@ from adapters.web import charts
 from bench.common import ORGANIZER, fresh_database, median, percentile, service_with_campaign, table
 from bench.sign_slack import FAKE, ROOT, closed_loop, not_now, open_loop, payload, start_instances
 from bench.status import bulk_sign
+from bot import views
 from tests.slack_harness import SECRET
 
 LETTERS = {"plain": "Letter", "pathological": "**_" * 6666}  # 19,998 characters
@@ -87,7 +88,7 @@ async def main() -> None:
     service = await service_with_campaign(db, "bench", text=LETTERS[args.letter])
     await bulk_sign(service, "bench", args.signatures)
     await service.handle(ORGANIZER, "/petition", "publish bench")
-    facts = await service.public("bench")
+    facts = await views.public(service.ctx, "bench")
     assert facts is not None
     renders = []
     for render in (charts.svg, charts.png):

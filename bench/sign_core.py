@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bench.common import fresh_database, run_concurrently, service_with_campaign, signer, table
 from bot import commands as cmd
+from bot import handlers
 from storage.tables import SignatureRow
 
 
@@ -101,7 +102,8 @@ async def main() -> None:
 
     db, url = await fresh_database(args.database)
     service = await service_with_campaign(db)
-    await service.create(
+    await handlers.campaigns.create(
+        service.ctx,
         service_with_campaign.__globals__["ORGANIZER"],
         "reference",
         {"title": "R", "goal": "1"},

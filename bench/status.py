@@ -20,7 +20,8 @@ from bench.common import (
     signer,
     table,
 )
-from bot import releases
+from bot import handlers, releases, views
+from bot.replies import Reply
 from bot.service import Service
 from bot.signing import SignRequest, sign_batch
 from storage import repository as repo
@@ -28,7 +29,7 @@ from storage import repository as repo
 
 async def bulk_sign(service: Service, slug: str, n: int) -> None:
     """Store n signatures through the real batched signing path, a thousand per commit."""
-    campaign_id = await service._campaign_id(slug, "")
+    campaign_id = await handlers.common.campaign_id(service.ctx, slug, "")
     key = service.key
     now = service.clock()
     for start in range(0, n, 1000):
@@ -66,7 +67,11 @@ async def time_status(
 ) -> list[float]:
     """One status per sample: the cached path (`status`, as repeated asks are served), or
     the read it saves (`status_uncached`, as after every write)."""
-    ask = service.status if cached else service.status_uncached
+    read = handlers.reading.status if cached else handlers.reading.status_uncached
+
+    async def ask(slug: str) -> Reply:
+        return await read(service.ctx, slug)
+
     for _ in range(20):  # warm caches and pools
         await ask(slug)
     samples = []
@@ -88,14 +93,16 @@ async def main() -> None:
 
     db, url = await fresh_database(args.database)
     service = await service_with_campaign(db, "big")
-    await service.create(ORGANIZER, "empty", {"title": "Empty", "goal": "10"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORGANIZER, "empty", {"title": "Empty", "goal": "10"}, "Letter"
+    )
     started = time.perf_counter()
     await bulk_sign(service, "big", args.signatures)
     loading = time.perf_counter() - started
     empty = await time_status(service, "empty", args.rounds, cached=False)
     big = await time_status(service, "big", args.rounds, cached=False)
     hot = await time_status(service, "big", args.rounds)
-    data = await service.status_data("big")
+    data = await views.status_data(service.ctx, "big")
     await db.close()
     assert data["signatures"] == args.signatures, data
 

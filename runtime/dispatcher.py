@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot import views
 from bot.replies import Reply
 from storage import outbox
 from storage.database import Database
@@ -227,7 +228,9 @@ class Dispatcher:
             reply = (
                 None
                 if message.kind == "webhook"
-                else await self.service.outbox_reply(message.payload, message.campaign_id)
+                else await views.outbox_reply(
+                    self.service.ctx, message.payload, message.campaign_id
+                )
             )
             await sender.deliver(message, reply)
         except RetryAfter as exc:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot import jobs
+from bot.context import OutboxChanged, RemindersChanged
 from bot.schedules import Schedule
 from bot.service import Service
 from bot.steps import StepRule
@@ -32,6 +35,7 @@ class ReminderScheduler:
         self.grace = grace
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self._reload_task: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     async def start(self, sweep_seconds: float = 60.0, recount_seconds: float = 3600.0) -> None:
         self.scheduler.start()
@@ -64,11 +68,12 @@ class ReminderScheduler:
             coalesce=True,
             max_instances=1,
         )
-        self.service.reminder_listeners.append(self.reload_soon)
+        self._unsubscribe = self.service.ctx.subscribe(
+            RemindersChanged, lambda _event: self.reload_soon()
+        )
 
     def stop(self) -> None:
-        if self.reload_soon in self.service.reminder_listeners:
-            self.service.reminder_listeners.remove(self.reload_soon)
+        self._unsubscribe()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
@@ -81,7 +86,7 @@ class ReminderScheduler:
 
     async def load(self) -> None:
         """(Re)build one job per reminder definition."""
-        definitions = await self.service.reminder_definitions()
+        definitions = await jobs.reminder_definitions(self.service.ctx)
         wanted = {f"{JOB_PREFIX}{d.id}": d for d in definitions}
         for job in self.scheduler.get_jobs():
             if job.id.startswith(JOB_PREFIX) and job.id not in wanted:
@@ -102,18 +107,18 @@ class ReminderScheduler:
         """Send once each reminder whose last fire time was missed within the grace period."""
         now = self.service.clock()
         sent = []
-        for d in await self.service.reminder_definitions():
+        for d in await jobs.reminder_definitions(self.service.ctx):
             last = d.last_sent_at or d.created_at
             missed = d.schedule.next_after(last, d.created_at)
             due = missed is not None and missed <= now and now - missed <= self.grace
-            if due and await self.service.send_reminder(d.id, missed):  # type: ignore[arg-type]
+            if due and await jobs.send_reminder(self.service.ctx, d.id, missed):  # type: ignore[arg-type]
                 sent.append(d.id)
         return sent
 
     async def _fire(self, reminder_id: int) -> None:
         fire_time = self.service.clock().replace(second=0, microsecond=0)
         try:
-            await self.service.send_reminder(reminder_id, fire_time)
+            await jobs.send_reminder(self.service.ctx, reminder_id, fire_time)
         except asyncio.CancelledError:
             log.debug("reminder %s stopped: shutting down", reminder_id)
         except Exception:
@@ -121,7 +126,7 @@ class ReminderScheduler:
 
     async def _sweep(self) -> None:
         try:
-            closed = await self.service.sweep()
+            closed = await jobs.sweep(self.service.ctx)
             if closed:
                 log.info("deadline closed %s", ", ".join(closed))
         except asyncio.CancelledError:
@@ -131,7 +136,7 @@ class ReminderScheduler:
 
     async def _release_steps(self) -> None:
         try:
-            await self.service.release_steps()
+            await jobs.release_steps(self.service.ctx)
         except asyncio.CancelledError:
             log.debug("count steps stopped: shutting down")
         except Exception:
@@ -139,9 +144,9 @@ class ReminderScheduler:
 
     async def _recount(self) -> None:
         try:
-            await self.service.recount()
-            await self.service.drop_stale_drafts()
-            purged = await self.service.auto_purge()
+            await jobs.recount(self.service.ctx)
+            await jobs.drop_stale_drafts(self.service.ctx)
+            purged = await jobs.auto_purge(self.service.ctx)
             if purged:
                 log.info("purged signer identities of %s", ", ".join(purged))
         except asyncio.CancelledError:  # a job cut short by shutdown: not an error worth a trace
@@ -178,7 +183,9 @@ async def lead_when_possible(
                 on_lead.set()
             scheduler = ReminderScheduler(service, grace)
             dispatcher = Dispatcher(service, senders, concurrency=concurrency)
-            service.outbox_listeners.append(dispatcher.wake)
+            unsubscribe = service.ctx.subscribe(
+                OutboxChanged, lambda _event, wake=dispatcher.wake: wake()
+            )
             lost = asyncio.Event()
             dispatching = asyncio.get_running_loop().create_task(dispatcher.run(lost))
             try:
@@ -188,7 +195,7 @@ async def lead_when_possible(
             finally:
                 lost.set()
                 scheduler.stop()
-                service.outbox_listeners.remove(dispatcher.wake)
+                unsubscribe()
                 await dispatching
             if not stop.is_set():
                 log.warning("lost the lead; will try again")

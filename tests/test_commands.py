@@ -75,8 +75,8 @@ def test_mistakes_raise_user_errors_with_usage(line: str) -> None:
 
 
 def test_mentions_become_identities() -> None:
+    from bot.handlers.organizers import person_identity
     from bot.identity import Actor
-    from bot.organizing import person_identity
 
     slack = Actor("slack", "T1", "U1", "Ann")
     assert person_identity("<@U0123ABC|bob>", slack) == "slack:T1:U0123ABC"

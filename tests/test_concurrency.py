@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import handlers
 from bot.identity import SignerKey
 from bot.service import Service
 from storage import repository as repo
@@ -21,7 +22,9 @@ async def _count(service: Service) -> tuple[int, int]:
 
 
 async def test_fifty_signers_at_once_plus_repeats_count_fifty(service: Service) -> None:
-    await service.create(person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter"
+    )
     signers = [person(f"s{i}") for i in range(50)]
     calls = [
         service.handle(p, "/sign", "walkout" + (" anonymous" if i % 3 == 0 else ""))
@@ -43,7 +46,9 @@ async def test_two_writers_on_one_database_never_double_count(
     other_db = Database(db.url)
     second = Service(other_db, key, clock=clock)
     try:
-        await first.create(person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter")
+        await handlers.campaigns.create(
+            first.ctx, person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter"
+        )
         signers = [person(f"s{i}") for i in range(50)]
         calls = [svc.handle(p, "/sign", "walkout") for p in signers for svc in (first, second)]
         replies = await asyncio.gather(*calls)

@@ -8,6 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot import commands as cmd
+from bot import handlers, jobs, views
 from bot.identity import Actor
 from bot.replies import ActionKind, Reply
 from bot.service import Service
@@ -107,7 +108,7 @@ async def test_pressing_sign_twice_counts_once(service: Service) -> None:
     assert "you signed" in texts and "already signed" in texts
     third = await service.run(ANN, press)  # a Slack retry, later
     assert "already signed" in third.text
-    assert (await service.status_data("walk"))["signatures"] == 1
+    assert (await views.status_data(service.ctx, "walk"))["signatures"] == 1
 
 
 async def test_a_choice_after_the_campaign_closed_says_so(service: Service) -> None:
@@ -125,7 +126,7 @@ async def test_a_choice_whose_draft_expired_says_so_and_signs_nothing(
     await petition(service)
     first = await service.handle(ANN, "/sign", "walk my comment")
     clock.advance(days=2)
-    assert await service.drop_stale_drafts() == 1
+    assert await jobs.drop_stale_drafts(service.ctx) == 1
     late = await service.run(ANN, choice(first, ActionKind.SIGN_NAMED))
     assert late.error and "expired" in late.text and "/sign walk" in late.text
     assert await rows(service, SignatureRow) == 0
@@ -174,7 +175,9 @@ async def test_not_now_with_someone_elses_draft_changes_nothing(service: Service
     assert await rows(service, SignDraftRow) == 1  # Ann's draft is still there
     assert await rows(service, SafetyNoticeRow) == 0
     signed = await service.run(ANN, choice(first, ActionKind.SIGN_NAMED))
-    assert not signed.error and "Ward nurse" in (await service.export(ORG, "walk", "md"))
+    assert not signed.error and "Ward nurse" in (
+        await handlers.organizers.export(service.ctx, ORG, "walk", "md")
+    )
 
 
 async def test_a_crafted_named_press_on_an_anonymous_notice_signs_nothing(

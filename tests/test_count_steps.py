@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import commands as cmd
+from bot import handlers, jobs, views
 from bot.identity import Actor, SignerKey
 from bot.service import Service
 from bot.steps import StepRule
@@ -87,7 +88,7 @@ async def stepped(db: Database, key: SignerKey) -> tuple[Service, Clock]:
 async def pledge(service: Service, threshold: int, text: str = "We walk out.") -> None:
     values = {"title": "Walk out", "goal": str(threshold), "kind": "pledge"}
     values |= {"threshold": str(threshold), "action": "walk out", "deadline": "2026-11-30"}
-    made = await service.create(ORG, "walkout", values, text)
+    made = await handlers.campaigns.create(service.ctx, ORG, "walkout", values, text)
     assert not made.error, made.text
 
 
@@ -120,7 +121,7 @@ class Watcher:
         view["status"] = (status.text, status.tally.count, status.tally.recent_public)
         campaign = await s.db.read(lambda conn: repo.find_campaign(conn, slug))
         assert campaign is not None
-        announced = await s.announcement(campaign.id)
+        announced = await views.announcement(s.ctx, campaign.id)
         assert announced.tally is not None
         view["announcement"] = (
             announced.text,
@@ -153,8 +154,12 @@ async def test_a_watcher_polling_everything_sees_only_steps_of_three(
     stepped: tuple[Service, Clock],
 ) -> None:
     service, clock = stepped
-    made = await service.create(
-        ORG, "walkout", {"title": "Walk out", "goal": "40", "names": "public"}, "We refuse."
+    made = await handlers.campaigns.create(
+        service.ctx,
+        ORG,
+        "walkout",
+        {"title": "Walk out", "goal": "40", "names": "public"},
+        "We refuse.",
     )
     assert not made.error
     await service.handle(ORG, "/petition", "publish walkout")
@@ -180,7 +185,7 @@ async def test_a_watcher_polling_everything_sees_only_steps_of_three(
                 await service.handle(people[3], "/unsign", "walkout")
             if minute == NAMED_WITHDRAWS:
                 await service.handle(people[7], "/unsign", "walkout")
-            await service.release_steps()  # as often as anyone likes: only steps come out
+            await jobs.release_steps(service.ctx)  # as often as anyone likes: only steps come out
             await watcher.watch()
     finally:
         await site.stop()
@@ -205,51 +210,57 @@ async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_bound
     stepped: tuple[Service, Clock],
 ) -> None:
     service, clock = stepped
-    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+    )
     people = [worker(n) for n in range(3)]
     await informed(service, *people)
     for n in range(2):
         await service.handle(people[n], "/sign", "walkout")
     clock.now = at(9, 40)  # two boundaries have passed with only two waiting
-    assert await service.release_steps() == []
+    assert await jobs.release_steps(service.ctx) == []
     await service.handle(people[2], "/sign", "walkout anonymous")
     status = await service.handle(ORG, "/petition", "status walkout")
     assert status.tally is not None and status.tally.count == 0  # not at the third's moment
-    assert await service.release_steps() == []  # 9:40 is no boundary since 9:30
+    assert await jobs.release_steps(service.ctx) == []  # 9:40 is no boundary since 9:30
     clock.now = at(9, 45)
-    assert len(await service.release_steps()) == 1
+    assert len(await jobs.release_steps(service.ctx)) == 1
     status = await service.handle(ORG, "/petition", "status walkout")
     assert status.tally is not None and status.tally.count == 3
 
 
 async def test_a_day_boundary_releases_whatever_gathered(stepped: tuple[Service, Clock]) -> None:
     service, clock = stepped
-    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+    )
     alone = worker(1)
     await informed(service, alone)
     await service.handle(alone, "/sign", "walkout anonymous")
     clock.now = at(23, 45)
-    assert await service.release_steps() == []
+    assert await jobs.release_steps(service.ctx) == []
     clock.now = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
-    assert len(await service.release_steps()) == 1
+    assert len(await jobs.release_steps(service.ctx)) == 1
     status = await service.handle(ORG, "/petition", "status walkout")
     assert status.tally is not None and status.tally.count == 1
 
 
 async def test_a_withdrawal_is_stepped_too(stepped: tuple[Service, Clock]) -> None:
     service, clock = stepped
-    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+    )
     people = [worker(n) for n in range(4)]
     await informed(service, *people)
     for p in people:
         await service.handle(p, "/sign", "walkout")
     clock.now = at(9, 15)
-    await service.release_steps()
+    await jobs.release_steps(service.ctx)
     clock.now = at(9, 20)
     reply = await service.handle(people[0], "/unsign", "walkout")
     assert "withdrawn" in reply.text
     clock.now = at(9, 30)
-    await service.release_steps()
+    await jobs.release_steps(service.ctx)
     status = await service.handle(ORG, "/petition", "status walkout")
     assert status.tally is not None and status.tally.count == 4  # one withdrawal: not a step
 
@@ -266,7 +277,9 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
         "action": "walk out",
         "deadline": "2026-11-30",
     }
-    made = await service.create(ORG, "walkout", values, "We walk out if 4 of us do.")
+    made = await handlers.campaigns.create(
+        service.ctx, ORG, "walkout", values, "We walk out if 4 of us do."
+    )
     assert not made.error, made.text
     await service.handle(ORG, "/petition", "webhook walkout add https://hooks.example.org/x")
     people = [worker(n) for n in range(4)]
@@ -274,7 +287,7 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
     for p in people[:3]:
         await service.handle(p, "/sign", "walkout anonymous")
     clock.now = at(9, 15)
-    await service.release_steps()  # 3: a step
+    await jobs.release_steps(service.ctx)  # 3: a step
     clock.now = at(9, 17)
     last = await service.handle(people[3], "/sign", "walkout anonymous")
     assert "threshold of 4 is reached" in last.text  # the one who reached it is told at once
@@ -284,7 +297,7 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
     posted = await fetch(service.db, select(OutboxRow.payload, OutboxRow.created_at))
     assert not any('"succeeded"' in p for p, _ in posted)  # nothing said at that moment
     clock.now = at(9, 30)
-    await service.release_steps()  # one new pledge only, but the threshold: announced now
+    await jobs.release_steps(service.ctx)  # one new pledge only, but the threshold: announced now
     status = await service.handle(ORG, "/petition", "status walkout")
     assert "Succeeded" in status.text and status.tally is not None and status.tally.count == 4
     assert "09:30" in status.text  # the step's moment, not the pledge's
@@ -318,7 +331,7 @@ async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(
     mine = await service.handle(people[0], "/sign", "mine")
     assert "succeeded" not in mine.text  # not before the public learns it
     clock.now = at(9, 15)
-    await service.release_steps()
+    await jobs.release_steps(service.ctx)
     mine = await service.handle(people[0], "/sign", "mine")
     assert "The pledge succeeded." in mine.text
     posted = await fetch(service.db, select(OutboxRow.kind, OutboxRow.payload))
@@ -336,18 +349,20 @@ async def test_the_first_signature_of_a_quiet_day_is_not_released_alone(
     stepped: tuple[Service, Clock],
 ) -> None:
     service, clock = stepped
-    await service.create(ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+    )
     early = worker(1)
     await informed(service, early)
     clock.now = datetime(2026, 11, 3, 0, 0, tzinfo=UTC)
-    await service.release_steps()  # midnight, nothing waiting
+    await jobs.release_steps(service.ctx)  # midnight, nothing waiting
     clock.now = datetime(2026, 11, 3, 9, 3, tzinfo=UTC)
     await service.handle(early, "/sign", "walkout anonymous")
     for minute in (15, 30, 45):
         clock.now = datetime(2026, 11, 3, 9, minute, tzinfo=UTC)
-        assert await service.release_steps() == []  # a new day is no reason after midnight
+        assert await jobs.release_steps(service.ctx) == []  # a new day is no reason after midnight
     clock.now = datetime(2026, 11, 4, 0, 0, 30, tzinfo=UTC)
-    assert len(await service.release_steps()) == 1  # the next midnight
+    assert len(await jobs.release_steps(service.ctx)) == 1  # the next midnight
 
 
 async def test_edits_and_purges_say_only_the_shown_count(
@@ -360,7 +375,7 @@ async def test_edits_and_purges_say_only_the_shown_count(
     for p in people[:3]:
         await service.handle(p, "/sign", "walkout anonymous")
     clock.now = at(9, 15)
-    await service.release_steps()  # 3 shown
+    await jobs.release_steps(service.ctx)  # 3 shown
     for p in people[3:]:
         await service.handle(p, "/sign", "walkout anonymous")  # 2 more, not yet shown
     refused = await service.handle(ORG, "/petition", 'edit walkout action:"go home"')
@@ -401,7 +416,7 @@ async def test_signing_and_withdrawing_again_does_not_reveal_an_unshown_success(
     for p in people[:3]:
         await service.handle(p, "/sign", "walkout anonymous")
     clock.now = at(9, 15)
-    await service.release_steps()  # 3 shown
+    await jobs.release_steps(service.ctx)  # 3 shown
     await service.handle(people[3], "/sign", "walkout anonymous")  # the threshold, unshown
     clock.now = at(9, 17)
     probe = await service.handle(plant, "/sign", "walkout anonymous")

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
+from bot import views
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
@@ -85,7 +86,7 @@ async def test_purge_drops_role_comment_and_exact_times(service: Service, clock:
         assert at_midnight(row.signed_at), row.signed_at
     assert dms == []
     assert "Ward nurse B7" not in await every_row(service)
-    assert (await service.status_data("walk"))["signatures"] == 2
+    assert (await views.status_data(service.ctx, "walk"))["signatures"] == 2
 
 
 async def test_times_that_point_at_a_signer_are_kept_to_the_day(

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from adapters.slack.sender import SlackSender
 from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
+from bot import handlers, jobs, views
 from bot.identity import Actor, Place
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
@@ -120,7 +121,9 @@ async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
 ) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+    )
     reply = await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     secret = reply.text.split("`")[1]
     await service.handle(person("a"), "/sign", "hooked")  # 50% milestone → a webhook message
@@ -184,7 +187,7 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
         await enqueue_posts(service, ["CA", "CB"], 1)
         due = await service.db.read(lambda conn: outbox.due(conn, clock.now))
         posted, _never_sent = due
-        await sender.deliver(posted, await service.outbox_reply(posted.payload, None))
+        await sender.deliver(posted, await views.outbox_reply(service.ctx, posted.payload, None))
         for m in due:  # both were "sending" when the old leader died
             await service.db.write(lambda conn, m=m: outbox.mark_sending(conn, m.id))
         dispatcher = Dispatcher(service, {"slack": sender})
@@ -209,7 +212,9 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
 
     port = free_port()
     runner = await receiver(port, "/hook", hang)
-    await service.create(ORG, "hung", {"title": "Hung", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "hung", {"title": "Hung", "goal": "2"}, "Letter"
+    )
     await service.handle(ORG, "/petition", f"webhook hung add http://127.0.0.1:{port}/hook")
     await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
     fake = FakeSlack()
@@ -250,7 +255,9 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
 
     port = free_port()
     runner = await receiver(port, "/admin", hook)
-    await service.create(ORG, "probe", {"title": "Probe", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "probe", {"title": "Probe", "goal": "2"}, "Letter"
+    )
     for url in (f"http://127.0.0.1:{port}/admin", "http://169.254.169.254/latest/meta-data"):
         await service.handle(ORG, "/petition", f"webhook probe add {url}")
     await service.handle(person("a"), "/sign", "probe")
@@ -292,7 +299,9 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
         )
     org_a = Actor("slack", "TA", "UORGA", "Org A")
     org_b = Actor("slack", "TB", "UORGB", "Org B")
-    await service.create(org_a, "walkout", {"title": "Walk out", "goal": "10"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, org_a, "walkout", {"title": "Walk out", "goal": "10"}, "Letter"
+    )
     await service.handle(ORG_OPERATOR, "/petition", "organizers walkout add slack:TB:UORGB")
     for actor, channel in ((org_a, "CA"), (org_b, "CB")):
         place = Place("slack", actor.workspace, channel)
@@ -301,10 +310,10 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
     sender = SlackSender(SlackWorkspaces(fake.api_url, db=service.db, cipher=cipher))
     dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
     try:
-        definitions = await service.reminder_definitions()
+        definitions = await jobs.reminder_definitions(service.ctx)
         assert len(definitions) == 2
         for definition in definitions:
-            assert await service.send_reminder(definition.id, clock())
+            assert await jobs.send_reminder(service.ctx, definition.id, clock())
         await drain(dispatcher, clock)
         posts = fake.calls_to("chat.postMessage")
         assert {c.params["channel"]: fake.team_of(c.token) for c in posts} == {
@@ -315,12 +324,12 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
         # B removes the app: its token is deleted, its reminder stops, nothing reaches CB.
         await service.db.write(lambda c: installations.delete_installation(c, "TB"))
         sender.workspaces.forget("TB")
-        await service.workspace_removed("slack", "TB")
-        assert len(await service.reminder_definitions()) == 1
+        await jobs.workspace_removed(service.ctx, "slack", "TB")
+        assert len(await jobs.reminder_definitions(service.ctx)) == 1
         await enqueue_posts_in(service, "TB", "CB")  # queued before the uninstall was known
         clock.advance(days=1)
-        for definition in await service.reminder_definitions():
-            assert await service.send_reminder(definition.id, clock())
+        for definition in await jobs.reminder_definitions(service.ctx):
+            assert await jobs.send_reminder(service.ctx, definition.id, clock())
         await drain(dispatcher, clock)
     finally:
         await sender.workspaces.close()
@@ -387,7 +396,9 @@ async def test_a_hostile_retry_after_neither_crashes_nor_floods_nor_parks_a_mess
     """A receiver standing in for a hostile public server answers 429 with garbage."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+    )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")  # a milestone → one webhook message
     hits = itertools.count()
@@ -422,7 +433,9 @@ async def test_a_hostile_retry_after_neither_crashes_nor_floods_nor_parks_a_mess
 async def test_a_huge_webhook_answer_is_not_read(service: Service, clock: Clock) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+    )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")
     sent = 0
@@ -458,7 +471,9 @@ async def test_a_receiver_dripping_its_answer_does_not_hold_a_delivery(
     monkeypatch.setattr(webhooks, "DELIVERY_SECONDS", 1.0)
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
-    await service.create(ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+    )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")
 

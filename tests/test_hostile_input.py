@@ -9,6 +9,7 @@ import pytest
 
 from adapters.discord import render as discord_render
 from bot import commands as cmd
+from bot import views
 from bot.errors import UserError
 from bot.identity import Actor, SignerKey
 from bot.replies import CampaignCard, Reply
@@ -125,4 +126,4 @@ async def test_an_identity_without_its_workspace_is_refused(service: Service) ->
     nowhere = Actor("slack", "", "U1", "Someone")
     reply = await service.handle(nowhere, "/sign", "walk")
     assert reply.error and "which workspace" in reply.text
-    assert (await service.status_data("walk"))["signatures"] == 0
+    assert (await views.status_data(service.ctx, "walk"))["signatures"] == 0

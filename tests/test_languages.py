@@ -16,6 +16,7 @@ from sqlalchemy import select
 from adapters.console.render import render
 from adapters.console.repl import terminal_language
 from bot import commands as cmd
+from bot import handlers, views
 from bot.identity import Actor, Place
 from bot.replies import Visibility
 from bot.service import Service
@@ -49,7 +50,9 @@ async def test_a_german_reader_in_a_french_campaign(service: Service) -> None:
     assert "Thank you" not in signed.text and "Merci" not in signed.text
     assert "1 von 4 Unterschriften" in render(signed)  # the tally speaks German too
 
-    announced = await service.announcement((await service._resolve("greve", "")).id)
+    announced = await views.announcement(
+        service.ctx, (await handlers.common.resolve(service.ctx, "greve", "")).id
+    )
     assert announced.visibility is Visibility.CHANNEL and announced.locale == "fr"
     assert "Ouverte, sans échéance." in announced.text
     assert [a.label for a in announced.actions] == [

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from bot import handlers
 from bot.identity import Actor, SignerKey
 from bot.service import Service
 from storage import reminders
@@ -34,7 +35,9 @@ async def prepare(url: str) -> None:
     await db.migrate()
     service = Service(db, SignerKey(b"test-key"))
     org = Actor("slack", "T1", "UORG", "Org")
-    await service.create(org, "lead", {"title": "Leader test", "goal": "1000"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, org, "lead", {"title": "Leader test", "goal": "1000"}, "Letter"
+    )
     now = datetime.now(UTC)
     due = now - timedelta(minutes=5)
     schedule = f"daily {due:%H:%M} UTC"

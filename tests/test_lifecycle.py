@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import select
 
+from bot import handlers, jobs, views
 from bot.identity import Actor, Place
 from bot.replies import Announced
 from bot.service import Service
@@ -28,7 +29,9 @@ def event_of(row: OutboxRow) -> str:
 
 async def setup(service: Service, slug: str, **opts: str) -> None:
     options = {"title": f"Campaign {slug}", "goal": "4", "deadline": "2026-11-10", **opts}
-    assert not (await service.create(ORG, slug, options, "Letter text.")).error
+    assert not (
+        await handlers.campaigns.create(service.ctx, ORG, slug, options, "Letter text.")
+    ).error
     post = await service.handle(ORG, "/petition", f"post {slug}", place=CHANNEL)
     assert post.event(Announced) is not None
     hook = await service.handle(ORG, "/petition", f"webhook {slug} add https://example.org/h")
@@ -86,11 +89,11 @@ async def test_deadline_closes_and_releases_pledgers(service: Service, clock: Cl
     await service.handle(person("a"), "/sign", "weak")
     await service.handle(ORG, "/petition", "remind weak daily 09:00", place=CHANNEL)
     clock.advance(days=8)  # Nov 10, 09:00: within 24 hours of the deadline
-    assert await service.sweep() == []
-    assert await service.sweep() == []
+    assert await jobs.sweep(service.ctx) == []
+    assert await jobs.sweep(service.ctx) == []
     clock.advance(days=2)
-    assert await service.sweep() == ["weak"]
-    assert await service.sweep() == []
+    assert await jobs.sweep(service.ctx) == ["weak"]
+    assert await jobs.sweep(service.ctx) == []
     rows = await queued(service)
     events = [event_of(r) for r in rows]
     assert events.count("24h") == 2  # one post, one webhook
@@ -99,7 +102,7 @@ async def test_deadline_closes_and_releases_pledgers(service: Service, clock: Cl
     assert [r.target for r in released] == ["U-a"] and "released" in json.loads(
         released[0].payload
     )["text"]
-    data = await service.status_data("weak")
+    data = await views.status_data(service.ctx, "weak")
     assert data["status"] == "closed" and data["outcome"] == "failed"
     assert await fetch(service.db, select(ReminderRow)) == []
 
@@ -119,15 +122,15 @@ async def test_reminders_are_idempotent_and_stop_when_closed(
     assert bad.error and "Examples" in bad.text
     listing = await service.handle(ORG, "/petition", "reminders")
     assert "weekdays 09:30 Europe/Berlin" in listing.text
-    (definition,) = await service.reminder_definitions()
+    (definition,) = await jobs.reminder_definitions(service.ctx)
     fire = clock.now.replace(hour=8, minute=30)
-    assert await service.send_reminder(definition.id, fire)
-    assert not await service.send_reminder(definition.id, fire)  # same fire time: once
+    assert await jobs.send_reminder(service.ctx, definition.id, fire)
+    assert not await jobs.send_reminder(service.ctx, definition.id, fire)  # same fire time: once
     rows = [r for r in await queued(service) if event_of(r) == "reminder"]
     assert len(rows) == 1 and rows[0].target == "C-general"
     await service.handle(ORG, "/petition", "close remind")
-    assert not await service.send_reminder(definition.id, fire.replace(day=fire.day + 1))
-    assert await service.reminder_definitions() == []
+    assert not await jobs.send_reminder(service.ctx, definition.id, fire.replace(day=fire.day + 1))
+    assert await jobs.reminder_definitions(service.ctx) == []
     off = await service.handle(ORG, "/petition", "remind remind off", place=CHANNEL)
     assert off.error  # closed campaigns take no new reminders
 
@@ -154,7 +157,7 @@ async def test_outbox_reply_renders_the_current_tally(service: Service) -> None:
     await service.handle(person("a"), "/sign", "render")
     (row,) = [r for r in await queued(service) if r.kind == "post"]
     await service.handle(person("b"), "/sign", "render")
-    reply = await service.outbox_reply(json.loads(row.payload), row.campaign_id)
+    reply = await views.outbox_reply(service.ctx, json.loads(row.payload), row.campaign_id)
     assert reply.card is not None and reply.tally is not None and reply.tally.count == 2
     assert "25% of the way" in reply.text
 

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import select
 
+from bot import handlers, views
 from bot.service import Service
 from storage.tables import OutboxRow
 from tests.conftest import Clock, fetch, person
@@ -48,10 +49,10 @@ async def test_lowering_a_sealed_threshold_is_refused_and_reveals_nobody(
     assert "Ann" not in status.text and "Ben" not in status.text
     assert status.tally is not None and status.tally.recent_public == ()
     for fmt in ("md", "csv", "html"):
-        export = await service.export(PLANT, "strike", fmt)
+        export = await handlers.organizers.export(service.ctx, PLANT, "strike", fmt)
         assert "Ann" not in export and "Night nurse" not in export and "scared" not in export
     assert not [m for m in await outbox(service) if m.kind == "dm"]
-    assert (await service.status_data("strike"))["outcome"] is None
+    assert (await views.status_data(service.ctx, "strike"))["outcome"] is None
 
 
 async def test_a_later_deadline_or_another_action_is_refused(service: Service) -> None:
@@ -60,7 +61,7 @@ async def test_a_later_deadline_or_another_action_is_refused(service: Service) -
     assert later.error and "can't move later" in later.text
     action = await service.handle(PLANT, "/petition", 'edit strike action:"sign a petition"')
     assert action.error and "can't change now" in action.text
-    data = await service.status_data("strike")
+    data = await views.status_data(service.ctx, "strike")
     assert data["action"] == "walk out" and data["deadline"].startswith("2026-11-30")
 
 
@@ -71,7 +72,7 @@ async def test_a_sealed_petition_goal_cannot_be_lowered_to_unseal_it(service: Se
     await service.handle(ANN, "/sign", "quiet")
     refused = await service.handle(PLANT, "/petition", "edit quiet goal:1")
     assert refused.error and "can't be lowered" in refused.text
-    assert "Ann" not in await service.export(PLANT, "quiet", "md")
+    assert "Ann" not in await handlers.organizers.export(service.ctx, PLANT, "quiet", "md")
 
 
 async def test_retitling_after_signatures_is_a_new_version_everyone_is_told_about(
@@ -107,14 +108,14 @@ async def test_before_anyone_signs_everything_can_change_silently(service: Servi
         PLANT, "/petition", 'edit fresh threshold:3 deadline:2026-11-29 action:"strike"'
     )
     assert not changed.error and "version" not in changed.text
-    assert (await service.status_data("fresh"))["version"] == 1
+    assert (await views.status_data(service.ctx, "fresh"))["version"] == 1
 
 
 async def test_new_organizers_gain_no_sight_of_sealed_names(service: Service) -> None:
     await strike(service, threshold=10)
     await service.handle(PLANT, "/petition", "organizers strike add console:T1:U-newbie")
     for who in (PLANT, NEWBIE):
-        export = await service.export(who, "strike", "csv")
+        export = await handlers.organizers.export(service.ctx, who, "strike", "csv")
         assert "Ann" not in export and "Ben" not in export
         status = await service.handle(who, "/petition", "status strike")
         assert status.tally is not None and status.tally.recent_public == ()
@@ -125,8 +126,8 @@ async def test_closing_a_sealed_pledge_early_releases_everyone_and_reveals_nobod
 ) -> None:
     await strike(service, threshold=10)
     await service.handle(PLANT, "/petition", "close strike")
-    assert (await service.status_data("strike"))["outcome"] == "failed"
-    export = await service.export(PLANT, "strike", "md")
+    assert (await views.status_data(service.ctx, "strike"))["outcome"] == "failed"
+    export = await handlers.organizers.export(service.ctx, PLANT, "strike", "md")
     assert "Ann" not in export and "Ben" not in export and "withheld" in export
     dms = [json.loads(m.payload)["text"] for m in await outbox(service) if m.kind == "dm"]
     assert dms and all("released" in text for text in dms)

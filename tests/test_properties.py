@@ -15,6 +15,7 @@ from adapters.console import render as console_render
 from adapters.discord import render as discord_render
 from adapters.slack import render as slack_render
 from bot import commands as cmd
+from bot import handlers
 from bot.errors import UserError
 from bot.identity import Actor, SignerKey
 from bot.replies import CampaignCard, Reply, sign_actions
@@ -138,7 +139,11 @@ def service_loop(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     loop.run_until_complete(db.migrate())
     service = Service(db, SignerKey(b"prop"))
     organizer = Actor("console", "T", "org", "Org")
-    loop.run_until_complete(service.create(organizer, "walkout", {"title": "W", "goal": "5"}, "L"))
+    loop.run_until_complete(
+        handlers.campaigns.create(
+            service.ctx, organizer, "walkout", {"title": "W", "goal": "5"}, "L"
+        )
+    )
     yield loop, service
     loop.run_until_complete(db.close())
     loop.close()

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.web import charts
+from bot import handlers, views
 from bot.identity import Actor
 from bot.public import day_buckets
 from bot.service import Service
@@ -64,7 +65,7 @@ def test_a_lone_signature_on_a_quiet_day_is_merged_never_shown_alone() -> None:
 async def letter(service: Service, slug: str = "walkout", **options: str) -> None:
     values = {"title": 'Walk <out> & "more"', "goal": "50", **options}
     text = "We refuse. **Now.**\n\n![tracker](https://evil.example/pixel.png) <img src=x>"
-    reply = await service.create(ORG, slug, values, text)
+    reply = await handlers.campaigns.create(service.ctx, ORG, slug, values, text)
     assert not reply.error, reply.text
 
 
@@ -212,7 +213,7 @@ async def test_the_png_chart_is_deterministic(service: Service, clock: Clock) ->
     for n in range(9):
         await sign(service, f"P{n}")
         clock.advance(days=1)
-    facts = await service.public("walkout")
+    facts = await views.public(service.ctx, "walkout")
     assert facts is not None and facts.projected is not None
     assert charts.png(facts) == charts.png(facts)
     assert charts.png(facts).startswith(b"\x89PNG")
@@ -345,19 +346,19 @@ async def test_many_readers_at_once_cost_one_read_and_off_wins_a_race(
 
     await letter(service)
     await service.handle(ORG, "/petition", "publish walkout")
-    real = service._public_uncached
+    real = views.public_uncached
     reads = 0
     gate = asyncio.Event()
 
-    async def counted(slug: str, **kw: bool):  # type: ignore[no-untyped-def]
+    async def counted(ctx, slug: str, **kw: bool):  # type: ignore[no-untyped-def]
         nonlocal reads
         reads += 1
-        found = await real(slug, **kw)  # read while the page is still public...
+        found = await real(ctx, slug, **kw)  # read while the page is still public...
         await gate.wait()  # ...and answered only after it was taken down
         return found
 
-    monkeypatch.setattr(service, "_public_uncached", counted)
-    readers = [asyncio.create_task(service.public("walkout")) for _ in range(50)]
+    monkeypatch.setattr(views, "public_uncached", counted)
+    readers = [asyncio.create_task(views.public(service.ctx, "walkout")) for _ in range(50)]
     await asyncio.sleep(0.05)
     assert reads == 1
     off = asyncio.create_task(service.handle(ORG, "/petition", "publish walkout off"))
@@ -366,7 +367,7 @@ async def test_many_readers_at_once_cost_one_read_and_off_wins_a_race(
     assert not (await off).error
     results = await asyncio.gather(*readers)
     assert all(r is None for r in results)  # read before "off", answered after: not served
-    assert await service.public("walkout") is None
+    assert await views.public(service.ctx, "walkout") is None
 
 
 async def test_every_answer_carries_the_security_headers(service: Service, site: Site) -> None:

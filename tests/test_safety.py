@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import handlers, jobs, views
 from bot.identity import Actor, SignerKey
 from bot.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
@@ -20,7 +21,7 @@ ORG, BOB, CAROL, DAVE = person("org"), person("bob"), person("carol"), person("d
 
 async def petition(service: Service, slug: str = "letter", goal: int = 3, **opts: str) -> None:
     options = {"title": f"Letter {slug}", "goal": str(goal), "deadline": "2026-11-30", **opts}
-    reply = await service.create(ORG, slug, options, "We, the undersigned.")
+    reply = await handlers.campaigns.create(service.ctx, ORG, slug, options, "We, the undersigned.")
     assert not reply.error, reply.text
 
 
@@ -63,7 +64,7 @@ async def test_sealed_names_hidden_until_goal_then_shown(service: Service) -> No
     await service.handle(BOB, "/sign", "sealed")
     status = await service.handle(ORG, "/petition", "status sealed")
     assert status.tally is not None and status.tally.recent_public == ()
-    export = await service.export(ORG, "sealed", "csv")
+    export = await handlers.organizers.export(service.ctx, ORG, "sealed", "csv")
     assert "Bob" not in export and "withheld" in export
     await service.handle(CAROL, "/sign", "sealed")
     status = await service.handle(ORG, "/petition", "status sealed")
@@ -78,7 +79,7 @@ async def test_count_only_never_names_in_chat_but_exports_do(service: Service) -
     assert (
         "Bob" not in status.text and status.tally is not None and status.tally.recent_public == ()
     )
-    md = await service.export(ORG, "quiet", "md")
+    md = await handlers.organizers.export(service.ctx, ORG, "quiet", "md")
     assert "**Bob**" in md and "Carol" not in md and "1 person who signed anonymously" in md
 
 
@@ -89,12 +90,14 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
         evil, "/sign", "exp role:\"+cmd|' /C calc'!A0\" @SUM(1) <script>x</script>"
     )
     await service.handle(CAROL, "/sign", "exp anonymous")
-    rows = list(csv.reader(io.StringIO(await service.export(ORG, "exp", "csv"))))
+    rows = list(
+        csv.reader(io.StringIO(await handlers.organizers.export(service.ctx, ORG, "exp", "csv")))
+    )
     assert rows[0] == ["name", "role", "comment", "signed_at", "text_version"]
     name, role, comment = rows[1][:3]
     assert name.startswith("'=") and role.startswith("'+") and comment.startswith("'@")
     assert rows[-1][0] == "'+ 1 anonymous signer"
-    page = await service.export(ORG, "exp", "html")
+    page = await handlers.organizers.export(service.ctx, ORG, "exp", "html")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert (await service.handle(BOB, "/petition", "export exp")).error
     reply = await service.handle(ORG, "/petition", "export exp csv")
@@ -112,11 +115,11 @@ async def test_sign_mine_and_forget_me(service: Service) -> None:
     assert "`two`" in mine.text and "anonymously" in mine.text
     ask = await service.handle(BOB, "/forget-me", "")
     assert "all 2 of your signatures" in ask.text and "/forget-me confirm" in ask.text
-    assert (await service.status_data("one"))["signatures"] == 2  # nothing yet
+    assert (await views.status_data(service.ctx, "one"))["signatures"] == 2  # nothing yet
     done = await service.handle(BOB, "/forget-me", "confirm")
     assert "2 signatures deleted" in done.text
-    assert (await service.status_data("one"))["signatures"] == 1
-    assert (await service.status_data("two"))["signatures"] == 0
+    assert (await views.status_data(service.ctx, "one"))["signatures"] == 1
+    assert (await views.status_data(service.ctx, "two"))["signatures"] == 0
     assert "haven't signed" in (await service.handle(BOB, "/sign", "mine")).text
 
 
@@ -134,8 +137,8 @@ async def test_purge_after_close_keeps_counts_and_drops_identities(
     rows = await fetch(service.db, select(SignatureRow))
     assert all(r.user_id is None and r.display_name is None and r.anonymous for r in rows)
     assert {r.signer_hash for r in rows} == {r.id for r in rows}
-    assert (await service.status_data("done"))["signatures"] == 2
-    assert "withheld" in await service.export(ORG, "done", "md")
+    assert (await views.status_data(service.ctx, "done"))["signatures"] == 2
+    assert "withheld" in await handlers.organizers.export(service.ctx, ORG, "done", "md")
     assert "haven't signed" in (await service.handle(BOB, "/sign", "mine")).text
 
 
@@ -147,10 +150,10 @@ async def test_automatic_purge_some_days_after_close(
     await service.handle(BOB, "/sign", "auto")
     await service.handle(ORG, "/petition", "close auto")
     clock.advance(days=29)
-    assert await service.auto_purge() == []
+    assert await jobs.auto_purge(service.ctx) == []
     clock.advance(days=2)
-    assert await service.auto_purge() == ["auto"]
-    assert await service.auto_purge() == []
+    assert await jobs.auto_purge(service.ctx) == ["auto"]
+    assert await jobs.auto_purge(service.ctx) == []
 
 
 async def test_rate_limit_says_slow_down(db: Database, key: SignerKey, clock: Clock) -> None:
@@ -170,7 +173,7 @@ async def test_raw_database_after_purge_holds_no_identity(tmp_path: Path) -> Non
     db = Database(f"sqlite:///{tmp_path / 'raw.db'}")
     await db.migrate()
     service = Service(db, SignerKey(b"k"))
-    await service.create(ORG, "gone", {"title": "T", "goal": "5"}, "Letter")
+    await handlers.campaigns.create(service.ctx, ORG, "gone", {"title": "T", "goal": "5"}, "Letter")
     public = Actor("slack", "TSECRET77", "UPUBLIC99", "Pat Public")
     await service.handle(public, "/sign", "gone")
     await service.handle(ORG, "/petition", "close gone")

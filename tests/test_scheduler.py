@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import handlers, views
 from bot.identity import Place
 from bot.service import Service
 from runtime.scheduler import ReminderScheduler
@@ -26,7 +27,9 @@ async def reminder_posts(service: Service) -> list[str]:
 async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
     service: Service, clock: Clock
 ) -> None:
-    await service.create(ORG, "sched", {"title": "S", "goal": "100", "deadline": "2026-12-31"}, "L")
+    await handlers.campaigns.create(
+        service.ctx, ORG, "sched", {"title": "S", "goal": "100", "deadline": "2026-12-31"}, "L"
+    )
     for channel, schedule in [
         ("C1", "daily 10:00"),
         ("C2", "weekdays 09:30 Europe/Berlin"),
@@ -67,7 +70,7 @@ async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
 
 
 async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
-    await service.create(ORG, "live", {"title": "L", "goal": "10"}, "L")
+    await handlers.campaigns.create(service.ctx, ORG, "live", {"title": "L", "goal": "10"}, "L")
     scheduler = ReminderScheduler(service)
     await scheduler.start()
     try:
@@ -130,7 +133,7 @@ async def test_the_scheduler_closes_a_campaign_at_its_deadline_and_announces_the
             await asyncio.sleep(0.05)
     finally:
         scheduler.stop()
-    data = await service.status_data("due")
+    data = await views.status_data(service.ctx, "due")
     assert data["status"] == "closed" and data["outcome"] == "failed"
     assert {"failed", "closed"} <= events
     assert any(r.kind == "dm" and r.target == "U-ann" for r in rows)  # released, by DM

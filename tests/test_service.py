@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import handlers, jobs, views
 from bot.identity import Actor
 from bot.service import Service
 from storage import repository as repo
@@ -16,7 +17,9 @@ ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 
 async def new_petition(service: Service, slug: str = "walkout", goal: int = 3, **opts: str) -> None:
     options = {"title": "Walk out", "goal": str(goal), "deadline": "2026-11-30", **opts}
-    reply = await service.create(ALICE, slug, options, "We, the undersigned, refuse.")
+    reply = await handlers.campaigns.create(
+        service.ctx, ALICE, slug, options, "We, the undersigned, refuse."
+    )
     assert not reply.error, reply.text
 
 
@@ -96,7 +99,7 @@ async def test_deadline_closes_signing(service: Service, clock: Clock) -> None:
     assert late.error and "deadline has passed" in late.text
     assert (await service.handle(BOB, "/unsign", "walkout")).error
     assert await count(service) == 1
-    data = await service.status_data("walkout")
+    data = await views.status_data(service.ctx, "walkout")
     assert data["status"] == "closed" and data["signatures"] == 1
 
 
@@ -107,7 +110,7 @@ async def test_close_needs_an_organizer(service: Service) -> None:
     closed = await service.handle(ALICE, "/petition", "close walkout")
     assert not closed.error and "Closed" in closed.text
     assert (await service.handle(BOB, "/sign", "walkout")).error
-    assert (await service.status_data("walkout"))["status"] == "closed"
+    assert (await views.status_data(service.ctx, "walkout"))["status"] == "closed"
 
 
 async def test_pledge_succeeds_irreversibly_and_seals_names(service: Service) -> None:
@@ -118,7 +121,9 @@ async def test_pledge_succeeds_irreversibly_and_seals_names(service: Service) ->
         "action": "walk out",
         "deadline": "2026-11-20",
     }
-    assert not (await service.create(ALICE, "pledge", options, "If enough of us...")).error
+    assert not (
+        await handlers.campaigns.create(service.ctx, ALICE, "pledge", options, "If enough of us...")
+    ).error
     first = await service.handle(BOB, "/sign", "pledge")
     assert "counts only if 2 people pledge" in first.text
     status = await service.handle(CAROL, "/petition", "status pledge")
@@ -126,10 +131,10 @@ async def test_pledge_succeeds_irreversibly_and_seals_names(service: Service) ->
     assert "sealed" in status.text
     second = await service.handle(CAROL, "/sign", "pledge")
     assert "It's on" in second.text
-    data = await service.status_data("pledge")
+    data = await views.status_data(service.ctx, "pledge")
     assert data["outcome"] == "succeeded" and data["succeeded_at"]
     await service.handle(CAROL, "/unsign", "pledge")
-    after = await service.status_data("pledge")
+    after = await views.status_data(service.ctx, "pledge")
     assert after["signatures"] == 1 and after["outcome"] == "succeeded"
     assert after["recent_public_signers"] == ["Bob"]
 
@@ -142,10 +147,10 @@ async def test_pledge_fails_when_deadline_passes_short(service: Service, clock: 
         "action": "strike",
         "deadline": "2026-11-10",
     }
-    await service.create(ALICE, "strike", options, "text")
+    await handlers.campaigns.create(service.ctx, ALICE, "strike", options, "text")
     await service.handle(BOB, "/sign", "strike")
     clock.advance(days=9)
-    assert (await service.status_data("strike"))["outcome"] == "failed"
+    assert (await views.status_data(service.ctx, "strike"))["outcome"] == "failed"
 
 
 async def test_edit_makes_versions_and_signatures_record_them(service: Service) -> None:
@@ -214,7 +219,7 @@ async def test_recount_finds_and_corrects_drift(service: Service) -> None:
     await new_petition(service)
     await service.handle(BOB, "/sign", "walkout")
     await service.handle(CAROL, "/sign", "walkout")
-    assert await service.recount() == []
+    assert await jobs.recount(service.ctx) == []
 
     def corrupt(conn: Tx) -> None:
         conn.execute(
@@ -222,18 +227,18 @@ async def test_recount_finds_and_corrects_drift(service: Service) -> None:
         )
 
     await service.db.write(corrupt)
-    assert await service.recount() == [("walkout", 7, 2)]
+    assert await jobs.recount(service.ctx) == [("walkout", 7, 2)]
     assert await count(service) == 2
 
 
 async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock) -> None:
     options = {"title": "Paced", "goal": "100", "deadline": "2026-11-19T09:00Z"}
-    await service.create(ALICE, "paced", options, "Letter")
+    await handlers.campaigns.create(service.ctx, ALICE, "paced", options, "Letter")
     for day in range(7):
         for n in range(2):
             await service.handle(person(f"d{day}n{n}"), "/sign", "paced")
         clock.advance(days=1)
-    data = await service.status_data("paced")
+    data = await views.status_data(service.ctx, "paced")
     assert data["signatures"] == 14
     assert data["per_day"] == 2.0
     assert data["projected"] == 14 + 2 * 10  # ten days left at two a day
@@ -246,11 +251,13 @@ async def test_status_is_reused_until_a_write_or_the_clock_moves(
     service: Service, clock: Clock
 ) -> None:
     await new_petition(service)
-    first = await service.status("walkout")
-    assert await service.status("walkout") is first  # nothing changed: the same answer
+    first = await handlers.reading.status(service.ctx, "walkout")
+    assert (
+        await handlers.reading.status(service.ctx, "walkout") is first
+    )  # nothing changed: the same answer
     await service.handle(BOB, "/sign", "walkout")
-    signed = await service.status("walkout")
+    signed = await handlers.reading.status(service.ctx, "walkout")
     assert signed is not first and signed.tally is not None and signed.tally.count == 1
     clock.advance(days=400)  # past the deadline, with no write at all
-    closed = await service.status("walkout")
+    closed = await handlers.reading.status(service.ctx, "walkout")
     assert "Closed" in closed.text and not closed.actions

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import handlers
 from bot.identity import Actor
 from bot.service import Service
 from bot.tally import SMALLEST_GROUP, workspace_groups
@@ -52,7 +53,9 @@ async def sign_in(service: Service, workspace: str, count: int, anonymous: bool 
 async def test_status_says_where_signatures_came_from_without_small_groups(
     service: Service, db: Database
 ) -> None:
-    await service.create(person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L")
+    await handlers.campaigns.create(
+        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+    )
     cipher = TokenCipher.from_setting(new_key())
     now = datetime.now(UTC)
     await db.write(
@@ -65,7 +68,7 @@ async def test_status_says_where_signatures_came_from_without_small_groups(
     await sign_in(service, "TTINY", 2)  # two people: never a figure of their own
     await sign_in(service, "TACME", 3, anonymous=True)
 
-    text = (await service.status_uncached("walkout")).text
+    text = (await handlers.reading.status_uncached(service.ctx, "walkout")).text
     line = next(ln for ln in text.splitlines() if ln.startswith("By workspace"))
     assert "Acme Workers 12" in line
     assert "TTINY" not in line and " 2" not in line.replace("12", "")
@@ -79,9 +82,13 @@ async def test_status_says_where_signatures_came_from_without_small_groups(
 
 
 async def test_one_workspace_shows_no_breakdown(service: Service) -> None:
-    await service.create(person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L")
+    await handlers.campaigns.create(
+        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+    )
     await sign_in(service, "TACME", 12)
-    assert "By workspace" not in (await service.status_uncached("walkout")).text
+    assert (
+        "By workspace" not in (await handlers.reading.status_uncached(service.ctx, "walkout")).text
+    )
 
 
 async def kept_counts_match_the_signatures(db: Database) -> None:
@@ -105,12 +112,14 @@ async def kept_counts_match_the_signatures(db: Database) -> None:
 async def test_kept_workspace_counts_follow_withdrawals_forget_me_and_purge(
     service: Service, db: Database
 ) -> None:
-    await service.create(person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L")
+    await handlers.campaigns.create(
+        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+    )
     await sign_in(service, "TACME", 7)
     await sign_in(service, "TBETA", 6)
     await sign_in(service, "TBETA", 2, anonymous=True)
     await kept_counts_match_the_signatures(db)
-    assert "slack TBETA 6" in (await service.status_uncached("walkout")).text
+    assert "slack TBETA 6" in (await handlers.reading.status_uncached(service.ctx, "walkout")).text
 
     leaver = Actor("slack", "TBETA", "UTBETA0", "Person UTBETA0")
     assert not (await service.handle(leaver, "/unsign", "walkout")).error
@@ -119,7 +128,7 @@ async def test_kept_workspace_counts_follow_withdrawals_forget_me_and_purge(
     await kept_counts_match_the_signatures(db)
     line = next(
         ln
-        for ln in (await service.status_uncached("walkout")).text.splitlines()
+        for ln in (await handlers.reading.status_uncached(service.ctx, "walkout")).text.splitlines()
         if ln.startswith("By workspace")
     )
     assert "slack TACME 6" in line and "slack TBETA 5" in line and "2 anonymous" in line
@@ -128,4 +137,6 @@ async def test_kept_workspace_counts_follow_withdrawals_forget_me_and_purge(
     purged = await service.handle(person("org"), "/petition", "purge walkout")
     assert not purged.error, purged.text
     await kept_counts_match_the_signatures(db)  # purge forgets the workspaces too
-    assert "By workspace" not in (await service.status_uncached("walkout")).text
+    assert (
+        "By workspace" not in (await handlers.reading.status_uncached(service.ctx, "walkout")).text
+    )

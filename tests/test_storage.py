@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot import handlers
 from bot.service import Service
 from storage.database import Database, DatabaseUrlError, normalize_database_url
 from storage.tables import SQLModel
@@ -53,7 +54,9 @@ async def test_raw_sqlite_file_holds_no_trace_of_an_anonymous_signer(tmp_path: P
     db = Database(f"sqlite:///{tmp_path / 'raw.db'}")
     await db.migrate()
     service = Service(db, SignerKey(b"secret"))
-    await service.create(person("org"), "walkout", {"title": "W", "goal": "10"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, person("org"), "walkout", {"title": "W", "goal": "10"}, "Letter"
+    )
     whistle = Actor("slack", "TWORKSPACE9", "UWHISTLE42", "Wendy Whistleblower")
     reply = await service.handle(whistle, "/sign", "walkout anonymous")
     assert not reply.error

@@ -20,6 +20,7 @@ from adapters.discord import render
 from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
+from bot import views
 from bot.identity import Actor, Place
 from bot.messages import N_, SOURCE, _, language_of, number, speaking, translate
 from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
@@ -143,7 +144,7 @@ class CampaignName(app_commands.Transformer):
     ) -> list[app_commands.Choice[str]]:
         client = interaction.client
         assert isinstance(client, UndersignedDiscord)
-        found = await client.service.suggest(value)
+        found = await views.suggest(client.service.ctx, value)
         return [
             app_commands.Choice(name=render.cut(f"{title} ({slug})", 100), value=slug)
             for slug, title in found

@@ -33,6 +33,7 @@ from adapters.slack.install import OAuth, install_options
 from adapters.slack.names import PLATFORM, SlackNames
 from adapters.slack.workspaces import SlackWorkspaces
 from bot import commands as cmd
+from bot import handlers, jobs
 from bot.identity import Actor, Place
 from bot.messages import _, speaking
 from bot.messages import current as current_language
@@ -177,7 +178,7 @@ class SlackAdapter:
     async def _learn_name(self, actor: Actor, slug: str) -> None:
         renamed = await self.names.learn(actor)
         if renamed is not None:
-            await self.service.refresh_signer_name(renamed, slug)
+            await handlers.signing.refresh_signer_name(self.service.ctx, renamed, slug)
 
     async def _speaker(self, actor: Actor, command: cmd.Command | None) -> Actor:
         """The actor with their language: looked up (after the ack) unless they sign
@@ -411,7 +412,7 @@ class SlackAdapter:
             assert store is not None
             await store.async_delete_all(enterprise_id=None, team_id=team)
         self.workspaces.forget(team)
-        links, reminders, messages = await self.service.workspace_removed(PLATFORM, team)
+        links, reminders, messages = await jobs.workspace_removed(self.service.ctx, PLATFORM, team)
         log.info(
             "removed from a workspace: %d channel links, %d reminders, %d queued messages dropped",
             links,

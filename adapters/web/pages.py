@@ -21,7 +21,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from adapters.web import charts
-from bot import messages
+from bot import messages, views
 from bot.messages import N_, _, calendar_day, from_accept_language, language_of, ngettext, number
 from bot.messages import percent as format_percent
 from bot.public import PublicFacts
@@ -254,12 +254,12 @@ class PublicPages:
         return self._html(request, "missing.html", status=404, title=N_("Not found"))
 
     async def _facts(self, request: web.Request) -> PublicFacts | None:
-        return await self.service.public(request.match_info["slug"])
+        return await views.public(self.service.ctx, request.match_info["slug"])
 
     # ---- routes --------------------------------------------------------------------------
 
     async def index(self, request: web.Request) -> web.Response:
-        campaigns = await self.service.published()
+        campaigns = await views.published(self.service.ctx)
         return self._html(
             request, "index.html", title=N_("Open letters and pledges"), campaigns=campaigns
         )

@@ -1,0 +1,115 @@
+"""What every handler is given: the dependencies built once at start-up, the caches that each
+own their state, and the subscribers to what handlers announce.
+
+Handlers are plain functions of a `Context`, so a handler's needs are visible in what it reads
+from it, and a test builds one with exactly the pieces it wants (`bot.service.Service` does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from bot.permissions import CreatorPolicy, RateLimiter
+from bot.steps import StepRule
+
+if TYPE_CHECKING:
+    from bot.identity import SignerKey
+    from bot.public import PublicFacts
+    from bot.replies import Reply
+    from storage.database import Database
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class TallyChanged:
+    """A campaign's shown count, text or state changed: refresh what shows it."""
+
+    campaign_id: int
+
+
+@dataclass(frozen=True)
+class OutboxChanged:
+    """Messages were queued: wake the dispatcher instead of waiting for its poll."""
+
+
+@dataclass(frozen=True)
+class RemindersChanged:
+    """Reminder definitions changed: the scheduler reloads them."""
+
+
+Event = TallyChanged | OutboxChanged | RemindersChanged
+
+
+@dataclass
+class PublicCache:
+    """Public facts per slug for a second, and the reads in flight (one per slug)."""
+
+    entries: dict[str, tuple[int, PublicFacts | None]] = field(default_factory=dict)
+    flights: dict[str, asyncio.Future[PublicFacts | None]] = field(default_factory=dict)
+    generation: int = 0
+
+
+@dataclass
+class Context:
+    """Dependencies (database, key, clock, time zone, policies) and the caches handlers keep."""
+
+    db: Database
+    key: SignerKey
+    tz: tzinfo = UTC
+    clock: Callable[[], datetime] = utcnow
+    creators: CreatorPolicy = field(default_factory=CreatorPolicy)
+    rate_limit: RateLimiter | None = None
+    purge_after_days: float | None = None
+    public_url: str | None = None
+    steps: StepRule = field(default_factory=StepRule)  # how the public count moves
+    # False where nothing sends reminders (a piped console session), so `remind` says so.
+    schedule_runs: bool = True
+    slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change
+    choices: set[str] = field(default_factory=set)  # person hashes that made their choice
+    status_cache: dict[tuple[str | None, str], tuple[tuple[int, int], Reply]] = field(
+        default_factory=dict
+    )
+    languages: dict[str, tuple[str, float]] = field(default_factory=dict)  # slug → (lang, until)
+    public: PublicCache = field(default_factory=PublicCache)
+    subscribers: dict[type, list[Callable[[Any], None]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+
+    def subscribe(self, event: type, listener: Callable[[Any], None]) -> Callable[[], None]:
+        """Registered at bootstrap (the refresher, the dispatcher, the scheduler); returns
+        the call that unsubscribes it."""
+        self.subscribers[event].append(listener)
+
+        def unsubscribe() -> None:
+            if listener in self.subscribers[event]:
+                self.subscribers[event].remove(listener)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        """Hand an event to its subscribers; one failing never stops the others."""
+        for listener in self.subscribers.get(type(event), ()):
+            try:
+                listener(event)
+            except Exception:
+                log.exception("%s subscriber failed", type(event).__name__)
+
+    def tally_changed(self, campaign_id: int) -> None:
+        self.publish(TallyChanged(campaign_id))
+
+    def outbox_changed(self) -> None:
+        self.publish(OutboxChanged())
+
+    def reminders_changed(self) -> None:
+        self.publish(RemindersChanged())

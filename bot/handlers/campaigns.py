@@ -1,0 +1,412 @@
+"""Creating, editing, closing and posting campaigns: the organizer's side of a letter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime, tzinfo
+from typing import Any
+
+from bot import commands as cmd
+from bot import events, views
+from bot.campaigns import (
+    Campaign,
+    Kind,
+    Names,
+    changes_to_the_deal,
+    ensure_open,
+    ensure_organizer,
+)
+from bot.context import Context
+from bot.errors import NotAllowed, UserError
+from bot.handlers import common
+from bot.identity import Actor, Place
+from bot.messages import (
+    N_,
+    _,
+    campaign_language,
+    display_name,
+    number,
+    speaking,
+    translate,
+)
+from bot.releases import release
+from bot.replies import (
+    Announced,
+    Reply,
+    Visibility,
+)
+from bot.text import (
+    ACTION_MAX,
+    ADDRESSEE_MAX,
+    FIELD_NAMES,
+    TEXT_MAX,
+    TITLE_MAX,
+    Field,
+    check_goal,
+    check_slug,
+    clean,
+    parse_language,
+)
+from bot.timeparse import format_when, parse_deadline
+from storage import repository as repo
+from storage.database import Tx
+
+log = logging.getLogger(__name__)
+
+
+def _parse_int(value: str, field: str, usage: str) -> int:
+    try:
+        return int(value.replace(",", "").replace(".", "").replace("_", ""))
+    except ValueError:
+        raise UserError(
+            _(
+                "The {field} must be a whole number, like `{key}:1000`.",
+                field=translate(FIELD_NAMES[field]),
+                key=field,
+            ),
+            usage,
+        ) from None
+
+
+def _change_summary(
+    before: Campaign, values: dict[str, object], told: list[str], text_changed: bool, tz: tzinfo
+) -> str:
+    """One sentence for signers of older versions: what changed, with the old values."""
+    parts = [_("the letter text")] if text_changed else []
+    for field in told:
+        key = "goal" if field == "threshold" else field
+        old, new = getattr(before, key), values[key]
+        if isinstance(old, datetime) and isinstance(new, datetime):
+            old, new = format_when(old, tz), format_when(new, tz)
+        elif isinstance(old, int) and isinstance(new, int):
+            old, new = number(old), number(new)
+        label = translate(FIELD_NAMES["threshold" if key == "goal" else key])
+        parts.append(
+            _(
+                "the {field} (was “{old}”, now “{new}”)",
+                field=label,
+                old=old or "–",
+                new=new or "–",
+            )
+        )
+    return _("Changed: {changes}.", changes=", ".join(parts))
+
+
+async def create(
+    ctx: Context,
+    actor: Actor,
+    slug: str,
+    options: dict[str, str],
+    text: str | None,
+    *,
+    organizers: list[str] | None = None,
+) -> Reply:
+    usage = cmd.usage("new")
+    if not ctx.creators.allows(actor):
+        raise NotAllowed(
+            _(
+                "Creating campaigns is limited to a few people in this community. Ask one "
+                "of them (or whoever runs Undersigned here) to start it and add you as an "
+                "organizer."
+            )
+        )
+    fields = validated_new_campaign(ctx, actor, slug, options, usage)
+    body = clean(
+        text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
+    )
+    assert body is not None
+    owners = [actor.identity, *(organizers or [])]
+
+    def op(conn: Tx) -> Campaign:
+        if repo.slug_taken(conn, slug):
+            raise UserError(
+                _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
+                usage,
+            )
+        made = repo.insert_campaign(conn, fields, body, owners)
+        repo.add_audit(conn, made.id, actor.identity, "create", made.title, made.created_at)
+        return made
+
+    try:
+        campaign = await ctx.db.write(op)
+    except Exception as exc:  # a concurrent create of the same slug hit the unique index
+        if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
+            raise UserError(
+                _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
+                usage,
+            ) from None
+        raise
+    values = {"title": campaign.title, "slug": campaign.slug}
+    lines = [
+        _("Created the pledge **{title}** (`{slug}`).", **values)
+        if campaign.kind is Kind.PLEDGE
+        else _("Created the petition **{title}** (`{slug}`).", **values)
+    ]
+    lines.append(common.state_line(ctx, campaign, ctx.clock()))
+    lines.append(_("People sign with `/sign {slug}`.", slug=campaign.slug))
+    language = campaign_language(campaign.language)
+    lines.append(
+        _(
+            "Its channel posts and public page speak {language}; each person's own "
+            "replies speak theirs.",
+            language=display_name(language),
+        )
+    )
+    return Reply(text="\n".join(lines), tally=await common.tally(ctx, campaign))
+
+
+def validated_new_campaign(
+    ctx: Context, actor: Actor, slug: str, options: dict[str, str], usage: str
+) -> dict[str, Any]:
+    """The new campaign's stored fields, every one checked."""
+    check_slug(slug, usage)
+    kind_word = options.get(
+        "kind", "pledge" if "action" in options or "threshold" in options else "petition"
+    )
+    try:
+        kind = Kind(kind_word.lower())
+    except ValueError:
+        raise UserError(_("`kind:` is either `petition` or `pledge`."), usage) from None
+    title = clean(
+        options.get("title"), field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
+    )
+    goal_text = options.get("threshold") or options.get("goal")
+    noun = Field.THRESHOLD if kind is Kind.PLEDGE else Field.GOAL
+    if goal_text is None:
+        if kind is Kind.PLEDGE:
+            raise UserError(_("Give a threshold, like `threshold:1000`."), usage)
+        raise UserError(_("Give a goal, like `goal:1000`."), usage)
+    goal = check_goal(_parse_int(goal_text, noun, usage), usage, field=noun)
+    now = ctx.clock()
+    deadline = (
+        parse_deadline(options["deadline"], ctx.tz, now, usage) if "deadline" in options else None
+    )
+    action = clean(options.get("action"), field=Field.ACTION, limit=ACTION_MAX, usage=usage)
+    if kind is Kind.PLEDGE:
+        if action is None:
+            raise UserError(_('A pledge needs an action, like `action:"walk out"`.'), usage)
+        if deadline is None:
+            raise UserError(_("A pledge needs a deadline, like `deadline:2026-12-31`."), usage)
+    default_names = Names.SEALED if kind is Kind.PLEDGE else Names.PUBLIC
+    names_word = options.get("names", default_names.value).lower()
+    if names_word not in {n.value for n in Names}:
+        raise UserError(
+            _(
+                "`names:` is `public`, `sealed` (hidden until the goal is reached) or "
+                "`count-only` (never shown in chat)."
+            ),
+            usage,
+        )
+    addressee = clean(
+        options.get("to") or options.get("addressee"),
+        field=Field.ADDRESSEE,
+        limit=ADDRESSEE_MAX,
+        usage=usage,
+    )
+    language = parse_language(options["lang"], usage) if "lang" in options else None
+    assert title is not None
+    return {
+        "slug": slug,
+        "kind": kind.value,
+        "title": title,
+        "addressee": addressee,
+        "action": action,
+        "goal": goal,
+        "deadline": deadline,
+        "names": Names(names_word).value,
+        "language": language,
+        "created_by": actor.identity,
+        "created_at": now,
+    }
+
+
+async def edit(
+    ctx: Context, actor: Actor, slug: str, options: dict[str, str], text: str | None
+) -> Reply:
+    usage = cmd.usage("edit")
+    campaign = await common.resolve(ctx, slug, usage, only_open=False)
+    ensure_organizer(campaign, actor, N_("edit it"))
+    now = ctx.clock()
+    ensure_open(campaign, now, N_("edit it"))
+    values: dict[str, object] = {}
+    if "title" in options:
+        values["title"] = clean(
+            options["title"], field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
+        )
+    goal_text = options.get("goal") or options.get("threshold")
+    if goal_text is not None:
+        values["goal"] = check_goal(_parse_int(goal_text, Field.GOAL, usage), usage)
+    if "deadline" in options:
+        values["deadline"] = parse_deadline(options["deadline"], ctx.tz, now, usage)
+    if "to" in options or "addressee" in options:
+        values["addressee"] = clean(
+            options.get("to") or options.get("addressee"),
+            field=Field.ADDRESSEE,
+            limit=ADDRESSEE_MAX,
+            usage=usage,
+        )
+    if "action" in options:
+        if campaign.kind is not Kind.PLEDGE:
+            raise UserError(_("Only pledges have an action."), usage)
+        values["action"] = clean(
+            options["action"], field=Field.ACTION, limit=ACTION_MAX, required=True, usage=usage
+        )
+    if "lang" in options:
+        values["language"] = parse_language(options["lang"], usage)
+    body = clean(text, field=Field.LETTER, limit=TEXT_MAX, multiline=True, usage=usage)
+
+    def op(conn: Tx) -> tuple[Campaign, bool]:
+        current = repo.campaign_by_id(conn, campaign.id, lock=True)
+        # Checked against the row as this transaction sees it: a signature that landed a
+        # moment ago counts.
+        told = changes_to_the_deal(current, values)
+        version = old_version = current.version
+        old_text = repo.letter_text(conn, campaign.id, old_version)
+        new_text = body if body is not None and body != old_text else None
+        if new_text is not None or told:
+            version = old_version + 1
+
+            def summarize(was: Campaign = current, letter: bool = new_text is not None) -> str:
+                return _change_summary(was, values, told, letter, ctx.tz)
+
+            # Kept with the version in the campaign's language; each DM says it in its own.
+            with speaking(campaign_language(current.language)):
+                summary = summarize()
+            repo.add_text_version(
+                conn,
+                campaign.id,
+                version,
+                new_text or old_text,
+                actor.identity,
+                now,
+                summary,
+            )
+        repo.update_campaign(conn, campaign.id, **values)
+        changed = [*values, *(["text"] if new_text is not None else [])]
+        edited = repo.campaign_by_id(conn, campaign.id)
+        if version != old_version:
+            events.text_changed(conn, edited, old_version, summarize, now)
+        if changed:
+            detail = ", ".join(changed) + (
+                f" (version {version})" if version != old_version else ""
+            )
+            repo.add_audit(conn, campaign.id, actor.identity, "edit", detail, now)
+        return edited, new_text is not None
+
+    updated, text_changed = await ctx.db.write(op)
+    ctx.languages.pop(updated.slug, None)
+    ctx.tally_changed(updated.id)
+    ctx.outbox_changed()
+    changes = [
+        translate(FIELD_NAMES[k]) for k in values if getattr(campaign, k) != getattr(updated, k)
+    ]
+    if text_changed:
+        changes.append(_("letter text (now version {version})", version=number(updated.version)))
+    if not changes:
+        return Reply(
+            text=_(
+                "Nothing changed in **{title}**: that is already its text.",
+                title=updated.title,
+            )
+        )
+    text = _("Updated **{title}**: {changes}.", title=updated.title, changes=", ".join(changes))
+    if updated.version != campaign.version and updated.count:
+        text += " " + _(
+            "This is version {version}: everyone who signed an earlier one is told what "
+            "changed and may withdraw.",
+            version=number(updated.version),
+        )
+    return Reply(text=text, tally=await common.tally(ctx, updated.public(now)))
+
+
+async def close(ctx: Context, actor: Actor, slug: str) -> Reply:
+    campaign = await common.resolve(ctx, slug, cmd.usage("close"), only_open=False)
+    ensure_organizer(campaign, actor, N_("close it"))
+    now = ctx.clock()
+    if campaign.closed_at is not None:
+        return Reply(text=_("**{title}** was already closed.", title=campaign.title), error=True)
+
+    def op(conn: Tx) -> Campaign:
+        repo.close_campaign(conn, campaign.id, now)
+        repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
+        closed = repo.campaign_by_id(conn, campaign.id)
+        if ctx.steps.closing(closed, now, ctx.tz):
+            closed = release(conn, closed, now)
+        events.after_close(conn, closed.public(now), now)
+        return closed.public(now)
+
+    closed = await ctx.db.write(op)
+    ctx.tally_changed(closed.id)
+    ctx.outbox_changed()
+    language = campaign_language(closed.language)
+    with speaking(language):  # said in the channel: the campaign's language
+        outcome = closed.outcome(now)
+        text = _(
+            "Closed **{title}** with {count} of {goal}.",
+            title=closed.title,
+            count=number(closed.count),
+            goal=number(closed.goal),
+        )
+        if outcome == "succeeded":
+            text += " " + _("The pledge succeeded.")
+        elif outcome == "failed":
+            text += " " + _("The pledge failed.")
+        return Reply(
+            text=text,
+            visibility=Visibility.CHANNEL,
+            tally=await common.tally(ctx, closed),
+            locale=language,
+        )
+
+
+async def post(ctx: Context, actor: Actor, slug: str, place: Place | None) -> Reply:
+    """Announce a campaign in the current channel and link the channel to it."""
+    if place is None:
+        raise UserError(
+            _("`/petition post` works in a chat channel, where it announces the campaign.")
+        )
+    campaign = await common.resolve(ctx, slug, cmd.usage("post"), only_open=False)
+    ensure_organizer(campaign, actor, N_("announce it"))
+    now = ctx.clock()
+    ensure_open(campaign, now, N_("announce it"))
+
+    def op(conn: Tx) -> int:
+        where = f"{place.platform}:{place.workspace}:{place.channel}"
+        repo.add_audit(conn, campaign.id, actor.identity, "post", where, now)
+        return repo.add_channel_link(
+            conn,
+            campaign.id,
+            place.platform,
+            place.workspace,
+            place.channel,
+            actor.identity,
+            now,
+        )
+
+    link_id = await ctx.db.write(op)
+    reply = await views.announcement(ctx, campaign.id)
+    return replace(reply, events=(Announced(link_id),))
+
+
+# ---- the handler table's entries (bot/handlers/__init__.py) ----
+
+
+async def create_command(
+    ctx: Context, actor: Actor, command: cmd.Create, place: Place | None
+) -> Reply:
+    return await create(ctx, actor, command.slug, command.options, command.text)
+
+
+async def edit_command(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | None) -> Reply:
+    return await edit(ctx, actor, command.slug, command.options, command.text)
+
+
+async def close_command(
+    ctx: Context, actor: Actor, command: cmd.Close, place: Place | None
+) -> Reply:
+    return await close(ctx, actor, command.slug)
+
+
+async def post_command(ctx: Context, actor: Actor, command: cmd.Post, place: Place | None) -> Reply:
+    return await post(ctx, actor, command.slug, place)

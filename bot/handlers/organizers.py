@@ -1,0 +1,215 @@
+"""Organizer powers: managing organizers, the audit log, exports and purging identities after
+close. Refusals say who can help. Mentions arrive from adapters as identities or ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from bot import commands as cmd
+from bot.campaigns import (
+    ensure_organizer,
+)
+from bot.context import Context
+from bot.errors import UserError
+from bot.exports import RENDERERS, ExportData, Signatory
+from bot.handlers import common
+from bot.identity import Actor, Place
+from bot.messages import (
+    N_,
+    _,
+    campaign_language,
+    ngettext,
+)
+from bot.records import SignatureRecord
+from bot.replies import (
+    Reply,
+)
+from storage import repository as repo
+from storage.database import Tx
+
+log = logging.getLogger(__name__)
+
+
+_SLACK_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+_DISCORD_MENTION = re.compile(r"^<@!?(\d{5,25})>$")
+
+
+_IDENTITY = re.compile(r"^[a-z]+:[^:\s]+:[^:\s]+$")
+
+
+_BARE_ID = re.compile(r"^(?:[UW][A-Z0-9]{4,}|\d{5,25})$")
+
+
+def person_identity(token: str, actor: Actor) -> str:
+    """Who `@someone` is: a platform mention, a bare user id, or platform:workspace:user."""
+    token = token.strip()
+    for pattern in (_SLACK_MENTION, _DISCORD_MENTION):
+        if m := pattern.match(token):
+            return f"{actor.platform}:{actor.workspace}:{m.group(1)}"
+    if _IDENTITY.match(token):
+        return token
+    if _BARE_ID.match(token):
+        return f"{actor.platform}:{actor.workspace}:{token}"
+    raise UserError(
+        _(
+            "I can't tell who `{who}` is: mention them (`@name`, picked from the list) or give "
+            "their user id.",
+            who=token[:40],
+        ),
+        cmd.usage("organizers"),
+    )
+
+
+async def organizers(
+    ctx: Context, actor: Actor, slug: str, change: str | None, person: str | None
+) -> Reply:
+    campaign = await common.resolve(ctx, slug, cmd.usage("organizers"), only_open=False)
+    if change is None:
+        listing = "\n".join(f"• {o}" for o in campaign.organizers) or _("(none)")
+        return Reply(text=_("Organizers of **{title}**:", title=campaign.title) + "\n" + listing)
+    ensure_organizer(campaign, actor, N_("change its organizers"))
+    assert person is not None
+    who = person_identity(person, actor)
+    now = ctx.clock()
+    if change == "remove" and who in campaign.organizers and len(campaign.organizers) == 1:
+        raise UserError(_("A campaign needs at least one organizer: add someone else first."))
+
+    def op(conn: Tx) -> bool:
+        if change == "add":
+            done = repo.add_organizer(conn, campaign.id, who, now)
+        else:
+            done = repo.remove_organizer(conn, campaign.id, who)
+        if done:
+            repo.add_audit(conn, campaign.id, actor.identity, f"organizer {change}", who, now)
+        return done
+
+    done = await ctx.db.write(op)
+    values = {"who": who, "title": campaign.title}
+    if not done and change == "add":
+        return Reply(text=_("{who} is already an organizer of **{title}**.", **values))
+    if not done:
+        return Reply(text=_("{who} is not an organizer of **{title}**.", **values))
+    if change == "add":
+        return Reply(text=_("{who} is now an organizer of **{title}**.", **values))
+    return Reply(text=_("{who} is no longer an organizer of **{title}**.", **values))
+
+
+async def audit(ctx: Context, actor: Actor, slug: str) -> Reply:
+    campaign = await common.resolve(ctx, slug, cmd.usage("audit"), only_open=False)
+    ensure_organizer(campaign, actor, N_("read its audit log"))
+    entries = await ctx.db.read(lambda conn: repo.audit_entries(conn, campaign.id))
+    lines = [_("Audit log of **{title}** (latest first):", title=campaign.title)]
+    for e in entries:
+        when = f"{e.at.astimezone(ctx.tz):%Y-%m-%d %H:%M}"
+        lines.append(f"{when} {e.actor}: {e.action}" + (f" ({e.detail})" if e.detail else ""))
+    return Reply(text="\n".join(lines))
+
+
+async def export_data(ctx: Context, actor: Actor, slug: str) -> ExportData:
+    exact = await common.resolve(ctx, slug, cmd.usage("export"), only_open=False)
+    ensure_organizer(exact, actor, N_("export it"))
+    campaign = exact.public(ctx.clock())  # an organizer sees the count in steps too
+
+    def read(conn: Tx) -> tuple[str, list[SignatureRecord]]:
+        text = repo.letter_text(conn, campaign.id, campaign.version)
+        rows = (
+            repo.public_signatures(conn, campaign)
+            if campaign.names_exportable() and campaign.purged_at is None
+            else []
+        )
+        return text, rows
+
+    text, rows = await ctx.db.read(read)
+    anonymous = max(0, campaign.count - campaign.shown_named)  # of the step, like the count
+    withheld = not campaign.names_exportable() or campaign.purged_at is not None
+
+    def op(conn: Tx) -> None:
+        repo.add_audit(
+            conn, campaign.id, actor.identity, "export", f"{len(rows)} names", ctx.clock()
+        )
+
+    await ctx.db.write(op)
+    return ExportData(
+        slug=campaign.slug,
+        title=campaign.title,
+        addressee=campaign.addressee,
+        text=text,
+        version=campaign.version,
+        count=campaign.count,
+        signatories=[
+            Signatory(r.display_name or "", r.role, r.comment, r.signed_at, r.version) for r in rows
+        ],
+        anonymous=anonymous,
+        names_withheld=withheld,
+        language=campaign_language(campaign.language),
+    )
+
+
+async def export(ctx: Context, actor: Actor, slug: str, fmt: str) -> str:
+    if fmt not in RENDERERS:
+        raise UserError(_("Exports come as `md`, `csv` or `html`."), cmd.usage("export"))
+    return RENDERERS[fmt](await export_data(ctx, actor, slug))
+
+
+async def export_reply(ctx: Context, actor: Actor, slug: str, fmt: str) -> Reply:
+    body = await export(ctx, actor, slug, fmt)
+    return Reply(
+        text=_("Export of `{slug}` ({format}), only for you:", slug=slug, format=fmt),
+        attachment=(f"{slug}.{fmt}", body),
+    )
+
+
+async def purge(ctx: Context, actor: Actor, slug: str) -> Reply:
+    campaign = await common.resolve(ctx, slug, cmd.usage("purge"), only_open=False)
+    ensure_organizer(campaign, actor, N_("purge it"))
+    now = ctx.clock()
+    if campaign.is_open(now):
+        raise UserError(
+            _(
+                "**{title}** is still open; close it first (`/petition close {slug}`), then purge.",
+                title=campaign.title,
+                slug=campaign.slug,
+            )
+        )
+    await common.purge_campaign(ctx, campaign, actor.identity)
+    count = campaign.public(now).count  # what the count shows, never the unreleased rest
+    return Reply(
+        text=ngettext(
+            "Purged **{title}**: {n} signature now carries no name or account, and the "
+            "count stays.",
+            "Purged **{title}**: {n} signatures now carry no name or account, and the count stays.",
+            count,
+            title=campaign.title,
+        )
+    )
+
+
+# ---- the handler table's entries (bot/handlers/__init__.py) ----
+
+
+async def organizers_command(
+    ctx: Context, actor: Actor, command: cmd.Organizers, place: Place | None
+) -> Reply:
+    return await organizers(ctx, actor, command.slug, command.change, command.person)
+
+
+async def audit_command(
+    ctx: Context, actor: Actor, command: cmd.Audit, place: Place | None
+) -> Reply:
+    return await audit(ctx, actor, command.slug)
+
+
+async def export_command(
+    ctx: Context, actor: Actor, command: cmd.Export, place: Place | None
+) -> Reply:
+    return await export_reply(ctx, actor, command.slug, command.format)
+
+
+async def purge_command(
+    ctx: Context, actor: Actor, command: cmd.Purge, place: Place | None
+) -> Reply:
+    return await purge(ctx, actor, command.slug)

@@ -1,0 +1,379 @@
+"""Signing and withdrawing: the informed choice before a first signature, the signature
+itself (one group-committed write), and the reply only the signer sees.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from bot import commands as cmd
+from bot.campaigns import (
+    Campaign,
+    Kind,
+    ensure_open,
+)
+from bot.context import Context
+from bot.handlers import common
+from bot.identity import Actor, Place
+from bot.messages import (
+    N_,
+    _,
+    ngettext,
+    number,
+)
+from bot.messages import current as current_language
+from bot.messages import day as format_day_of
+from bot.notices import before_first_signature, needs_notice
+from bot.releases import release
+from bot.replies import (
+    Reply,
+    SignedPublicly,
+    consent_actions,
+    error_reply,
+)
+from bot.signing import SignOutcome, SignRequest, sign_batch
+from bot.text import (
+    COMMENT_MAX,
+    ROLE_MAX,
+    clean,
+    clean_display_name,
+)
+from storage import repository as repo
+from storage.database import Tx
+
+log = logging.getLogger(__name__)
+
+
+async def sign(
+    ctx: Context,
+    actor: Actor,
+    slug: str | None,
+    anonymous: bool = False,
+    role: str | None = None,
+    comment: str | None = None,
+    *,
+    consented: bool = False,
+) -> Reply:
+    usage = cmd.usage("sign")
+    role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
+    comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
+    campaign_id = await common.campaign_id(ctx, slug, usage)
+    person_hash = ctx.key.person_hash(actor) if needs_notice(actor.platform) else None
+    if person_hash is not None and not consented and not await common.chosen(ctx, person_hash):
+        owner = ctx.key.signer_hash(campaign_id, actor)  # per campaign: unlinkable
+        notice = await inform_first(
+            ctx, actor.platform, campaign_id, owner, anonymous, role, comment
+        )
+        if actor.locale_withheld:
+            notice = replace(notice, text=f"{notice.text}\n{common.language_hint(notice.slug)}")
+        return notice
+    request = SignRequest(
+        campaign_id=campaign_id,
+        signer_hash=ctx.key.signer_hash(campaign_id, actor),
+        key_id=ctx.key.key_id,
+        person_hash=person_hash if consented else None,
+        anonymous=anonymous,
+        platform=actor.platform,
+        workspace=actor.workspace,
+        user_id=actor.user_id,
+        display_name=clean_display_name(actor.display_name, actor.user_id),
+        role=role,
+        comment=comment,
+        now=ctx.clock(),
+        language=current_language(),
+        steps=ctx.steps if ctx.steps.immediate else None,
+        tz=ctx.tz,
+    )
+    outcome = await ctx.db.write_batched(sign_batch, request)
+    if outcome.signed and outcome.released:
+        common.stepped(ctx, [outcome.campaign.id])  # released with it (no window configured)
+    return sign_reply(ctx, actor, outcome)
+
+
+async def inform_first(
+    ctx: Context,
+    platform: str,
+    campaign_id: int,
+    owner: str,
+    anonymous: bool,
+    role: str | None,
+    comment: str | None,
+) -> Reply:
+    """A first signature on this platform: record nothing, say what others can see, and
+    offer the choices. What they typed waits in a draft while they read: no identity,
+    only its owner's keyed hash for this campaign (as a signature's: two drafts of one
+    person in two campaigns can't be linked). An anonymous-only notice with nothing typed
+    stores nothing at all: its buttons carry the marker `ANONYMOUS_DRAFT` alone."""
+    campaign = await common.campaign_of(ctx, campaign_id)
+    ensure_open(campaign, ctx.clock(), N_("sign it"))
+    draft = cmd.ANONYMOUS_DRAFT if anonymous else None
+    if role or comment:
+        now = ctx.clock()
+        draft = await ctx.db.write(
+            lambda conn: repo.add_draft(
+                conn,
+                campaign_id,
+                owner,
+                role,
+                comment,
+                now,
+                anonymous_only=anonymous,
+                id_prefix=cmd.ANONYMOUS_DRAFT if anonymous else "",
+            )
+        )
+    return Reply(
+        text=before_first_signature(
+            platform, common.who_sees_your_name(campaign), anonymous_only=anonymous
+        ),
+        actions=consent_actions(campaign.slug, draft, anonymous_only=anonymous),
+        slug=campaign.slug,
+    )
+
+
+async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str | None) -> Reply:
+    """The informed choice: sign as chosen, with what they typed, or record only that
+    they have read the notice."""
+    person_hash = ctx.key.person_hash(actor)
+    now = ctx.clock()
+    typed: tuple[str | None, str | None, bool] | None = (None, None, False)
+    owner = ""
+    if draft == cmd.ANONYMOUS_DRAFT:  # an anonymous-only notice, nothing typed or stored
+        typed, draft = (None, None, True), None
+    elif draft is not None:
+        campaign_id = await common.campaign_id(ctx, slug, cmd.usage("sign"))
+        owner = ctx.key.signer_hash(campaign_id, actor)
+        typed = await ctx.db.read(lambda conn: repo.find_draft(conn, draft, owner, campaign_id))
+        if typed is None and choice == "not-now":
+            # Someone else's draft, another campaign's, or gone: nothing is changed.
+            return error_reply(
+                _(
+                    "That choice isn't yours or has expired; nothing was changed. Type "
+                    "`/sign {slug}` to sign.",
+                    slug=slug,
+                )
+            )
+    if typed is not None and typed[2] and choice == "named":
+        return error_reply(
+            _(
+                "You asked to sign anonymously, so this can't sign with your name; nothing "
+                "was signed. Type `/sign {slug}` to sign with your name.",
+                slug=slug,
+            )
+        )
+    if choice == "not-now":
+
+        def later(conn: Tx) -> None:
+            repo.record_notices(conn, [person_hash], now)
+            if draft is not None:
+                repo.delete_draft(conn, draft, owner)
+
+        await ctx.db.write(later)
+        ctx.choices.add(person_hash)
+        return Reply(
+            text=_(
+                "Nothing was signed. When you're ready: `/sign {slug}`, or "
+                "`/sign {slug} anonymous` to leave your name out. You won't see the notice "
+                "again; `/petition safety` shows it.",
+                slug=slug,
+            )
+        )
+    if typed is None and not await has_signed(ctx, actor, slug):
+        return error_reply(
+            _(
+                "That choice has expired, and nothing was signed. Type `/sign {slug}` again "
+                "(with your role or comment, if you had one).",
+                slug=slug,
+            )
+        )
+    role, comment, _anonymous_only = typed or (None, None, False)
+    reply = await sign(ctx, actor, slug, choice == "anonymous", role, comment, consented=True)
+    if draft is not None and not reply.error:
+        await ctx.db.write(lambda conn: repo.delete_draft(conn, draft, owner))
+    ctx.choices.add(person_hash)
+    return reply
+
+
+async def has_signed(ctx: Context, actor: Actor, slug: str) -> bool:
+    campaign_id = await common.campaign_id(ctx, slug, cmd.usage("sign"))
+    signer = ctx.key.signer_hash(campaign_id, actor)
+    found = await ctx.db.read(lambda conn: repo.find_signature(conn, campaign_id, signer))
+    return found is not None
+
+
+def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
+    exact = outcome.campaign
+    campaign = exact.public(ctx.clock())
+    if outcome.signed and not outcome.released:
+        # Only the signer reads this: the public count plus their own signature, never
+        # the others gathered since the last step.
+        campaign = replace(campaign, count=campaign.count + 1)
+    if not outcome.signed:
+        values = {
+            "title": campaign.title,
+            "day": format_day_of(outcome.signed_at, ctx.tz),
+            "slug": campaign.slug,
+        }
+        text = (
+            _(
+                "You already signed **{title}** anonymously on {day}; nothing was counted "
+                "twice. To withdraw, use `/unsign {slug}`.",
+                **values,
+            )
+            if outcome.anonymous
+            else _(
+                "You already signed **{title}** on {day}; nothing was counted twice. To "
+                "withdraw, use `/unsign {slug}`.",
+                **values,
+            )
+        )
+        return Reply(text=text, tally=common.quick_tally(ctx, campaign), slug=campaign.slug)
+    name = clean_display_name(actor.display_name, actor.user_id)
+    pledge = campaign.kind is Kind.PLEDGE
+    if outcome.anonymous:
+        first = (
+            _(
+                "Thank you: you pledged to **{title}** anonymously: no name or account is "
+                "stored with it.",
+                title=campaign.title,
+            )
+            if pledge
+            else _(
+                "Thank you: you signed **{title}** anonymously: no name or account is "
+                "stored with it.",
+                title=campaign.title,
+            )
+        )
+    else:
+        first = (
+            _("Thank you, {name}: you pledged to **{title}**.", name=name, title=campaign.title)
+            if pledge
+            else _("Thank you, {name}: you signed **{title}**.", name=name, title=campaign.title)
+        )
+    lines = [first]
+    # Said from what the signer may see (the public count and their own signature), so
+    # signing and withdrawing again and again tells nobody what others did since a step.
+    reached = outcome.just_succeeded and campaign.count >= campaign.goal
+    succeeded = campaign.succeeded_at is not None or reached
+    if reached and pledge:
+        lines.append(
+            _(
+                "🎉 That makes {count}: the threshold of {goal} is reached. It's on: we {action}!",
+                count=number(exact.goal),
+                goal=number(campaign.goal),
+                action=campaign.action,
+            )
+        )
+    elif reached:
+        lines.append(
+            _(
+                "🎉 You are signature {count}: the goal is reached!",
+                count=number(exact.goal),
+            )
+        )
+    elif pledge and not succeeded and outcome.anonymous:
+        # Nothing of an anonymous pledger is stored: nobody can write to them.
+        lines.append(
+            ngettext(
+                "Your pledge counts only if {n} person pledges by the deadline. Nobody can "
+                "message you about it, because nothing of you is stored: the result is "
+                "posted where the pledge was announced, `/sign mine` shows it, and so does "
+                "its page if it has one.",
+                "Your pledge counts only if {n} people pledge by the deadline. Nobody can "
+                "message you about it, because nothing of you is stored: the result is "
+                "posted where the pledge was announced, `/sign mine` shows it, and so does "
+                "its page if it has one.",
+                campaign.goal,
+            )
+        )
+    elif pledge and not succeeded:
+        lines.append(
+            ngettext(
+                "Your pledge counts only if {n} person pledges by the deadline; you'll be "
+                "told either way.",
+                "Your pledge counts only if {n} people pledge by the deadline; you'll be "
+                "told either way.",
+                campaign.goal,
+            )
+        )
+    if not outcome.anonymous:
+        lines.append(common.who_sees_your_name(campaign))
+    elif actor.locale_withheld:
+        lines.append(common.language_hint(campaign.slug))
+    lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
+    return Reply(
+        text="\n".join(lines),
+        tally=common.quick_tally(ctx, campaign),
+        slug=campaign.slug,
+        events=() if outcome.anonymous else (SignedPublicly(campaign.slug),),
+    )
+
+
+async def unsign(ctx: Context, actor: Actor, slug: str | None) -> Reply:
+    target = await common.resolve(ctx, slug, cmd.usage("unsign"), only_open=False)
+
+    signer = ctx.key.signer_hash(target.id, actor)
+    now = ctx.clock()
+
+    def op(conn: Tx) -> Campaign | None:
+        campaign = repo.campaign_by_id(conn, target.id, lock=True)
+        existing = repo.find_signature(conn, campaign.id, signer)
+        if existing is None:
+            return None
+        ensure_open(campaign, now, N_("withdraw from it"))
+        repo.delete_signature(conn, existing.id)
+        changed = replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
+        if ctx.steps.immediate and ctx.steps.due(changed, now, ctx.tz):
+            changed = release(conn, changed, now)
+        return changed
+
+    exact = await ctx.db.write(op)
+    if exact is not None and exact.shown_at == now:
+        common.stepped(ctx, [exact.id])
+    campaign = exact.public(now) if exact is not None else None
+    if campaign is None:
+        return Reply(
+            text=_(
+                "You haven't signed **{title}**, so there is nothing to withdraw.",
+                title=target.title,
+            ),
+            error=True,
+        )
+    text = _("Your signature on **{title}** is withdrawn and deleted.", title=campaign.title)
+    if campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None:
+        text += " " + _("The pledge had already succeeded; that stays true.")
+    return Reply(
+        text=text,
+        tally=await common.tally(ctx, campaign),
+    )
+
+
+async def refresh_signer_name(ctx: Context, actor: Actor, slug: str) -> None:
+    """A better display name arrived after the ack (e.g. Slack's real name): put it on the
+    public signature just made. Batched like signing, and an indexed update."""
+    campaign_id = await common.campaign_id(ctx, slug, cmd.usage("sign"))
+    rename = (
+        campaign_id,
+        ctx.key.signer_hash(campaign_id, actor),
+        clean_display_name(actor.display_name, actor.user_id),
+    )
+    await ctx.db.write_batched(repo.rename_signatures, rename)
+
+
+# ---- the handler table's entries (bot/handlers/__init__.py) ----
+
+
+async def sign_command(ctx: Context, actor: Actor, command: cmd.Sign, place: Place | None) -> Reply:
+    return await sign(ctx, actor, command.slug, command.anonymous, command.role, command.comment)
+
+
+async def consent_command(
+    ctx: Context, actor: Actor, command: cmd.Consent, place: Place | None
+) -> Reply:
+    return await consent(ctx, actor, command.slug, command.choice, command.draft)
+
+
+async def unsign_command(
+    ctx: Context, actor: Actor, command: cmd.Unsign, place: Place | None
+) -> Reply:
+    return await unsign(ctx, actor, command.slug)
