@@ -24,12 +24,12 @@ from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
 from bot import handlers, jobs, views
-from bot.errors import UserError
-from bot.identity import Actor
-from bot.messages import LANGUAGES, language_of, speaking
-from bot.replies import Reply
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor
+from bot.domain.messages import LANGUAGES, language_of, speaking
+from bot.domain.replies import Reply
+from bot.domain.text import TEXT_MAX
 from bot.service import Service
-from bot.text import TEXT_MAX
 from runtime.bootstrap import open_service
 from runtime.config import Settings
 from runtime.scheduler import lead_when_possible

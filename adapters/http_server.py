@@ -18,7 +18,7 @@ from slack_bolt.response import BoltResponse
 
 from adapters.connection_guard import ConnectionGuard, track_requests
 from adapters.slack.requests import Refused, check_shape, check_signature
-from bot.permissions import RateLimiter
+from bot.domain.permissions import RateLimiter
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from bot import views
 from bot.commands import Spec, Values
-from bot.errors import UserError
-from bot.identity import Actor, Place
-from bot.replies import Announced, Reply, error_reply
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, Place
+from bot.domain.replies import Announced, Reply, error_reply
 
 if TYPE_CHECKING:
     from bot.service import Service

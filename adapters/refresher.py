@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import views
 from bot.context import TallyChanged
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)

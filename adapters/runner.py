@@ -10,8 +10,8 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from adapters.webhooks import WebhookSender
+from bot.domain.steps import SMALLEST_STEP
 from bot.service import Service
-from bot.steps import SMALLEST_STEP
 from runtime.config import Settings
 from runtime.dispatcher import Sender
 from runtime.heap import settle_heap

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bot import handlers
-from bot.identity import Actor, SignerKey
+from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
 from storage.database import Database
 

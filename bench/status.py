@@ -21,7 +21,7 @@ from bench.common import (
     table,
 )
 from bot import handlers, releases, views
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from bot.service import Service
 from bot.signing import SignRequest, sign_batch
 from storage import repository as repo

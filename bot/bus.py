@@ -11,20 +11,20 @@ from dataclasses import replace
 
 from bot import commands as cmd
 from bot.context import Context
-from bot.errors import UserError
-from bot.handlers import HANDLERS
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     _,
     campaign_language,
     language_of,
     number,
     speaking,
 )
-from bot.replies import (
+from bot.domain.replies import (
     Reply,
     error_reply,
 )
+from bot.handlers import HANDLERS
 from storage import repository as repo
 
 log = logging.getLogger(__name__)

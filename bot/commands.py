@@ -16,10 +16,10 @@ from dataclasses import replace as replace_option
 from enum import StrEnum
 from functools import lru_cache
 
-from bot.errors import UserError
-from bot.messages import LANGUAGES, N_, NATIVE_NAMES, _, number, translate
-from bot.messages import current as current_language
-from bot.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug, parse_language
+from bot.domain.errors import UserError
+from bot.domain.messages import LANGUAGES, N_, NATIVE_NAMES, _, number, translate
+from bot.domain.messages import current as current_language
+from bot.domain.text import ANONYMOUS_WORDS, COMMAND_MAX, looks_like_slug, parse_language
 
 _QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from bot.permissions import CreatorPolicy, RateLimiter
-from bot.steps import StepRule
+from bot.domain.permissions import CreatorPolicy, RateLimiter
+from bot.domain.steps import StepRule
 
 if TYPE_CHECKING:
-    from bot.identity import SignerKey
-    from bot.public import PublicFacts
-    from bot.replies import Reply
+    from bot.domain.identity import SignerKey
+    from bot.domain.public import PublicFacts
+    from bot.domain.replies import Reply
     from storage.database import Database
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.campaigns import Campaign, Kind
-from bot.messages import _, campaign_language, ngettext, number, percent, speaking
+from bot.domain.campaigns import Campaign, Kind
+from bot.domain.messages import _, campaign_language, ngettext, number, percent, speaking
 from storage import campaign_events, outbox, webhooks
 from storage.database import Tx
 

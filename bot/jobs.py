@@ -10,19 +10,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import events
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
 )
-from bot.context import Context
-from bot.handlers import common
-from bot.messages import (
+from bot.domain.messages import (
     _,
     campaign_language,
     speaking,
 )
+from bot.domain.schedules import Schedule, parse_schedule
+from bot.domain.timeparse import start_of_day
+from bot.handlers import common
 from bot.releases import release, release_due
-from bot.schedules import Schedule, parse_schedule
-from bot.timeparse import start_of_day
 from storage import installations, outbox, reminders
 from storage import repository as repo
 from storage.database import Tx

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from bot import events
-from bot.campaigns import Campaign
-from bot.steps import StepRule
+from bot.domain.campaigns import Campaign
+from bot.domain.steps import StepRule
 from storage import repository as repo
 from storage.database import Tx
 

@@ -12,11 +12,11 @@ from typing import Any
 from bot import bus
 from bot import commands as cmd
 from bot.context import Context
-from bot.identity import Actor, Place, SignerKey
-from bot.messages import SOURCE
-from bot.messages import set_default as set_default_language
-from bot.records import Announcement
-from bot.replies import Reply
+from bot.domain.identity import Actor, Place, SignerKey
+from bot.domain.messages import SOURCE
+from bot.domain.messages import set_default as set_default_language
+from bot.domain.records import Announcement
+from bot.domain.replies import Reply
 from storage.database import Database
 
 __all__ = ["Announcement", "Service"]

@@ -16,10 +16,10 @@ from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from bot import releases
-from bot.campaigns import Campaign, ensure_open, reaches_goal_now
-from bot.errors import NotFound, UserError
-from bot.messages import N_, _, speaking
-from bot.steps import StepRule
+from bot.domain.campaigns import Campaign, ensure_open, reaches_goal_now
+from bot.domain.errors import NotFound, UserError
+from bot.domain.messages import N_, _, speaking
+from bot.domain.steps import StepRule
 from storage import repository as repo
 from storage.database import Tx
 

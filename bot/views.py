@@ -12,25 +12,25 @@ import logging
 from typing import Any
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
     ensure_organizer,
 )
-from bot.context import Context
-from bot.handlers import common
-from bot.messages import (
+from bot.domain.messages import (
     N_,
     campaign_language,
     speaking,
 )
-from bot.public import PublicFacts, public_facts
-from bot.records import Announcement
-from bot.replies import (
+from bot.domain.public import PublicFacts, public_facts
+from bot.domain.records import Announcement
+from bot.domain.replies import (
     Reply,
     Visibility,
     sign_actions,
 )
-from bot.tally import build_tally, pace_days
+from bot.domain.tally import build_tally, pace_days
+from bot.handlers import common
 from storage import repository as repo
 from storage.database import Tx
 

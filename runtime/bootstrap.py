@@ -6,8 +6,8 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.errors import UserError
-from bot.permissions import CreatorPolicy, RateLimiter
+from bot.domain.errors import UserError
+from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from runtime.config import Settings
 from runtime.keys import default_key_file, load_signer_key

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.messages import choose_language
-from bot.steps import StepRule
+from bot.domain.messages import choose_language
+from bot.domain.steps import StepRule
 
 GROUP_KINDS = ("discord-role", "discord-server", "slack-group", "slack-team")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot import views
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from storage import outbox
 from storage.database import Database
 from storage.outbox import Message

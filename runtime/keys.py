@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from bot.identity import SignerKey
+from bot.domain.identity import SignerKey
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from apscheduler.triggers.base import BaseTrigger
 
 from bot import jobs
 from bot.context import OutboxChanged, RemindersChanged
-from bot.schedules import Schedule
+from bot.domain.schedules import Schedule
+from bot.domain.steps import StepRule
 from bot.service import Service
-from bot.steps import StepRule
 from runtime.dispatcher import Dispatcher, Sender
 from runtime.leader import Leadership
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from bot.timeparse import start_of_day
+from bot.domain.timeparse import start_of_day
 from storage.repository import dialect_insert
 from storage.tables import (
     CampaignEventRow,

@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
 
-from bot.campaigns import Campaign, Kind, Names, Status
-from bot.records import Announcement, AuditEntry, SignatureRecord
-from bot.timeparse import start_of_day
+from bot.domain.campaigns import Campaign, Kind, Names, Status
+from bot.domain.records import Announcement, AuditEntry, SignatureRecord
+from bot.domain.timeparse import start_of_day
 from storage.tables import (
     AuditRow,
     CampaignRow,

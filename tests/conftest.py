@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.identity import Actor, SignerKey
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.steps import StepRule
 from bot.service import Service
-from bot.steps import StepRule
 from storage.database import Database, normalize_database_url
 
 if TYPE_CHECKING:

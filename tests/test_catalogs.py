@@ -21,8 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import commands as cmd
-from bot import messages
-from bot.messages import LANGUAGES, SOURCE, speaking, translate
+from bot.domain import messages
+from bot.domain.messages import LANGUAGES, SOURCE, speaking, translate
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "bot" / "locales" / "messages.pot"

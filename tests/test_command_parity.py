@@ -13,7 +13,7 @@ from adapters.discord.bot import NewCampaignModal, UndersignedDiscord, slash_opt
 from adapters.slack import render as slack_render
 from bot import commands as cmd
 from bot import handlers
-from bot.errors import UserError
+from bot.domain.errors import UserError
 from bot.service import Service
 
 SAMPLES: dict[cmd.Kind, Any] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import commands as cmd
-from bot.errors import UserError
+from bot.domain.errors import UserError
 
 
 def test_sign_with_slug_anonymous_and_comment() -> None:
@@ -75,8 +75,8 @@ def test_mistakes_raise_user_errors_with_usage(line: str) -> None:
 
 
 def test_mentions_become_identities() -> None:
+    from bot.domain.identity import Actor
     from bot.handlers.organizers import person_identity
-    from bot.identity import Actor
 
     slack = Actor("slack", "T1", "U1", "Ann")
     assert person_identity("<@U0123ABC|bob>", slack) == "slack:T1:U0123ABC"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot import handlers
-from bot.identity import SignerKey
+from bot.domain.identity import SignerKey
 from bot.service import Service
 from storage import repository as repo
 from storage.database import Database, Tx

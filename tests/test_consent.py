@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot import commands as cmd
 from bot import handlers, jobs, views
-from bot.identity import Actor
-from bot.replies import ActionKind, Reply
+from bot.domain.identity import Actor
+from bot.domain.replies import ActionKind, Reply
 from bot.service import Service
 from storage.tables import SafetyNoticeRow, SignatureRow, SignDraftRow
 from tests.conftest import Clock, fetch, person

@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from bot import commands as cmd
 from bot import handlers, jobs, views
-from bot.identity import Actor, SignerKey
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.steps import StepRule
 from bot.service import Service
-from bot.steps import StepRule
 from storage import repository as repo
 from storage.database import Database
 from storage.tables import OutboxRow

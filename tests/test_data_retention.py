@@ -143,7 +143,7 @@ async def test_sqlite_keeps_no_insertion_order_beside_anonymous_signatures(tmp_p
     public ones with exact times would be dated by it."""
     import sqlite3
 
-    from bot.identity import SignerKey
+    from bot.domain.identity import SignerKey
     from storage.database import Database
 
     db = Database(f"sqlite:///{tmp_path / 'order.db'}")

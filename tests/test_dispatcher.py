@@ -20,7 +20,7 @@ from adapters.slack.sender import SlackSender
 from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
 from bot import handlers, jobs, views
-from bot.identity import Actor, Place
+from bot.domain.identity import Actor, Place
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox

@@ -7,12 +7,19 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.campaigns import Campaign, Kind, Names, Status, changes_to_the_deal, reaches_goal_now
-from bot.errors import UserError
-from bot.identity import Actor, SignerKey
-from bot.tally import build_tally
-from bot.text import check_slug, clean
-from bot.timeparse import parse_deadline
+from bot.domain.campaigns import (
+    Campaign,
+    Kind,
+    Names,
+    Status,
+    changes_to_the_deal,
+    reaches_goal_now,
+)
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.tally import build_tally
+from bot.domain.text import check_slug, clean
+from bot.domain.timeparse import parse_deadline
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -144,7 +151,7 @@ def test_deadline_dates_mean_end_of_day_in_the_timezone() -> None:
 def test_a_pledge_tally_counts_pledges_wherever_it_is_shown() -> None:
     from adapters.discord.render import tally_line
     from adapters.slack.render import tally_text
-    from bot.replies import Reply
+    from bot.domain.replies import Reply
 
     pledge = campaign(kind=Kind.PLEDGE, goal=4, count=1, action="walk out")
     tally = build_tally(pledge, NOW, None, [])

@@ -10,12 +10,12 @@ import pytest
 from adapters.discord import render as discord_render
 from bot import commands as cmd
 from bot import views
-from bot.errors import UserError
-from bot.identity import Actor, SignerKey
-from bot.replies import CampaignCard, Reply
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.replies import CampaignCard, Reply
+from bot.domain.tally import Tally
+from bot.domain.text import COMMAND_MAX, clean, clean_display_name
 from bot.service import Service
-from bot.tally import Tally
-from bot.text import COMMAND_MAX, clean, clean_display_name
 from storage.database import Database
 from tests.conftest import Clock, person
 

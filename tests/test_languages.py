@@ -17,8 +17,8 @@ from adapters.console.render import render
 from adapters.console.repl import terminal_language
 from bot import commands as cmd
 from bot import handlers, views
-from bot.identity import Actor, Place
-from bot.replies import Visibility
+from bot.domain.identity import Actor, Place
+from bot.domain.replies import Visibility
 from bot.service import Service
 from storage.tables import OutboxRow
 from tests.conftest import fetch, informed, person

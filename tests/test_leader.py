@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import update
 
 from bot import handlers
-from bot.identity import Actor, SignerKey
+from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
 from storage import reminders
 from storage.database import Database

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from bot import handlers, jobs, views
-from bot.identity import Actor, Place
-from bot.replies import Announced
+from bot.domain.identity import Actor, Place
+from bot.domain.replies import Announced
 from bot.service import Service
 from storage.tables import OutboxRow, ReminderRow
 from tests.conftest import Clock, fetch, person

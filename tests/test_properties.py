@@ -16,9 +16,9 @@ from adapters.discord import render as discord_render
 from adapters.slack import render as slack_render
 from bot import commands as cmd
 from bot import handlers
-from bot.errors import UserError
-from bot.identity import Actor, SignerKey
-from bot.replies import CampaignCard, Reply, sign_actions
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.replies import CampaignCard, Reply, sign_actions
 from bot.service import Service
 from storage.database import Database
 
@@ -80,7 +80,7 @@ def test_parser_never_crashes(command: str, args: str) -> None:
 
 
 def reply_from(text: str, title: str, names: list[str]) -> Reply:
-    from bot.tally import Tally
+    from bot.domain.tally import Tally
 
     card = CampaignCard(
         slug="s-1",

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from adapters.web import charts
 from bot import handlers, views
-from bot.identity import Actor
-from bot.public import day_buckets
+from bot.domain.identity import Actor
+from bot.domain.public import day_buckets
+from bot.domain.tally import SMALLEST_GROUP
 from bot.service import Service
-from bot.tally import SMALLEST_GROUP
 from tests.conftest import Clock, informed, person
 from tests.slack_harness import EXE
 from tests.web_site import Site
@@ -43,7 +43,7 @@ def test_no_bucket_holds_fewer_than_five_and_today_is_left_out(days: list[tuple[
 
 
 def test_a_year_of_busy_days_keeps_the_json_small() -> None:
-    from bot.public import MAX_BUCKETS
+    from bot.domain.public import MAX_BUCKETS
 
     daily = [(TODAY - timedelta(days=d), 40) for d in range(1, 366)]
     buckets = day_buckets(daily, TODAY)
@@ -322,7 +322,7 @@ def test_discord_shows_the_chart_in_the_embed_and_a_link_button() -> None:
     import discord
 
     from adapters.discord.render import message_kwargs
-    from bot.replies import CampaignCard, PageLink, Reply
+    from bot.domain.replies import CampaignCard, PageLink, Reply
 
     card = CampaignCard("walkout", "petition", "Walk out", None, None, "Letter", 1, "open", None)
     page = PageLink(

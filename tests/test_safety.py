@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import handlers, jobs, views
-from bot.identity import Actor, SignerKey
-from bot.permissions import CreatorPolicy, RateLimiter
+from bot.domain.identity import Actor, SignerKey
+from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from storage.database import Database
 from storage.tables import SignatureRow

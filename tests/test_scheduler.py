@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import handlers, views
-from bot.identity import Place
+from bot.domain.identity import Place
 from bot.service import Service
 from runtime.scheduler import ReminderScheduler
 from storage.tables import OutboxRow

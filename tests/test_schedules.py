@@ -10,8 +10,8 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.errors import UserError
-from bot.schedules import Schedule, parse_schedule
+from bot.domain.errors import UserError
+from bot.domain.schedules import Schedule, parse_schedule
 from runtime.scheduler import ScheduleTrigger
 
 BERLIN = ZoneInfo("Europe/Berlin")

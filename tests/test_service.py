@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import handlers, jobs, views
-from bot.identity import Actor
+from bot.domain.identity import Actor
 from bot.service import Service
 from storage import repository as repo
 from storage.database import Tx

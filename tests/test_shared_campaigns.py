@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import handlers
-from bot.identity import Actor
+from bot.domain.identity import Actor
+from bot.domain.tally import SMALLEST_GROUP, workspace_groups
 from bot.service import Service
-from bot.tally import SMALLEST_GROUP, workspace_groups
 from storage import installations
 from storage.database import Database
 from storage.installations import InstalledBot

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from adapters.slack import render
-from bot.replies import CampaignCard, Reply, sign_actions
+from bot.domain.replies import CampaignCard, Reply, sign_actions
 
 
 def test_long_letter_fits_block_kit_limits() -> None:

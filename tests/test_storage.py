@@ -49,7 +49,7 @@ async def test_migrate_twice_is_harmless(db: Database) -> None:
 
 
 async def test_raw_sqlite_file_holds_no_trace_of_an_anonymous_signer(tmp_path: Path) -> None:
-    from bot.identity import Actor, SignerKey
+    from bot.domain.identity import Actor, SignerKey
 
     db = Database(f"sqlite:///{tmp_path / 'raw.db'}")
     await db.migrate()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.messages import _, number, speaking
-from bot.replies import ActionKind, Reply, Visibility
+from bot.domain.messages import _, number, speaking
+from bot.domain.replies import ActionKind, Reply, Visibility
 
 _ACTION_HINTS = {
     ActionKind.SIGN: "/sign {slug}",

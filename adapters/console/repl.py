@@ -8,9 +8,9 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
-from bot.identity import Actor, Place
-from bot.messages import _, language_of, speaking
-from bot.replies import Reply
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import _, language_of, speaking
+from bot.domain.replies import Reply
 from bot.service import Service
 
 PLATFORM = "console"

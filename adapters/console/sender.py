@@ -6,7 +6,7 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from storage.outbox import Message
 
 

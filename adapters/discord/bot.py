@@ -21,9 +21,9 @@ from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
 from bot import commands as cmd
 from bot import views
-from bot.identity import Actor, Place
-from bot.messages import N_, SOURCE, _, language_of, number, speaking, translate
-from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import N_, SOURCE, _, language_of, number, speaking, translate
+from bot.domain.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 
 import discord
 
-from bot.messages import _, ngettext, number, percent, speaking
-from bot.replies import ActionKind, Reply
+from bot.domain.messages import _, ngettext, number, percent, speaking
+from bot.domain.replies import ActionKind, Reply
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096

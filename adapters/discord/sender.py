@@ -6,7 +6,7 @@ from __future__ import annotations
 import discord
 
 from adapters.discord import render
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from runtime.dispatcher import rate_limited
 from storage.outbox import Message
 

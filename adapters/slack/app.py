@@ -34,10 +34,17 @@ from adapters.slack.names import PLATFORM, SlackNames
 from adapters.slack.workspaces import SlackWorkspaces
 from bot import commands as cmd
 from bot import handlers, jobs
-from bot.identity import Actor, Place
-from bot.messages import _, speaking
-from bot.messages import current as current_language
-from bot.replies import CONSENT_CHOICES, ActionKind, Announced, Reply, SignedPublicly, error_reply
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import _, speaking
+from bot.domain.messages import current as current_language
+from bot.domain.replies import (
+    CONSENT_CHOICES,
+    ActionKind,
+    Announced,
+    Reply,
+    SignedPublicly,
+    error_reply,
+)
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)

@@ -30,10 +30,10 @@ from adapters.slack.workspaces import (
     SealedInstallationStore,
     WorkspaceAuthorize,
 )
-from bot import notices
-from bot.messages import _, from_accept_language, speaking, translate
-from bot.messages import current as current_language
-from bot.replies import Reply
+from bot.domain import notices
+from bot.domain.messages import _, from_accept_language, speaking, translate
+from bot.domain.messages import current as current_language
+from bot.domain.replies import Reply
 
 if TYPE_CHECKING:
     from adapters.slack.app import SlackAdapter

@@ -12,8 +12,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
-from bot.identity import Actor
-from bot.messages import language_of
+from bot.domain.identity import Actor
+from bot.domain.messages import language_of
 
 log = logging.getLogger(__name__)
 PLATFORM = "slack"

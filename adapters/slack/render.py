@@ -10,10 +10,10 @@ import re
 from typing import Any
 
 from bot import commands as cmd
-from bot.messages import _, ngettext, number, percent, speaking, translate
-from bot.replies import ActionKind, CampaignCard, Reply, Visibility
-from bot.tally import Tally
-from bot.text import FIELD_NAMES
+from bot.domain.messages import _, ngettext, number, percent, speaking, translate
+from bot.domain.replies import ActionKind, CampaignCard, Reply, Visibility
+from bot.domain.tally import Tally
+from bot.domain.text import FIELD_NAMES
 
 SECTION_LIMIT = 3000
 MAX_BLOCKS = 50

@@ -12,7 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
-from bot.replies import Reply
+from bot.domain.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
 

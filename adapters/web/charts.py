@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.messages import _, calendar_day, day_and_month, ngettext, number, percent, speaking
-from bot.public import PublicFacts
+from bot.domain.messages import _, calendar_day, day_and_month, ngettext, number, percent, speaking
+from bot.domain.public import PublicFacts
 
 WIDTH, HEIGHT = 720, 320
 PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 20, 20, 36

@@ -21,10 +21,19 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from adapters.web import charts
-from bot import messages, views
-from bot.messages import N_, _, calendar_day, from_accept_language, language_of, ngettext, number
-from bot.messages import percent as format_percent
-from bot.public import PublicFacts
+from bot import views
+from bot.domain import messages
+from bot.domain.messages import (
+    N_,
+    _,
+    calendar_day,
+    from_accept_language,
+    language_of,
+    ngettext,
+    number,
+)
+from bot.domain.messages import percent as format_percent
+from bot.domain.public import PublicFacts
 from bot.service import Service
 
 HERE = Path(__file__).resolve().parent

@@ -12,6 +12,8 @@ from typing import Any
 
 from bot import commands as cmd
 from bot.context import Context
+from bot.domain.identity import Actor, Place
+from bot.domain.replies import Reply
 from bot.handlers import (
     campaigns,
     organizers,
@@ -21,8 +23,6 @@ from bot.handlers import (
     signer_data,
     signing,
 )
-from bot.identity import Actor, Place
-from bot.replies import Reply
 
 Handler = Callable[[Context, Actor, Any, Place | None], Awaitable[Reply]]
 

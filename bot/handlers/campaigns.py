@@ -9,7 +9,8 @@ from typing import Any
 
 from bot import commands as cmd
 from bot import events, views
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
     Kind,
     Names,
@@ -17,11 +18,9 @@ from bot.campaigns import (
     ensure_open,
     ensure_organizer,
 )
-from bot.context import Context
-from bot.errors import NotAllowed, UserError
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.errors import NotAllowed, UserError
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     N_,
     _,
     campaign_language,
@@ -30,13 +29,12 @@ from bot.messages import (
     speaking,
     translate,
 )
-from bot.releases import release
-from bot.replies import (
+from bot.domain.replies import (
     Announced,
     Reply,
     Visibility,
 )
-from bot.text import (
+from bot.domain.text import (
     ACTION_MAX,
     ADDRESSEE_MAX,
     FIELD_NAMES,
@@ -48,7 +46,9 @@ from bot.text import (
     clean,
     parse_language,
 )
-from bot.timeparse import format_when, parse_deadline
+from bot.domain.timeparse import format_when, parse_deadline
+from bot.handlers import common
+from bot.releases import release
 from storage import repository as repo
 from storage.database import Tx
 

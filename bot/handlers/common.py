@@ -11,13 +11,13 @@ from datetime import datetime
 from typing import Any
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
     Names,
 )
-from bot.context import Context
-from bot.errors import NotFound, UserError
-from bot.messages import (
+from bot.domain.errors import NotFound, UserError
+from bot.domain.messages import (
     N_,
     _,
     ngettext,
@@ -25,14 +25,14 @@ from bot.messages import (
     speaking,
     translate,
 )
-from bot.messages import current as current_language
-from bot.messages import default as default_language
-from bot.replies import (
+from bot.domain.messages import current as current_language
+from bot.domain.messages import default as default_language
+from bot.domain.replies import (
     CampaignCard,
     PageLink,
 )
-from bot.tally import Tally, build_tally, pace_days, workspace_groups
-from bot.timeparse import format_when
+from bot.domain.tally import Tally, build_tally, pace_days, workspace_groups
+from bot.domain.timeparse import format_when
 from storage import repository as repo
 from storage.database import Tx
 

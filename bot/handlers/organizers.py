@@ -8,24 +8,24 @@ import logging
 import re
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     ensure_organizer,
 )
-from bot.context import Context
-from bot.errors import UserError
-from bot.exports import RENDERERS, ExportData, Signatory
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.errors import UserError
+from bot.domain.exports import RENDERERS, ExportData, Signatory
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     N_,
     _,
     campaign_language,
     ngettext,
 )
-from bot.records import SignatureRecord
-from bot.replies import (
+from bot.domain.records import SignatureRecord
+from bot.domain.replies import (
     Reply,
 )
+from bot.handlers import common
 from storage import repository as repo
 from storage.database import Tx
 

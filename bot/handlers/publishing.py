@@ -8,19 +8,19 @@ import logging
 from typing import Any
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     ensure_organizer,
 )
-from bot.context import Context
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     N_,
     _,
 )
-from bot.replies import (
+from bot.domain.replies import (
     Reply,
 )
+from bot.handlers import common
 from storage import repository as repo
 from storage.database import Tx
 

@@ -5,27 +5,27 @@ from __future__ import annotations
 import logging
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Kind,
 )
-from bot.context import Context
-from bot.errors import NotFound
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.errors import NotFound
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     LANGUAGES,
     _,
     number,
     translate,
 )
-from bot.messages import current as current_language
-from bot.messages import day as format_day_of
-from bot.notices import safety_explanation
-from bot.replies import (
+from bot.domain.messages import current as current_language
+from bot.domain.messages import day as format_day_of
+from bot.domain.notices import safety_explanation
+from bot.domain.replies import (
     Reply,
     sign_actions,
 )
-from bot.tally import build_tally, pace_days
+from bot.domain.tally import build_tally, pace_days
+from bot.handlers import common
 from storage import repository as repo
 
 log = logging.getLogger(__name__)

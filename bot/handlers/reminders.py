@@ -8,23 +8,23 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     ensure_open,
     ensure_organizer,
 )
-from bot.context import Context
-from bot.errors import UserError
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.errors import UserError
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     N_,
     _,
     time_of_day,
 )
-from bot.replies import (
+from bot.domain.replies import (
     Reply,
 )
-from bot.schedules import parse_schedule
+from bot.domain.schedules import parse_schedule
+from bot.handlers import common
 from storage import reminders as stored_reminders
 from storage import repository as repo
 from storage import webhooks

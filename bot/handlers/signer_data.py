@@ -6,19 +6,19 @@ import logging
 
 from bot import commands as cmd
 from bot import jobs
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
 )
-from bot.context import Context
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     _,
     date_only,
     ngettext,
     number,
 )
-from bot.records import SignatureRecord
-from bot.replies import (
+from bot.domain.records import SignatureRecord
+from bot.domain.replies import (
     Reply,
 )
 from storage import outbox

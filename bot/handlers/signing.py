@@ -8,37 +8,37 @@ import logging
 from dataclasses import replace
 
 from bot import commands as cmd
-from bot.campaigns import (
+from bot.context import Context
+from bot.domain.campaigns import (
     Campaign,
     Kind,
     ensure_open,
 )
-from bot.context import Context
-from bot.handlers import common
-from bot.identity import Actor, Place
-from bot.messages import (
+from bot.domain.identity import Actor, Place
+from bot.domain.messages import (
     N_,
     _,
     ngettext,
     number,
 )
-from bot.messages import current as current_language
-from bot.messages import day as format_day_of
-from bot.notices import before_first_signature, needs_notice
-from bot.releases import release
-from bot.replies import (
+from bot.domain.messages import current as current_language
+from bot.domain.messages import day as format_day_of
+from bot.domain.notices import before_first_signature, needs_notice
+from bot.domain.replies import (
     Reply,
     SignedPublicly,
     consent_actions,
     error_reply,
 )
-from bot.signing import SignOutcome, SignRequest, sign_batch
-from bot.text import (
+from bot.domain.text import (
     COMMENT_MAX,
     ROLE_MAX,
     clean,
     clean_display_name,
 )
+from bot.handlers import common
+from bot.releases import release
+from bot.signing import SignOutcome, SignRequest, sign_batch
 from storage import repository as repo
 from storage.database import Tx
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from bot import messages
-from bot.errors import UserError
-from bot.messages import _, number
+from bot.domain import messages
+from bot.domain.errors import UserError
+from bot.domain.messages import _, number
 
 MAX_AHEAD = timedelta(days=3653)  # about ten years: a sane window, far from any calendar edge
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.errors import UserError
-from bot.messages import LANGUAGES, N_, _, language_of, number, translate
+from bot.domain.errors import UserError
+from bot.domain.messages import LANGUAGES, N_, _, language_of, number, translate
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 TITLE_MAX = 200

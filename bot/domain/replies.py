@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
 
-from bot.messages import _
-from bot.tally import Tally
+from bot.domain.messages import _
+from bot.domain.tally import Tally
 
 
 class Visibility(StrEnum):
@@ -101,7 +101,7 @@ class Reply:
     attachment: tuple[str, str] | None = None  # (file name, content): exports
     page: PageLink | None = None  # a published campaign's page (when a public URL is set)
     events: tuple[ReplyEvent, ...] = ()  # what the use case did, for adapters to follow up
-    locale: str | None = None  # the language it speaks (bot.messages); adapters render in it
+    locale: str | None = None  # the language it speaks (bot.domain.messages); adapters render in it
 
     def event(self, kind: type[E]) -> E | None:
         """The event of that kind, if the use case reported one."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from bot.campaigns import Campaign, Kind
+from bot.domain.campaigns import Campaign, Kind
 
 SMALLEST_STEP = 3  # never fewer signatures than this in one step (outside day boundaries)
 # A step is released only this close after a boundary (the schedule fires on it); a boundary

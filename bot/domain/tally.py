@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from bot.campaigns import Campaign, Kind
-from bot.messages import _, duration, ngettext, number, percent, short_day
+from bot.domain.campaigns import Campaign, Kind
+from bot.domain.messages import _, duration, ngettext, number, percent, short_day
 
 PACE_WINDOW = timedelta(days=7)
 SMALLEST_GROUP = 5  # no public figure counts fewer people than this in one group

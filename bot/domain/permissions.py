@@ -7,7 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.identity import Actor
+from bot.domain.identity import Actor
 
 WORKSPACE_PREFIX = {"slack": "slack-team", "discord": "discord-server"}
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.messages import _, date_only, ngettext, number, speaking
+from bot.domain.messages import _, date_only, ngettext, number, speaking
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

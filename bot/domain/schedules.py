@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.errors import UserError
-from bot.messages import _
+from bot.domain.errors import UserError
+from bot.domain.messages import _
 
 
 def _examples() -> str:

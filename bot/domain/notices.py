@@ -6,7 +6,7 @@ recorded: a tool whose promise is safety informs before it stores.
 
 from __future__ import annotations
 
-from bot.messages import N_, _, ngettext
+from bot.domain.messages import N_, _, ngettext
 
 LOCAL_PLATFORMS = {"console", "cli"}
 

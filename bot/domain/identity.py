@@ -20,7 +20,7 @@ class Actor:
     display_name: str
     operator: bool = False
     groups: frozenset[str] = frozenset()  # e.g. "discord-role:123", "slack-group:S1" (adapters)
-    # The language this person reads (bot.messages), when their platform told us; else None.
+    # The language this person reads (bot.domain.messages), when their platform told us; else None.
     locale: str | None = None
     # True when the adapter chose not to ask the platform (an anonymous signature on Slack):
     # the reply then says how to pick a language.

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from bot.campaigns import Campaign, Kind
-from bot.messages import campaign_language
-from bot.tally import SMALLEST_GROUP, Tally
+from bot.domain.campaigns import Campaign, Kind
+from bot.domain.messages import campaign_language
+from bot.domain.tally import SMALLEST_GROUP, Tally
 
 
 @dataclass(frozen=True)

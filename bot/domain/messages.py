@@ -39,7 +39,7 @@ NATIVE_NAMES = {
     "pt_BR": "Português (Brasil)",
 }
 _SPOKEN = frozenset(LANGUAGES)
-LOCALES = Path(__file__).with_name("locales")
+LOCALES = Path(__file__).parent.parent / "locales"
 DOMAIN = "messages"
 
 _current: ContextVar[str | None] = ContextVar("undersigned_language", default=None)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.errors import NotAllowed, UserError
-from bot.identity import Actor
-from bot.messages import _, ngettext, number, translate
+from bot.domain.errors import NotAllowed, UserError
+from bot.domain.identity import Actor
+from bot.domain.messages import _, ngettext, number, translate
 
 
 class Kind(StrEnum):
