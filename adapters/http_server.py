@@ -17,6 +17,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from adapters.connection_guard import ConnectionGuard, track_requests
+from adapters.security_headers import secure_defaults
 from adapters.slack.requests import Refused, check_shape, check_signature
 from bot.domain.permissions import RateLimiter
 
@@ -37,11 +38,6 @@ PAGE_HEADERS = {
 
 # What every answer carries unless its handler chose otherwise (aiohttp's own 404 and 405,
 # a refusal, a health check): nothing loads from elsewhere, nothing frames it.
-BASELINE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
 BODY_SECONDS = 5.0  # a request's body must arrive within this
 INSTALLS_PER_MINUTE = 20  # install pages one client may open per minute
 MALFORMED = (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError)
@@ -60,13 +56,6 @@ def client_address(request: web.Request) -> str:
     if private and forwarded:
         return forwarded.split(",")[0].strip()[:64]
     return peer
-
-
-async def secure_defaults(_request: web.BaseRequest, response: web.StreamResponse) -> None:
-    for name, value in BASELINE_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
-        response.headers.setdefault("X-Frame-Options", "DENY")
 
 
 def _verified(request: web.Request, body: bytes, payload: dict[str, Any]) -> AsyncBoltRequest:

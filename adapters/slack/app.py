@@ -82,9 +82,10 @@ class SlackAdapter:
         self.service = service
         self.workspaces = workspaces
         self.client = workspaces.base
+        self.names = SlackNames(workspaces)
         options: dict[str, Any] = {}
         if oauth is not None:
-            options = install_options(self, oauth)
+            options = install_options(self.workspaces, self.names, self._later, oauth)
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or "socket-mode-has-no-signing-secret",
@@ -95,7 +96,6 @@ class SlackAdapter:
             **options,
         )
         self.after = AfterAck()
-        self.names = SlackNames(workspaces)
         self.refresher = AnnouncementRefresher(
             service, PLATFORM, self._update_announcement, refresh_interval
         )

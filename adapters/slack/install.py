@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from adapters.slack import render
 from adapters.slack.workspaces import (
     DatabaseStateStore,
     SealedInstallationStore,
+    SlackWorkspaces,
     WorkspaceAuthorize,
 )
 from bot.domain import notices
@@ -36,7 +38,7 @@ from bot.domain.messages import current as current_language
 from bot.domain.replies import Reply
 
 if TYPE_CHECKING:
-    from adapters.slack.app import SlackAdapter
+    from adapters.slack.names import SlackNames
 
 log = logging.getLogger(__name__)
 
@@ -125,9 +127,14 @@ def _html(status: int, body: str) -> BoltResponse:
     )
 
 
-def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
-    """The AsyncApp arguments that turn on installation for many workspaces."""
-    workspaces = adapter.workspaces
+def install_options(
+    workspaces: SlackWorkspaces,
+    names: SlackNames,
+    later: Callable[[Coroutine[Any, Any, Any]], None],
+    oauth: OAuth,
+) -> dict[str, Any]:
+    """The AsyncApp arguments that turn on installation for many workspaces; `later` runs
+    the welcome message after the answer (the adapter's bounded after-ack queue)."""
     assert workspaces.db is not None
 
     async def success(args: AsyncSuccessArgs) -> BoltResponse:
@@ -135,7 +142,7 @@ def install_options(adapter: SlackAdapter, oauth: OAuth) -> dict[str, Any]:
         name = installation.team_name or installation.enterprise_name or ""
         workspace = installation.team_id or installation.enterprise_id or ""
         if installation.user_id:
-            adapter._later(_welcome(adapter, workspace, installation.user_id, name))
+            later(_welcome(names, workspaces, workspace, installation.user_id, name))
         log.info("installed in a workspace")
         with speaking(_browser_language(args.request)):
             body = page(
@@ -185,14 +192,16 @@ def _state_key(workspaces: Any) -> list[bytes]:
     return cipher.subkeys(b"oauth-state")
 
 
-async def _welcome(adapter: SlackAdapter, workspace: str, user_id: str, name: str) -> None:
+async def _welcome(
+    names: SlackNames, workspaces: SlackWorkspaces, workspace: str, user_id: str, name: str
+) -> None:
     """Tell the person who installed the app, in its Messages tab, what it keeps, in their
     language (users.info: the installer is no anonymous signer)."""
-    language = await adapter.names.locale_of(workspace, user_id)
+    language = await names.locale_of(workspace, user_id)
     with speaking(language):
         text = notices.after_installation(name or _("your workspace"))
         reply = Reply(text=text, locale=current_language())  # escaped when rendered
-    client = await adapter.workspaces.client_for(workspace)
+    client = await workspaces.client_for(workspace)
     await client.chat_postMessage(
         channel=user_id,
         text=render.fallback_text(reply),

@@ -175,7 +175,7 @@ class PublicPages:
         }
 
     def mount(self, app: web.Application) -> None:
-        from adapters.http_server import secure_defaults
+        from adapters.security_headers import secure_defaults
 
         if secure_defaults not in app.on_response_prepare:
             app.on_response_prepare.append(secure_defaults)  # aiohttp's own 404s and 405s too
