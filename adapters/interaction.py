@@ -11,7 +11,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from bot import views
+from bot import bus, views
 from bot.commands import Spec, Values
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor, Place
@@ -42,7 +42,7 @@ async def run_values(
         command = spec.build(values)
     except UserError as exc:
         return error_reply(exc.message, exc.usage)
-    return await service.run(actor, command, place)
+    return await bus.run(service.ctx, actor, command, place)
 
 
 async def post_and_remember(

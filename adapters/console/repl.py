@@ -8,6 +8,7 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
+from bot import bus
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import _, language_of, speaking
 from bot.domain.replies import Reply
@@ -48,7 +49,7 @@ class ConsoleSession:
             if not line:
                 return None
         place = Place(PLATFORM, WORKSPACE, "terminal")
-        return await self.service.handle_line(self.actor_for(name), line, place)
+        return await bus.handle_line(self.service.ctx, self.actor_for(name), line, place)
 
 
 def terminal_language(environ: dict[str, str]) -> str | None:

@@ -19,8 +19,8 @@ from discord import app_commands
 from adapters.discord import render
 from adapters.interaction import post_and_remember, run_values, within_budget
 from adapters.refresher import AnnouncementRefresher
+from bot import bus, views
 from bot import commands as cmd
-from bot import views
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import N_, SOURCE, _, language_of, number, speaking, translate
 from bot.domain.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
@@ -129,7 +129,7 @@ class CampaignButton(
             command = cmd.Consent(self.slug, choice, self.token)
         else:
             command = cmd.Sign(slug=self.slug, anonymous=self.action == "sign_anonymously")
-        await answer(interaction, service.run(actor_of(interaction), command))
+        await answer(interaction, bus.run(service.ctx, actor_of(interaction), command))
 
 
 class CampaignName(app_commands.Transformer):
@@ -309,7 +309,7 @@ class UndersignedDiscord(discord.Client):
         await message.edit(**render.message_kwargs(reply))
 
     async def send_letter(self, interaction: discord.Interaction, slug: str | None) -> None:
-        reply = await self.service.run(actor_of(interaction), cmd.Read(slug))
+        reply = await bus.run(self.service.ctx, actor_of(interaction), cmd.Read(slug))
         if reply.error or reply.card is None:
             await interaction.response.send_message(ephemeral=True, **render.message_kwargs(reply))
             return
@@ -335,7 +335,8 @@ class UndersignedDiscord(discord.Client):
     async def _post(self, interaction: discord.Interaction, values: cmd.Values) -> None:
         command = cmd.REGISTRY_BY_KEY["post"].build(values)
         reply = await answer(
-            interaction, self.service.run(actor_of(interaction), command, place_of(interaction))
+            interaction,
+            bus.run(self.service.ctx, actor_of(interaction), command, place_of(interaction)),
         )
 
         async def post() -> str:

@@ -32,8 +32,8 @@ from adapters.slack import render
 from adapters.slack.install import OAuth, install_options
 from adapters.slack.names import PLATFORM, SlackNames
 from adapters.slack.workspaces import SlackWorkspaces
+from bot import bus, handlers, jobs
 from bot import commands as cmd
-from bot import handlers, jobs
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import _, speaking
 from bot.domain.messages import current as current_language
@@ -286,8 +286,8 @@ class SlackAdapter:
         """Run what was parsed; a text the grammar refused is handed over as text, so the
         refusal is worded (in the person's language) where every refusal is."""
         if parsed is None:
-            return await self.service.handle(actor, command, text, place)
-        return await self.service.run(actor, parsed, place)
+            return await bus.handle(self.service.ctx, actor, command, text, place)
+        return await bus.run(self.service.ctx, actor, parsed, place)
 
     async def _answer_later(
         self,
@@ -354,14 +354,14 @@ class SlackAdapter:
         self, actor: Actor, command: cmd.Command, replaces: bool, respond: Respond
     ) -> None:
         actor = await self._speaker(actor, command)
-        reply = await self.service.run(actor, command)
+        reply = await bus.run(self.service.ctx, actor, command)
         await respond(replace_original=replaces, **render.response(reply))
         self._after(actor, reply)
 
     async def _open_letter(
         self, reader: Actor, slug: str, trigger: str, client: AsyncWebClient, respond: Respond
     ) -> None:
-        reply = await self.service.run(reader, cmd.Read(slug))
+        reply = await bus.run(self.service.ctx, reader, cmd.Read(slug))
         if reply.error:
             await respond(replace_original=False, **render.response(reply))
             return
