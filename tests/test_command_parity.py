@@ -16,14 +16,14 @@ from bot import handlers
 from bot.domain.errors import UserError
 from bot.service import Service
 
-SAMPLES: dict[cmd.Kind, Any] = {
-    cmd.Kind.CAMPAIGN: "walkout",
-    cmd.Kind.NEW_NAME: "walkout-2026",
-    cmd.Kind.TEXT: "A few words",
-    cmd.Kind.LONG_TEXT: "We, the undersigned, refuse.",
-    cmd.Kind.NUMBER: "1000",
-    cmd.Kind.FLAG: True,
-    cmd.Kind.PERSON: "<@U123ABC>",
+SAMPLES: dict[cmd.ValueKind, Any] = {
+    cmd.ValueKind.CAMPAIGN: "walkout",
+    cmd.ValueKind.NEW_NAME: "walkout-2026",
+    cmd.ValueKind.TEXT: "A few words",
+    cmd.ValueKind.LONG_TEXT: "We, the undersigned, refuse.",
+    cmd.ValueKind.NUMBER: "1000",
+    cmd.ValueKind.FLAG: True,
+    cmd.ValueKind.PERSON: "<@U123ABC>",
 }
 
 
@@ -60,7 +60,7 @@ def test_typed_and_given_as_values_mean_the_same(spec: cmd.Spec, option: cmd.Opt
     values = with_option(spec, option)
     typed, given = outcome(cmd.parse_line, spec.line(values)), outcome(spec.build, values)
     assert typed == given, spec.line(values)
-    if option is not None and option.kind is not cmd.Kind.FLAG and not isinstance(typed, str):
+    if option is not None and option.kind is not cmd.ValueKind.FLAG and not isinstance(typed, str):
         assert str(values[option.name]).lower() in repr(typed).lower(), (spec.line(values), typed)
 
 

@@ -183,7 +183,7 @@ class NewCampaignModal(discord.ui.Modal):
                 max_length=FORM_LIMITS.get(option.name, 200),
                 custom_id=option.name,
                 style=discord.TextStyle.paragraph
-                if option.kind is cmd.Kind.LONG_TEXT
+                if option.kind is cmd.ValueKind.LONG_TEXT
                 else discord.TextStyle.short,
             )
             self.fields[option.name] = field
@@ -195,15 +195,15 @@ class NewCampaignModal(discord.ui.Modal):
         await answer(interaction, run_values(self.service, actor_of(interaction), new, values))
 
 
-ANNOTATIONS: dict[cmd.Kind, Any] = {
-    cmd.Kind.CAMPAIGN: CampaignArg,
-    cmd.Kind.NEW_NAME: str,
-    cmd.Kind.TEXT: str,
-    cmd.Kind.LONG_TEXT: str,
-    cmd.Kind.NUMBER: int,
-    cmd.Kind.FLAG: bool,
-    cmd.Kind.CHOICE: app_commands.Choice[str],
-    cmd.Kind.PERSON: discord.User,
+ANNOTATIONS: dict[cmd.ValueKind, Any] = {
+    cmd.ValueKind.CAMPAIGN: CampaignArg,
+    cmd.ValueKind.NEW_NAME: str,
+    cmd.ValueKind.TEXT: str,
+    cmd.ValueKind.LONG_TEXT: str,
+    cmd.ValueKind.NUMBER: int,
+    cmd.ValueKind.FLAG: bool,
+    cmd.ValueKind.CHOICE: app_commands.Choice[str],
+    cmd.ValueKind.PERSON: discord.User,
 }
 
 
@@ -213,7 +213,7 @@ def option_value(option: cmd.Option, raw: Any) -> str | bool | None:
         return None
     if isinstance(raw, app_commands.Choice):
         return str(raw.value)
-    if option.kind is cmd.Kind.PERSON:
+    if option.kind is cmd.ValueKind.PERSON:
         return f"<@{raw.id}>"
     if isinstance(raw, bool):
         return raw
@@ -245,7 +245,7 @@ def command_from(
         default: Any = inspect.Parameter.empty
         if not o.required:
             annotation = Optional[annotation]  # noqa: UP045  (a transformer has no `| None`)
-            default = False if o.kind is cmd.Kind.FLAG else None
+            default = False if o.kind is cmd.ValueKind.FLAG else None
         parameters.append(
             inspect.Parameter(
                 o.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default

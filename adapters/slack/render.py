@@ -266,7 +266,7 @@ def _form_block(option: cmd.Option) -> Block:
         element = {
             "type": "plain_text_input",
             "action_id": "value",
-            "multiline": option.kind is cmd.Kind.LONG_TEXT,
+            "multiline": option.kind is cmd.ValueKind.LONG_TEXT,
             "placeholder": {
                 "type": "plain_text",
                 "text": _short(option.example or translate(option.label), 150),

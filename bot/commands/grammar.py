@@ -1,0 +1,232 @@
+"""The text grammar: how the words typed after a command become an intent.
+
+Each reader takes the text and the command's `Spec` (for its usage and its `key:` options), so
+the grammar needs nothing of the registry that lists it (`bot/commands/registry.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bot.commands.intents import (
+    Command,
+    Create,
+    Edit,
+    Export,
+    ForgetMe,
+    Mine,
+    Organizers,
+    Publish,
+    Remind,
+    Sign,
+    Webhook,
+)
+from bot.commands.spec import Reads, Spec
+from bot.domain.errors import UserError
+from bot.domain.messages import N_, _, translate
+from bot.domain.text import ANONYMOUS_WORDS, looks_like_slug, parse_language
+
+_QUOTES = {'"': '"', "“": "”", "„": "“", "«": "»", "'": "'", "‘": "’"}
+
+EXPORT_FORMATS = ("md", "csv", "html")
+PUBLISH_STATES = ("on", "off")
+
+
+def _next_word(text: str) -> tuple[str, str]:
+    """Split off the first whitespace-delimited word, keeping the rest exactly as typed."""
+    text = text.lstrip()
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            return text[:i], text[i:].lstrip()
+    return text, ""
+
+
+_KEY = re.compile(r"\s*([A-Za-z]{1,12}):")
+_SPACE = re.compile(r"\s*")
+_WORD = re.compile(r"\S*")
+
+
+def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str]:
+    """Read leading `key:value` or `key:"quoted value"` options of known keys.
+
+    One pass with a moving position (no slicing of the rest), so a huge command full of
+    options costs time in proportion to its length, never its square."""
+    options: dict[str, str] = {}
+    pos = 0
+    while True:
+        found = _KEY.match(text, pos)
+        if found is None or found.group(1).lower() not in keys:
+            return options, text[pos:].strip()
+        key = found.group(1).lower()
+        pos = _SPACE.match(text, found.end()).end()  # type: ignore[union-attr]
+        if pos < len(text) and text[pos] in _QUOTES:
+            end = text.find(_QUOTES[text[pos]], pos + 1)
+            if end < 0:
+                raise UserError(
+                    _("The value of `{key}:` opens a quote that never closes.", key=key), usage
+                )
+            options[key] = text[pos + 1 : end]
+            pos = end + 1
+            continue
+        word = _WORD.match(text, pos)
+        assert word is not None
+        if not word.group():
+            raise UserError(_("`{key}:` needs a value, like `{key}:something`.", key=key), usage)
+        options[key] = word.group()
+        pos = word.end()
+
+
+def _parse_forget(args: str, spec: Spec) -> ForgetMe:
+    word = args.strip().lower()
+    if word not in {"", "confirm"}:
+        raise UserError(
+            _("Say `/forget-me` to see what would go, then `/forget-me confirm`."),
+            spec.usage_text(),
+        )
+    return ForgetMe(confirm=word == "confirm")
+
+
+def _parse_sign(args: str, spec: Spec) -> Sign | Mine:
+    if args.strip().lower() == "mine":
+        return Mine()
+    how = spec.usage_text()
+    slug = None
+    anonymous = False
+    role = None
+    rest = args.strip()
+    first, after = _next_word(rest)
+    if looks_like_slug(first) and first not in ANONYMOUS_WORDS:
+        slug, rest = first, after
+    word, after = _next_word(rest)
+    if word.lower() in ANONYMOUS_WORDS:
+        anonymous, rest = True, after
+    options, rest = _options(rest, {"role", "as", "lang"}, how)
+    role = options.get("role") or options.get("as")
+    if not anonymous:
+        word, after = _next_word(rest)
+        if word.lower() in ANONYMOUS_WORDS:
+            anonymous, rest = True, after
+    return Sign(
+        slug=slug,
+        anonymous=anonymous,
+        role=role,
+        comment=rest or None,
+        lang=_language(options.get("lang"), how),
+    )
+
+
+def _language(value: str | None, how: str) -> str | None:
+    return None if value is None else parse_language(value, how)
+
+
+def _optional_slug(args: str, usage: str) -> str | None:
+    word, rest = _next_word(args)
+    if not word:
+        return None
+    if rest:
+        raise UserError(
+            _("I expected just a campaign name, not `{text}`.", text=args.strip()[:60]), usage
+        )
+    return word.lower()
+
+
+def _required_slug(args: str, usage: str, doing: str) -> tuple[str, str]:
+    word, rest = _next_word(args)
+    if not word:
+        raise UserError(_("Which campaign do you want to {doing}?", doing=translate(doing)), usage)
+    return word.lower(), rest
+
+
+def _slug_only(make: Callable[[str], Command], doing: str) -> Reads:
+    """A command taking a campaign's name and nothing else."""
+
+    def parse_it(args: str, spec: Spec) -> Command:
+        slug, rest = _required_slug(args, spec.usage_text(), doing)
+        if rest:
+            raise UserError(
+                _("`{command}` takes only the campaign name.", command=spec.name),
+                spec.usage_text(),
+            )
+        return make(slug)
+
+    return parse_it
+
+
+def _optional(make: Callable[[str | None], Command]) -> Reads:
+    return lambda args, spec: make(_optional_slug(args, spec.usage_text()))
+
+
+def _nothing(make: Callable[[], Command]) -> Reads:
+    return lambda _args, _spec: make()
+
+
+def _parse_new(args: str, spec: Spec) -> Create:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("create"))
+    options, text = _options(rest, spec.keys(), spec.usage_text())
+    return Create(slug=slug, options=options, text=text or None)
+
+
+def _parse_edit(args: str, spec: Spec) -> Edit:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("edit"))
+    options, text = _options(rest, spec.keys(), spec.usage_text())
+    return _edit(slug, options, text or None, spec.usage_text())
+
+
+def _edit(slug: str, options: dict[str, str], text: str | None, usage: str) -> Edit:
+    if not options and not text:
+        raise UserError(_("Tell me what to change: new letter text, or an option."), usage)
+    return Edit(slug=slug, options=options, text=text)
+
+
+def _parse_organizers(args: str, spec: Spec) -> Organizers:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("manage"))
+    change, person = _next_word(rest)
+    change = change.lower()
+    if not change:
+        return Organizers(slug)
+    return Organizers(slug, *_change("organizers", change, person.strip(), spec.usage_text()))
+
+
+_CHANGE_HELP = {
+    "organizers": N_("Say `add @someone` or `remove @someone`."),
+    "webhook": N_("Say `add URL` or `remove URL`."),
+}
+
+
+def _change(
+    key: str, change: str | None, target: str | None, usage: str
+) -> tuple[str | None, str | None]:
+    """`add X` or `remove X`, both or neither; anything else is refused the same everywhere."""
+    if not change and not target:
+        return None, None
+    if (change or "").lower() not in {"add", "remove"} or not target:
+        raise UserError(translate(_CHANGE_HELP[key]), usage)
+    return (change or "").lower(), target
+
+
+def _parse_export(args: str, spec: Spec) -> Export:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("export"))
+    fmt = rest.strip().lower() or "md"
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(_("Exports come as `md`, `csv` or `html`."), spec.usage_text())
+    return Export(slug, fmt)
+
+
+def _parse_publish(args: str, spec: Spec) -> Publish:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("publish"))
+    word = rest.strip().lower() or "on"
+    if word not in PUBLISH_STATES:
+        raise UserError(_("Say `on` or `off` after the campaign's name."), spec.usage_text())
+    return Publish(slug, word)
+
+
+def _parse_remind(args: str, spec: Spec) -> Remind:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("remind people of"))
+    return Remind(slug, rest.strip())
+
+
+def _parse_webhook(args: str, spec: Spec) -> Webhook:
+    slug, rest = _required_slug(args, spec.usage_text(), N_("connect"))
+    change, url = _next_word(rest)
+    return Webhook(slug, *_change("webhook", change, url.strip(), spec.usage_text()))
