@@ -1,6 +1,7 @@
 """Commands: the intents (`intents`), how each is described (`spec`), the text grammar
 (`grammar`) and the one registry of every command (`registry`). Imported as `cmd`."""
 
+from bot.commands.dispatch import invoked, parse, parse_line, parse_quietly
 from bot.commands.grammar import EXPORT_FORMATS, PUBLISH_STATES
 from bot.commands.intents import (
     ANONYMOUS_DRAFT,
@@ -29,17 +30,7 @@ from bot.commands.intents import (
     Webhook,
     keeps_name_out,
 )
-from bot.commands.registry import (
-    REGISTRY,
-    REGISTRY_BY_KEY,
-    USAGE,
-    invoked,
-    keys_of,
-    parse,
-    parse_line,
-    parse_quietly,
-    usage,
-)
+from bot.commands.registry import REGISTRY, REGISTRY_BY_KEY, USAGE, keys_of, usage
 from bot.commands.spec import Option, Section, Spec, Style, ValueKind, Values
 
 __all__ = [

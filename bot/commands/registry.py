@@ -17,7 +17,6 @@ from bot.commands.grammar import (
     _change,
     _edit,
     _language,
-    _next_word,
     _nothing,
     _optional,
     _parse_edit,
@@ -34,7 +33,6 @@ from bot.commands.grammar import (
 from bot.commands.intents import (
     Audit,
     Close,
-    Command,
     Create,
     Export,
     ForgetMe,
@@ -53,10 +51,20 @@ from bot.commands.intents import (
     Unsign,
     Webhook,
 )
+from bot.commands.options import (
+    _ACTION,
+    _CAMPAIGN,
+    _CHANGE,
+    _DEADLINE,
+    _GOAL,
+    _LANG,
+    _LETTER,
+    _SOME_CAMPAIGN,
+    _TITLE,
+    _TO,
+)
 from bot.commands.spec import Option, Section, Spec, Style, ValueKind, Values
-from bot.domain.errors import UserError
-from bot.domain.messages import LANGUAGES, N_, NATIVE_NAMES, _, number
-from bot.domain.text import COMMAND_MAX
+from bot.domain.messages import N_
 
 
 def _text(values: Values, name: str) -> str | None:
@@ -91,89 +99,6 @@ def _build_sign(v: Values) -> Sign | Mine:
         _language(_text(v, "lang"), usage("sign")),
     )
 
-
-_CAMPAIGN = Option(
-    "campaign",
-    ValueKind.CAMPAIGN,
-    Style.FIRST,
-    N_("Campaign"),
-    N_("Which campaign"),
-    required=True,
-    example="walkout",
-)
-_SOME_CAMPAIGN = Option(
-    "campaign",
-    ValueKind.CAMPAIGN,
-    Style.FIRST,
-    N_("Campaign"),
-    N_("Which campaign (leave out when only one is open)"),
-    example="walkout",
-)
-_TITLE = Option(
-    "title", ValueKind.TEXT, Style.KEY, N_("Title"), N_("The title"), example="No tech for ICE"
-)
-_GOAL = Option(
-    "goal",
-    ValueKind.NUMBER,
-    Style.KEY,
-    N_("Goal (signatures) or threshold (pledgers)"),
-    N_("Signatures wanted, or a pledge's threshold"),
-    aliases=("threshold",),
-    example="1000",
-)
-_DEADLINE = Option(
-    "deadline",
-    ValueKind.TEXT,
-    Style.KEY,
-    N_("Deadline (YYYY-MM-DD), optional for petitions"),
-    N_("YYYY-MM-DD or YYYY-MM-DDTHH:MM"),
-    example="2026-12-31",
-)
-_TO = Option(
-    "to",
-    ValueKind.TEXT,
-    Style.KEY,
-    N_("Addressed to"),
-    N_("Who the letter is addressed to"),
-    aliases=("addressee",),
-    example="the CEO",
-)
-_ACTION = Option(
-    "action",
-    ValueKind.TEXT,
-    Style.KEY,
-    N_("Pledges only: I will…"),
-    N_('For a pledge: what everyone will do, e.g. "walk out"'),
-    example="walk out",
-)
-_LETTER = Option(
-    "text",
-    ValueKind.LONG_TEXT,
-    Style.REST,
-    N_("The letter"),
-    N_("The letter's text"),
-    example="We, the undersigned…",
-)
-
-_LANG = Option(
-    "lang",
-    ValueKind.CHOICE,
-    Style.KEY,
-    N_("Language of its posts and page"),
-    N_("The language of its channel posts and public page: en, de, fr, es or pt_BR"),
-    choices=LANGUAGES,
-    choice_labels=tuple(NATIVE_NAMES[language] for language in LANGUAGES),
-    example="de",
-)
-
-_CHANGE = Option(
-    "change",
-    ValueKind.CHOICE,
-    Style.WORD,
-    N_("Change"),
-    N_("add or remove"),
-    choices=("add", "remove"),
-)
 
 REGISTRY: tuple[Spec, ...] = (
     Spec(
@@ -548,7 +473,6 @@ REGISTRY: tuple[Spec, ...] = (
     ),
 )
 REGISTRY_BY_KEY = {spec.key: spec for spec in REGISTRY}
-REGISTRY_BY_NAME = {spec.name: spec for spec in REGISTRY}
 USAGE = {spec.key: spec.usage for spec in REGISTRY}  # in English, as written above
 
 
@@ -557,85 +481,6 @@ def usage(key: str) -> str:
     return REGISTRY_BY_KEY[key].usage_text()
 
 
-def _words() -> dict[str, Spec]:
-    found: dict[str, Spec] = {}
-    for spec in REGISTRY:
-        found[spec.name] = spec
-        prefix = spec.name.rsplit(" ", 1)[0] + " " if " " in spec.name else ""
-        for word in spec.words:
-            found[f"{prefix}{word}".rstrip() if word else prefix.rstrip()] = spec
-    return found
-
-
-_BY_WORD = _words()
-
-
 def keys_of(key: str) -> set[str]:
     """Every `key:` the grammar reads for a command, aliases included."""
     return REGISTRY_BY_KEY[key].keys()
-
-
-# ---- from a slash command's text to its intent ------------------------------------------
-
-
-def parse_quietly(command: str, args: str) -> Command | None:
-    """The intent of a slash command, or None when the grammar refuses it (the service then
-    says why, in the person's language)."""
-    try:
-        return parse(command, args)
-    except UserError:
-        return None
-
-
-def parse_line(line: str) -> Command:
-    """Parse a whole chat line such as `/sign walkout I'm in`."""
-    word, rest = _next_word(line)
-    if not word.startswith("/"):
-        raise UserError(
-            _("Commands start with a slash, like `/sign CAMPAIGN` or `/petition help`."),
-            usage("help"),
-        )
-    return parse(word, rest)
-
-
-def parse(command: str, args: str) -> Command:
-    """Parse a slash command and its argument text, as platforms deliver them."""
-    if len(args) > COMMAND_MAX:
-        raise UserError(
-            _(
-                "That command is {length} characters long; the limit is {limit}.",
-                length=number(len(args)),
-                limit=number(COMMAND_MAX),
-            ),
-            usage("help"),
-        )
-    spec, rest = invoked(command, args)
-    if spec is not None:
-        return spec.parse(rest)
-    name = command.strip().lower().lstrip("/")
-    if name in _GROUPS:
-        sub, _rest = _next_word(args)
-        raise UserError(
-            _(
-                "`{word}` isn't a /petition command. Try {commands}.",
-                word=sub[:30],
-                commands=", ".join(
-                    s.name.split()[1] for s in REGISTRY if s.name.startswith("petition ")
-                ),
-            ),
-            usage("help"),
-        )
-    raise UserError(_("I don't know the command `/{name}`.", name=name[:30]), usage("help"))
-
-
-_GROUPS = {"petition", "pledge", "undersigned"}
-
-
-def invoked(command: str, args: str) -> tuple[Spec | None, str]:
-    """Which command of the registry a slash command and its text invoke, and the text left
-    for its options (adapters use it to open a form instead, say)."""
-    name = command.strip().lower().lstrip("/")
-    if name in _GROUPS:
-        sub, rest = _next_word(args)
-        return _BY_WORD.get(f"petition {sub.lower()}".strip()), rest
-    return _BY_WORD.get(name), args
