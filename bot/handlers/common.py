@@ -14,7 +14,6 @@ from bot import commands as cmd
 from bot.context import Context
 from bot.domain.campaigns import (
     Campaign,
-    Names,
 )
 from bot.domain.errors import NotFound, UserError
 from bot.domain.messages import (
@@ -22,11 +21,8 @@ from bot.domain.messages import (
     _,
     ngettext,
     number,
-    speaking,
     translate,
 )
-from bot.domain.messages import current as current_language
-from bot.domain.messages import default as default_language
 from bot.domain.replies import (
     CampaignCard,
     PageLink,
@@ -138,47 +134,6 @@ async def campaign_id(ctx: Context, slug: str | None, usage: str) -> int:
     campaign = await resolve(ctx, slug, usage)
     ctx.slug_ids[campaign.slug] = campaign.id
     return campaign.id
-
-
-def language_hint(slug: str | None) -> str:
-    """Told to an anonymous signer whose language was deliberately not asked: how to pick
-    one. Also in the server's language, so a campaign set to a language nobody there reads
-    can't hide the safety notice from them."""
-
-    def hint() -> str:
-        return _(
-            "Replies to anonymous signatures come in the campaign's language, since asking "
-            "your chat app for yours would leave a trace. For another language, add it to "
-            "the command: `/sign {slug} anonymous lang:de` (en, de, fr, es, pt_BR).",
-            slug=slug or "CAMPAIGN",
-        )
-
-    said = hint()
-    if current_language() != default_language():
-        with speaking(default_language()):
-            said += "\n" + hint()
-    return said
-
-
-def who_sees_your_name(campaign: Campaign) -> str:
-    """Said to every named signer, so nobody learns it from the channel afterwards."""
-    if campaign.names is Names.COUNT_ONLY:
-        return _("Your name is never shown in chat; the organizers' export lists it.")
-    if campaign.names is Names.SEALED and not campaign.reached_in_time:
-        if campaign.deadline:
-            return ngettext(
-                "Your name stays sealed, from the organizers too, unless {n} person signs "
-                "before the deadline.",
-                "Your name stays sealed, from the organizers too, unless {n} people sign "
-                "before the deadline.",
-                campaign.goal,
-            )
-        return ngettext(
-            "Your name stays sealed, from the organizers too, unless {n} person signs.",
-            "Your name stays sealed, from the organizers too, unless {n} people sign.",
-            campaign.goal,
-        )
-    return _("Your name is shown with this campaign: in its status, posts and exports.")
 
 
 def quick_tally(ctx: Context, campaign: Campaign) -> Tally:

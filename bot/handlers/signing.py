@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from bot import commands as cmd
 from bot.context import Context
+from bot.domain import sign_wording as wording
 from bot.domain.campaigns import (
     Campaign,
     Kind,
@@ -18,11 +19,8 @@ from bot.domain.identity import Actor, Place
 from bot.domain.messages import (
     N_,
     _,
-    ngettext,
-    number,
 )
 from bot.domain.messages import current as current_language
-from bot.domain.messages import day as format_day_of
 from bot.domain.notices import before_first_signature, needs_notice
 from bot.domain.replies import (
     Reply,
@@ -66,7 +64,7 @@ async def sign(
             ctx, actor.platform, campaign_id, owner, anonymous, role, comment
         )
         if actor.locale_withheld:
-            notice = replace(notice, text=f"{notice.text}\n{common.language_hint(notice.slug)}")
+            notice = replace(notice, text=f"{notice.text}\n{wording.language_hint(notice.slug)}")
         return notice
     request = SignRequest(
         campaign_id=campaign_id,
@@ -124,7 +122,7 @@ async def inform_first(
         )
     return Reply(
         text=before_first_signature(
-            platform, common.who_sees_your_name(campaign), anonymous_only=anonymous
+            platform, wording.who_sees_your_name(campaign), anonymous_only=anonymous
         ),
         actions=consent_actions(campaign.slug, draft, anonymous_only=anonymous),
         slug=campaign.slug,
@@ -208,102 +206,23 @@ def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
         # Only the signer reads this: the public count plus their own signature, never
         # the others gathered since the last step.
         campaign = replace(campaign, count=campaign.count + 1)
+    tally = common.quick_tally(ctx, campaign)
     if not outcome.signed:
-        values = {
-            "title": campaign.title,
-            "day": format_day_of(outcome.signed_at, ctx.tz),
-            "slug": campaign.slug,
-        }
-        text = (
-            _(
-                "You already signed **{title}** anonymously on {day}; nothing was counted "
-                "twice. To withdraw, use `/unsign {slug}`.",
-                **values,
-            )
-            if outcome.anonymous
-            else _(
-                "You already signed **{title}** on {day}; nothing was counted twice. To "
-                "withdraw, use `/unsign {slug}`.",
-                **values,
-            )
-        )
-        return Reply(text=text, tally=common.quick_tally(ctx, campaign), slug=campaign.slug)
+        text = wording.already_signed(campaign, outcome.signed_at, outcome.anonymous, ctx.tz)
+        return Reply(text=text, tally=tally, slug=campaign.slug)
     name = clean_display_name(actor.display_name, actor.user_id)
-    pledge = campaign.kind is Kind.PLEDGE
-    if outcome.anonymous:
-        first = (
-            _(
-                "Thank you: you pledged to **{title}** anonymously: no name or account is "
-                "stored with it.",
-                title=campaign.title,
-            )
-            if pledge
-            else _(
-                "Thank you: you signed **{title}** anonymously: no name or account is "
-                "stored with it.",
-                title=campaign.title,
-            )
-        )
-    else:
-        first = (
-            _("Thank you, {name}: you pledged to **{title}**.", name=name, title=campaign.title)
-            if pledge
-            else _("Thank you, {name}: you signed **{title}**.", name=name, title=campaign.title)
-        )
-    lines = [first]
-    # Said from what the signer may see (the public count and their own signature), so
-    # signing and withdrawing again and again tells nobody what others did since a step.
-    reached = outcome.just_succeeded and campaign.count >= campaign.goal
-    succeeded = campaign.succeeded_at is not None or reached
-    if reached and pledge:
-        lines.append(
-            _(
-                "🎉 That makes {count}: the threshold of {goal} is reached. It's on: we {action}!",
-                count=number(exact.goal),
-                goal=number(campaign.goal),
-                action=campaign.action,
-            )
-        )
-    elif reached:
-        lines.append(
-            _(
-                "🎉 You are signature {count}: the goal is reached!",
-                count=number(exact.goal),
-            )
-        )
-    elif pledge and not succeeded and outcome.anonymous:
-        # Nothing of an anonymous pledger is stored: nobody can write to them.
-        lines.append(
-            ngettext(
-                "Your pledge counts only if {n} person pledges by the deadline. Nobody can "
-                "message you about it, because nothing of you is stored: the result is "
-                "posted where the pledge was announced, `/sign mine` shows it, and so does "
-                "its page if it has one.",
-                "Your pledge counts only if {n} people pledge by the deadline. Nobody can "
-                "message you about it, because nothing of you is stored: the result is "
-                "posted where the pledge was announced, `/sign mine` shows it, and so does "
-                "its page if it has one.",
-                campaign.goal,
-            )
-        )
-    elif pledge and not succeeded:
-        lines.append(
-            ngettext(
-                "Your pledge counts only if {n} person pledges by the deadline; you'll be "
-                "told either way.",
-                "Your pledge counts only if {n} people pledge by the deadline; you'll be "
-                "told either way.",
-                campaign.goal,
-            )
-        )
+    lines = [wording.thanks(campaign, name, outcome.anonymous)]
+    follows = wording.what_follows(campaign, exact.goal, outcome.just_succeeded, outcome.anonymous)
+    if follows:
+        lines.append(follows)
     if not outcome.anonymous:
-        lines.append(common.who_sees_your_name(campaign))
+        lines.append(wording.who_sees_your_name(campaign))
     elif actor.locale_withheld:
-        lines.append(common.language_hint(campaign.slug))
+        lines.append(wording.language_hint(campaign.slug))
     lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
     return Reply(
         text="\n".join(lines),
-        tally=common.quick_tally(ctx, campaign),
+        tally=tally,
         slug=campaign.slug,
         events=() if outcome.anonymous else (SignedPublicly(campaign.slug),),
     )
