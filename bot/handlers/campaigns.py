@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, tzinfo
-from typing import Any
 
 from bot import commands as cmd
 from bot import events, views
 from bot.context import Context
+from bot.domain import campaign_form
 from bot.domain.campaigns import (
     Campaign,
     Kind,
-    Names,
     changes_to_the_deal,
     ensure_open,
     ensure_organizer,
@@ -35,38 +34,18 @@ from bot.domain.replies import (
     Visibility,
 )
 from bot.domain.text import (
-    ACTION_MAX,
-    ADDRESSEE_MAX,
     FIELD_NAMES,
     TEXT_MAX,
-    TITLE_MAX,
     Field,
-    check_goal,
-    check_slug,
     clean,
-    parse_language,
 )
-from bot.domain.timeparse import format_when, parse_deadline
+from bot.domain.timeparse import format_when
 from bot.handlers import common
 from bot.releases import release
 from storage import repository as repo
 from storage.database import Tx
 
 log = logging.getLogger(__name__)
-
-
-def _parse_int(value: str, field: str, usage: str) -> int:
-    try:
-        return int(value.replace(",", "").replace(".", "").replace("_", ""))
-    except ValueError:
-        raise UserError(
-            _(
-                "The {field} must be a whole number, like `{key}:1000`.",
-                field=translate(FIELD_NAMES[field]),
-                key=field,
-            ),
-            usage,
-        ) from None
 
 
 def _change_summary(
@@ -111,7 +90,7 @@ async def create(
                 "organizer."
             )
         )
-    fields = validated_new_campaign(ctx, actor, slug, options, usage)
+    fields = campaign_form.new_campaign(slug, options, actor.identity, ctx.clock(), ctx.tz, usage)
     body = clean(
         text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
     )
@@ -156,71 +135,6 @@ async def create(
     return Reply(text="\n".join(lines), tally=await common.tally(ctx, campaign))
 
 
-def validated_new_campaign(
-    ctx: Context, actor: Actor, slug: str, options: dict[str, str], usage: str
-) -> dict[str, Any]:
-    """The new campaign's stored fields, every one checked."""
-    check_slug(slug, usage)
-    kind_word = options.get(
-        "kind", "pledge" if "action" in options or "threshold" in options else "petition"
-    )
-    try:
-        kind = Kind(kind_word.lower())
-    except ValueError:
-        raise UserError(_("`kind:` is either `petition` or `pledge`."), usage) from None
-    title = clean(
-        options.get("title"), field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
-    )
-    goal_text = options.get("threshold") or options.get("goal")
-    noun = Field.THRESHOLD if kind is Kind.PLEDGE else Field.GOAL
-    if goal_text is None:
-        if kind is Kind.PLEDGE:
-            raise UserError(_("Give a threshold, like `threshold:1000`."), usage)
-        raise UserError(_("Give a goal, like `goal:1000`."), usage)
-    goal = check_goal(_parse_int(goal_text, noun, usage), usage, field=noun)
-    now = ctx.clock()
-    deadline = (
-        parse_deadline(options["deadline"], ctx.tz, now, usage) if "deadline" in options else None
-    )
-    action = clean(options.get("action"), field=Field.ACTION, limit=ACTION_MAX, usage=usage)
-    if kind is Kind.PLEDGE:
-        if action is None:
-            raise UserError(_('A pledge needs an action, like `action:"walk out"`.'), usage)
-        if deadline is None:
-            raise UserError(_("A pledge needs a deadline, like `deadline:2026-12-31`."), usage)
-    default_names = Names.SEALED if kind is Kind.PLEDGE else Names.PUBLIC
-    names_word = options.get("names", default_names.value).lower()
-    if names_word not in {n.value for n in Names}:
-        raise UserError(
-            _(
-                "`names:` is `public`, `sealed` (hidden until the goal is reached) or "
-                "`count-only` (never shown in chat)."
-            ),
-            usage,
-        )
-    addressee = clean(
-        options.get("to") or options.get("addressee"),
-        field=Field.ADDRESSEE,
-        limit=ADDRESSEE_MAX,
-        usage=usage,
-    )
-    language = parse_language(options["lang"], usage) if "lang" in options else None
-    assert title is not None
-    return {
-        "slug": slug,
-        "kind": kind.value,
-        "title": title,
-        "addressee": addressee,
-        "action": action,
-        "goal": goal,
-        "deadline": deadline,
-        "names": Names(names_word).value,
-        "language": language,
-        "created_by": actor.identity,
-        "created_at": now,
-    }
-
-
 async def edit(
     ctx: Context, actor: Actor, slug: str, options: dict[str, str], text: str | None
 ) -> Reply:
@@ -229,31 +143,9 @@ async def edit(
     ensure_organizer(campaign, actor, N_("edit it"))
     now = ctx.clock()
     ensure_open(campaign, now, N_("edit it"))
-    values: dict[str, object] = {}
-    if "title" in options:
-        values["title"] = clean(
-            options["title"], field=Field.TITLE, limit=TITLE_MAX, required=True, usage=usage
-        )
-    goal_text = options.get("goal") or options.get("threshold")
-    if goal_text is not None:
-        values["goal"] = check_goal(_parse_int(goal_text, Field.GOAL, usage), usage)
-    if "deadline" in options:
-        values["deadline"] = parse_deadline(options["deadline"], ctx.tz, now, usage)
-    if "to" in options or "addressee" in options:
-        values["addressee"] = clean(
-            options.get("to") or options.get("addressee"),
-            field=Field.ADDRESSEE,
-            limit=ADDRESSEE_MAX,
-            usage=usage,
-        )
-    if "action" in options:
-        if campaign.kind is not Kind.PLEDGE:
-            raise UserError(_("Only pledges have an action."), usage)
-        values["action"] = clean(
-            options["action"], field=Field.ACTION, limit=ACTION_MAX, required=True, usage=usage
-        )
-    if "lang" in options:
-        values["language"] = parse_language(options["lang"], usage)
+    values = campaign_form.checked_fields(
+        options, campaign.kind, now, ctx.tz, usage, goal_field=Field.GOAL
+    )
     body = clean(text, field=Field.LETTER, limit=TEXT_MAX, multiline=True, usage=usage)
 
     def op(conn: Tx) -> tuple[Campaign, bool]:
