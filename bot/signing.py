@@ -106,58 +106,9 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
             for i in indexes:
                 results[i] = NotFound("That campaign no longer exists.")
             continue
-        first_of: dict[str, int] = {}  # the first request of each signer in this batch
-        for i in indexes:
-            first_of.setdefault(requests[i].signer_hash, i)
-        inserted: set[str] = set()
-        if campaign.is_open(max(requests[i].now for i in indexes)):
-            # Insert first: the unique index tells who had already signed, in one statement.
-            inserted = repo.insert_signatures(
-                conn, [_row(requests[i], campaign.version) for i in first_of.values()]
-            )
-        missing = [h for h in first_of if h not in inserted]
-        existing = repo.existing_signatures(conn, campaign_id, missing) if missing else {}
-        new: list[int] = []
-        for i in indexes:
-            signer_hash = requests[i].signer_hash
-            first = requests[first_of[signer_hash]]
-            if signer_hash in inserted:
-                if first_of[signer_hash] == i:
-                    new.append(i)
-                else:  # the same person twice in one batch
-                    results[i] = SignOutcome(campaign, False, first.now, first.anonymous)
-            elif signer_hash in existing:
-                at, anonymous = existing[signer_hash]
-                results[i] = SignOutcome(campaign, False, at, anonymous)
-            else:
-                results[i] = _refusal(campaign, requests[i])
-        count = campaign.count
-        if inserted:
-            count = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
-            days: dict[date, int] = {}
-            for i in new:
-                # the campaigns' day (UNDERSIGNED_TIMEZONE): all of it is released at its midnight
-                day = requests[i].now.astimezone(requests[i].tz).date()
-                days[day] = days.get(day, 0) + 1
-            for day, made in days.items():
-                repo.add_daily(conn, campaign_id, day, made)
-        for i in new:
-            request = requests[i]
-            count += 1
-            campaign = _with(campaign, count=count)
-            just = reaches_goal_now(campaign, count, request.now)
-            if just:
-                repo.mark_succeeded(conn, campaign_id, request.now)
-                campaign = _with(campaign, succeeded_at=request.now)
-            signed.append((i, campaign, just))
-            if request.person_hash is not None:
-                new_people.add(request.person_hash)
-        rule = requests[indexes[0]].steps
-        if new and rule is not None and rule.immediate:
-            last = requests[new[-1]]
-            if rule.due(campaign, last.now, last.tz):
-                campaign = releases.release(conn, campaign, last.now)
-                signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
+        done, people = _sign_in(conn, campaign, requests, indexes, results)
+        signed += done
+        new_people |= people
 
     if new_people:
         repo.record_notices(conn, list(new_people), max(r.now for r in requests))
@@ -165,6 +116,90 @@ def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exce
         request = requests[i]
         results[i] = SignOutcome(campaign, True, request.now, request.anonymous, just)
     return [r if r is not None else RuntimeError("unsettled signature") for r in results]
+
+
+def _sign_in(
+    conn: Tx,
+    campaign: Campaign,
+    requests: list[SignRequest],
+    indexes: list[int],
+    results: list[SignOutcome | Exception | None],
+) -> tuple[list[tuple[int, Campaign, bool]], set[str]]:
+    """One campaign's requests of the batch: the signatures inserted, the count and the
+    day's count moved, success marked, a step released when no window is configured.
+    Settles `results` of those not signed; returns the signed (index, campaign as after it,
+    just succeeded) and the people whose informed choice this records."""
+    campaign_id = campaign.id
+    signed: list[tuple[int, Campaign, bool]] = []
+    new_people: set[str] = set()
+    first_of: dict[str, int] = {}  # the first request of each signer in this batch
+    for i in indexes:
+        first_of.setdefault(requests[i].signer_hash, i)
+    inserted: set[str] = set()
+    if campaign.is_open(max(requests[i].now for i in indexes)):
+        # Insert first: the unique index tells who had already signed, in one statement.
+        inserted = repo.insert_signatures(
+            conn, [_row(requests[i], campaign.version) for i in first_of.values()]
+        )
+    missing = [h for h in first_of if h not in inserted]
+    existing = repo.existing_signatures(conn, campaign_id, missing) if missing else {}
+    new = _settle(campaign, requests, indexes, first_of, inserted, existing, results)
+    count = campaign.count
+    if inserted:
+        count = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
+        days: dict[date, int] = {}
+        for i in new:
+            # the campaigns' day (UNDERSIGNED_TIMEZONE): all of it is released at its midnight
+            day = requests[i].now.astimezone(requests[i].tz).date()
+            days[day] = days.get(day, 0) + 1
+        for day, made in days.items():
+            repo.add_daily(conn, campaign_id, day, made)
+    for i in new:
+        request = requests[i]
+        count += 1
+        campaign = _with(campaign, count=count)
+        just = reaches_goal_now(campaign, count, request.now)
+        if just:
+            repo.mark_succeeded(conn, campaign_id, request.now)
+            campaign = _with(campaign, succeeded_at=request.now)
+        signed.append((i, campaign, just))
+        if request.person_hash is not None:
+            new_people.add(request.person_hash)
+    rule = requests[indexes[0]].steps
+    if new and rule is not None and rule.immediate:
+        last = requests[new[-1]]
+        if rule.due(campaign, last.now, last.tz):
+            campaign = releases.release(conn, campaign, last.now)
+            signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
+    return signed, new_people
+
+
+def _settle(
+    campaign: Campaign,
+    requests: list[SignRequest],
+    indexes: list[int],
+    first_of: dict[str, int],
+    inserted: set[str],
+    existing: dict[str, tuple[datetime, bool]],
+    results: list[SignOutcome | Exception | None],
+) -> list[int]:
+    """The pure half: who was signed now (returned), who had signed before, who was the same
+    person twice in one batch, and who was refused (their `results` are settled here)."""
+    new: list[int] = []
+    for i in indexes:
+        signer_hash = requests[i].signer_hash
+        first = requests[first_of[signer_hash]]
+        if signer_hash in inserted:
+            if first_of[signer_hash] == i:
+                new.append(i)
+            else:  # the same person twice in one batch
+                results[i] = SignOutcome(campaign, False, first.now, first.anonymous)
+        elif signer_hash in existing:
+            at, anonymous = existing[signer_hash]
+            results[i] = SignOutcome(campaign, False, at, anonymous)
+        else:
+            results[i] = _refusal(campaign, requests[i])
+    return new
 
 
 def _with(campaign: Campaign, **changes: Any) -> Campaign:

@@ -14,8 +14,10 @@ from sqlalchemy import bindparam, delete, false, func, insert, or_, select, tupl
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 
 from bot.domain.campaigns import Campaign, Kind, Names, Status
+from bot.domain.errors import SlugTaken
 from bot.domain.records import Announcement, AuditEntry, SignatureRecord
 from bot.domain.timeparse import start_of_day
 from storage.tables import (
@@ -133,9 +135,14 @@ def insert_campaign(
 ) -> Campaign:
     """A new campaign (`fields` are its columns), its first text version and its organizers."""
     fields = {"shown_at": fields["created_at"], **fields}  # nothing released yet
-    campaign_id = conn.execute(
-        insert(_CAMPAIGN).values(**fields).returning(_CAMPAIGN.c.id)
-    ).scalar_one()
+    if slug_taken(conn, fields["slug"]):
+        raise SlugTaken(fields["slug"])
+    try:
+        campaign_id = conn.execute(
+            insert(_CAMPAIGN).values(**fields).returning(_CAMPAIGN.c.id)
+        ).scalar_one()
+    except IntegrityError:  # a concurrent create of the same name committed first
+        raise SlugTaken(fields["slug"]) from None
     conn.execute(
         insert(_TEXT).values(
             campaign_id=campaign_id,

@@ -175,62 +175,68 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
     shown = max(1, campaign.shown_count)
     changed: list[str] = []
     sealed = _sealed_until_reached(campaign)
-    noun = "threshold" if campaign.kind is Kind.PLEDGE else "goal"
+    pledge = campaign.kind is Kind.PLEDGE
     about = {"title": campaign.title, "goal": number(campaign.goal)}
     goal = values.get("goal")
     if isinstance(goal, int) and goal != campaign.goal:
         if goal < campaign.goal and sealed:
-            raise UserError(
-                ngettext(
-                    "{n} person already signed **{title}** on the promise that names stay "
-                    "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
-                    "or close this campaign and start a new one.",
-                    "{n} people already signed **{title}** on the promise that names stay "
-                    "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
-                    "or close this campaign and start a new one.",
-                    shown,
-                    **about,
-                )
-            )
-        if campaign.kind is Kind.PLEDGE:
-            changed.append(noun)
+            raise _kept("goal", shown, about)
+        changed += ["threshold"] if pledge else []
     deadline = values.get("deadline")
     if isinstance(deadline, datetime) and deadline != campaign.deadline:
         later = campaign.deadline is None or deadline > campaign.deadline
         if later and sealed:
-            raise UserError(
-                ngettext(
-                    "{n} person already signed **{title}** on the promise that names stay "
-                    "sealed unless {goal} sign by its deadline, so the deadline can't move "
-                    "later now. You can bring it forward, or close this campaign and start a "
-                    "new one.",
-                    "{n} people already signed **{title}** on the promise that names stay "
-                    "sealed unless {goal} sign by its deadline, so the deadline can't move "
-                    "later now. You can bring it forward, or close this campaign and start a "
-                    "new one.",
-                    shown,
-                    **about,
-                )
-            )
-        if campaign.kind is Kind.PLEDGE:
-            changed.append("deadline")
+            raise _kept("deadline", shown, about)
+        changed += ["deadline"] if pledge else []
     action = values.get("action")
     if action is not None and action != campaign.action:
-        raise UserError(
+        raise _kept("action", shown, {"action": campaign.action or ""})
+    for field in ("title", "addressee"):
+        if field in values and values[field] != getattr(campaign, field):
+            changed.append(field)
+    return changed
+
+
+def _kept(promise: str, shown: int, values: dict[str, str]) -> UserError:
+    """The refusal of an edit that would break what signers were promised."""
+    if promise == "goal":
+        return UserError(
             ngettext(
-                "{n} person pledged to {action}, not to something else, so the action can't "
-                "change now. Close this pledge and start a new one with the new action.",
-                "{n} people pledged to {action}, not to something else, so the action can't "
-                "change now. Close this pledge and start a new one with the new action.",
+                "{n} person already signed **{title}** on the promise that names stay "
+                "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                "or close this campaign and start a new one.",
+                "{n} people already signed **{title}** on the promise that names stay "
+                "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                "or close this campaign and start a new one.",
                 shown,
-                action=campaign.action,
+                **values,
             )
         )
-    if "title" in values and values["title"] != campaign.title:
-        changed.append("title")
-    if "addressee" in values and values["addressee"] != campaign.addressee:
-        changed.append("addressee")
-    return changed
+    if promise == "deadline":
+        return UserError(
+            ngettext(
+                "{n} person already signed **{title}** on the promise that names stay "
+                "sealed unless {goal} sign by its deadline, so the deadline can't move "
+                "later now. You can bring it forward, or close this campaign and start a "
+                "new one.",
+                "{n} people already signed **{title}** on the promise that names stay "
+                "sealed unless {goal} sign by its deadline, so the deadline can't move "
+                "later now. You can bring it forward, or close this campaign and start a "
+                "new one.",
+                shown,
+                **values,
+            )
+        )
+    return UserError(
+        ngettext(
+            "{n} person pledged to {action}, not to something else, so the action can't "
+            "change now. Close this pledge and start a new one with the new action.",
+            "{n} people pledged to {action}, not to something else, so the action can't "
+            "change now. Close this pledge and start a new one with the new action.",
+            shown,
+            **values,
+        )
+    )
 
 
 def reaches_goal_now(campaign: Campaign, new_count: int, now: datetime) -> bool:

@@ -18,3 +18,7 @@ class NotFound(UserError):
 
 class NotAllowed(UserError):
     """The actor lacks the power for this action."""
+
+
+class SlugTaken(Exception):
+    """A campaign by that name exists (raised by storage, also when a concurrent create won)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, tzinfo
+from typing import Any
 
 from bot import commands as cmd
 from bot import events, views
@@ -17,7 +18,7 @@ from bot.domain.campaigns import (
     ensure_open,
     ensure_organizer,
 )
-from bot.domain.errors import NotAllowed, UserError
+from bot.domain.errors import NotAllowed, SlugTaken, UserError
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import (
     N_,
@@ -98,24 +99,17 @@ async def create(
     owners = [actor.identity, *(organizers or [])]
 
     def op(conn: Tx) -> Campaign:
-        if repo.slug_taken(conn, slug):
-            raise UserError(
-                _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
-                usage,
-            )
         made = repo.insert_campaign(conn, fields, body, owners)
         repo.add_audit(conn, made.id, actor.identity, "create", made.title, made.created_at)
         return made
 
     try:
         campaign = await ctx.db.write(op)
-    except Exception as exc:  # a concurrent create of the same slug hit the unique index
-        if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-            raise UserError(
-                _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
-                usage,
-            ) from None
-        raise
+    except SlugTaken:
+        raise UserError(
+            _("There is already a campaign called `{slug}`; pick another name.", slug=slug),
+            usage,
+        ) from None
     values = {"title": campaign.title, "slug": campaign.slug}
     lines = [
         _("Created the pledge **{title}** (`{slug}`).", **values)
@@ -147,46 +141,9 @@ async def edit(
         options, campaign.kind, now, ctx.tz, usage, goal_field=Field.GOAL
     )
     body = clean(text, field=Field.LETTER, limit=TEXT_MAX, multiline=True, usage=usage)
-
-    def op(conn: Tx) -> tuple[Campaign, bool]:
-        current = repo.campaign_by_id(conn, campaign.id, lock=True)
-        # Checked against the row as this transaction sees it: a signature that landed a
-        # moment ago counts.
-        told = changes_to_the_deal(current, values)
-        version = old_version = current.version
-        old_text = repo.letter_text(conn, campaign.id, old_version)
-        new_text = body if body is not None and body != old_text else None
-        if new_text is not None or told:
-            version = old_version + 1
-
-            def summarize(was: Campaign = current, letter: bool = new_text is not None) -> str:
-                return _change_summary(was, values, told, letter, ctx.tz)
-
-            # Kept with the version in the campaign's language; each DM says it in its own.
-            with speaking(campaign_language(current.language)):
-                summary = summarize()
-            repo.add_text_version(
-                conn,
-                campaign.id,
-                version,
-                new_text or old_text,
-                actor.identity,
-                now,
-                summary,
-            )
-        repo.update_campaign(conn, campaign.id, **values)
-        changed = [*values, *(["text"] if new_text is not None else [])]
-        edited = repo.campaign_by_id(conn, campaign.id)
-        if version != old_version:
-            events.text_changed(conn, edited, old_version, summarize, now)
-        if changed:
-            detail = ", ".join(changed) + (
-                f" (version {version})" if version != old_version else ""
-            )
-            repo.add_audit(conn, campaign.id, actor.identity, "edit", detail, now)
-        return edited, new_text is not None
-
-    updated, text_changed = await ctx.db.write(op)
+    updated, text_changed = await ctx.db.write(
+        lambda conn: _apply_edit(conn, campaign.id, actor.identity, values, body, now, ctx.tz)
+    )
     ctx.languages.pop(updated.slug, None)
     ctx.tally_changed(updated.id)
     ctx.outbox_changed()
@@ -210,6 +167,45 @@ async def edit(
             version=number(updated.version),
         )
     return Reply(text=text, tally=await common.tally(ctx, updated.public(now)))
+
+
+def _apply_edit(
+    conn: Tx,
+    campaign_id: int,
+    by: str,
+    values: dict[str, Any],
+    body: str | None,
+    now: datetime,
+    tz: tzinfo,
+) -> tuple[Campaign, bool]:
+    """The edit in one transaction: a new text version when the letter or the deal changed
+    (signers of older versions are told, `events.text_changed`), the audit entry."""
+    current = repo.campaign_by_id(conn, campaign_id, lock=True)
+    # Checked against the row as this transaction sees it: a signature that landed a
+    # moment ago counts.
+    told = changes_to_the_deal(current, values)
+    version = old_version = current.version
+    old_text = repo.letter_text(conn, campaign_id, old_version)
+    new_text = body if body is not None and body != old_text else None
+
+    def summarize(was: Campaign = current, letter: bool = new_text is not None) -> str:
+        return _change_summary(was, values, told, letter, tz)
+
+    if new_text is not None or told:
+        version = old_version + 1
+        # Kept with the version in the campaign's language; each DM says it in its own.
+        with speaking(campaign_language(current.language)):
+            summary = summarize()
+        repo.add_text_version(conn, campaign_id, version, new_text or old_text, by, now, summary)
+    repo.update_campaign(conn, campaign_id, **values)
+    changed = [*values, *(["text"] if new_text is not None else [])]
+    edited = repo.campaign_by_id(conn, campaign_id)
+    if version != old_version:
+        events.text_changed(conn, edited, old_version, summarize, now)
+    if changed:
+        detail = ", ".join(changed) + (f" (version {version})" if version != old_version else "")
+        repo.add_audit(conn, campaign_id, by, "edit", detail, now)
+    return edited, new_text is not None
 
 
 async def close(ctx: Context, actor: Actor, slug: str) -> Reply:

@@ -133,7 +133,6 @@ async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str
     """The informed choice: sign as chosen, with what they typed, or record only that
     they have read the notice."""
     person_hash = ctx.key.person_hash(actor)
-    now = ctx.clock()
     typed: tuple[str | None, str | None, bool] | None = (None, None, False)
     owner = ""
     if draft == cmd.ANONYMOUS_DRAFT:  # an anonymous-only notice, nothing typed or stored
@@ -160,22 +159,7 @@ async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str
             )
         )
     if choice == "not-now":
-
-        def later(conn: Tx) -> None:
-            repo.record_notices(conn, [person_hash], now)
-            if draft is not None:
-                repo.delete_draft(conn, draft, owner)
-
-        await ctx.db.write(later)
-        ctx.choices.add(person_hash)
-        return Reply(
-            text=_(
-                "Nothing was signed. When you're ready: `/sign {slug}`, or "
-                "`/sign {slug} anonymous` to leave your name out. You won't see the notice "
-                "again; `/petition safety` shows it.",
-                slug=slug,
-            )
-        )
+        return await _not_now(ctx, person_hash, slug, draft, owner)
     if typed is None and not await has_signed(ctx, actor, slug):
         return error_reply(
             _(
@@ -190,6 +174,29 @@ async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str
         await ctx.db.write(lambda conn: repo.delete_draft(conn, draft, owner))
     ctx.choices.add(person_hash)
     return reply
+
+
+async def _not_now(
+    ctx: Context, person_hash: str, slug: str, draft: str | None, owner: str
+) -> Reply:
+    """Record only that the notice was read (and drop what was typed): nothing is signed."""
+    now = ctx.clock()
+
+    def later(conn: Tx) -> None:
+        repo.record_notices(conn, [person_hash], now)
+        if draft is not None:
+            repo.delete_draft(conn, draft, owner)
+
+    await ctx.db.write(later)
+    ctx.choices.add(person_hash)
+    return Reply(
+        text=_(
+            "Nothing was signed. When you're ready: `/sign {slug}`, or "
+            "`/sign {slug} anonymous` to leave your name out. You won't see the notice "
+            "again; `/petition safety` shows it.",
+            slug=slug,
+        )
+    )
 
 
 async def has_signed(ctx: Context, actor: Actor, slug: str) -> bool:
