@@ -39,7 +39,7 @@ async def run_values(
     """Run the command a form or a platform's options describe (Discord's options, Slack's
     creation form), built by the registry as the text grammar would; a refusal is a reply."""
     try:
-        command = spec.build(values)
+        command = spec.intent(values)
     except UserError as exc:
         return error_reply(exc.message, exc.usage)
     return await bus.run(service.ctx, actor, command, place)

@@ -58,7 +58,7 @@ CASES = [
 @pytest.mark.parametrize(("spec", "option"), CASES)
 def test_typed_and_given_as_values_mean_the_same(spec: cmd.Spec, option: cmd.Option | None) -> None:
     values = with_option(spec, option)
-    typed, given = outcome(cmd.parse_line, spec.line(values)), outcome(spec.build, values)
+    typed, given = outcome(cmd.parse_line, spec.line(values)), outcome(spec.intent, values)
     assert typed == given, spec.line(values)
     if option is not None and option.kind is not cmd.ValueKind.FLAG and not isinstance(typed, str):
         assert str(values[option.name]).lower() in repr(typed).lower(), (spec.line(values), typed)
@@ -77,7 +77,7 @@ def test_a_change_without_its_target_is_refused_alike_everywhere() -> None:
         spec = cmd.REGISTRY_BY_KEY[key]
         for values in ({"campaign": "w", "change": "add"}, {"campaign": "w", target: "x"}):
             typed = outcome(cmd.parse_line, spec.line(values))
-            assert isinstance(typed, str) and typed == outcome(spec.build, values)
+            assert isinstance(typed, str) and typed == outcome(spec.intent, values)
 
 
 def discord_tree(service: Service) -> dict[str, app_commands.Command]:  # type: ignore[type-arg]
@@ -124,7 +124,7 @@ def test_slack_form_values_build_what_the_same_typed_command_builds() -> None:
         for name, value in values.items()
     }
     submitted = slack_render.modal_values({"state": {"values": state}})
-    assert spec.build(submitted) == cmd.parse_line(spec.line(values))
+    assert spec.intent(submitted) == cmd.parse_line(spec.line(values))
 
 
 def test_help_lists_every_command_in_the_registry(service: Service) -> None:

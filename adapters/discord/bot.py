@@ -328,12 +328,12 @@ class UndersignedDiscord(discord.Client):
             await send(embed=embed, ephemeral=True, allowed_mentions=render.NO_MENTIONS)
 
     async def _read(self, interaction: discord.Interaction, values: cmd.Values) -> None:
-        command = cmd.REGISTRY_BY_KEY["read"].build(values)
+        command = cmd.REGISTRY_BY_KEY["read"].intent(values)
         assert isinstance(command, cmd.Read)
         await self.send_letter(interaction, command.slug)
 
     async def _post(self, interaction: discord.Interaction, values: cmd.Values) -> None:
-        command = cmd.REGISTRY_BY_KEY["post"].build(values)
+        command = cmd.REGISTRY_BY_KEY["post"].intent(values)
         reply = await answer(
             interaction,
             bus.run(self.service.ctx, actor_of(interaction), command, place_of(interaction)),

@@ -75,7 +75,7 @@ class Spec:
     summary: str  # for help (empty: usage only) and Discord's description
     section: Section
     reads: Reads  # the text after the command's words (bot/commands/grammar.py)
-    build: Callable[[Values], Command]  # from named values (Discord options, form fields)
+    build: Callable[[Values, Spec], Command]  # from named values (bot/commands/building.py)
     options: tuple[Option, ...] = ()
     words: tuple[str, ...] = ()  # other words for it: "tally" for "status"
     in_channel: bool = False  # acts on the channel it is used in (post, remind)
@@ -84,6 +84,10 @@ class Spec:
     def parse(self, args: str) -> Command:
         """The intent of the text typed after the command's words."""
         return self.reads(args, self)
+
+    def intent(self, values: Values) -> Command:
+        """The intent of named values: Discord's options, a form's fields."""
+        return self.build(values, self)
 
     def usage_text(self) -> str:
         """The usage in the current language (its command words stay as typed)."""
