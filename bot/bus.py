@@ -45,7 +45,7 @@ async def parsed(
     ctx: Context, actor: Actor, parse: Callable[[], cmd.Command], place: Place | None
 ) -> Reply:
     """A refusal of the grammar speaks the person's language (or the server's)."""
-    language = campaign_language(actor.locale)
+    language = campaign_language(actor.locale, ctx.language)
     with speaking(language):
         try:
             parsed = parse()
@@ -69,14 +69,14 @@ async def run(
 async def reply_language(ctx: Context, actor: Actor, command: cmd.Command) -> str:
     asked = language_of(getattr(command, "lang", None))
     if asked or actor.locale:
-        return asked or campaign_language(actor.locale)
+        return asked or campaign_language(actor.locale, ctx.language)
     options = getattr(command, "options", None)  # `lang:` given to new or edit
     if isinstance(options, dict) and language_of(options.get("lang")):
         return campaign_language(options["lang"])
     slug = getattr(command, "slug", None)
     if isinstance(slug, str) and slug:
         return await language_of_slug(ctx, slug)
-    return campaign_language(None)
+    return ctx.language
 
 
 async def language_of_slug(ctx: Context, slug: str) -> str:
@@ -86,7 +86,7 @@ async def language_of_slug(ctx: Context, slug: str) -> str:
     if cached is not None and cached[1] > now:
         return cached[0]
     found = await ctx.db.read(lambda conn: repo.find_campaign(conn, slug))
-    language = campaign_language(found.language if found else None)
+    language = campaign_language(found.language if found else None, ctx.language)
     if found is None:
         return language  # not cached: it may be created in a moment
     if len(ctx.languages) > 10_000:

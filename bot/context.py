@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from bot.domain.messages import SOURCE
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.domain.steps import StepRule
 
@@ -73,6 +74,7 @@ class Context:
     purge_after_days: float | None = None
     public_url: str | None = None
     steps: StepRule = field(default_factory=StepRule)  # how the public count moves
+    language: str = SOURCE  # UNDERSIGNED_LANGUAGE: new campaigns speak it unless told
     # False where nothing sends reminders (a piped console session), so `remind` says so.
     schedule_runs: bool = True
     slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change

@@ -13,8 +13,7 @@ from bot import bus
 from bot import commands as cmd
 from bot.context import Context
 from bot.domain.identity import Actor, Place, SignerKey
-from bot.domain.messages import SOURCE
-from bot.domain.messages import set_default as set_default_language
+from bot.domain.messages import SOURCE, choose_language
 from bot.domain.records import Announcement
 from bot.domain.replies import Reply
 from storage.database import Database
@@ -25,8 +24,8 @@ __all__ = ["Announcement", "Service"]
 class Service:
     def __init__(self, db: Database, key: SignerKey, *, language: str = SOURCE, **deps: Any):
         """`deps` are `Context`'s fields (tz, clock, creators, rate_limit, steps, …)."""
-        set_default_language(language)  # what campaigns without `lang:` speak
-        self.ctx = Context(db, key, **{k: v for k, v in deps.items() if v is not None})
+        given = {k: v for k, v in deps.items() if v is not None}
+        self.ctx = Context(db, key, language=choose_language(language), **given)
 
     def __getattr__(self, name: str) -> Any:
         """The dependencies read as the facade's own (`service.db`, `service.clock`)."""

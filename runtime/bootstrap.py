@@ -12,7 +12,7 @@ from bot.service import Service
 from runtime.config import Settings
 from runtime.keys import default_key_file, load_signer_key
 from storage.database import Database
-from storage.repository import key_ids_in_use
+from storage.repository import key_ids_in_use, settle_languages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
         key = load_signer_key(
             settings.secret_key, settings.key_file or default_key_file(settings.database_url)
         )
+        await db.write(lambda conn: settle_languages(conn, settings.language))
         known = await db.read(key_ids_in_use)
         if known and key.key_id not in known:
             log.warning(

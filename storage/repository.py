@@ -189,6 +189,15 @@ def update_campaign(conn: Connection, campaign_id: int, **values: object) -> Non
         conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(**values))
 
 
+def settle_languages(conn: Connection, language: str) -> int:
+    """Campaigns made before each stored its language speak the server's (`UNDERSIGNED_LANGUAGE`)
+    as they did; from now on they keep it, whatever the setting becomes."""
+    changed = conn.execute(
+        update(_CAMPAIGN).where(_CAMPAIGN.c.language.is_(None)).values(language=language)
+    )
+    return changed.rowcount or 0
+
+
 def letter_text(conn: Connection, campaign_id: int, version: int) -> str:
     return str(
         conn.execute(

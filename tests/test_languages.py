@@ -17,9 +17,10 @@ from adapters.console.render import render
 from adapters.console.repl import terminal_language
 from bot import commands as cmd
 from bot import handlers, views
-from bot.domain.identity import Actor, Place
+from bot.domain.identity import Actor, Place, SignerKey
 from bot.domain.replies import Visibility
 from bot.service import Service
+from storage.database import Database
 from storage.tables import OutboxRow
 from tests.conftest import fetch, informed, person
 from tests.test_cli import run
@@ -289,3 +290,44 @@ async def test_direct_messages_speak_each_signers_language(service: Service) -> 
     assert sorted(languages, key=str) == sorted(
         [(True, None), (False, "de"), (False, "pt_BR")], key=str
     )
+
+
+async def test_the_servers_language_belongs_to_each_service_not_the_process(
+    db: Database, key: SignerKey
+) -> None:
+    """UNDERSIGNED_LANGUAGE is a dependency: a German server beside an English one in the same
+    process speaks German, its campaigns keep German, and the English one is untouched."""
+    german = Service(db, key, language="de")
+    english = Service(db, key, language="en")
+    made = await german.handle(ORG, "/petition", 'new ohne title:"Ohne Maven" goal:3 Wir nicht.')
+    assert not made.error and made.locale == "de", made.text
+    assert "Deutsch" in made.text
+    helped = await english.handle(ORG, "/petition", "help")
+    assert helped.locale == "en" and "Sign" in helped.text
+    stranger = replace(person("kim", "console"), locale=None)
+    listed = await german.handle(stranger, "/petition", "list")
+    assert listed.locale == "de"
+    posted = await english.handle(ORG, "/petition", "post ohne", Place("discord", "T1", "C1"))
+    assert posted.locale == "de"  # the campaign keeps the language it was made in
+
+
+async def test_campaigns_made_before_languages_were_stored_keep_speaking_the_servers(
+    tmp_path: Path,
+) -> None:
+    """A campaign stored without a language (made by an earlier version) is settled at start to
+    the server's language, so an upgrade changes nothing a reader sees."""
+    from runtime.bootstrap import open_service
+    from runtime.config import Settings
+    from storage.tables import CampaignRow
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    settings = Settings(DATABASE_URL=url, UNDERSIGNED_LANGUAGE="fr")
+    async with open_service(settings) as service:
+        made = await service.handle(ORG, "/petition", 'new vieux title:"Vieux" goal:3 Non.')
+        assert not made.error, made.text
+        await service.db.write(
+            lambda conn: conn.execute(CampaignRow.__table__.update().values(language=None))
+        )
+    async with open_service(settings) as service:
+        posted = await service.handle(ORG, "/petition", "post vieux", Place("discord", "T", "C"))
+        assert posted.locale == "fr", posted.text

@@ -102,9 +102,16 @@ def _names(options: dict[str, str], kind: Kind, usage: str) -> Names:
 
 
 def new_campaign(
-    slug: str, options: dict[str, str], created_by: str, now: datetime, tz: tzinfo, usage: str
+    slug: str,
+    options: dict[str, str],
+    created_by: str,
+    when: tuple[datetime, tzinfo],
+    usage: str,
+    house: str,
 ) -> dict[str, Any]:
-    """A new campaign's stored fields, every one checked, the required ones present."""
+    """A new campaign's stored fields, every one checked, the required ones present. Without
+    `lang:` it speaks `house`, the server's language at its creation."""
+    now, tz = when
     check_slug(slug, usage)
     kind = _kind(options, usage)
     title = clean(
@@ -138,7 +145,7 @@ def new_campaign(
         "goal": checked["goal"],
         "deadline": checked.get("deadline"),
         "names": names.value,
-        "language": checked.get("language"),
+        "language": checked.get("language") or house,
         "created_by": created_by,
         "created_at": now,
     }

@@ -43,7 +43,6 @@ LOCALES = Path(__file__).parent.parent / "locales"
 DOMAIN = "messages"
 
 _current: ContextVar[str | None] = ContextVar("undersigned_language", default=None)
-_default = [SOURCE]  # UNDERSIGNED_LANGUAGE: what campaigns speak unless told otherwise
 
 
 def language_of(tag: str | None) -> str | None:
@@ -71,22 +70,18 @@ def choose_language(tag: str | None) -> str:
     return found
 
 
-def set_default(language: str) -> None:
-    """The server's language (`UNDERSIGNED_LANGUAGE`): campaigns without `lang:` speak it."""
-    _default[0] = choose_language(language)
-
-
-def default() -> str:
-    return _default[0]
-
-
 def current() -> str:
-    return _current.get() or _default[0]
+    return _current.get() or SOURCE
 
 
-def campaign_language(language: str | None) -> str:
-    """What a campaign speaks: its own `lang:`, else the server's."""
-    return language_of(language) or _default[0]
+def campaign_language(language: str | None, house: str = SOURCE) -> str:
+    """What a campaign (or a person) speaks: its own language, else `house`.
+
+    A campaign stores the server's language (`UNDERSIGNED_LANGUAGE`, `Context.language`) when it
+    is created without `lang:`, so the campaign's words never change with a setting; `house`
+    matters for replies that concern no campaign.
+    """
+    return language_of(language) or house
 
 
 class speaking:

@@ -9,12 +9,11 @@ from bot.domain.campaigns import Campaign, Kind, Names
 from bot.domain.messages import _, ngettext, number, speaking
 from bot.domain.messages import current as current_language
 from bot.domain.messages import day as format_day_of
-from bot.domain.messages import default as default_language
 
 
-def language_hint(slug: str | None) -> str:
+def language_hint(slug: str | None, house: str) -> str:
     """Told to an anonymous signer whose language was deliberately not asked: how to pick
-    one. Also in the server's language, so a campaign set to a language nobody there reads
+    one. Also in the server's language (`house`), so a campaign set to a language nobody there reads
     can't hide the safety notice from them."""
 
     def hint() -> str:
@@ -26,8 +25,8 @@ def language_hint(slug: str | None) -> str:
         )
 
     said = hint()
-    if current_language() != default_language():
-        with speaking(default_language()):
+    if current_language() != house:
+        with speaking(house):
             said += "\n" + hint()
     return said
 

@@ -91,7 +91,9 @@ async def create(
                 "organizer."
             )
         )
-    fields = campaign_form.new_campaign(slug, options, actor.identity, ctx.clock(), ctx.tz, usage)
+    fields = campaign_form.new_campaign(
+        slug, options, actor.identity, (ctx.clock(), ctx.tz), usage, ctx.language
+    )
     body = clean(
         text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
     )

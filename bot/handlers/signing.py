@@ -64,7 +64,9 @@ async def sign(
             ctx, actor.platform, campaign_id, owner, anonymous, role, comment
         )
         if actor.locale_withheld:
-            notice = replace(notice, text=f"{notice.text}\n{wording.language_hint(notice.slug)}")
+            notice = replace(
+                notice, text=f"{notice.text}\n{wording.language_hint(notice.slug, ctx.language)}"
+            )
         return notice
     request = SignRequest(
         campaign_id=campaign_id,
@@ -225,7 +227,7 @@ def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
     if not outcome.anonymous:
         lines.append(wording.who_sees_your_name(campaign))
     elif actor.locale_withheld:
-        lines.append(wording.language_hint(campaign.slug))
+        lines.append(wording.language_hint(campaign.slug, ctx.language))
     lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
     return Reply(
         text="\n".join(lines),
