@@ -13,13 +13,13 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol
 
 from bot import views
+from bot.context import Context
 from bot.domain.replies import Reply
 from storage import outbox
-from storage.database import Database
 from storage.outbox import Message
 
 log = logging.getLogger(__name__)
@@ -62,26 +62,16 @@ class Undeliverable(Exception):
 
 
 class Sender(Protocol):
+    """Posts one outbox message. A sender that can tell whether a message already reached the
+    platform also has `async already_delivered(message) -> bool | None` (None: can't tell)."""
+
     async def deliver(self, message: Message, reply: Reply | None) -> None: ...
-
-
-class CheckingSender(Sender, Protocol):
-    async def already_delivered(self, message: Message) -> bool | None:
-        """True/False if the platform can tell whether this message was posted; None if not."""
-        ...
-
-
-class ServiceLike(Protocol):
-    db: Database
-    clock: Callable[[], datetime]
-
-    async def outbox_reply(self, payload: dict, campaign_id: int | None) -> Reply: ...  # type: ignore[type-arg]
 
 
 class Dispatcher:
     def __init__(
         self,
-        service: ServiceLike,
+        ctx: Context,
         senders: dict[str, Sender],
         *,
         max_attempts: int = 8,
@@ -91,7 +81,7 @@ class Dispatcher:
         concurrency: int = 8,
         in_flight_grace: float = IN_FLIGHT_GRACE,
     ) -> None:
-        self.service = service
+        self.ctx = ctx
         self.in_flight_grace = in_flight_grace
         self.senders = senders
         self.max_attempts = max_attempts
@@ -114,7 +104,7 @@ class Dispatcher:
         """Settle messages left `sending` by a leader that died mid-delivery: ask the platform
         where it can tell (so nothing is posted twice), otherwise send again (never lose one).
         Returns (found delivered, to resend)."""
-        doubtful = await self.service.db.read(outbox.in_doubt)
+        doubtful = await self.ctx.db.read(outbox.in_doubt)
         if doubtful and self.in_flight_grace > 0:
             # A request the dead leader had in flight still lands at the platform, a moment
             # later: asked too soon, the channel wouldn't show it yet and it would go twice.
@@ -136,7 +126,7 @@ class Dispatcher:
             resend += status == "pending"
             await self._write(
                 lambda conn, m=message, st=status: outbox.set_status(
-                    conn, m.id, st, self.service.clock()
+                    conn, m.id, st, self.ctx.clock()
                 )
             )
         if doubtful:
@@ -192,8 +182,8 @@ class Dispatcher:
         self._wake.set()  # its next messages (or a retry) may be due
 
     async def _due_by_target(self) -> dict[tuple[str, str], list[Message]]:
-        now = self.service.clock()
-        due = await self.service.db.read(lambda conn: outbox.due(conn, now))
+        now = self.ctx.clock()
+        due = await self.ctx.db.read(lambda conn: outbox.due(conn, now))
         by_target: dict[tuple[str, str], list[Message]] = {}
         for message in due:
             if message.platform in self.senders:  # other instances' platforms wait for them
@@ -229,7 +219,7 @@ class Dispatcher:
                 None
                 if message.kind == "webhook"
                 else await views.outbox_reply(
-                    self.service.ctx, message.payload, message.campaign_id
+                    self.ctx, message.payload, message.campaign_id
                 )
             )
             await sender.deliver(message, reply)
@@ -250,7 +240,7 @@ class Dispatcher:
             return False
         finally:
             self._last_post[key] = time.monotonic()
-        await self._write(lambda conn: outbox.mark_sent(conn, message.id, self.service.clock()))
+        await self._write(lambda conn: outbox.mark_sent(conn, message.id, self.ctx.clock()))
         self.delivered += 1
         return True
 
@@ -261,7 +251,7 @@ class Dispatcher:
         failed = attempts >= self.max_attempts
         if not math.isfinite(delay):  # never an overflow that leaves the row `sending`
             delay = self.max_delay
-        at = self.service.clock() + timedelta(seconds=min(max(delay, 0.0), RETRY_AFTER_MAX))
+        at = self.ctx.clock() + timedelta(seconds=min(max(delay, 0.0), RETRY_AFTER_MAX))
         if failed:
             log.error(
                 "outbox message %s (%s, campaign %s) failed %d times and is kept as failed: %s",
@@ -285,4 +275,4 @@ class Dispatcher:
         )
 
     async def _write(self, op: Callable[..., object]) -> None:
-        await self.service.db.write(op)
+        await self.ctx.db.write(op)

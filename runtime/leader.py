@@ -30,10 +30,6 @@ class Leadership:
         self._conn: AsyncConnection | None = None
         self._lock_file: IO[bytes] | None = None
 
-    @property
-    def is_leader(self) -> bool:
-        return self._lock_file is not None or self._conn is not None
-
     def _try_file_lock(self) -> bool:
         if self._lock_file is not None:
             return True

@@ -182,7 +182,7 @@ async def lead_when_possible(
             if on_lead is not None:
                 on_lead.set()
             scheduler = ReminderScheduler(service, grace)
-            dispatcher = Dispatcher(service, senders, concurrency=concurrency)
+            dispatcher = Dispatcher(service.ctx, senders, concurrency=concurrency)
             unsubscribe = service.ctx.subscribe(
                 OutboxChanged, lambda _event, wake=dispatcher.wake: wake()
             )

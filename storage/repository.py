@@ -290,16 +290,6 @@ def add_to_count(conn: Connection, campaign_id: int, delta: int) -> int:
     return int(result.scalar_one())
 
 
-def recount(conn: Connection, campaign_id: int) -> int:
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(_SIGNATURE)
-            .where(_SIGNATURE.c.campaign_id == campaign_id)
-        ).scalar_one()
-    )
-
-
 def count_drift(conn: Connection) -> list[tuple[int, str, int, int]]:
     """Campaigns whose kept count differs from their signatures: (id, slug, kept, actual)."""
     actual = (

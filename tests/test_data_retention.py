@@ -108,7 +108,7 @@ async def test_failed_direct_messages_are_logged_and_listed_without_the_person(
     service: Service, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     await succeeded_pledge(service, clock)
-    dispatcher = Dispatcher(service, {"slack": _Refusing()}, base_delay=1, max_attempts=2)
+    dispatcher = Dispatcher(service.ctx, {"slack": _Refusing()}, base_delay=1, max_attempts=2)
     with caplog.at_level(logging.INFO):
         for _ in range(4):
             await dispatcher.run_once()

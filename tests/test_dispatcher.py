@@ -66,7 +66,7 @@ async def drain(dispatcher: Dispatcher, clock: Clock, rounds: int = 60) -> None:
     """Run the dispatcher, moving the injected clock past each backoff instead of sleeping."""
     for _ in range(rounds):
         await dispatcher.run_once()
-        left = await dispatcher.service.db.read(outbox.counts)
+        left = await dispatcher.ctx.db.read(outbox.counts)
         if not left.get("pending"):
             return
         clock.advance(minutes=16)
@@ -82,7 +82,7 @@ async def test_every_message_arrives_once_in_order_and_paced(
         await enqueue_posts(service, ["CA", "CB"], 3)
         fake.fail_next("chat.postMessage", 2, status=429, retry_after=1)
         fake.fail_next("chat.postMessage", 2, status=500)
-        dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
+        dispatcher = Dispatcher(service.ctx, {"slack": sender}, base_delay=1)
         await drain(dispatcher, clock)
     finally:
         await sender.workspaces.close()
@@ -106,7 +106,7 @@ async def test_a_message_that_keeps_failing_is_kept_and_reported(
     try:
         await enqueue_posts(service, ["CDEAD"], 1)
         fake.fail_next("chat.postMessage", 100, status=500)
-        dispatcher = Dispatcher(service, {"slack": sender}, max_attempts=3, base_delay=1)
+        dispatcher = Dispatcher(service.ctx, {"slack": sender}, max_attempts=3, base_delay=1)
         await drain(dispatcher, clock)
     finally:
         await sender.workspaces.close()
@@ -128,7 +128,7 @@ async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
     secret = reply.text.split("`")[1]
     await service.handle(person("a"), "/sign", "hooked")  # 50% milestone → a webhook message
     sender = WebhookSender(allow_private=True)  # the receiver runs on this machine
-    dispatcher = Dispatcher(service, {"webhook": sender}, base_delay=1)
+    dispatcher = Dispatcher(service.ctx, {"webhook": sender}, base_delay=1)
     try:
         assert await dispatcher.run_once() == 0  # nobody listening yet: retried later
         received: list[dict[str, Any]] = []
@@ -169,7 +169,7 @@ async def test_dispatch_loop_stops_when_asked(
     stop = asyncio.Event()
     stop.set()
     with caplog.at_level(logging.WARNING):
-        await asyncio.wait_for(Dispatcher(service, {}).run(stop), 5)
+        await asyncio.wait_for(Dispatcher(service.ctx, {}).run(stop), 5)
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     counts = await service.db.read(outbox.counts)
     assert counts == {"pending": 1}  # stopped before sending, nothing lost
@@ -190,7 +190,7 @@ async def test_in_doubt_messages_are_checked_not_blindly_resent(
         await sender.deliver(posted, await views.outbox_reply(service.ctx, posted.payload, None))
         for m in due:  # both were "sending" when the old leader died
             await service.db.write(lambda conn, m=m: outbox.mark_sending(conn, m.id))
-        dispatcher = Dispatcher(service, {"slack": sender})
+        dispatcher = Dispatcher(service.ctx, {"slack": sender})
         assert await dispatcher.recover() == (1, 1)
         await drain(dispatcher, clock)
     finally:
@@ -223,7 +223,7 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
         SlackSender(SlackWorkspaces(fake.api_url, token="xoxb")),
         WebhookSender(allow_private=True),
     )
-    dispatcher = Dispatcher(service, {"slack": slack, "webhook": hooks}, base_delay=1)
+    dispatcher = Dispatcher(service.ctx, {"slack": slack, "webhook": hooks}, base_delay=1)
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run(stop, poll=0.1, drain=0.1))
     try:
@@ -263,7 +263,7 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
     await service.handle(person("a"), "/sign", "probe")
     sender = WebhookSender()
     try:
-        await Dispatcher(service, {"webhook": sender}, base_delay=1).run_once()
+        await Dispatcher(service.ctx, {"webhook": sender}, base_delay=1).run_once()
     finally:
         await sender.close()
         await runner.cleanup()
@@ -308,7 +308,7 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
         reply = await service.handle(actor, "/petition", "remind walkout every day 09:00", place)
         assert not reply.error, reply.text
     sender = SlackSender(SlackWorkspaces(fake.api_url, db=service.db, cipher=cipher))
-    dispatcher = Dispatcher(service, {"slack": sender}, base_delay=1)
+    dispatcher = Dispatcher(service.ctx, {"slack": sender}, base_delay=1)
     try:
         definitions = await jobs.reminder_definitions(service.ctx)
         assert len(definitions) == 2
@@ -380,7 +380,7 @@ async def test_a_token_replaced_by_another_instance_is_read_again_not_given_up(
         fake.revoke_team("TA")
         second = await install()  # elsewhere: this instance is not told
         await enqueue_posts_in(service, "TA", "CA")
-        await drain(Dispatcher(service, {"slack": sender}, base_delay=1), clock)
+        await drain(Dispatcher(service.ctx, {"slack": sender}, base_delay=1), clock)
     finally:
         await sender.workspaces.close()
         await fake.stop()
@@ -409,7 +409,7 @@ async def test_a_hostile_retry_after_neither_crashes_nor_floods_nor_parks_a_mess
 
     runner = await receiver(port, "/hook", hostile)
     sender = WebhookSender(allow_private=True)
-    dispatcher = Dispatcher(service, {"webhook": sender}, max_attempts=4, base_delay=1)
+    dispatcher = Dispatcher(service.ctx, {"webhook": sender}, max_attempts=4, base_delay=1)
     try:
         for _ in range(12):  # far more rounds than attempts allowed
             await dispatcher.run_once()
@@ -456,7 +456,7 @@ async def test_a_huge_webhook_answer_is_not_read(service: Service, clock: Clock)
     runner = await receiver(port, "/hook", flood)
     sender = WebhookSender(allow_private=True)
     try:
-        assert await Dispatcher(service, {"webhook": sender}).run_once() == 1
+        assert await Dispatcher(service.ctx, {"webhook": sender}).run_once() == 1
     finally:
         await runner.cleanup()
         await sender.close()
@@ -485,7 +485,7 @@ async def test_a_receiver_dripping_its_answer_does_not_hold_a_delivery(
     sender = WebhookSender(allow_private=True)
     started = time.monotonic()
     try:
-        assert await Dispatcher(service, {"webhook": sender}).run_once() == 0
+        assert await Dispatcher(service.ctx, {"webhook": sender}).run_once() == 0
         assert time.monotonic() - started < 5  # the deadline, not the receiver, ended it
     finally:
         await sender.close()

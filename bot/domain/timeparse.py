@@ -68,11 +68,3 @@ def start_of_day(moment: datetime) -> datetime:
 def format_when(moment: datetime, tz: tzinfo) -> str:
     """A date and time in `tz`, written as the current language writes them."""
     return messages.when(moment, tz)
-
-
-def format_day(moment: datetime, tz: tzinfo) -> str:
-    return messages.short_day(moment, tz)
-
-
-def format_duration(delta: timedelta) -> str:
-    return messages.duration(delta)
