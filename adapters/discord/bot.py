@@ -252,10 +252,8 @@ def command_from(
             )
         )
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
-    callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-        o.name: described(o.describe or o.label) for o in options
-    }
-    callback.__discord_app_commands_param_choices__ = {  # type: ignore[attr-defined]
+    described_as = {o.name: described(o.describe or o.label) for o in options}
+    offered = {
         o.name: [
             app_commands.Choice(name=described(label) if o.choice_labels else label, value=c)
             for c, label in zip(o.choices, o.choice_labels or o.choices, strict=True)
@@ -263,6 +261,7 @@ def command_from(
         for o in options
         if o.choices
     }
+    callback = app_commands.choices(**offered)(app_commands.describe(**described_as)(callback))
     name = spec.name.split()[-1]
     return app_commands.Command(name=name, description=described(spec.summary), callback=callback)
 
