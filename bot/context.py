@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,27 @@ Event = TallyChanged | OutboxChanged | RemindersChanged
 
 
 @dataclass
+class ReplyCache:
+    """Replies to a hot read (status), each valid for one stamp: (this instance's commits, the
+    second). Bounded: past `limit` keys it starts over."""
+
+    limit: int = 1_000
+    entries: dict[Hashable, tuple[Hashable, Reply]] = field(default_factory=dict)
+
+    def get(self, key: Hashable, stamp: Hashable) -> Reply | None:
+        found = self.entries.get(key)
+        return found[1] if found is not None and found[0] == stamp else None
+
+    def put(self, key: Hashable, stamp: Hashable, reply: Reply) -> None:
+        if len(self.entries) >= self.limit:
+            self.entries.clear()
+        self.entries[key] = (stamp, reply)
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+@dataclass
 class PublicCache:
     """Public facts per slug for a second, and the reads in flight (one per slug)."""
 
@@ -79,9 +100,7 @@ class Context:
     schedule_runs: bool = True
     slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change
     choices: set[str] = field(default_factory=set)  # person hashes that made their choice
-    status_cache: dict[tuple[str | None, str], tuple[tuple[int, int], Reply]] = field(
-        default_factory=dict
-    )
+    status_cache: ReplyCache = field(default_factory=ReplyCache)
     languages: dict[str, tuple[str, float]] = field(default_factory=dict)  # slug → (lang, until)
     public: PublicCache = field(default_factory=PublicCache)
     subscribers: dict[type, list[Callable[[Any], None]]] = field(

@@ -218,9 +218,7 @@ class Dispatcher:
             reply = (
                 None
                 if message.kind == "webhook"
-                else await views.outbox_reply(
-                    self.ctx, message.payload, message.campaign_id
-                )
+                else await views.outbox_reply(self.ctx, message.payload, message.campaign_id)
             )
             await sender.deliver(message, reply)
         except RetryAfter as exc:

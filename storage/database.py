@@ -130,6 +130,12 @@ class Database:
             return await conn.run_sync(lambda c: handler(c, items))
 
     @property
+    def commits(self) -> int:
+        """How many write transactions this instance has committed: what a cache of reads
+        compares to know nothing changed here."""
+        return self.writer.batches
+
+    @property
     def sqlite_path(self) -> str | None:
         """The SQLite file, or None (PostgreSQL, or an in-memory database)."""
         if not self.is_sqlite:

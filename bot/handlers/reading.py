@@ -35,16 +35,13 @@ async def status(ctx: Context, slug: str | None) -> Reply:
     """The hottest read, cached: an answer is reused while nothing was written through
     this instance and the clock is in the same second (so other instances' writes show
     within a second, and a deadline passing shows at once)."""
-    stamp = (ctx.db.writer.batches, int(ctx.clock().timestamp()))
+    stamp = (ctx.db.commits, int(ctx.clock().timestamp()))
     key = (slug, current_language())
-    cached = ctx.status_cache.get(key)
-    if cached is not None and cached[0] == stamp:
-        return cached[1]
-    reply = await status_uncached(ctx, slug)
-    if len(ctx.status_cache) > 1_000:
-        ctx.status_cache.clear()
-    ctx.status_cache[key] = (stamp, reply)
-    return reply
+    cached = ctx.status_cache.get(key, stamp)
+    if cached is None:
+        cached = await status_uncached(ctx, slug)
+        ctx.status_cache.put(key, stamp, cached)
+    return cached
 
 
 async def status_uncached(ctx: Context, slug: str | None) -> Reply:
