@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.domain.outgoing import WebhookPayload
 from bot.domain.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
 from storage.outbox import Message
@@ -65,13 +66,16 @@ class WebhookSender:
     async def deliver(self, message: Message, reply: Reply | None) -> None:
         if not self.allow_private:
             await self._check_target(message.target)
-        body = json.dumps(message.payload["body"], separators=(",", ":")).encode()
+        payload = message.payload
+        if not isinstance(payload, WebhookPayload):
+            raise Undeliverable("a webhook message without a webhook payload")
+        body = json.dumps(payload.body, separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "Undersigned-Webhook/1",
             "X-Undersigned-Timestamp": timestamp,
-            "X-Undersigned-Signature": signature(message.payload["secret"], timestamp, body),
+            "X-Undersigned-Signature": signature(payload.secret, timestamp, body),
         }
         # Streamed: the status and headers are all we use, so no byte of the answer's body is
         # read (a receiver's 150 MB reply costs nothing) and the connection is closed; and the

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain.campaigns import Campaign, Kind
 from bot.domain.messages import _, campaign_language, ngettext, number, percent, speaking
+from bot.domain.outgoing import ChatPayload, Delivery, Outgoing, WebhookPayload
 from storage import campaign_events, outbox, webhooks
 from storage.database import Tx
 
@@ -31,14 +32,10 @@ def crossed(goal: int, before: int, after: int) -> list[int]:
 
 def _payload(
     campaign: Campaign, event: str, text: str, card: bool, language: str | None = None
-) -> dict[str, Any]:
-    return {
-        "event": event,
-        "text": text,
-        "card": card,
-        "slug": campaign.slug,
-        "lang": language or campaign_language(campaign.language),
-    }
+) -> ChatPayload:
+    return ChatPayload(
+        event, text, card, campaign.slug, language or campaign_language(campaign.language)
+    )
 
 
 def _direct_messages(
@@ -46,7 +43,7 @@ def _direct_messages(
     event: str,
     readers: list[tuple[str, str, str, str | None]],
     say: Callable[[], str],
-) -> list[dict[str, Any]]:
+) -> list[Outgoing]:
     """One DM per reader (platform, workspace, user, language), in their language (else the
     campaign's), said once per language however many people read it."""
     said: dict[str, str] = {}
@@ -57,15 +54,15 @@ def _direct_messages(
             with speaking(chosen):
                 said[chosen] = say()
         messages.append(
-            {
-                "kind": "dm",
-                "platform": platform,
-                "workspace": workspace,
-                "target": user,
-                "payload": _payload(campaign, event, said[chosen], False, chosen),
-                "campaign_id": campaign.id,
-                "dedupe_key": f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
-            }
+            Outgoing(
+                Delivery.DM,
+                platform,
+                user,
+                _payload(campaign, event, said[chosen], False, chosen),
+                workspace,
+                campaign.id,
+                f"dm:{campaign.id}:{event}:{platform}:{workspace}:{user}",
+            )
         )
     return messages
 
@@ -101,33 +98,32 @@ def emit(
     Posts speak the campaign's language; each DM (`dm` says it) its reader's."""
     if not campaign_events.record_event(conn, campaign.id, event, now):
         return False
-    messages: list[dict[str, Any]] = []
+    messages: list[Outgoing] = []
     for platform, workspace, channel in campaign_events.channels_of(conn, campaign.id):
         messages.append(
-            {
-                "kind": "post",
-                "platform": platform,
-                "workspace": workspace,
-                "target": channel,
-                "payload": _payload(campaign, event, text, card),
-                "campaign_id": campaign.id,
-                "dedupe_key": f"event:{campaign.id}:{event}:{platform}:{workspace}:{channel}",
-            }
+            Outgoing(
+                Delivery.POST,
+                platform,
+                channel,
+                _payload(campaign, event, text, card),
+                workspace,
+                campaign.id,
+                f"event:{campaign.id}:{event}:{platform}:{workspace}:{channel}",
+            )
         )
     if dm is not None:
         readers = campaign_events.public_signers(conn, campaign.id)
         messages.extend(_direct_messages(campaign, event, readers, dm))
     for url, secret in webhooks.webhooks_of(conn, campaign.id):
         messages.append(
-            {
-                "kind": "webhook",
-                "platform": "webhook",
-                "workspace": "",
-                "target": url,
-                "payload": {"secret": secret, "body": _webhook_body(campaign, event, now)},
-                "campaign_id": campaign.id,
-                "dedupe_key": f"hook:{campaign.id}:{event}:{url}",
-            }
+            Outgoing(
+                Delivery.WEBHOOK,
+                "webhook",
+                url,
+                WebhookPayload(secret, _webhook_body(campaign, event, now)),
+                campaign_id=campaign.id,
+                dedupe_key=f"hook:{campaign.id}:{event}:{url}",
+            )
         )
     outbox.enqueue(conn, messages, now)
     return True

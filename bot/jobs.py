@@ -19,6 +19,7 @@ from bot.domain.messages import (
     campaign_language,
     speaking,
 )
+from bot.domain.outgoing import ChatPayload, Delivery, Outgoing
 from bot.domain.schedules import Schedule, parse_schedule
 from bot.domain.timeparse import start_of_day
 from bot.handlers import common
@@ -110,21 +111,15 @@ async def send_reminder(ctx: Context, reminder_id: int, fire_time: datetime) -> 
         queued = outbox.enqueue(
             conn,
             [
-                {
-                    "kind": "post",
-                    "platform": row.platform,
-                    "workspace": row.workspace,
-                    "target": row.channel,
-                    "campaign_id": campaign.id,
-                    "dedupe_key": key,
-                    "payload": {
-                        "event": "reminder",
-                        "card": True,
-                        "slug": campaign.slug,
-                        "text": text,
-                        "lang": language,
-                    },
-                }
+                Outgoing(
+                    Delivery.POST,
+                    row.platform,
+                    row.channel,
+                    ChatPayload("reminder", text, True, campaign.slug, language),
+                    row.workspace,
+                    campaign.id,
+                    key,
+                )
             ],
             now,
         )

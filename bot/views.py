@@ -22,6 +22,7 @@ from bot.domain.messages import (
     campaign_language,
     speaking,
 )
+from bot.domain.outgoing import ChatPayload
 from bot.domain.public import PublicFacts, public_facts
 from bot.domain.records import Announcement
 from bot.domain.replies import (
@@ -109,10 +110,10 @@ async def announcements(ctx: Context, campaign_id: int, platform: str) -> list[A
     return await ctx.db.read(lambda conn: repo.links_of(conn, campaign_id, platform))
 
 
-async def outbox_reply(ctx: Context, payload: dict[str, Any], campaign_id: int | None) -> Reply:
+async def outbox_reply(ctx: Context, payload: ChatPayload, campaign_id: int | None) -> Reply:
     """Render a queued message at delivery time: a card carries the tally as it is now."""
-    text = payload.get("text", "")
-    if payload.get("card") and campaign_id is not None:
+    text = payload.text
+    if payload.card and campaign_id is not None:
         card = await announcement(ctx, campaign_id)  # type: ignore[attr-defined]
         return Reply(
             text=f"{text}\n{card.text}",
@@ -123,10 +124,10 @@ async def outbox_reply(ctx: Context, payload: dict[str, Any], campaign_id: int |
             slug=card.slug,
             locale=card.locale,
         )
-    slug = payload.get("slug")
-    language = campaign_language(payload.get("lang"))  # the language it was written in
+    slug = payload.slug
+    language = campaign_language(payload.lang)  # the language it was written in
     with speaking(language):
-        edited = slug and payload.get("event", "").startswith("edited")
+        edited = slug and payload.event.startswith("edited")
         actions = sign_actions(slug)[2:] if edited else ()
     return Reply(
         text=text, visibility=Visibility.CHANNEL, slug=slug, actions=actions, locale=language

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from bot import views
 from bot.context import Context
+from bot.domain.outgoing import ChatPayload
 from bot.domain.replies import Reply
 from storage import outbox
 from storage.outbox import Message
@@ -215,10 +216,11 @@ class Dispatcher:
         sender = self.senders[message.platform]
         await self._write(lambda conn: outbox.mark_sending(conn, message.id))
         try:
+            payload = message.payload
             reply = (
-                None
-                if message.kind == "webhook"
-                else await views.outbox_reply(self.ctx, message.payload, message.campaign_id)
+                await views.outbox_reply(self.ctx, payload, message.campaign_id)
+                if isinstance(payload, ChatPayload)
+                else None
             )
             await sender.deliver(message, reply)
         except RetryAfter as exc:

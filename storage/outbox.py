@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
+from bot.domain.outgoing import Outgoing, Payload, payload_of
 from storage.repository import dialect_insert
 from storage.tables import (
     OutboxRow,
@@ -29,7 +30,7 @@ class Message:
     platform: str
     workspace: str
     target: str
-    payload: dict[str, Any]
+    payload: Payload
     campaign_id: int | None
     attempts: int
     available_at: datetime
@@ -42,30 +43,30 @@ def _message(row: Any) -> Message:
         row.platform,
         row.workspace,
         row.target,
-        json.loads(row.payload),
+        payload_of(row.kind, json.loads(row.payload)),
         row.campaign_id,
         row.attempts,
         row.available_at,
     )
 
 
-def enqueue(conn: Connection, messages: list[dict[str, Any]], at: datetime) -> int:
+def enqueue(conn: Connection, messages: list[Outgoing], at: datetime) -> int:
     """Insert messages; ones whose dedupe_key is already queued are skipped."""
     if not messages:
         return 0
     rows = [
         {
-            "kind": m["kind"],
-            "platform": m["platform"],
-            "workspace": m.get("workspace", ""),
-            "target": m["target"],
-            "payload": json.dumps(m["payload"]),
-            "campaign_id": m.get("campaign_id"),
-            "dedupe_key": m.get("dedupe_key"),
+            "kind": m.kind.value,
+            "platform": m.platform,
+            "workspace": m.workspace,
+            "target": m.target,
+            "payload": json.dumps(m.stored_payload()),
+            "campaign_id": m.campaign_id,
+            "dedupe_key": m.dedupe_key,
             "status": "pending",
             "attempts": 0,
             "created_at": at,
-            "available_at": m.get("available_at", at),
+            "available_at": m.available_at or at,
         }
         for m in messages
     ]

@@ -21,6 +21,7 @@ from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, Place
+from bot.domain.outgoing import ChatPayload, Delivery, Outgoing
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
@@ -35,18 +36,11 @@ ORG_OPERATOR = Actor("cli", "local", "root", "root", operator=True)
 
 async def enqueue_posts(service: Service, channels: list[str], per_channel: int) -> None:
     now = service.clock()
-    messages: list[dict[str, Any]] = []
+    messages: list[Outgoing] = []
     for n in range(per_channel):
         for channel in channels:
-            messages.append(
-                {
-                    "kind": "post",
-                    "platform": "slack",
-                    "workspace": "T1",
-                    "target": channel,
-                    "payload": {"event": "test", "text": f"{channel} message {n}", "card": False},
-                }
-            )
+            said = ChatPayload("test", f"{channel} message {n}")
+            messages.append(Outgoing(Delivery.POST, "slack", channel, said, "T1"))
     await service.db.write(lambda conn: outbox.enqueue(conn, messages, now))
 
 
@@ -341,13 +335,7 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
 
 
 async def enqueue_posts_in(service: Service, workspace: str, channel: str) -> None:
-    message = {
-        "kind": "post",
-        "platform": "slack",
-        "workspace": workspace,
-        "target": channel,
-        "payload": {"event": "test", "text": "late", "card": False},
-    }
+    message = Outgoing(Delivery.POST, "slack", channel, ChatPayload("test", "late"), workspace)
     await service.db.write(lambda conn: outbox.enqueue(conn, [message], service.clock()))
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, Place
+from bot.domain.outgoing import ChatPayload
 from bot.domain.replies import Announced
 from bot.service import Service
 from storage.tables import OutboxRow, ReminderRow
@@ -157,7 +158,9 @@ async def test_outbox_reply_renders_the_current_tally(service: Service) -> None:
     await service.handle(person("a"), "/sign", "render")
     (row,) = [r for r in await queued(service) if r.kind == "post"]
     await service.handle(person("b"), "/sign", "render")
-    reply = await views.outbox_reply(service.ctx, json.loads(row.payload), row.campaign_id)
+    reply = await views.outbox_reply(
+        service.ctx, ChatPayload.of(json.loads(row.payload)), row.campaign_id
+    )
     assert reply.card is not None and reply.tally is not None and reply.tally.count == 2
     assert "25% of the way" in reply.text
 
