@@ -22,8 +22,9 @@ from bench.common import (
 )
 from bot import handlers, releases, views
 from bot.domain.replies import Reply
+from bot.domain.settling import SignRequest
 from bot.service import Service
-from bot.signing import SignRequest, sign_batch
+from bot.signing import sign_batch
 from storage import repository as repo
 
 

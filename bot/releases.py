@@ -7,12 +7,11 @@ would otherwise time that signature.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, tzinfo
 
 from bot import events
 from bot.domain.campaigns import Campaign
-from bot.domain.steps import StepRule
+from bot.domain.steps import StepRule, step
 from storage import repository as repo
 from storage.database import Tx
 
@@ -20,19 +19,10 @@ from storage.database import Tx
 def release(conn: Tx, campaign: Campaign, now: datetime) -> Campaign:
     """Show the count as it is now; announce what the step crossed. Returns the campaign as
     it now reads to the public."""
-    before = campaign.public(now)
-    succeeded = campaign.shown_succeeded_at
-    if campaign.succeeded_at is not None and succeeded is None:
-        succeeded = now
-    repo.set_shown(conn, campaign.id, campaign.count, now, succeeded)
-    stepped = replace(
-        campaign, shown_count=campaign.count, shown_at=now, shown_succeeded_at=succeeded
-    )
-    after = stepped.public(now)
-    if after.count > before.count or (
-        after.succeeded_at is not None and campaign.shown_succeeded_at is None
-    ):
-        events.after_signatures(conn, after, before.count, now)
+    stepped, shown_before = step(campaign, now)
+    repo.set_shown(conn, campaign.id, stepped.shown_count, now, stepped.shown_succeeded_at)
+    if shown_before is not None:
+        events.after_signatures(conn, stepped.public(now), shown_before, now)
     return stepped
 
 

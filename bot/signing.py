@@ -1,4 +1,5 @@
-"""The signing use case for a whole group commit: every signature queued together, in a few
+"""The signing use case for a whole group commit (the I/O half; the pure half is
+`bot/domain/settling.py`): every signature queued together, in a few
 set-based statements, with the same rules as one at a time.
 
 Rules applied here: a signer counts once per campaign (existing rows, repeats within the batch,
@@ -10,54 +11,15 @@ anonymous signatures keep no identity and only the day.
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import date
 from typing import Any
 
 from bot import releases
-from bot.domain.campaigns import Campaign, ensure_open, reaches_goal_now
-from bot.domain.errors import NotFound, UserError
-from bot.domain.messages import N_, _, speaking
-from bot.domain.steps import StepRule
+from bot.domain.campaigns import Campaign, reaches_goal_now
+from bot.domain.errors import NotFound
+from bot.domain.settling import SignOutcome, SignRequest, changed, settle
 from storage import repository as repo
 from storage.database import Tx
-
-
-@dataclass(frozen=True)
-class SignRequest:
-    campaign_id: int
-    signer_hash: str
-    key_id: str
-    person_hash: str | None  # set with a first informed choice: recorded with the signature
-    anonymous: bool
-    platform: str
-    workspace: str
-    user_id: str
-    display_name: str
-    role: str | None
-    comment: str | None
-    now: datetime
-    language: str = "en"  # what the signer reads, for a refusal worded in the batch
-    # With no window (`UNDERSIGNED_COUNT_WINDOW_MINUTES=0`) a full batch is released here;
-    # otherwise steps are released by the schedule, never by a signature.
-    steps: StepRule | None = None
-    tz: tzinfo = UTC
-
-
-@dataclass(frozen=True)
-class SignOutcome:
-    campaign: Campaign  # as this signature left it: `count` includes it
-    signed: bool  # False: this signer had already signed
-    signed_at: datetime
-    anonymous: bool
-    just_succeeded: bool = False
-
-    @property
-    def released(self) -> bool:
-        """Was this signature part of a step released with it (no window configured)?"""
-        shown = self.campaign.shown_at
-        return shown is not None and shown >= self.signed_at
 
 
 def _row(request: SignRequest, version: int) -> dict[str, Any]:
@@ -79,15 +41,6 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
         # An anonymous signature keeps only the day, so its time can't be matched to logs.
         "signed_at": day if anonymous else request.now,
     }
-
-
-def _refusal(campaign: Campaign, request: SignRequest) -> UserError:
-    with speaking(request.language):  # the batch runs in the writer's task, not the signer's
-        try:
-            ensure_open(campaign, request.now, N_("sign it"))
-        except UserError as exc:
-            return exc
-        return UserError(_("That signature could not be stored; please try again."))
 
 
 def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
@@ -143,7 +96,7 @@ def _sign_in(
         )
     missing = [h for h in first_of if h not in inserted]
     existing = repo.existing_signatures(conn, campaign_id, missing) if missing else {}
-    new = _settle(campaign, requests, indexes, first_of, inserted, existing, results)
+    new = settle(campaign, requests, indexes, first_of, inserted, existing, results)
     count = campaign.count
     if inserted:
         count = repo.add_to_count(conn, campaign_id, len(inserted)) - len(inserted)
@@ -157,11 +110,11 @@ def _sign_in(
     for i in new:
         request = requests[i]
         count += 1
-        campaign = _with(campaign, count=count)
+        campaign = changed(campaign, count=count)
         just = reaches_goal_now(campaign, count, request.now)
         if just:
             repo.mark_succeeded(conn, campaign_id, request.now)
-            campaign = _with(campaign, succeeded_at=request.now)
+            campaign = changed(campaign, succeeded_at=request.now)
         signed.append((i, campaign, just))
         if request.person_hash is not None:
             new_people.add(request.person_hash)
@@ -172,39 +125,3 @@ def _sign_in(
             campaign = releases.release(conn, campaign, last.now)
             signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
     return signed, new_people
-
-
-def _settle(
-    campaign: Campaign,
-    requests: list[SignRequest],
-    indexes: list[int],
-    first_of: dict[str, int],
-    inserted: set[str],
-    existing: dict[str, tuple[datetime, bool]],
-    results: list[SignOutcome | Exception | None],
-) -> list[int]:
-    """The pure half: who was signed now (returned), who had signed before, who was the same
-    person twice in one batch, and who was refused (their `results` are settled here)."""
-    new: list[int] = []
-    for i in indexes:
-        signer_hash = requests[i].signer_hash
-        first = requests[first_of[signer_hash]]
-        if signer_hash in inserted:
-            if first_of[signer_hash] == i:
-                new.append(i)
-            else:  # the same person twice in one batch
-                results[i] = SignOutcome(campaign, False, first.now, first.anonymous)
-        elif signer_hash in existing:
-            at, anonymous = existing[signer_hash]
-            results[i] = SignOutcome(campaign, False, at, anonymous)
-        else:
-            results[i] = _refusal(campaign, requests[i])
-    return new
-
-
-def _with(campaign: Campaign, **changes: Any) -> Campaign:
-    """A changed copy, without dataclasses.replace's per-call introspection (hot path)."""
-    changed = copy.copy(campaign)
-    for name, value in changes.items():
-        object.__setattr__(changed, name, value)
-    return changed

@@ -121,3 +121,9 @@ async def site(service: Service) -> AsyncIterator[Site]:
     await running.start()
     yield running
     await running.stop()
+
+
+def stored_signatures(conn: Any, campaign_id: int) -> int:
+    """The oracle for a kept count: the signature rows themselves, counted."""
+    query = text("SELECT count(*) FROM signature WHERE campaign_id = :id")
+    return int(conn.execute(query, {"id": campaign_id}).scalar_one())

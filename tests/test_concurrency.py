@@ -9,14 +9,14 @@ from bot.domain.identity import SignerKey
 from bot.service import Service
 from storage import repository as repo
 from storage.database import Database, Tx
-from tests.conftest import Clock, person
+from tests.conftest import Clock, person, stored_signatures
 
 
 async def _count(service: Service) -> tuple[int, int]:
     def read(conn: Tx) -> tuple[int, int]:
         campaign = repo.find_campaign(conn, "walkout")
         assert campaign is not None
-        return campaign.count, repo.recount(conn, campaign.id)
+        return campaign.count, stored_signatures(conn, campaign.id)
 
     return await service.db.read(read)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor
@@ -10,7 +10,7 @@ from bot.service import Service
 from storage import repository as repo
 from storage.database import Tx
 from storage.tables import CampaignRow, SignatureRow, TextVersionRow
-from tests.conftest import Clock, fetch, informed, person
+from tests.conftest import Clock, fetch, informed, person, stored_signatures
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 
@@ -27,8 +27,7 @@ async def count(service: Service, slug: str = "walkout") -> int:
     def read(conn: Tx) -> int:
         campaign = repo.find_campaign(conn, slug)
         assert campaign is not None
-        rows = select(func.count()).where(SignatureRow.campaign_id == campaign.id)
-        assert campaign.count == conn.execute(rows).scalar_one()  # the kept count is true
+        assert campaign.count == stored_signatures(conn, campaign.id)  # the kept count is true
         return campaign.count
 
     return await service.db.read(read)

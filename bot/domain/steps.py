@@ -20,7 +20,7 @@ ticks at `next_boundary`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 
 from bot.domain.campaigns import Campaign, Kind
@@ -94,3 +94,21 @@ class StepRule:
         signature; what gathered otherwise shows at the next day boundary."""
         unshown_success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
         return unshown_success or self.due(campaign, now, tz)
+
+
+def step(campaign: Campaign, now: datetime) -> tuple[Campaign, int | None]:
+    """The campaign with its count released as it is now, and the public count before the
+    step when the step shows something new (more signatures, or a pledge's success) that the
+    channels are to hear of; None when it shows nothing new."""
+    before = campaign.public(now)
+    succeeded = campaign.shown_succeeded_at
+    if campaign.succeeded_at is not None and succeeded is None:
+        succeeded = now
+    stepped = replace(
+        campaign, shown_count=campaign.count, shown_at=now, shown_succeeded_at=succeeded
+    )
+    after = stepped.public(now)
+    news = after.count > before.count or (
+        after.succeeded_at is not None and campaign.shown_succeeded_at is None
+    )
+    return stepped, before.count if news else None

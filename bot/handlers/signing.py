@@ -28,6 +28,7 @@ from bot.domain.replies import (
     consent_actions,
     error_reply,
 )
+from bot.domain.settling import SignOutcome, SignRequest
 from bot.domain.text import (
     COMMENT_MAX,
     ROLE_MAX,
@@ -36,7 +37,7 @@ from bot.domain.text import (
 )
 from bot.handlers import common
 from bot.releases import release
-from bot.signing import SignOutcome, SignRequest, sign_batch
+from bot.signing import sign_batch
 from storage import repository as repo
 from storage.database import Tx
 
