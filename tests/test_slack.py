@@ -665,3 +665,15 @@ async def test_a_slow_users_info_or_response_url_never_holds_up_an_acknowledgeme
         fake.holds.clear()
     name = cold["response_url"].rsplit("/", 1)[1]
     await fake.wait_for(lambda: any(r.method == name for r in fake.responses))
+
+
+async def test_every_declared_command_has_its_listener_and_nothing_else_is_answered(
+    bot: SlackBot,
+) -> None:
+    """One listener per slash command the registry declares (no catch-all): `/pledge` and
+    `/forget-me` are answered, a command nobody declared is not ours to answer."""
+    for command, text in (("/pledge", "help"), ("/forget-me", ""), ("/unsign", "nowhere")):
+        status, data, _ = await bot.command(command, text, user="UL1")
+        assert status == 200 and data and data.get("text"), (command, data)
+    status, _data, _ = await bot.command("/weather", "today", user="UL1")
+    assert status == 404

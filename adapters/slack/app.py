@@ -100,7 +100,8 @@ class SlackAdapter:
             service, PLATFORM, self._update_announcement, refresh_interval
         )
         self._group_members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
-        self.app.command(re.compile(r".*"))(self._on_command)
+        for name in cmd.SLASH_COMMANDS:  # a listener each; Slack routes subcommands by text
+            self.app.command(f"/{name}")(self._on_command)
         self.app.action(
             re.compile(r"^undersigned\.(sign|sign_anonymously|read|sign_named|sign_anon|not_now)$")
         )(self._on_button)

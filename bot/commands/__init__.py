@@ -1,7 +1,7 @@
 """Commands: the intents (`intents`), how each is described (`spec`), the text grammar
 (`grammar`) and the one registry of every command (`registry`). Imported as `cmd`."""
 
-from bot.commands.dispatch import invoked, parse, parse_line, parse_quietly
+from bot.commands.dispatch import SLASH_COMMANDS, invoked, parse, parse_line, parse_quietly
 from bot.commands.grammar import EXPORT_FORMATS, PUBLISH_STATES
 from bot.commands.intents import (
     ANONYMOUS_DRAFT,
@@ -39,6 +39,7 @@ __all__ = [
     "PUBLISH_STATES",
     "REGISTRY",
     "REGISTRY_BY_KEY",
+    "SLASH_COMMANDS",
     "USAGE",
     "Audit",
     "Close",

@@ -86,3 +86,10 @@ def invoked(command: str, args: str) -> tuple[Spec | None, str]:
         sub, rest = _next_word(args)
         return _BY_WORD.get(f"petition {sub.lower()}".strip()), rest
     return _BY_WORD.get(name), args
+
+
+# Every slash command a platform may declare: each registry entry's first word, and the
+# group words that take a subcommand (`/pledge new` is `/petition new`).
+SLASH_COMMANDS: tuple[str, ...] = tuple(
+    sorted({spec.name.split()[0] for spec in REGISTRY} | _GROUPS)
+)
