@@ -12,10 +12,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from bot import bus, views
+from bot import commands as cmd
 from bot.commands import Spec, Values
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor, Place
-from bot.domain.replies import Announced, Reply, error_reply
+from bot.domain.messages import _
+from bot.domain.replies import CONSENT_CHOICES, ActionKind, Announced, Reply, error_reply
 
 if TYPE_CHECKING:
     from bot.service import Service
@@ -43,6 +45,22 @@ async def run_values(
     except UserError as exc:
         return error_reply(exc.message, exc.usage)
     return await bus.run(service.ctx, actor, command, place)
+
+
+def button_command(kind: ActionKind, slug: str, token: str | None) -> cmd.Command | None:
+    """What a press of one of our buttons asks for: a first-time signer's choice after the
+    safety notice, else a signature. None for `read`, which each platform shows its own way."""
+    if kind is ActionKind.READ:
+        return None
+    choice = CONSENT_CHOICES.get(kind)
+    if choice is not None:
+        return cmd.Consent(slug, choice, token or None)
+    return cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+
+
+def announced_here() -> str:
+    """Told (only) to the organizer who posted an announcement with a live tally."""
+    return _("Announced here. The tally on it updates as people sign.")
 
 
 async def post_and_remember(

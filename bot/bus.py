@@ -23,6 +23,7 @@ from bot.domain.messages import (
 from bot.domain.replies import (
     Reply,
     error_reply,
+    our_failure,
 )
 from bot.handlers import HANDLERS
 from storage import repository as repo
@@ -126,9 +127,4 @@ async def guarded(ctx: Context, actor: Actor, command: cmd.Command, place: Place
     except Exception:
         # The command's name only: its arguments may hold a signer's role or comment.
         log.exception("command %s failed", type(command).__name__)
-        return error_reply(
-            _(
-                "Something went wrong on our side and nothing was changed. "
-                "Please try again in a moment."
-            )
-        )
+        return error_reply(our_failure())

@@ -17,13 +17,19 @@ import discord
 from discord import app_commands
 
 from adapters.discord import render
-from adapters.interaction import post_and_remember, run_values, within_budget
+from adapters.interaction import (
+    announced_here,
+    button_command,
+    post_and_remember,
+    run_values,
+    within_budget,
+)
 from adapters.refresher import AnnouncementRefresher
 from bot import bus, views
 from bot import commands as cmd
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import N_, SOURCE, _, language_of, number, speaking, translate
-from bot.domain.replies import CONSENT_CHOICES, ActionKind, Announced, Reply
+from bot.domain.replies import ActionKind, Announced, Reply, our_failure
 from bot.service import Announcement, Service
 
 log = logging.getLogger(__name__)
@@ -123,12 +129,8 @@ class CampaignButton(
         if self.action == "read":
             await client.send_letter(interaction, self.slug)
             return
-        choice = CONSENT_CHOICES.get(ActionKind(self.action))
-        command: cmd.Command
-        if choice is not None:  # a first-time signer's choice after the safety notice
-            command = cmd.Consent(self.slug, choice, self.token)
-        else:
-            command = cmd.Sign(slug=self.slug, anonymous=self.action == "sign_anonymously")
+        command = button_command(ActionKind(self.action), self.slug, self.token)
+        assert command is not None  # `read` was answered above
         await answer(interaction, bus.run(service.ctx, actor_of(interaction), command))
 
 
@@ -343,7 +345,7 @@ class UndersignedDiscord(discord.Client):
                 channel = self.get_partial_messageable(int(interaction.channel_id or 0))
                 message = await channel.send(**render.message_kwargs(reply))
                 with speaking(language_of(interaction.locale.value)):
-                    done = _("Announced here. The tally on it updates as people sign.")
+                    done = announced_here()
                 await interaction.followup.send(
                     done, ephemeral=True, allowed_mentions=render.NO_MENTIONS
                 )
@@ -358,10 +360,7 @@ class UndersignedDiscord(discord.Client):
     ) -> None:
         log.error("Discord command failed: %r", error, exc_info=error)
         with speaking(language_of(getattr(interaction.locale, "value", None))):
-            text = _(
-                "Something went wrong on our side and nothing was changed. "
-                "Please try again in a moment."
-            )
+            text = our_failure()
         if interaction.response.is_done():
             await interaction.followup.send(
                 text, ephemeral=True, allowed_mentions=render.NO_MENTIONS

@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from bot.domain.messages import _, ngettext, number, percent, speaking
-from bot.domain.replies import ActionKind, Reply
+from bot.domain.replies import BUTTON_ACTIONS, ActionKind, Reply
 
 CONTENT_LIMIT = 2000
 DESCRIPTION_LIMIT = 4096
@@ -22,7 +22,7 @@ FIELD_LIMIT = 1024
 NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID = "undersigned:{action}:{slug}"
 CUSTOM_ID_PATTERN = (
-    r"undersigned:(?P<action>sign|sign_anonymously|read|sign_named|sign_anon|not_now)"
+    rf"undersigned:(?P<action>{BUTTON_ACTIONS})"
     r":(?P<slug>[a-z0-9-]{2,40})(?::(?P<token>[A-Za-z0-9_-]{1,24}))?"
 )
 

@@ -26,7 +26,14 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.interaction import AfterAck, post_and_remember, run_values, within_budget
+from adapters.interaction import (
+    AfterAck,
+    announced_here,
+    button_command,
+    post_and_remember,
+    run_values,
+    within_budget,
+)
 from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.install import OAuth, install_options
@@ -38,7 +45,7 @@ from bot.domain.identity import Actor, Place
 from bot.domain.messages import _, speaking
 from bot.domain.messages import current as current_language
 from bot.domain.replies import (
-    CONSENT_CHOICES,
+    BUTTON_ACTIONS,
     ActionKind,
     Announced,
     Reply,
@@ -102,9 +109,7 @@ class SlackAdapter:
         self._group_members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
         for name in cmd.SLASH_COMMANDS:  # a listener each; Slack routes subcommands by text
             self.app.command(f"/{name}")(self._on_command)
-        self.app.action(
-            re.compile(r"^undersigned\.(sign|sign_anonymously|read|sign_named|sign_anon|not_now)$")
-        )(self._on_button)
+        self.app.action(re.compile(rf"^undersigned\.({BUTTON_ACTIONS})$"))(self._on_button)
         self.app.action("undersigned.page")(self._on_link)  # Slack reports link clicks too
         self.app.view("undersigned.new")(self._on_new_submitted)
         self.app.view_closed("undersigned.new")(self._on_link)  # a form dismissed: nothing to do
@@ -229,7 +234,7 @@ class SlackAdapter:
         with speaking(actor.locale):
             await respond(
                 response_type="ephemeral",
-                text=_("Announced here. The tally on it updates as people sign."),
+                text=announced_here(),
             )
 
     # ---- listeners -----------------------------------------------------------------------
@@ -340,12 +345,10 @@ class SlackAdapter:
         actor = self.names.actor(
             own, user.get("id", ""), user.get("name") or user.get("username"), via=team
         )
-        choice = CONSENT_CHOICES.get(kind)
-        if choice is not None:  # after the safety notice: the answer replaces it and its buttons
-            command: cmd.Command = cmd.Consent(slug, choice, token or None)
-        else:
-            command = cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
-        work = self._press(actor, command, choice is not None, respond)
+        command = button_command(kind, slug, token)
+        assert command is not None  # `read` was answered above
+        # After the safety notice, the answer replaces it and its buttons.
+        work = self._press(actor, command, isinstance(command, cmd.Consent), respond)
         if not self.after.has_room():
             await work  # the queue is full: this press waits its turn instead of being lost
             return

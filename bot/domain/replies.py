@@ -29,6 +29,8 @@ class ActionKind(StrEnum):
     NOT_NOW = "not_now"
 
 
+BUTTON_ACTIONS = "|".join(kind.value for kind in ActionKind)  # each platform's id pattern
+
 CONSENT_CHOICES = {
     ActionKind.SIGN_NAMED: "named",
     ActionKind.SIGN_ANON: "anonymous",
@@ -133,4 +135,12 @@ def sign_actions(slug: str) -> tuple[Action, ...]:
         Action(ActionKind.SIGN, _("Sign"), slug),
         Action(ActionKind.SIGN_ANONYMOUSLY, _("Sign anonymously"), slug),
         Action(ActionKind.READ, _("Read the letter"), slug),
+    )
+
+
+def our_failure() -> str:
+    """Said when something failed on our side (never the details: they may hold a signer's
+    words); the same sentence from the core and from each adapter."""
+    return _(
+        "Something went wrong on our side and nothing was changed. Please try again in a moment."
     )
