@@ -23,10 +23,10 @@ from adapters.console.sender import ConsoleSender
 from adapters.runner import NothingToRun, any_chat_configured, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
-from bot import handlers, jobs, views
+from bot import jobs, views
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor
-from bot.domain.messages import LANGUAGES, language_of, speaking
+from bot.domain.messages import LANGUAGES, language_of
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
@@ -295,17 +295,8 @@ def petition_create(
         if extra.count(":") < 2:
             _fail(f"--organizer {extra!r} must look like platform:workspace:user")
 
-    async def work(service: Service) -> Reply:
-        operator = _operator()
-        with speaking(operator.locale):
-            try:
-                return await handlers.campaigns.create(
-                    service.ctx, operator, slug, options, text, organizers=list(organizer or [])
-                )
-            except UserError as exc:
-                return Reply(text=exc.message, error=True)
-
-    _print_reply(_with_service(work))
+    command = cmd.Create(slug, options, text, organizers=tuple(organizer or []))
+    _print_reply(_with_service(lambda s: s.run(_operator(), command)))
 
 
 @petition_app.command("list")
@@ -334,9 +325,11 @@ def petition_export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
     """The letter with its signatories (anonymous signers counted, never named)."""
-    content: str = _with_service(
-        lambda s: handlers.organizers.export(s.ctx, _operator(), slug, fmt.lower())
-    )
+    reply: Reply = _with_service(lambda s: s.run(_operator(), cmd.Export(slug, fmt.lower())))
+    if reply.error or reply.attachment is None:
+        _print_reply(reply)  # the refusal, as one line, and a non-zero exit
+        return
+    content = reply.attachment[1]
     if output is None:
         typer.echo(content, nl=False)
         return

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bot import commands as cmd
 from bot import handlers
 from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
@@ -44,7 +45,7 @@ async def service_with_campaign(
 ) -> Service:
     service = Service(db, SignerKey(b"bench-key"))
     reply = await handlers.campaigns.create(
-        service.ctx, ORGANIZER, slug, {"title": "Bench", "goal": str(goal)}, text
+        service.ctx, ORGANIZER, cmd.Create(slug, {"title": "Bench", "goal": str(goal)}, text)
     )
     assert not reply.error, reply.text
     return service

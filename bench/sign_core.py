@@ -105,9 +105,7 @@ async def main() -> None:
     await handlers.campaigns.create(
         service.ctx,
         service_with_campaign.__globals__["ORGANIZER"],
-        "reference",
-        {"title": "R", "goal": "1"},
-        "x",
+        cmd.Create("reference", {"title": "R", "goal": "1"}, "x"),
     )
 
     async def choose(i: int) -> None:  # untimed: a first signature asks first

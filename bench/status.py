@@ -20,6 +20,7 @@ from bench.common import (
     signer,
     table,
 )
+from bot import commands as cmd
 from bot import handlers, releases, views
 from bot.domain.replies import Reply
 from bot.domain.settling import SignRequest
@@ -95,7 +96,7 @@ async def main() -> None:
     db, url = await fresh_database(args.database)
     service = await service_with_campaign(db, "big")
     await handlers.campaigns.create(
-        service.ctx, ORGANIZER, "empty", {"title": "Empty", "goal": "10"}, "Letter"
+        service.ctx, ORGANIZER, cmd.Create("empty", {"title": "Empty", "goal": "10"}, "Letter")
     )
     started = time.perf_counter()
     await bulk_sign(service, "big", args.signatures)

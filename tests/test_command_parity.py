@@ -12,8 +12,8 @@ from discord import app_commands
 from adapters.discord.bot import NewCampaignModal, UndersignedDiscord, slash_options
 from adapters.slack import render as slack_render
 from bot import commands as cmd
-from bot import handlers
 from bot.domain.errors import UserError
+from bot.domain.identity import Actor
 from bot.service import Service
 
 SAMPLES: dict[cmd.ValueKind, Any] = {
@@ -127,8 +127,8 @@ def test_slack_form_values_build_what_the_same_typed_command_builds() -> None:
     assert spec.intent(submitted) == cmd.parse_line(spec.line(values))
 
 
-def test_help_lists_every_command_in_the_registry(service: Service) -> None:
-    text = handlers.reading.help(service.ctx).text
+async def test_help_lists_every_command_in_the_registry(service: Service) -> None:
+    text = (await service.run(Actor("console", "T", "h", "H"), cmd.Help())).text
     for spec in cmd.REGISTRY:
         if spec.in_help:
             assert f"`{spec.usage}`" in text, spec.name

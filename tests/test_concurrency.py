@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot import commands as cmd
 from bot import handlers
 from bot.domain.identity import SignerKey
 from bot.service import Service
@@ -23,7 +24,7 @@ async def _count(service: Service) -> tuple[int, int]:
 
 async def test_fifty_signers_at_once_plus_repeats_count_fifty(service: Service) -> None:
     await handlers.campaigns.create(
-        service.ctx, person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter"
+        service.ctx, person("org"), cmd.Create("walkout", {"title": "W", "goal": "100"}, "Letter")
     )
     signers = [person(f"s{i}") for i in range(50)]
     calls = [
@@ -47,7 +48,7 @@ async def test_two_writers_on_one_database_never_double_count(
     second = Service(other_db, key, clock=clock)
     try:
         await handlers.campaigns.create(
-            first.ctx, person("org"), "walkout", {"title": "W", "goal": "100"}, "Letter"
+            first.ctx, person("org"), cmd.Create("walkout", {"title": "W", "goal": "100"}, "Letter")
         )
         signers = [person(f"s{i}") for i in range(50)]
         calls = [svc.handle(p, "/sign", "walkout") for p in signers for svc in (first, second)]

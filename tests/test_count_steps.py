@@ -88,7 +88,7 @@ async def stepped(db: Database, key: SignerKey) -> tuple[Service, Clock]:
 async def pledge(service: Service, threshold: int, text: str = "We walk out.") -> None:
     values = {"title": "Walk out", "goal": str(threshold), "kind": "pledge"}
     values |= {"threshold": str(threshold), "action": "walk out", "deadline": "2026-11-30"}
-    made = await handlers.campaigns.create(service.ctx, ORG, "walkout", values, text)
+    made = await handlers.campaigns.create(service.ctx, ORG, cmd.Create("walkout", values, text))
     assert not made.error, made.text
 
 
@@ -157,9 +157,7 @@ async def test_a_watcher_polling_everything_sees_only_steps_of_three(
     made = await handlers.campaigns.create(
         service.ctx,
         ORG,
-        "walkout",
-        {"title": "Walk out", "goal": "40", "names": "public"},
-        "We refuse.",
+        cmd.Create("walkout", {"title": "Walk out", "goal": "40", "names": "public"}, "We refuse."),
     )
     assert not made.error
     await service.handle(ORG, "/petition", "publish walkout")
@@ -211,7 +209,7 @@ async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_bound
 ) -> None:
     service, clock = stepped
     await handlers.campaigns.create(
-        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+        service.ctx, ORG, cmd.Create("walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
     )
     people = [worker(n) for n in range(3)]
     await informed(service, *people)
@@ -232,7 +230,7 @@ async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_bound
 async def test_a_day_boundary_releases_whatever_gathered(stepped: tuple[Service, Clock]) -> None:
     service, clock = stepped
     await handlers.campaigns.create(
-        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+        service.ctx, ORG, cmd.Create("walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
     )
     alone = worker(1)
     await informed(service, alone)
@@ -248,7 +246,7 @@ async def test_a_day_boundary_releases_whatever_gathered(stepped: tuple[Service,
 async def test_a_withdrawal_is_stepped_too(stepped: tuple[Service, Clock]) -> None:
     service, clock = stepped
     await handlers.campaigns.create(
-        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+        service.ctx, ORG, cmd.Create("walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
     )
     people = [worker(n) for n in range(4)]
     await informed(service, *people)
@@ -278,7 +276,7 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
         "deadline": "2026-11-30",
     }
     made = await handlers.campaigns.create(
-        service.ctx, ORG, "walkout", values, "We walk out if 4 of us do."
+        service.ctx, ORG, cmd.Create("walkout", values, "We walk out if 4 of us do.")
     )
     assert not made.error, made.text
     await service.handle(ORG, "/petition", "webhook walkout add https://hooks.example.org/x")
@@ -350,7 +348,7 @@ async def test_the_first_signature_of_a_quiet_day_is_not_released_alone(
 ) -> None:
     service, clock = stepped
     await handlers.campaigns.create(
-        service.ctx, ORG, "walkout", {"title": "Walk out", "goal": "40"}, "We refuse."
+        service.ctx, ORG, cmd.Create("walkout", {"title": "Walk out", "goal": "40"}, "We refuse.")
     )
     early = worker(1)
     await informed(service, early)

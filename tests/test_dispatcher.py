@@ -19,6 +19,7 @@ from sqlalchemy import select
 from adapters.slack.sender import SlackSender
 from adapters.slack.workspaces import SlackWorkspaces
 from adapters.webhooks import WebhookSender, verify
+from bot import commands as cmd
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, Place
 from bot.domain.outgoing import ChatPayload, Delivery, Outgoing
@@ -116,7 +117,7 @@ async def test_webhooks_are_signed_and_retried_while_the_receiver_is_down(
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     await handlers.campaigns.create(
-        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("hooked", {"title": "Hooked", "goal": "2"}, "Letter")
     )
     reply = await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     secret = reply.text.split("`")[1]
@@ -207,7 +208,7 @@ async def test_a_hung_webhook_never_delays_other_channels(service: Service, cloc
     port = free_port()
     runner = await receiver(port, "/hook", hang)
     await handlers.campaigns.create(
-        service.ctx, ORG, "hung", {"title": "Hung", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("hung", {"title": "Hung", "goal": "2"}, "Letter")
     )
     await service.handle(ORG, "/petition", f"webhook hung add http://127.0.0.1:{port}/hook")
     await service.handle(person("a"), "/sign", "hung")  # a milestone: one webhook message
@@ -250,7 +251,7 @@ async def test_a_webhook_into_the_hosts_own_network_is_refused_at_once(
     port = free_port()
     runner = await receiver(port, "/admin", hook)
     await handlers.campaigns.create(
-        service.ctx, ORG, "probe", {"title": "Probe", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("probe", {"title": "Probe", "goal": "2"}, "Letter")
     )
     for url in (f"http://127.0.0.1:{port}/admin", "http://169.254.169.254/latest/meta-data"):
         await service.handle(ORG, "/petition", f"webhook probe add {url}")
@@ -294,7 +295,7 @@ async def test_reminders_go_out_with_their_own_workspaces_token_and_never_to_a_r
     org_a = Actor("slack", "TA", "UORGA", "Org A")
     org_b = Actor("slack", "TB", "UORGB", "Org B")
     await handlers.campaigns.create(
-        service.ctx, org_a, "walkout", {"title": "Walk out", "goal": "10"}, "Letter"
+        service.ctx, org_a, cmd.Create("walkout", {"title": "Walk out", "goal": "10"}, "Letter")
     )
     await service.handle(ORG_OPERATOR, "/petition", "organizers walkout add slack:TB:UORGB")
     for actor, channel in ((org_a, "CA"), (org_b, "CB")):
@@ -385,7 +386,7 @@ async def test_a_hostile_retry_after_neither_crashes_nor_floods_nor_parks_a_mess
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     await handlers.campaigns.create(
-        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("hooked", {"title": "Hooked", "goal": "2"}, "Letter")
     )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")  # a milestone → one webhook message
@@ -422,7 +423,7 @@ async def test_a_huge_webhook_answer_is_not_read(service: Service, clock: Clock)
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     await handlers.campaigns.create(
-        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("hooked", {"title": "Hooked", "goal": "2"}, "Letter")
     )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")
@@ -460,7 +461,7 @@ async def test_a_receiver_dripping_its_answer_does_not_hold_a_delivery(
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
     await handlers.campaigns.create(
-        service.ctx, ORG, "hooked", {"title": "Hooked", "goal": "2"}, "Letter"
+        service.ctx, ORG, cmd.Create("hooked", {"title": "Hooked", "goal": "2"}, "Letter")
     )
     await service.handle(ORG, "/petition", f"webhook hooked add {url}")
     await service.handle(person("a"), "/sign", "hooked")

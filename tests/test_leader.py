@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
+from bot import commands as cmd
 from bot import handlers
 from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
@@ -36,7 +37,7 @@ async def prepare(url: str) -> None:
     service = Service(db, SignerKey(b"test-key"))
     org = Actor("slack", "T1", "UORG", "Org")
     await handlers.campaigns.create(
-        service.ctx, org, "lead", {"title": "Leader test", "goal": "1000"}, "Letter"
+        service.ctx, org, cmd.Create("lead", {"title": "Leader test", "goal": "1000"}, "Letter")
     )
     now = datetime.now(UTC)
     due = now - timedelta(minutes=5)

@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import select
 
+from bot import commands as cmd
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, Place
 from bot.domain.outgoing import ChatPayload
@@ -31,7 +32,7 @@ def event_of(row: OutboxRow) -> str:
 async def setup(service: Service, slug: str, **opts: str) -> None:
     options = {"title": f"Campaign {slug}", "goal": "4", "deadline": "2026-11-10", **opts}
     assert not (
-        await handlers.campaigns.create(service.ctx, ORG, slug, options, "Letter text.")
+        await handlers.campaigns.create(service.ctx, ORG, cmd.Create(slug, options, "Letter text."))
     ).error
     post = await service.handle(ORG, "/petition", f"post {slug}", place=CHANNEL)
     assert post.event(Announced) is not None

@@ -141,7 +141,7 @@ def service_loop(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
     organizer = Actor("console", "T", "org", "Org")
     loop.run_until_complete(
         handlers.campaigns.create(
-            service.ctx, organizer, "walkout", {"title": "W", "goal": "5"}, "L"
+            service.ctx, organizer, cmd.Create("walkout", {"title": "W", "goal": "5"}, "L")
         )
     )
     yield loop, service

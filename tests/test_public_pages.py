@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.web import charts
+from bot import commands as cmd
 from bot import handlers, views
 from bot.domain.identity import Actor
 from bot.domain.public import day_buckets
@@ -65,7 +66,7 @@ def test_a_lone_signature_on_a_quiet_day_is_merged_never_shown_alone() -> None:
 async def letter(service: Service, slug: str = "walkout", **options: str) -> None:
     values = {"title": 'Walk <out> & "more"', "goal": "50", **options}
     text = "We refuse. **Now.**\n\n![tracker](https://evil.example/pixel.png) <img src=x>"
-    reply = await handlers.campaigns.create(service.ctx, ORG, slug, values, text)
+    reply = await handlers.campaigns.create(service.ctx, ORG, cmd.Create(slug, values, text))
     assert not reply.error, reply.text
 
 

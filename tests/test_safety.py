@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import commands as cmd
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, SignerKey
 from bot.domain.permissions import CreatorPolicy, RateLimiter
@@ -21,7 +22,9 @@ ORG, BOB, CAROL, DAVE = person("org"), person("bob"), person("carol"), person("d
 
 async def petition(service: Service, slug: str = "letter", goal: int = 3, **opts: str) -> None:
     options = {"title": f"Letter {slug}", "goal": str(goal), "deadline": "2026-11-30", **opts}
-    reply = await handlers.campaigns.create(service.ctx, ORG, slug, options, "We, the undersigned.")
+    reply = await handlers.campaigns.create(
+        service.ctx, ORG, cmd.Create(slug, options, "We, the undersigned.")
+    )
     assert not reply.error, reply.text
 
 
@@ -173,7 +176,9 @@ async def test_raw_database_after_purge_holds_no_identity(tmp_path: Path) -> Non
     db = Database(f"sqlite:///{tmp_path / 'raw.db'}")
     await db.migrate()
     service = Service(db, SignerKey(b"k"))
-    await handlers.campaigns.create(service.ctx, ORG, "gone", {"title": "T", "goal": "5"}, "Letter")
+    await handlers.campaigns.create(
+        service.ctx, ORG, cmd.Create("gone", {"title": "T", "goal": "5"}, "Letter")
+    )
     public = Actor("slack", "TSECRET77", "UPUBLIC99", "Pat Public")
     await service.handle(public, "/sign", "gone")
     await service.handle(ORG, "/petition", "close gone")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from bot import commands as cmd
 from bot import handlers, views
 from bot.domain.identity import Place
 from bot.service import Service
@@ -28,7 +29,9 @@ async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
     service: Service, clock: Clock
 ) -> None:
     await handlers.campaigns.create(
-        service.ctx, ORG, "sched", {"title": "S", "goal": "100", "deadline": "2026-12-31"}, "L"
+        service.ctx,
+        ORG,
+        cmd.Create("sched", {"title": "S", "goal": "100", "deadline": "2026-12-31"}, "L"),
     )
     for channel, schedule in [
         ("C1", "daily 10:00"),
@@ -70,7 +73,9 @@ async def test_restart_rebuilds_the_same_jobs_and_sends_a_missed_one_once(
 
 
 async def test_changing_a_reminder_reloads_the_jobs(service: Service) -> None:
-    await handlers.campaigns.create(service.ctx, ORG, "live", {"title": "L", "goal": "10"}, "L")
+    await handlers.campaigns.create(
+        service.ctx, ORG, cmd.Create("live", {"title": "L", "goal": "10"}, "L")
+    )
     scheduler = ReminderScheduler(service)
     await scheduler.start()
     try:

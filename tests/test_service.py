@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import commands as cmd
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor
 from bot.service import Service
@@ -18,7 +19,7 @@ ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 async def new_petition(service: Service, slug: str = "walkout", goal: int = 3, **opts: str) -> None:
     options = {"title": "Walk out", "goal": str(goal), "deadline": "2026-11-30", **opts}
     reply = await handlers.campaigns.create(
-        service.ctx, ALICE, slug, options, "We, the undersigned, refuse."
+        service.ctx, ALICE, cmd.Create(slug, options, "We, the undersigned, refuse.")
     )
     assert not reply.error, reply.text
 
@@ -122,7 +123,9 @@ async def test_pledge_succeeds_irreversibly_and_seals_names(service: Service) ->
         "deadline": "2026-11-20",
     }
     assert not (
-        await handlers.campaigns.create(service.ctx, ALICE, "pledge", options, "If enough of us...")
+        await handlers.campaigns.create(
+            service.ctx, ALICE, cmd.Create("pledge", options, "If enough of us...")
+        )
     ).error
     first = await service.handle(BOB, "/sign", "pledge")
     assert "counts only if 2 people pledge" in first.text
@@ -147,7 +150,7 @@ async def test_pledge_fails_when_deadline_passes_short(service: Service, clock: 
         "action": "strike",
         "deadline": "2026-11-10",
     }
-    await handlers.campaigns.create(service.ctx, ALICE, "strike", options, "text")
+    await handlers.campaigns.create(service.ctx, ALICE, cmd.Create("strike", options, "text"))
     await service.handle(BOB, "/sign", "strike")
     clock.advance(days=9)
     assert (await views.status_data(service.ctx, "strike"))["outcome"] == "failed"
@@ -233,7 +236,7 @@ async def test_recount_finds_and_corrects_drift(service: Service) -> None:
 
 async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock) -> None:
     options = {"title": "Paced", "goal": "100", "deadline": "2026-11-19T09:00Z"}
-    await handlers.campaigns.create(service.ctx, ALICE, "paced", options, "Letter")
+    await handlers.campaigns.create(service.ctx, ALICE, cmd.Create("paced", options, "Letter"))
     for day in range(7):
         for n in range(2):
             await service.handle(person(f"d{day}n{n}"), "/sign", "paced")
@@ -251,13 +254,13 @@ async def test_status_is_reused_until_a_write_or_the_clock_moves(
     service: Service, clock: Clock
 ) -> None:
     await new_petition(service)
-    first = await handlers.reading.status(service.ctx, "walkout")
+    first = await handlers.reading.cached_status(service.ctx, "walkout")
     assert (
-        await handlers.reading.status(service.ctx, "walkout") is first
+        await handlers.reading.cached_status(service.ctx, "walkout") is first
     )  # nothing changed: the same answer
     await service.handle(BOB, "/sign", "walkout")
-    signed = await handlers.reading.status(service.ctx, "walkout")
+    signed = await handlers.reading.cached_status(service.ctx, "walkout")
     assert signed is not first and signed.tally is not None and signed.tally.count == 1
     clock.advance(days=400)  # past the deadline, with no write at all
-    closed = await handlers.reading.status(service.ctx, "walkout")
+    closed = await handlers.reading.cached_status(service.ctx, "walkout")
     assert "Closed" in closed.text and not closed.actions

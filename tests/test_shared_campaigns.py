@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot import commands as cmd
 from bot import handlers
 from bot.domain.identity import Actor
 from bot.domain.tally import SMALLEST_GROUP, workspace_groups
@@ -54,7 +55,7 @@ async def test_status_says_where_signatures_came_from_without_small_groups(
     service: Service, db: Database
 ) -> None:
     await handlers.campaigns.create(
-        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+        service.ctx, person("org"), cmd.Create("walkout", {"title": "Walk out", "goal": "100"}, "L")
     )
     cipher = TokenCipher.from_setting(new_key())
     now = datetime.now(UTC)
@@ -83,7 +84,7 @@ async def test_status_says_where_signatures_came_from_without_small_groups(
 
 async def test_one_workspace_shows_no_breakdown(service: Service) -> None:
     await handlers.campaigns.create(
-        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+        service.ctx, person("org"), cmd.Create("walkout", {"title": "Walk out", "goal": "100"}, "L")
     )
     await sign_in(service, "TACME", 12)
     assert (
@@ -113,7 +114,7 @@ async def test_kept_workspace_counts_follow_withdrawals_forget_me_and_purge(
     service: Service, db: Database
 ) -> None:
     await handlers.campaigns.create(
-        service.ctx, person("org"), "walkout", {"title": "Walk out", "goal": "100"}, "L"
+        service.ctx, person("org"), cmd.Create("walkout", {"title": "Walk out", "goal": "100"}, "L")
     )
     await sign_in(service, "TACME", 7)
     await sign_in(service, "TBETA", 6)

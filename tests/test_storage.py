@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from bot import commands as cmd
 from bot import handlers
 from bot.service import Service
 from storage.database import Database, DatabaseUrlError, normalize_database_url
@@ -55,7 +56,7 @@ async def test_raw_sqlite_file_holds_no_trace_of_an_anonymous_signer(tmp_path: P
     await db.migrate()
     service = Service(db, SignerKey(b"secret"))
     await handlers.campaigns.create(
-        service.ctx, person("org"), "walkout", {"title": "W", "goal": "10"}, "Letter"
+        service.ctx, person("org"), cmd.Create("walkout", {"title": "W", "goal": "10"}, "Letter")
     )
     whistle = Actor("slack", "TWORKSPACE9", "UWHISTLE42", "Wendy Whistleblower")
     reply = await service.handle(whistle, "/sign", "walkout anonymous")

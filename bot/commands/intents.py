@@ -58,6 +58,9 @@ class Create:
     slug: str
     options: dict[str, str]
     text: str | None
+    # Co-organizers from the start (`undersigned petition create --organizer`); chat never
+    # sets them: there, organizers are added with `/petition organizers`.
+    organizers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -76,12 +76,10 @@ def _change_summary(
 async def create(
     ctx: Context,
     actor: Actor,
-    slug: str,
-    options: dict[str, str],
-    text: str | None,
-    *,
-    organizers: list[str] | None = None,
+    command: cmd.Create,
+    place: Place | None = None,
 ) -> Reply:
+    slug, options, text = command.slug, command.options, command.text
     usage = cmd.usage("new")
     if not ctx.creators.allows(actor):
         raise NotAllowed(
@@ -98,7 +96,7 @@ async def create(
         text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
     )
     assert body is not None
-    owners = [actor.identity, *(organizers or [])]
+    owners = [actor.identity, *command.organizers]
 
     def op(conn: Tx) -> Campaign:
         made = repo.insert_campaign(conn, fields, body, owners)
@@ -131,9 +129,8 @@ async def create(
     return Reply(text="\n".join(lines), tally=await common.tally(ctx, campaign))
 
 
-async def edit(
-    ctx: Context, actor: Actor, slug: str, options: dict[str, str], text: str | None
-) -> Reply:
+async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | None = None) -> Reply:
+    slug, options, text = command.slug, command.options, command.text
     usage = cmd.usage("edit")
     campaign = await common.resolve(ctx, slug, usage, only_open=False)
     ensure_organizer(campaign, actor, N_("edit it"))
@@ -210,7 +207,10 @@ def _apply_edit(
     return edited, new_text is not None
 
 
-async def close(ctx: Context, actor: Actor, slug: str) -> Reply:
+async def close(
+    ctx: Context, actor: Actor, command: cmd.Close, place: Place | None = None
+) -> Reply:
+    slug = command.slug
     campaign = await common.resolve(ctx, slug, cmd.usage("close"), only_open=False)
     ensure_organizer(campaign, actor, N_("close it"))
     now = ctx.clock()
@@ -250,8 +250,9 @@ async def close(ctx: Context, actor: Actor, slug: str) -> Reply:
         )
 
 
-async def post(ctx: Context, actor: Actor, slug: str, place: Place | None) -> Reply:
+async def post(ctx: Context, actor: Actor, command: cmd.Post, place: Place | None = None) -> Reply:
     """Announce a campaign in the current channel and link the channel to it."""
+    slug = command.slug
     if place is None:
         raise UserError(
             _("`/petition post` works in a chat channel, where it announces the campaign.")
@@ -277,26 +278,3 @@ async def post(ctx: Context, actor: Actor, slug: str, place: Place | None) -> Re
     link_id = await ctx.db.write(op)
     reply = await views.announcement(ctx, campaign.id)
     return replace(reply, events=(Announced(link_id),))
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def create_command(
-    ctx: Context, actor: Actor, command: cmd.Create, place: Place | None
-) -> Reply:
-    return await create(ctx, actor, command.slug, command.options, command.text)
-
-
-async def edit_command(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | None) -> Reply:
-    return await edit(ctx, actor, command.slug, command.options, command.text)
-
-
-async def close_command(
-    ctx: Context, actor: Actor, command: cmd.Close, place: Place | None
-) -> Reply:
-    return await close(ctx, actor, command.slug)
-
-
-async def post_command(ctx: Context, actor: Actor, command: cmd.Post, place: Place | None) -> Reply:
-    return await post(ctx, actor, command.slug, place)

@@ -65,8 +65,9 @@ def person_identity(token: str, actor: Actor) -> str:
 
 
 async def organizers(
-    ctx: Context, actor: Actor, slug: str, change: str | None, person: str | None
+    ctx: Context, actor: Actor, command: cmd.Organizers, place: Place | None = None
 ) -> Reply:
+    slug, change, person = command.slug, command.change, command.person
     campaign = await common.resolve(ctx, slug, cmd.usage("organizers"), only_open=False)
     if change is None:
         listing = "\n".join(f"• {o}" for o in campaign.organizers) or _("(none)")
@@ -98,7 +99,10 @@ async def organizers(
     return Reply(text=_("{who} is no longer an organizer of **{title}**.", **values))
 
 
-async def audit(ctx: Context, actor: Actor, slug: str) -> Reply:
+async def audit(
+    ctx: Context, actor: Actor, command: cmd.Audit, place: Place | None = None
+) -> Reply:
+    slug = command.slug
     campaign = await common.resolve(ctx, slug, cmd.usage("audit"), only_open=False)
     ensure_organizer(campaign, actor, N_("read its audit log"))
     entries = await ctx.db.read(lambda conn: repo.audit_entries(conn, campaign.id))
@@ -155,7 +159,10 @@ async def export(ctx: Context, actor: Actor, slug: str, fmt: str) -> str:
     return RENDERERS[fmt](await export_data(ctx, actor, slug))
 
 
-async def export_reply(ctx: Context, actor: Actor, slug: str, fmt: str) -> Reply:
+async def export_reply(
+    ctx: Context, actor: Actor, command: cmd.Export, place: Place | None = None
+) -> Reply:
+    slug, fmt = command.slug, command.format
     body = await export(ctx, actor, slug, fmt)
     return Reply(
         text=_("Export of `{slug}` ({format}), only for you:", slug=slug, format=fmt),
@@ -163,7 +170,10 @@ async def export_reply(ctx: Context, actor: Actor, slug: str, fmt: str) -> Reply
     )
 
 
-async def purge(ctx: Context, actor: Actor, slug: str) -> Reply:
+async def purge(
+    ctx: Context, actor: Actor, command: cmd.Purge, place: Place | None = None
+) -> Reply:
+    slug = command.slug
     campaign = await common.resolve(ctx, slug, cmd.usage("purge"), only_open=False)
     ensure_organizer(campaign, actor, N_("purge it"))
     now = ctx.clock()
@@ -186,30 +196,3 @@ async def purge(ctx: Context, actor: Actor, slug: str) -> Reply:
             title=campaign.title,
         )
     )
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def organizers_command(
-    ctx: Context, actor: Actor, command: cmd.Organizers, place: Place | None
-) -> Reply:
-    return await organizers(ctx, actor, command.slug, command.change, command.person)
-
-
-async def audit_command(
-    ctx: Context, actor: Actor, command: cmd.Audit, place: Place | None
-) -> Reply:
-    return await audit(ctx, actor, command.slug)
-
-
-async def export_command(
-    ctx: Context, actor: Actor, command: cmd.Export, place: Place | None
-) -> Reply:
-    return await export_reply(ctx, actor, command.slug, command.format)
-
-
-async def purge_command(
-    ctx: Context, actor: Actor, command: cmd.Purge, place: Place | None
-) -> Reply:
-    return await purge(ctx, actor, command.slug)

@@ -5,7 +5,6 @@ once (the page cache is cleared here).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from bot import commands as cmd
 from bot.context import Context
@@ -27,7 +26,10 @@ from storage.database import Tx
 log = logging.getLogger(__name__)
 
 
-async def publish(ctx: Context, actor: Any, slug: str, on: bool) -> Reply:
+async def publish(
+    ctx: Context, actor: Actor, command: cmd.Publish, place: Place | None = None
+) -> Reply:
+    slug, on = command.slug, command.on
     campaign = await common.resolve(ctx, slug, cmd.usage("publish"), only_open=False)
     ensure_organizer(campaign, actor, N_("publish it"))
     now = ctx.clock()
@@ -74,12 +76,3 @@ def where(ctx: Context, slug: str, on: bool) -> str:
         "for a full link).",
         slug=slug,
     )
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def publish_command(
-    ctx: Context, actor: Actor, command: cmd.Publish, place: Place | None
-) -> Reply:
-    return await publish(ctx, actor, command.slug, command.on)

@@ -31,7 +31,7 @@ from storage import repository as repo
 log = logging.getLogger(__name__)
 
 
-async def status(ctx: Context, slug: str | None) -> Reply:
+async def cached_status(ctx: Context, slug: str | None) -> Reply:
     """The hottest read, cached: an answer is reused while nothing was written through
     this instance and the clock is in the same second (so other instances' writes show
     within a second, and a deadline passing shows at once)."""
@@ -98,7 +98,9 @@ async def status_uncached(ctx: Context, slug: str | None) -> Reply:
     )
 
 
-async def list_campaigns(ctx: Context) -> Reply:
+async def list_campaigns(
+    ctx: Context, actor: Actor, command: cmd.ListCampaigns, place: Place | None = None
+) -> Reply:
     now = ctx.clock()
     campaigns = [c.public(now) for c in await ctx.db.read(repo.all_campaigns)]
     if not campaigns:
@@ -118,7 +120,7 @@ async def list_campaigns(ctx: Context) -> Reply:
     return Reply(text=_("Campaigns:") + "\n" + "\n".join(lines))
 
 
-def help(ctx: Context) -> Reply:
+async def help(ctx: Context, actor: Actor, command: cmd.Help, place: Place | None = None) -> Reply:
     """Written from the command registry, so it lists every command as it is typed."""
     headings = {
         cmd.Section.SIGNERS: None,
@@ -146,8 +148,9 @@ def help(ctx: Context) -> Reply:
     return Reply(text="\n".join(lines))
 
 
-async def read(ctx: Context, slug: str | None) -> Reply:
+async def read(ctx: Context, actor: Actor, command: cmd.Read, place: Place | None = None) -> Reply:
     """The whole letter, with its version, for "Read the letter"."""
+    slug = command.slug
     campaign = await common.resolve(ctx, slug, cmd.usage("read"), only_open=slug is None)
     text = await common.letter(ctx, campaign)
     head = _(
@@ -165,27 +168,8 @@ async def read(ctx: Context, slug: str | None) -> Reply:
     )
 
 
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def status_command(
-    ctx: Context, actor: Actor, command: cmd.Status, place: Place | None
-) -> Reply:
-    return await status(ctx, command.slug)
-
-
-async def read_command(ctx: Context, actor: Actor, command: cmd.Read, place: Place | None) -> Reply:
-    return await read(ctx, command.slug)
-
-
-async def list_command(
-    ctx: Context, actor: Actor, command: cmd.ListCampaigns, place: Place | None
-) -> Reply:
-    return await list_campaigns(ctx)
-
-
-async def help_command(ctx: Context, actor: Actor, command: cmd.Help, place: Place | None) -> Reply:
-    return help(ctx)
+async def status(ctx: Context, actor: Actor, command: cmd.Status, place: Place | None) -> Reply:
+    return await cached_status(ctx, command.slug)
 
 
 async def safety(ctx: Context, actor: Actor, command: cmd.Safety, place: Place | None) -> Reply:

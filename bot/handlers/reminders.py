@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 
 async def remind(
-    ctx: Context, actor: Actor, slug: str, schedule_text: str, place: Place | None
+    ctx: Context, actor: Actor, command: cmd.Remind, place: Place | None = None
 ) -> Reply:
+    slug, schedule_text = command.slug, command.schedule
     usage = cmd.usage("remind")
     if place is None:
         raise UserError(_("Set reminders in the channel where they should be posted."), usage)
@@ -91,7 +92,10 @@ async def remind(
     return Reply(text=text)
 
 
-async def reminders(ctx: Context, actor: Actor, slug: str | None) -> Reply:
+async def reminders(
+    ctx: Context, actor: Actor, command: cmd.Reminders, place: Place | None = None
+) -> Reply:
+    slug = command.slug
     campaign_id = None
     if slug is not None:
         campaign_id = (await common.resolve(ctx, slug, cmd.usage("reminders"), only_open=False)).id
@@ -114,8 +118,9 @@ async def reminders(ctx: Context, actor: Actor, slug: str | None) -> Reply:
 
 
 async def webhook(
-    ctx: Context, actor: Actor, slug: str, change: str | None, url: str | None
+    ctx: Context, actor: Actor, command: cmd.Webhook, place: Place | None = None
 ) -> Reply:
+    slug, change, url = command.slug, command.change, command.url
     usage = cmd.usage("webhook")
     campaign = await common.resolve(ctx, slug, usage, only_open=False)
     ensure_organizer(campaign, actor, N_("manage its webhooks"))
@@ -156,24 +161,3 @@ async def webhook(
             secret=secret,
         )
     )
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def remind_command(
-    ctx: Context, actor: Actor, command: cmd.Remind, place: Place | None
-) -> Reply:
-    return await remind(ctx, actor, command.slug, command.schedule, place)
-
-
-async def reminders_command(
-    ctx: Context, actor: Actor, command: cmd.Reminders, place: Place | None
-) -> Reply:
-    return await reminders(ctx, actor, command.slug)
-
-
-async def webhook_command(
-    ctx: Context, actor: Actor, command: cmd.Webhook, place: Place | None
-) -> Reply:
-    return await webhook(ctx, actor, command.slug, command.change, command.url)

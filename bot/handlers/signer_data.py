@@ -38,7 +38,7 @@ async def my_signatures(ctx: Context, actor: Actor) -> list[tuple[Campaign, Sign
     return sorted(((campaigns[r.campaign_id], r) for r in rows), key=lambda cr: cr[0].slug)
 
 
-async def mine(ctx: Context, actor: Actor) -> Reply:
+async def mine(ctx: Context, actor: Actor, command: cmd.Mine, place: Place | None = None) -> Reply:
     found = await my_signatures(ctx, actor)
     safety = _("What others can see, and what is stored: `/petition safety`.")
     if not found:
@@ -80,7 +80,10 @@ async def mine(ctx: Context, actor: Actor) -> Reply:
     return Reply(text="\n".join(lines))
 
 
-async def forget_me(ctx: Context, actor: Actor, confirm: bool) -> Reply:
+async def forget_me(
+    ctx: Context, actor: Actor, command: cmd.ForgetMe, place: Place | None = None
+) -> Reply:
+    confirm = command.confirm
     found = await my_signatures(ctx, actor)
     if not confirm:
         if not found:
@@ -132,16 +135,3 @@ async def forget_me(ctx: Context, actor: Actor, confirm: bool) -> Reply:
         removed,
     )
     return Reply(text=f"{done} {kept}")
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def mine_command(ctx: Context, actor: Actor, command: cmd.Mine, place: Place | None) -> Reply:
-    return await mine(ctx, actor)
-
-
-async def forget_me_command(
-    ctx: Context, actor: Actor, command: cmd.ForgetMe, place: Place | None
-) -> Reply:
-    return await forget_me(ctx, actor, command.confirm)

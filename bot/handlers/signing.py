@@ -47,13 +47,12 @@ log = logging.getLogger(__name__)
 async def sign(
     ctx: Context,
     actor: Actor,
-    slug: str | None,
-    anonymous: bool = False,
-    role: str | None = None,
-    comment: str | None = None,
+    command: cmd.Sign,
+    place: Place | None = None,
     *,
     consented: bool = False,
 ) -> Reply:
+    slug, anonymous, role, comment = command.slug, command.anonymous, command.role, command.comment
     usage = cmd.usage("sign")
     role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
     comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
@@ -132,9 +131,12 @@ async def inform_first(
     )
 
 
-async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str | None) -> Reply:
+async def consent(
+    ctx: Context, actor: Actor, command: cmd.Consent, place: Place | None = None
+) -> Reply:
     """The informed choice: sign as chosen, with what they typed, or record only that
     they have read the notice."""
+    slug, choice, draft = command.slug, command.choice, command.draft
     person_hash = ctx.key.person_hash(actor)
     typed: tuple[str | None, str | None, bool] | None = (None, None, False)
     owner = ""
@@ -172,7 +174,9 @@ async def consent(ctx: Context, actor: Actor, slug: str, choice: str, draft: str
             )
         )
     role, comment, _anonymous_only = typed or (None, None, False)
-    reply = await sign(ctx, actor, slug, choice == "anonymous", role, comment, consented=True)
+    reply = await sign(
+        ctx, actor, cmd.Sign(slug, choice == "anonymous", role, comment), consented=True
+    )
     if draft is not None and not reply.error:
         await ctx.db.write(lambda conn: repo.delete_draft(conn, draft, owner))
     ctx.choices.add(person_hash)
@@ -238,7 +242,10 @@ def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
     )
 
 
-async def unsign(ctx: Context, actor: Actor, slug: str | None) -> Reply:
+async def unsign(
+    ctx: Context, actor: Actor, command: cmd.Unsign, place: Place | None = None
+) -> Reply:
+    slug = command.slug
     target = await common.resolve(ctx, slug, cmd.usage("unsign"), only_open=False)
 
     signer = ctx.key.signer_hash(target.id, actor)
@@ -287,22 +294,3 @@ async def refresh_signer_name(ctx: Context, actor: Actor, slug: str) -> None:
         clean_display_name(actor.display_name, actor.user_id),
     )
     await ctx.db.write_batched(repo.rename_signatures, rename)
-
-
-# ---- the handler table's entries (bot/handlers/__init__.py) ----
-
-
-async def sign_command(ctx: Context, actor: Actor, command: cmd.Sign, place: Place | None) -> Reply:
-    return await sign(ctx, actor, command.slug, command.anonymous, command.role, command.comment)
-
-
-async def consent_command(
-    ctx: Context, actor: Actor, command: cmd.Consent, place: Place | None
-) -> Reply:
-    return await consent(ctx, actor, command.slug, command.choice, command.draft)
-
-
-async def unsign_command(
-    ctx: Context, actor: Actor, command: cmd.Unsign, place: Place | None
-) -> Reply:
-    return await unsign(ctx, actor, command.slug)
