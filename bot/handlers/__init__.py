@@ -1,7 +1,7 @@
 """One entry per intent of the grammar: which handler answers it.
 
 Each handler is an async function `(ctx, actor, command, place) -> Reply`, grouped by topic in
-this package. Adding a command is one line here and one in `bot/commands.py`; a test checks that
+this package. Adding a command is one line here and one in `bot/commands/`; a test checks that
 no command of the grammar is left without one.
 """
 
