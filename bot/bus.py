@@ -25,6 +25,7 @@ from bot.domain.replies import (
     error_reply,
     our_failure,
 )
+from bot.domain.values import changed
 from bot.handlers import HANDLERS
 from storage import repository as repo
 
@@ -64,7 +65,7 @@ async def run(
     language = await reply_language(ctx, actor, command)
     with speaking(language):
         reply = await guarded(ctx, actor, command, place)
-    return reply if reply.locale else replace(reply, locale=language)
+    return reply if reply.locale else changed(reply, locale=language)
 
 
 async def reply_language(ctx: Context, actor: Actor, command: cmd.Command) -> str:

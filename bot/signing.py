@@ -17,7 +17,8 @@ from typing import Any
 from bot import releases
 from bot.domain.campaigns import Campaign, reaches_goal_now
 from bot.domain.errors import NotFound
-from bot.domain.settling import SignOutcome, SignRequest, changed, settle
+from bot.domain.settling import SignOutcome, SignRequest, settle
+from bot.domain.values import changed
 from storage import repository as repo
 from storage.database import Tx
 

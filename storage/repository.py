@@ -8,6 +8,7 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, delete, false, func, insert, or_, select, tuple_, update
@@ -261,32 +262,54 @@ def delete_signature(conn: Connection, signature_id: str) -> bool:
     return True
 
 
+# The statements of the signing path, built once per dialect (a batch runs each of them once;
+# building them anew cost about as much as running them).
+
+
+@cache
+def _workspace_count_upsert(dialect: str) -> Any:
+    table = _WORKSPACE_COUNT
+    stmt = _insert_for(dialect)(table).values(
+        campaign_id=bindparam("b_campaign"),
+        platform=bindparam("b_platform"),
+        workspace=bindparam("b_workspace"),
+        signed=bindparam("b_initial"),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.campaign_id, table.c.platform, table.c.workspace],
+        set_={"signed": table.c.signed + bindparam("b_delta")},
+    )
+
+
+@cache
+def _count_update() -> Any:
+    return (
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == bindparam("b_campaign"))
+        .values(signature_count=_CAMPAIGN.c.signature_count + bindparam("b_delta"))
+        .returning(_CAMPAIGN.c.signature_count)
+    )
+
+
 def _add_workspace_counts(conn: Connection, deltas: dict[tuple[int, str, str], int]) -> None:
     """Keep the named-signature count of each workspace (never for anonymous signatures)."""
+    stmt = _workspace_count_upsert(conn.dialect.name)
     for (campaign_id, platform, workspace), delta in deltas.items():
-        stmt = dialect_insert(conn, _WORKSPACE_COUNT).values(
-            campaign_id=campaign_id, platform=platform, workspace=workspace, signed=max(delta, 0)
-        )
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[
-                    _WORKSPACE_COUNT.c.campaign_id,
-                    _WORKSPACE_COUNT.c.platform,
-                    _WORKSPACE_COUNT.c.workspace,
-                ],
-                set_={"signed": _WORKSPACE_COUNT.c.signed + delta},
-            )
+            stmt,
+            {
+                "b_campaign": campaign_id,
+                "b_platform": platform,
+                "b_workspace": workspace,
+                "b_initial": max(delta, 0),
+                "b_delta": delta,
+            },
         )
 
 
 def add_to_count(conn: Connection, campaign_id: int, delta: int) -> int:
     """Keep the count on the campaign row so a status never scans signatures."""
-    result = conn.execute(
-        update(_CAMPAIGN)
-        .where(_CAMPAIGN.c.id == campaign_id)
-        .values(signature_count=_CAMPAIGN.c.signature_count + delta)
-        .returning(_CAMPAIGN.c.signature_count)
-    )
+    result = conn.execute(_count_update(), {"b_campaign": campaign_id, "b_delta": delta})
     return int(result.scalar_one())
 
 
@@ -668,23 +691,71 @@ def status_snapshot(
     return StatusSnapshot(campaign, text, int(signed), names, versions, shared)
 
 
+def _insert_for(dialect: str) -> Any:
+    return pg_insert if dialect == "postgresql" else sqlite_insert
+
+
 def dialect_insert(conn: Connection, table: Any) -> Any:
     """An INSERT that knows ON CONFLICT, in the connection's dialect."""
-    return (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+    return _insert_for(conn.dialect.name)(table)
 
 
 def _insert_ignoring_conflicts(conn: Connection, table: Any) -> Any:
     return dialect_insert(conn, table).on_conflict_do_nothing()
 
 
-def lock_campaigns(conn: Connection, ids: set[int]) -> dict[int, Campaign]:
-    """Fresh campaigns, locked for this transaction (PostgreSQL), always in id order."""
-    result = conn.execute(
+@cache
+def _campaigns_locked() -> Any:
+    return (
         select(_CAMPAIGN)
-        .where(_CAMPAIGN.c.id.in_(sorted(ids)))
+        .where(_CAMPAIGN.c.id.in_(bindparam("b_ids", expanding=True)))
         .order_by(_CAMPAIGN.c.id)
         .with_for_update()
     )
+
+
+@cache
+def _signatures_insert(dialect: str) -> Any:
+    return (
+        _insert_for(dialect)(_SIGNATURE)
+        .on_conflict_do_nothing()
+        .returning(_SIGNATURE.c.signer_hash)
+    )
+
+
+@cache
+def _plain_signatures_insert() -> Any:
+    return insert(_SIGNATURE)
+
+
+@cache
+def _signers_among() -> Any:
+    return select(_SIGNATURE.c.signer_hash).where(
+        _SIGNATURE.c.campaign_id == bindparam("b_campaign"),
+        _SIGNATURE.c.signer_hash.in_(bindparam("b_hashes", expanding=True)),
+    )
+
+
+def _among(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    (campaign_id,) = {row["campaign_id"] for row in rows}
+    return {"b_campaign": campaign_id, "b_hashes": [row["signer_hash"] for row in rows]}
+
+
+@cache
+def _daily_upsert(dialect: str) -> Any:
+    table = _DAILY
+    stmt = _insert_for(dialect)(table).values(
+        campaign_id=bindparam("b_campaign"), day=bindparam("b_day"), signed=bindparam("b_signed")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.campaign_id, table.c.day],
+        set_={"signed": table.c.signed + stmt.excluded.signed},
+    )
+
+
+def lock_campaigns(conn: Connection, ids: set[int]) -> dict[int, Campaign]:
+    """Fresh campaigns, locked for this transaction (PostgreSQL), always in id order."""
+    result = conn.execute(_campaigns_locked(), {"b_ids": sorted(ids)})
     return {row.id: to_campaign(row) for row in result}  # type: ignore[arg-type]
 
 
@@ -705,8 +776,16 @@ def insert_signatures(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
         return set()
     for row in rows:
         row["id"] = uuid.uuid4().hex
-    stmt = _insert_ignoring_conflicts(conn, _SIGNATURE).returning(_SIGNATURE.c.signer_hash)
-    inserted = set(conn.execute(stmt, rows).scalars())
+    if conn.dialect.name == "sqlite":
+        # One writer at a time (BEGIN IMMEDIATE): who is already there can't change between
+        # the look and the insert, and a plain executemany skips RETURNING's per-row work.
+        there = set(conn.execute(_signers_among(), _among(rows)).scalars())
+        rows = [row for row in rows if row["signer_hash"] not in there]
+        if rows:
+            conn.execute(_plain_signatures_insert(), rows)
+        inserted = {row["signer_hash"] for row in rows}
+    else:  # other instances insert at the same time: the database says who got in
+        inserted = set(conn.execute(_signatures_insert(conn.dialect.name), rows).scalars())
     deltas: dict[tuple[int, str, str], int] = {}
     for row in rows:
         if row["signer_hash"] in inserted and not row.get("anonymous") and row.get("workspace"):
@@ -718,13 +797,10 @@ def insert_signatures(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
 
 def add_daily(conn: Connection, campaign_id: int, day: date, signed: int) -> None:
     """Upsert today's signing count for the pace."""
-    table = _DAILY
-    stmt = dialect_insert(conn, table).values(campaign_id=campaign_id, day=day, signed=signed)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.campaign_id, table.c.day],
-        set_={"signed": table.c.signed + stmt.excluded.signed},
+    conn.execute(
+        _daily_upsert(conn.dialect.name),
+        {"b_campaign": campaign_id, "b_day": day, "b_signed": signed},
     )
-    conn.execute(stmt)
 
 
 def close_campaign(conn: Connection, campaign_id: int, at: datetime) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -10,6 +9,7 @@ from enum import StrEnum
 from bot.domain.errors import NotAllowed, UserError
 from bot.domain.identity import Actor
 from bot.domain.messages import _, ngettext, number, translate
+from bot.domain.values import changed
 
 
 class Kind(StrEnum):
@@ -66,10 +66,7 @@ class Campaign:
         succeeded = self.shown_succeeded_at
         if succeeded is None and self.succeeded_at is not None and self.deadline_passed(now):
             succeeded = self.deadline
-        shown = copy.copy(self)  # not dataclasses.replace: this runs on every reply
-        object.__setattr__(shown, "count", self.shown_count)
-        object.__setattr__(shown, "succeeded_at", succeeded)
-        return shown
+        return changed(self, count=self.shown_count, succeeded_at=succeeded)
 
     @property
     def noun(self) -> str:

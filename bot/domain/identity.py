@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class SignerKey:
 
     secret: bytes
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return hmac.new(self.secret, b"undersigned key id", hashlib.sha256).hexdigest()[:12]
 

@@ -6,10 +6,8 @@ now, who had signed before, who was the same person twice, and who was refused.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
 
 from bot.domain.campaigns import Campaign, ensure_open
 from bot.domain.errors import UserError
@@ -88,11 +86,3 @@ def settle(
         else:
             results[i] = refusal(campaign, requests[i])
     return new
-
-
-def changed(campaign: Campaign, **changes: Any) -> Campaign:
-    """A changed copy, without dataclasses.replace's per-call introspection (hot path)."""
-    changed = copy.copy(campaign)
-    for name, value in changes.items():
-        object.__setattr__(changed, name, value)
-    return changed

@@ -35,6 +35,7 @@ from bot.domain.text import (
     clean,
     clean_display_name,
 )
+from bot.domain.values import changed
 from bot.handlers import common
 from bot.releases import release
 from bot.signing import sign_batch
@@ -219,7 +220,7 @@ def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
     if outcome.signed and not outcome.released:
         # Only the signer reads this: the public count plus their own signature, never
         # the others gathered since the last step.
-        campaign = replace(campaign, count=campaign.count + 1)
+        campaign = changed(campaign, count=campaign.count + 1)
     tally = common.quick_tally(ctx, campaign)
     if not outcome.signed:
         text = wording.already_signed(campaign, outcome.signed_at, outcome.anonymous, ctx.tz)
