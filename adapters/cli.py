@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from adapters.console import render, run_console
 from adapters.console.repl import default_user, terminal_language
 from adapters.console.sender import ConsoleSender
-from adapters.runner import NothingToRun, any_chat_configured, run_adapters
+from adapters.http_server import PortUnavailable
+from adapters.runner import NothingToRun, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import commands as cmd
 from bot import jobs, views
@@ -127,10 +128,18 @@ def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
                 return await work(service)
 
         return asyncio.run(main())
-    except (CliError, UserError, DatabaseUrlError, NothingToRun, TokenKeyError) as exc:
+    except (
+        CliError,
+        UserError,
+        DatabaseUrlError,
+        NothingToRun,
+        PortUnavailable,
+        TokenKeyError,
+    ) as exc:
         _fail(getattr(exc, "message", None) or str(exc))
     except OSError as exc:
-        _fail(f"{exc.strerror or exc} ({getattr(exc, 'filename', '') or 'database'})")
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        _fail(f"{exc.strerror or exc}{where}")
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
     except Exception as exc:
@@ -146,30 +155,11 @@ def _print_reply(reply: Reply) -> None:
 
 
 async def _console_with_schedule(
-    service: Service, settings: Settings, *, pages: bool = False, language: str | None = None
+    service: Service, settings: Settings, *, language: str | None = None
 ) -> None:
-    """The console; when a person is typing (not a pipe), reminders and events print too.
-    With `pages` (`run` without chat credentials), published campaigns' pages are served on
-    127.0.0.1 unless UNDERSIGNED_HTTP_HOST says otherwise."""
+    """The console; when a person is typing (not a pipe), reminders and events print too."""
     stop = asyncio.Event()
     background = None
-    http = None
-    if pages:
-        from adapters.http_server import HttpServer
-
-        host = "127.0.0.1" if "UNDERSIGNED_HTTP_HOST" not in os.environ else settings.http_host
-        http = HttpServer(host, settings.http_port)
-        http.mount_pages(service, settings.public_url)
-        try:
-            await http.start()
-            http.ready = True
-            typer.echo(
-                f"Public pages of published campaigns: http://{host}:{settings.http_port}/",
-                err=True,
-            )
-        except OSError as exc:
-            typer.echo(f"Public pages are not served: {exc.strerror or exc}", err=True)
-            http = None
     service.ctx.schedule_runs = sys.stdin.isatty()  # a pipe reads to the end and stops
     if service.schedule_runs:
         webhooks = WebhookSender(allow_private=settings.webhook_allow_private)
@@ -185,17 +175,13 @@ async def _console_with_schedule(
         stop.set()
         if background is not None:
             await background
-        if http is not None:
-            await http.stop()
 
 
 @app.command()
 def run() -> None:
-    """Start every adapter whose credentials are configured; with none, the console."""
+    """Serve until a signal: every adapter whose credentials are configured, the public pages,
+    reminders and deliveries. With no chat platform, the pages alone (`console` chats here)."""
     settings = _settings_or_fail()
-    if not any_chat_configured(settings):
-        _with_service(lambda service: _console_with_schedule(service, settings, pages=True))
-        return
     _with_service(lambda service: run_adapters(service, settings))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 from typing import Any
 
 from aiohttp import web
@@ -77,6 +78,10 @@ async def _read_in_time(request: web.Request) -> bytes:
         return await asyncio.wait_for(request.read(), BODY_SECONDS)
     except TimeoutError:
         raise Refused(408, "the request body took too long") from None
+
+
+class PortUnavailable(Exception):
+    """The HTTP address is taken or not ours to use: said in one line, the bot does not start."""
 
 
 class HttpServer:
@@ -159,14 +164,24 @@ class HttpServer:
         return web.json_response({"ok": True})
 
     async def start(self) -> None:
+        """Listen; a port that can't be had is one clear `PortUnavailable`, nothing half-open."""
         self._runner = web.AppRunner(self.web, access_log=None)
         await self._runner.setup()
         assert self._runner.server is not None
         self.guard = ConnectionGuard(self._runner.server, **self.limits)
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
-            self.guard, self.host, self.port, backlog=1024, reuse_address=True
-        )
+        try:
+            self._server = await loop.create_server(
+                self.guard, self.host, self.port, backlog=1024, reuse_address=True
+            )
+        except OSError as exc:
+            await self._runner.cleanup()
+            self._runner = None
+            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            raise PortUnavailable(
+                f"cannot listen on {self.host}:{self.port}: {reason.lower()} "
+                "(UNDERSIGNED_HTTP_PORT and UNDERSIGNED_HTTP_HOST choose another)"
+            ) from None
         log.info("listening on http://%s:%s", self.host, self.port)
 
     async def stop(self) -> None:

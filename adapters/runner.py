@@ -39,6 +39,24 @@ def any_chat_configured(settings: Settings) -> bool:
     return slack_configured(settings) or discord_configured(settings)
 
 
+def listens(settings: Settings, *, force_http: bool = False) -> bool:
+    """Whether the HTTP port is opened. It is when something needs it: Slack over HTTP or
+    "Add to Slack", `serve`, `run` with no chat platform (the public pages are then all it
+    serves), a public address for the pages (UNDERSIGNED_PUBLIC_URL), or a host or port other
+    than the defaults (.env.example lists the defaults, so copying it asks for nothing).
+    Discord alone, or Slack over Socket Mode, opens no port nobody asked for."""
+    if force_http or settings.slack_oauth or not any_chat_configured(settings):
+        return True
+    if slack_configured(settings) and not settings.slack_app_token:
+        return True
+    fields = type(settings).model_fields
+    asked = (settings.http_host, settings.http_port) != (
+        fields["http_host"].default,
+        fields["http_port"].default,
+    )
+    return bool(settings.public_url) or asked
+
+
 async def run_adapters(
     service: Service,
     settings: Settings,
@@ -64,11 +82,13 @@ async def run_adapters(
         stack.push_async_callback(webhooks.close)
         senders: dict[str, Sender] = {"webhook": webhooks}
         oauth = settings.slack_oauth
-        # Always: the public pages of published campaigns are served on the HTTP port.
         from adapters.http_server import HttpServer
 
-        http = HttpServer(host or settings.http_host, port or settings.http_port)
-        http.mount_pages(service, settings.public_url)
+        http: HttpServer | None = None
+        if listens(settings, force_http=force_http):  # the public pages are served there too
+            http = HttpServer(host or settings.http_host, port or settings.http_port)
+            http.mount_pages(service, settings.public_url)
+        slack = None
         if slack_configured(settings):
             from adapters.slack.app import SlackAdapter
             from adapters.slack.install import OAuth
@@ -100,9 +120,15 @@ async def run_adapters(
                 ),
                 refresh_interval=settings.refresh_seconds,
             )
+            senders["slack"] = SlackSender(workspaces)
+            if http is not None:
+                http.mount_slack(slack.app, settings.slack_signing_secret or "")
+        if http is not None:  # before any platform connects: a taken port stops us cleanly
+            await http.start()
+            stack.push_async_callback(http.stop)
+        if slack is not None:
             await slack.start()
             stack.push_async_callback(slack.stop)
-            senders["slack"] = SlackSender(workspaces)
             if use_socket:
                 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -112,17 +138,13 @@ async def run_adapters(
                 await handler.connect_async()
                 stack.push_async_callback(handler.close_async)
                 log.info("Slack connected over Socket Mode")
-            http.mount_slack(slack.app, settings.slack_signing_secret or "")
-        elif force_http:
-            log.info("no Slack credentials: serving the public pages only")
         if with_discord and discord_configured(settings):
             discord_client = await _start_discord(service, settings, stack, stop)
             from adapters.discord.sender import DiscordSender
 
             senders["discord"] = DiscordSender(discord_client)
-        await http.start()
-        stack.push_async_callback(http.stop)
-        http.ready = True
+        if http is not None:
+            http.ready = True
         settle_heap()
         background = asyncio.get_running_loop().create_task(
             lead_when_possible(
@@ -135,9 +157,21 @@ async def run_adapters(
                 recount_seconds=settings.recount_minutes * 60,
             )
         )
-        print("Undersigned is running. Ctrl-C to stop.", file=sys.stderr, flush=True)
+        print(_running(settings, http), file=sys.stderr, flush=True)
         await stop.wait()
         await background
+
+
+def _running(settings: Settings, http: Any) -> str:
+    """What `run` says once it serves (operators' words: English, like the log)."""
+    where = f" Listening on http://{http.host}:{http.port}/." if http is not None else ""
+    if not any_chat_configured(settings):
+        return (
+            "No chat platform is configured: serving the public pages of published campaigns"
+            f" until stopped.{where} To chat with the bot in this terminal: undersigned console."
+            " Ctrl-C to stop."
+        )
+    return f"Undersigned is running.{where} Ctrl-C to stop."
 
 
 def _slack_workspaces(service: Service, settings: Settings) -> SlackWorkspaces:

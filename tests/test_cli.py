@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -76,9 +79,102 @@ def test_piped_console_session_signs_dedupes_withdraws_and_tallies(tmp_path: Pat
     assert "generated a new key" not in again.stderr  # said once
 
 
-def test_run_without_tokens_starts_the_console(tmp_path: Path) -> None:
-    result = run(tmp_path, "run", stdin="/petition help\n")
-    assert result.returncode == 0 and "/sign [CAMPAIGN]" in result.stdout
+def _environment(tmp_path: Path, port: int) -> dict[str, str]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_", "LC_", "LANG"))
+    }
+    environment.update(
+        {"LANG": "C.UTF-8", "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}", **EVERY_SIGNATURE}
+    )
+    environment["UNDERSIGNED_HTTP_PORT"] = str(port)
+    return environment
+
+
+def test_run_without_tokens_serves_until_a_signal_whatever_stdin_is(tmp_path: Path) -> None:
+    """A container has no terminal: `run` keeps serving the pages (and /healthz) until
+    SIGTERM, then stops cleanly; it never reads stdin (the console is `undersigned console`)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [EXE, "run"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_environment(tmp_path, port),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "run never served /healthz"
+                time.sleep(0.2)
+        time.sleep(2)  # stdin is at its end long since: still serving
+        assert proc.poll() is None
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            assert r.status == 200
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert f"Listening on http://0.0.0.0:{port}/" in err and "undersigned console" in err
+    assert "Traceback" not in err
+
+
+def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [EXE, "run"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=_environment(tmp_path, port),
+            timeout=60,
+        )
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert lines == [
+        f"error: cannot listen on 0.0.0.0:{port}: address already in use "
+        "(UNDERSIGNED_HTTP_PORT and UNDERSIGNED_HTTP_HOST choose another)"
+    ]
+    assert "Traceback" not in result.stderr and "database" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "opens"),
+    [
+        ({}, True),  # no chat platform: the pages are what `run` serves
+        ({"DISCORD_TOKEN": "t"}, False),  # nobody asked for a public port
+        ({"DISCORD_TOKEN": "t", "UNDERSIGNED_PUBLIC_URL": "https://p.example.org"}, True),
+        ({"DISCORD_TOKEN": "t", "UNDERSIGNED_HTTP_PORT": "3001"}, True),
+        ({"DISCORD_TOKEN": "t", "UNDERSIGNED_HTTP_PORT": "3000"}, False),  # .env.example's
+        ({"SLACK_BOT_TOKEN": "x", "SLACK_APP_TOKEN": "xapp"}, False),  # Socket Mode
+        ({"SLACK_BOT_TOKEN": "x", "SLACK_SIGNING_SECRET": "s"}, True),  # Slack over HTTP
+    ],
+)
+def test_run_opens_the_http_port_only_when_something_needs_it(
+    settings: dict[str, str], opens: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from adapters.runner import listens
+    from runtime.config import Settings
+
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "DISCORD_", "UNDERSIGNED_")):
+            monkeypatch.delenv(name)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    assert listens(Settings(_env_file=None)) is opens  # type: ignore[call-arg]
 
 
 def test_petition_create_list_status_json_and_close(tmp_path: Path) -> None:
