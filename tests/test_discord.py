@@ -517,3 +517,77 @@ async def test_choices_read_as_words_in_each_language_and_send_the_same_values(
     assert lang["choices"][1]["name"] == "Deutsch" and not lang["choices"][1].get(
         "name_localizations"
     )  # a language is named in itself, for everyone
+
+
+def within_discords_limits(body: Any) -> list[str]:
+    """What in one payload Discord would refuse (its documented limits), as reasons."""
+    data = body.get("data", body) if isinstance(body, dict) else {}
+    if not isinstance(data, dict):
+        return []
+    wrong = []
+    if len(data.get("content") or "") > 2000:
+        wrong.append(f"content {len(data['content'])} > 2000")
+    embeds = data.get("embeds") or []
+    total = 0
+    for embed in embeds:
+        description = embed.get("description") or ""
+        title = embed.get("title") or ""
+        fields = embed.get("fields") or []
+        footer = (embed.get("footer") or {}).get("text") or ""
+        if len(description) > 4096:
+            wrong.append(f"description {len(description)} > 4096")
+        if len(title) > 256:
+            wrong.append(f"title {len(title)} > 256")
+        if len(fields) > 25:
+            wrong.append(f"{len(fields)} fields > 25")
+        wrong += [f"field {len(f['value'])} > 1024" for f in fields if len(f["value"]) > 1024]
+        total += len(description) + len(title) + len(footer)
+        total += sum(len(f["name"]) + len(f["value"]) for f in fields)
+    if total > 6000:
+        wrong.append(f"embeds {total} > 6000")
+    rows = data.get("components") or []
+    if len(rows) > 5:
+        wrong.append(f"{len(rows)} rows > 5")
+    wrong += ["a row of more than 5" for row in rows if len(row.get("components", [])) > 5]
+    return wrong
+
+
+async def test_a_long_letter_full_of_markdown_stays_within_discords_limits(
+    bot: DiscordBot, fake: FakeDiscord, tmp_path: Path
+) -> None:
+    """Every reply of a campaign whose 10,000-character letter is full of markdown: escaped
+    first and cut after, our own markup never escaped, and nothing Discord would refuse."""
+    paragraph = "**Bold** _it_ ~~s~~ `c` > quote [link](https://x.example) ||spoiler|| \\ # h\n"
+    letter = (paragraph * 200)[:10_000]
+    text_file = tmp_path / "letter.md"
+    text_file.write_text(letter)
+    made = subprocess.run(
+        [EXE, "petition", "create", "--slug", "longread", "--title", "**Big** *letter*",
+         "--goal", "5", "--text-file", str(text_file)],
+        env=bot.env(), cwd=bot.workdir, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    first = len(fake.calls)
+    read = await fake.slash("petition", {"campaign": "longread"}, sub="read")
+    await fake.wait_for(lambda: len(fake.followups_for(read)) >= 2, timeout=15)
+    asked = [
+        ("petition", {"campaign": "longread"}, "status"),
+        ("petition", {"campaign": "longread"}, "post"),
+        ("sign", {"campaign": "longread", "comment": "**me** too"}, None),
+        ("petition", None, "list"),
+    ]
+    for name, options, sub in asked:
+        await fake.response_to(await fake.slash(name, options, sub=sub, user_id="7001"))
+    sent = [c for c in fake.calls[first:] if c.method in ("POST", "PATCH")]
+    assert sent and all(not within_discords_limits(c.body) for c in sent), [
+        within_discords_limits(c.body) for c in sent
+    ]
+    pieces = [await fake.response_to(read), *fake.followups_for(read)]
+    embeds = [e for c in pieces for e in (c.body.get("data", c.body) or {}).get("embeds", [])]
+    descriptions = [e["description"] for e in embeds]
+    assert len(descriptions) >= 3  # 10,000 characters, escaped, in pieces of ≤ 4,096
+    joined = "".join(descriptions).replace("\n", "")
+    assert "\\*\\*Bold\\*\\*" in joined and "**Bold**" not in joined.replace("\\*", "")
+    assert all(not d.endswith("\\") or d.endswith("\\\\") for d in descriptions)
+    title = (pieces[0].body.get("data") or {})["embeds"][0]["title"]
+    assert title == "\\*\\*Big\\*\\* \\*letter\\*"  # the organizer's asterisks, shown as typed

@@ -314,13 +314,17 @@ class UndersignedDiscord(discord.Client):
         if reply.error or reply.card is None:
             await interaction.response.send_message(ephemeral=True, **render.message_kwargs(reply))
             return
-        body = reply.text
-        pieces = render.letter_chunks(body)
+        pieces = render.letter_chunks(reply.letter or reply.card.excerpt)
         title = render.cut(render.user_text(reply.card.title), render.TITLE_LIMIT)
         for i, piece in enumerate(pieces):
-            embed = discord.Embed(
-                title=title if i == 0 else None, description=render.user_text(piece)
-            )
+            embed = discord.Embed(title=title if i == 0 else None, description=piece)
+            if i == 0 and reply.card.addressee:
+                with speaking(reply.locale):
+                    to = _("To")
+                embed.add_field(
+                    name=to,
+                    value=render.cut(render.user_text(reply.card.addressee), render.FIELD_LIMIT),
+                )
             if i == len(pieces) - 1:
                 with speaking(reply.locale):
                     version = _("version {version}", version=number(reply.card.version))

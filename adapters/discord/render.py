@@ -58,7 +58,17 @@ def user_text(text: str) -> str:
 
 
 def cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most `limit` characters, with "…" where it was cut. Cut after escaping, and never
+    inside an escape (a lone backslash would escape the "…")."""
+    if len(text) <= limit:
+        return text
+    return _whole_escapes(text[: limit - 1]) + "…"
+
+
+def _whole_escapes(piece: str) -> str:
+    """Drop a trailing backslash that was escaping a character now cut off."""
+    trailing = len(piece) - len(piece.rstrip("\\"))
+    return piece[:-1] if trailing % 2 else piece
 
 
 def tally_line(reply: Reply) -> str | None:
@@ -179,15 +189,16 @@ def _message_kwargs(reply: Reply, *, with_view: bool) -> dict[str, Any]:
     return kwargs
 
 
-def letter_chunks(text: str) -> list[str]:
-    """A whole letter as embed descriptions (each ≤ 4,096; at most 10 embeds per message)."""
+def letter_chunks(letter: str) -> list[str]:
+    """A whole letter as embed descriptions, escaped first and then cut: each ≤ 4,096
+    characters, at a line break where one is near, never inside an escape; at most 10."""
+    text = user_text(letter)
     chunks = []
     while text:
         piece = text[:DESCRIPTION_LIMIT]
         if len(text) > DESCRIPTION_LIMIT:
             cut_at = piece.rfind("\n")
-            if cut_at > DESCRIPTION_LIMIT // 2:
-                piece = piece[:cut_at]
+            piece = piece[:cut_at] if cut_at > DESCRIPTION_LIMIT // 2 else _whole_escapes(piece)
         chunks.append(piece)
         text = text[len(piece) :].lstrip("\n")
     return chunks[:10]

@@ -101,6 +101,7 @@ class Reply:
     actions: tuple[Action, ...] = field(default_factory=tuple)
     slug: str | None = None  # the campaign the reply is about, when there is one
     attachment: tuple[str, str] | None = None  # (file name, content): exports
+    letter: str | None = None  # the whole letter as written, for adapters that lay it out
     page: PageLink | None = None  # a published campaign's page (when a public URL is set)
     events: tuple[ReplyEvent, ...] = ()  # what the use case did, for adapters to follow up
     locale: str | None = None  # the language it speaks (bot.domain.messages); adapters render in it

@@ -165,6 +165,7 @@ async def read(ctx: Context, actor: Actor, command: cmd.Read, place: Place | Non
         text=f"{head}\n\n{text}",
         card=common.card(ctx, campaign, text),
         actions=sign_actions(campaign.slug)[:2] if campaign.is_open(now) else (),
+        letter=text,
     )
 
 
