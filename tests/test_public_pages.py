@@ -408,3 +408,44 @@ def test_pathological_markdown_is_rendered_without_the_costly_rule() -> None:
     rendered = str(letter_html(costly))
     assert "<em>" not in rendered and "<strong>" not in rendered and "**_" in rendered
     assert "<strong>Now.</strong>" in str(letter_html("We refuse. **Now.**"))
+
+
+async def test_a_succeeded_pledge_reads_as_success_everywhere_after_a_withdrawal(
+    service: Service, site: Site
+) -> None:
+    """Success is irreversible: threshold reached, then one `/unsign`. Chat, page, embed,
+    index, JSON, card and chart text must not read "2 of 3 (66%)" or say "signatures"."""
+    deadline = (date.today() + timedelta(days=30)).isoformat()
+    made = await service.handle(
+        ORG,
+        "/petition",
+        f'new strike kind:pledge threshold:3 action:"strike" deadline:{deadline} '
+        'title:"Strike" We strike if three of us do.',
+    )
+    assert not made.error, made.text
+    await service.handle(ORG, "/petition", "publish strike")
+    people = [person(f"p{i}") for i in range(3)]
+    await informed(service, *people)
+    for who in people:
+        assert not (await service.handle(who, "/sign", "strike")).error
+    assert not (await service.handle(people[0], "/unsign", "strike")).error
+    status = await service.handle(person("x"), "/petition", "status strike")
+    assert status.tally is not None and status.tally.succeeded and status.tally.percent == 100
+    from adapters.console.render import render as console
+
+    shown = console(status)
+    assert "It succeeded: the threshold of 3 was reached (2 pledges now)" in shown, shown
+    assert "66%" not in shown and "2 of 3" not in shown
+    page = (await site.page("/c/strike"))[0]
+    assert "It succeeded: the threshold of 3 was reached" in page
+    assert 'value="3"' in page and "66" not in page
+    embed = (await site.page("/c/strike/embed"))[0]
+    assert "It succeeded" in embed and "66" not in embed
+    index = (await site.page("/"))[0]
+    assert "it succeeded: the threshold of 3 was reached" in index
+    data = json.loads((await site.get("/c/strike.json"))[1])
+    assert data["outcome"] == "succeeded" and data["percent"] == 100
+    facts = await views.public(service.ctx, "strike")
+    assert facts is not None
+    assert charts.describe(facts).startswith("It succeeded")
+    assert "signatures" not in charts.describe(facts)

@@ -77,7 +77,9 @@ def tally_line(reply: Reply) -> str | None:
         return None
     values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
     words = (
-        ngettext(
+        tally.summary()  # a pledge that succeeded stays a success
+        if tally.succeeded
+        else ngettext(
             "**{n}** of {goal} pledges ({percent})",
             "**{n}** of {goal} pledges ({percent})",
             tally.count,

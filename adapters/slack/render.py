@@ -70,6 +70,8 @@ def tally_text(tally: Tally) -> str:
 def tally_words(tally: Tally) -> str:
     """`*12* of 100 signatures (12%)`: the noun agrees with the count where languages say so."""
     values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
+    if tally.succeeded:  # irreversible: never "9 of 10" after a withdrawal
+        return tally.summary()
     if tally.noun == "pledges":
         return ngettext(
             "*{n}* of {goal} pledges ({percent})",

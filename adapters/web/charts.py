@@ -73,6 +73,20 @@ def describe(facts: PublicFacts) -> str:
     """The chart in words (its alt text), in the language being spoken."""
     parts = [
         ngettext(
+            "It succeeded: the threshold of {goal} was reached ({n} pledge now).",
+            "It succeeded: the threshold of {goal} was reached ({n} pledges now).",
+            facts.signatures,
+            goal=number(facts.goal),
+        )
+        if facts.outcome == "succeeded"
+        else ngettext(
+            "{n} of {goal} pledges so far.",
+            "{n} of {goal} pledges so far.",
+            facts.signatures,
+            goal=number(facts.goal),
+        )
+        if facts.kind == "pledge"
+        else ngettext(
             "{n} of {goal} signatures so far.",
             "{n} of {goal} signatures so far.",
             facts.signatures,
@@ -253,12 +267,26 @@ def _card(facts: PublicFacts) -> bytes:
         draw.text((60, y), line, fill=INK, font=title_font)
         y += 78
     draw.text((60, 360), _drawn(number(facts.signatures)), fill=LINE, font=big)
-    of_goal = ngettext(
-        "of {n} signatures · {percent}",
-        "of {n} signatures · {percent}",
-        facts.goal,
-        percent=percent(facts.percent),
-    )
+    if facts.outcome == "succeeded":
+        of_goal = ngettext(
+            "pledged · it succeeded: {n} was the threshold",
+            "pledged · it succeeded: {n} was the threshold",
+            facts.goal,
+        )
+    elif facts.kind == "pledge":
+        of_goal = ngettext(
+            "of {n} pledges · {percent}",
+            "of {n} pledges · {percent}",
+            facts.goal,
+            percent=percent(facts.percent),
+        )
+    else:
+        of_goal = ngettext(
+            "of {n} signatures · {percent}",
+            "of {n} signatures · {percent}",
+            facts.goal,
+            percent=percent(facts.percent),
+        )
     draw.text((60, 470), _drawn(of_goal), fill=INK, font=small)
     draw.rectangle([(60, 540), (1140, 572)], fill="#eeeeee")
     filled = 60 + round(1080 * min(facts.percent, 100) / 100)

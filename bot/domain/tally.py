@@ -30,9 +30,14 @@ class Tally:
     pace: Pace | None
     names_sealed: bool
     noun: str = "signatures"  # what is counted: "pledges" for a pledge, in every rendering
+    # A pledge that reached its threshold in time: irreversible, so it reads as success
+    # everywhere even after withdrawals bring the count below the threshold.
+    succeeded: bool = False
 
     @property
     def percent(self) -> int:
+        if self.succeeded:
+            return 100
         return min(100, math.floor(100 * self.count / self.goal)) if self.goal else 0
 
     @property
@@ -46,11 +51,20 @@ class Tally:
 
     def bar(self, width: int = 20) -> str:
         filled = min(width, round(width * self.count / self.goal)) if self.goal else 0
+        if self.succeeded:
+            filled = width
         return "█" * filled + "░" * (width - filled)
 
     def summary(self) -> str:
         """`1,234 of 5,000 signatures (24%)`, in the language being spoken."""
         values = {"goal": number(self.goal), "percent": percent(self.percent)}
+        if self.succeeded:
+            return ngettext(
+                "It succeeded: the threshold of {goal} was reached ({n} pledge now)",
+                "It succeeded: the threshold of {goal} was reached ({n} pledges now)",
+                self.count,
+                goal=number(self.goal),
+            )
         if self.noun == "pledges":
             return ngettext(
                 "{n} of {goal} pledges ({percent})",
@@ -144,6 +158,7 @@ def build_tally(
         pace=compute_pace(campaign, now, signed_in_window, tz),
         names_sealed=sealed,
         noun="pledges" if campaign.kind is Kind.PLEDGE else "signatures",
+        succeeded=campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None,
     )
 
 

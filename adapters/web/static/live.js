@@ -18,7 +18,9 @@
     var share = fmt(Number(data.percent) / 100, "percent");
     if (n) { n.textContent = fmt(Number(data.signatures)); }
     if (p) { p.textContent = share; }
-    if (bar) { bar.value = Math.min(data.signatures, data.goal); bar.textContent = share; }
+    // A pledge that succeeded stays full: success is never undone by a withdrawal.
+    var reached = data.outcome === "succeeded" ? data.goal : Math.min(data.signatures, data.goal);
+    if (bar) { bar.value = reached; bar.textContent = share; }
   }
   function poll() {
     fetch(url, { credentials: "omit", cache: "no-cache" })
