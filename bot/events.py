@@ -46,7 +46,9 @@ def after_close(conn: Tx, campaign: Campaign, now: datetime) -> None:
 
 
 def last_day(conn: Tx, campaign: Campaign, now: datetime) -> None:
-    emit(conn, campaign, announcing.last_day(campaign), now)
+    notice = announcing.last_day(campaign, now)
+    if notice is not None:
+        emit(conn, campaign, notice, now)
 
 
 def text_changed(

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot import events
 from bot.context import Context
+from bot.domain.announcing import LAST_DAY
 from bot.domain.campaigns import (
     Campaign,
 )
@@ -29,9 +30,6 @@ from storage import repository as repo
 from storage.database import Tx
 
 log = logging.getLogger(__name__)
-
-
-LAST_DAY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -144,7 +142,7 @@ async def sweep(ctx: Context) -> list[str]:
         if campaign.deadline_passed(now):
             await auto_close(ctx, campaign, now)
             closed.append(campaign.slug)
-        elif campaign.deadline - now <= LAST_DAY:
+        elif campaign.deadline - now <= LAST_DAY:  # said once, if still true (announcing)
             shown = campaign.public(now)
             await ctx.db.write(lambda conn, c=shown: events.last_day(conn, c, now))
     if closed:

@@ -4,6 +4,7 @@ them, on the real database(s)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -168,3 +169,24 @@ async def test_outbox_reply_renders_the_current_tally(service: Service) -> None:
 
 def test_actor_place_types_are_plain() -> None:
     assert Actor("a", "b", "c", "d").identity == "a:b:c"
+
+
+async def test_time_left_is_posted_only_while_it_is_true(service: Service, clock: Clock) -> None:
+    """The last-day post says the hours really left, and none is posted with under an hour
+    left (a deadline a few minutes away used to get "24 hours left")."""
+    await setup(service, "soon")
+    await setup(service, "late")
+    deadline = (await views.status_data(service.ctx, "soon"))["deadline"]
+    end = datetime.fromisoformat(deadline)
+    clock.now = end - timedelta(hours=15, minutes=30)
+    await jobs.sweep(service.ctx)
+    posts = [json.loads(r.payload) for r in await queued(service) if r.kind == "post"]
+    last = [p["text"] for p in posts if p["event"] == "24h"]
+    assert len(last) == 2 and all("15 hours left to sign" in t for t in last), last
+    assert not any("24 hours" in t for t in last)
+
+    await setup(service, "minute")
+    clock.now = end - timedelta(minutes=1)
+    await jobs.sweep(service.ctx)
+    posts = [json.loads(r.payload) for r in await queued(service) if r.kind == "post"]
+    assert not any(p["event"] == "24h" and p["slug"] == "minute" for p in posts)

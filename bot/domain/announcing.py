@@ -10,11 +10,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.domain.campaigns import Campaign, Kind
-from bot.domain.messages import _, campaign_language, ngettext, number, percent, speaking
+from bot.domain.messages import (
+    _,
+    campaign_language,
+    duration,
+    ngettext,
+    number,
+    percent,
+    speaking,
+)
 from bot.domain.outgoing import ChatPayload, Delivery, Outgoing, WebhookPayload
 
 MILESTONES = (25, 50, 75, 100)
@@ -258,10 +266,24 @@ def _after_close(campaign: Campaign) -> list[Notice]:
     return notices
 
 
-def last_day(campaign: Campaign) -> Notice:
+LAST_DAY = timedelta(hours=24)
+LAST_DAY_AT_LEAST = timedelta(hours=1)  # less than this left: no "time left" post at all
+
+
+def last_day(campaign: Campaign, now: datetime) -> Notice | None:
+    """The last-day post, saying the time really left (whole hours, never more than is true);
+    None when the deadline is more than a day away or less than an hour: a post saying
+    "24 hours left" a minute before the end would be false."""
+    if campaign.deadline is None:
+        return None
+    left = campaign.deadline - now
+    if not LAST_DAY_AT_LEAST <= left <= LAST_DAY:
+        return None
+    hours = timedelta(hours=int(left.total_seconds() // 3600))
     with speaking(campaign_language(campaign.language)):
         text = _(
-            "⏰ 24 hours left to sign **{title}**: {count} of {goal} so far.",
+            "⏰ {left} left to sign **{title}**: {count} of {goal} so far.",
+            left=duration(hours),
             title=campaign.title,
             count=number(campaign.count),
             goal=number(campaign.goal),
