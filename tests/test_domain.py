@@ -159,3 +159,17 @@ def test_a_pledge_tally_counts_pledges_wherever_it_is_shown() -> None:
     assert "of 4 pledges" in tally_text(tally)
     assert "of 4 pledges" in (tally_line(Reply(text="", tally=tally)) or "")
     assert "of 1,000 signatures" in build_tally(campaign(), NOW, None, []).summary()
+
+
+def test_no_projection_from_a_first_days_rush_or_from_nothing() -> None:
+    """14 signatures in the first minute, or none at all, project nothing in public: the
+    tally says it is too early and what a day still needs."""
+    for created, signed in ((NOW - timedelta(minutes=1), 0), (NOW - timedelta(days=1), 14)):
+        c = campaign(count=14, created_at=created)
+        tally = build_tally(c, NOW, signed_in_window=signed, recent_public=[])
+        assert tally.pace is not None and tally.pace.projected is None
+        sentence = tally.pace_sentence(UTC) or ""
+        assert sentence.startswith("Too early for a projection (it needs 2 whole days and 10")
+        assert "At this pace" not in sentence
+    few = build_tally(campaign(count=9), NOW, signed_in_window=9, recent_public=[])
+    assert few.pace is not None and few.pace.projected is None  # a week, but only 9

@@ -13,6 +13,10 @@ PACE_WINDOW = timedelta(days=7)
 SMALLEST_GROUP = 5  # no public figure counts fewer people than this in one group
 
 
+PROJECTION_DAYS = 2  # whole days of history before the pace is projected to the deadline
+PROJECTION_SIGNATURES = 10  # and at least this many signatures in them
+
+
 @dataclass(frozen=True)
 class Pace:
     per_day: float
@@ -100,8 +104,13 @@ class Tally:
                 "At this pace about {projected} by {day}.", projected=number(projected), day=by
             )
         if needed is not None:
-            return _(
+            return ngettext(
+                "Too early for a projection (it needs {n} whole days and {least} signatures); "
                 "{needed} a day needed to reach {goal}.",
+                "Too early for a projection (it needs {n} whole days and {least} signatures); "
+                "{needed} a day needed to reach {goal}.",
+                PROJECTION_DAYS,
+                least=number(PROJECTION_SIGNATURES),
                 needed=number(needed),
                 goal=number(self.goal),
             )
@@ -134,7 +143,10 @@ def compute_pace(
     window_days = float(max(1, min(PACE_WINDOW.days, whole_days)))
     per_day = signed_in_window / window_days
     days_left = (campaign.deadline - now).total_seconds() / 86_400
-    projected = campaign.count + math.floor(per_day * days_left)
+    # A projection from a first hour's rush (or from nothing) misleads in public: only with
+    # enough history, else the tally says it is too early.
+    enough = whole_days >= PROJECTION_DAYS and signed_in_window >= PROJECTION_SIGNATURES
+    projected = campaign.count + math.floor(per_day * days_left) if enough else None
     remaining = max(0, campaign.goal - campaign.count)
     needed = math.ceil(remaining / max(days_left, 1 / 24)) if remaining else None
     return Pace(per_day=per_day, projected=projected, needed_per_day=needed)
