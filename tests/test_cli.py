@@ -367,3 +367,25 @@ def test_an_interactive_console_runs_the_outbox_and_prints_no_log_over_the_promp
         proc.wait(10)
         os.close(leader)
     assert b" INFO " not in seen, seen.decode(errors="replace")
+
+
+def test_a_letter_of_several_paragraphs_in_the_console_and_on_one_line(tmp_path: Path) -> None:
+    """A slash command is one line: `\\n` starts a new one. At the console a line ending in a
+    backslash goes on (a line holding only `\\` is a blank line). `read` prints it once."""
+    session = "\n".join(
+        [
+            '/petition new para title:"Para" goal:10 First paragraph.\\',
+            "\\",
+            "Second paragraph.",
+            '/petition new one title:"One" goal:10 Alpha.\\n\\nBeta.',
+            "/petition read para",
+            "/petition read one",
+        ]
+    )
+    result = run(tmp_path, "console", stdin=session + "\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "First paragraph.\n\nSecond paragraph." in out
+    assert "Alpha.\n\nBeta." in out and "\\n" not in out.split("/petition read one", 1)[1]
+    assert out.count("Second paragraph.") == 2  # as typed (echoed), then read once
+    assert "== Para ==" not in out

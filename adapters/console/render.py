@@ -18,15 +18,14 @@ def render(reply: Reply) -> str:
 
 
 def _render(reply: Reply) -> str:
+    """The reply's own text, tally, hints. A card (Slack's and Discord's rich block) is not
+    repeated here: the text already names the campaign, and `read` gives the whole letter."""
     lines = []
-    if reply.card is not None:
-        card = reply.card
+    card = reply.card
+    if card is not None and card.title not in reply.text:  # an announcement: say which
         lines.append(f"== {card.title} ==")
-        if card.addressee:
-            lines.append(_("To: {addressee}", addressee=card.addressee))
         if card.kind == "pledge" and card.pledge_action:
             lines.append(_("Pledge: I will {action} if enough of us do", action=card.pledge_action))
-        lines.append(card.excerpt)
         version = _("version {version}", version=number(card.version))
         lines.append(f"({card.slug}, {version})")
     text = reply.text.replace("**", "")

@@ -90,6 +90,14 @@ async def run_console(
         line = await loop.run_in_executor(None, stdin.readline)
         if not line:
             break
+        while line.rstrip("\r\n").endswith("\\"):  # a backslash at the end: the line goes on
+            if interactive:
+                stdout.write("... ")
+                stdout.flush()
+            more = await loop.run_in_executor(None, stdin.readline)
+            line = line.rstrip("\r\n")[:-1] + "\n" + (more or "")
+            if not more:
+                break
         if line.strip() in {"quit", "exit", "/quit", "/exit"}:
             break
         reply = await session.push(line)

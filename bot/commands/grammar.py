@@ -161,16 +161,22 @@ def _nothing(make: Callable[[], Command]) -> Reads:
     return lambda _args, _spec: make()
 
 
+def _letter(text: str) -> str | None:
+    """A letter typed on one line (a slash command has only one): `\\n` starts a new line,
+    so `Para one.\\n\\nPara two.` is two paragraphs."""
+    return text.replace("\\n", "\n") or None
+
+
 def _parse_new(args: str, spec: Spec) -> Create:
     slug, rest = _required_slug(args, spec.usage_text(), N_("create"))
     options, text = _options(rest, spec.keys(), spec.usage_text())
-    return Create(slug=slug, options=options, text=text or None)
+    return Create(slug=slug, options=options, text=_letter(text))
 
 
 def _parse_edit(args: str, spec: Spec) -> Edit:
     slug, rest = _required_slug(args, spec.usage_text(), N_("edit"))
     options, text = _options(rest, spec.keys(), spec.usage_text())
-    return _edit(slug, options, text or None, spec.usage_text())
+    return _edit(slug, options, _letter(text), spec.usage_text())
 
 
 def _edit(slug: str, options: dict[str, str], text: str | None, usage: str) -> Edit:
