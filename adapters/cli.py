@@ -316,6 +316,8 @@ def petition_export(
         _print_reply(reply)  # the refusal, as one line, and a non-zero exit
         return
     content = reply.attachment[1]
+    for note in reply.text.splitlines()[1:]:  # who is counted but not listed, beside the file
+        typer.echo(note, err=True)
     if output is None:
         typer.echo(content, nl=False)
         return

@@ -391,19 +391,20 @@ async def test_every_answer_carries_the_security_headers(service: Service, site:
 async def test_a_letter_is_rendered_once_per_version_whatever_the_readers(
     service: Service, site: Site
 ) -> None:
-    from adapters.web import pages
+    from bot.domain import letter_markup
 
     await letter(service)
     await service.handle(ORG, "/petition", "publish walkout")
-    pages.letter_html.cache_clear()
+    letter_markup.letter_html.cache_clear()
     for language in ("en", "de", "fr", "es", "pt-BR", "en"):
         await site.page("/c/walkout", **{"Accept-Language": language})
-    info = pages.letter_html.cache_info()
+    info = letter_markup.letter_html.cache_info()
     assert info.misses == 1 and info.hits >= 4  # (a repeat within a second is a cached page)
 
 
 def test_pathological_markdown_is_rendered_without_the_costly_rule() -> None:
-    from adapters.web.pages import EMPHASIS_LIMIT, letter_html
+    from adapters.web.pages import letter_html
+    from bot.domain.letter_markup import EMPHASIS_LIMIT
 
     costly = "**_" * (EMPHASIS_LIMIT // 2)
     rendered = str(letter_html(costly))

@@ -68,7 +68,9 @@ async def test_sealed_names_hidden_until_goal_then_shown(service: Service) -> No
     status = await service.handle(ORG, "/petition", "status sealed")
     assert status.tally is not None and status.tally.recent_public == ()
     export = await handlers.organizers.export(service.ctx, ORG, "sealed", "csv")
-    assert "Bob" not in export and "withheld" in export
+    assert "Bob" not in export and export.count("\n") == 1  # the header, no row
+    said = await service.handle(ORG, "/petition", "export sealed csv")
+    assert "withheld" in said.text and said.attachment is not None
     await service.handle(CAROL, "/sign", "sealed")
     status = await service.handle(ORG, "/petition", "status sealed")
     assert status.tally is not None and set(status.tally.recent_public) == {"Bob", "Carol"}
@@ -99,7 +101,9 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
     assert rows[0] == ["name", "role", "comment", "signed_at", "text_version"]
     name, role, comment = rows[1][:3]
     assert name.startswith("'=") and role.startswith("'+") and comment.startswith("'@")
-    assert rows[-1][0] == "'+ 1 anonymous signer"
+    assert len(rows) == 2  # the header and one row per named signer: no counting row
+    reply_text = (await service.handle(ORG, "/petition", "export exp csv")).text
+    assert "1 person who signed anonymously" in reply_text
     page = await handlers.organizers.export(service.ctx, ORG, "exp", "html")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert (await service.handle(BOB, "/petition", "export exp")).error
@@ -209,3 +213,11 @@ async def test_a_whole_workspace_may_be_named_as_creators(
     assert refused.error and "limited" in refused.text
     discord = Actor("discord", "TCOMMITTEE", "U1", "A Discord server with that id")
     assert (await service.handle(discord, "/petition", "new nope title:T goal:3 text")).error
+
+
+async def test_the_html_export_renders_the_letter_as_the_page_does(service: Service) -> None:
+    await petition(service, "marked", goal=10)
+    await service.handle(ORG, "/petition", "edit marked We **refuse**.\\n\\nSecond _paragraph_.")
+    page = await handlers.organizers.export(service.ctx, ORG, "marked", "html")
+    assert "<strong>refuse</strong>" in page and "<em>paragraph</em>" in page
+    assert "**" not in page and page.count("<p>") >= 3

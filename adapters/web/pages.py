@@ -9,7 +9,6 @@ refuses framing except for `/embed`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from pathlib import Path
@@ -17,12 +16,11 @@ from typing import Any
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from adapters.web import charts
 from bot import views
-from bot.domain import messages
+from bot.domain import letter_markup, messages
 from bot.domain.messages import (
     N_,
     _,
@@ -48,25 +46,11 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
-# Letters are markdown from a small safe subset: paragraphs, emphasis, lists, headings and line
-# breaks. No raw HTML, no images (they would load from elsewhere), no links.
-_MARKDOWN = MarkdownIt("zero", {"html": False, "breaks": True}).enable(
-    ["emphasis", "list", "heading", "newline"]
-)
 
 
-# Emphasis is the costly rule (a 20,000-character letter of `**_…` took 120 ms): past this many
-# delimiters a letter is rendered without it, its marks shown as typed (about 8 ms).
-EMPHASIS_LIMIT = 2000
-_PLAIN = MarkdownIt("zero", {"html": False, "breaks": True}).enable(["list", "heading", "newline"])
-
-
-@functools.lru_cache(maxsize=256)
 def letter_html(text: str) -> Markup:
-    """A letter's HTML, rendered once per text (each version, whatever the language or the
-    number of readers). markdown-it escapes all text: html is off."""
-    costly = text.count("*") + text.count("_") > EMPHASIS_LIMIT
-    return Markup((_PLAIN if costly else _MARKDOWN).render(text))
+    """A letter's HTML (bot/domain/letter_markup.py), already escaped: markup to put in a page."""
+    return Markup(letter_markup.letter_html(text))
 
 
 def _markup_gettext(message: str, /, **values: Any) -> Markup:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.domain.letter_markup import letter_html
 from bot.domain.messages import _, date_only, ngettext, number, speaking
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -61,18 +62,10 @@ def to_csv(data: ExportData) -> str:
                 s.version,
             ]
         )
-    others = data.count - len(data.signatories)
-    if others > 0:
-        label = (
-            ngettext("+ {n} anonymous signer", "+ {n} anonymous signers", others)
-            if not data.names_withheld
-            else ngettext("+ {n} signer (names withheld)", "+ {n} signers (names withheld)", others)
-        )
-        writer.writerow([safe_cell(label), "", "", "", ""])
-    return out.getvalue()
+    return out.getvalue()  # one row per named signer; the others are counted in others_line
 
 
-def _others_line(data: ExportData) -> str | None:
+def others_line(data: ExportData) -> str | None:
     others = data.count - len(data.signatories)
     if others <= 0:
         return None
@@ -120,7 +113,7 @@ def to_markdown(data: ExportData) -> str:
         extra = f", {s.role}" if s.role else ""
         note = f": “{s.comment}”" if s.comment else ""
         lines.append(f"- **{s.name}**{extra}{note}{_signatory_tail(s, data)}")
-    others = _others_line(data)
+    others = others_line(data)
     if others:
         lines += ["", others]
     return "\n".join(lines) + "\n"
@@ -135,15 +128,15 @@ def to_html(data: ExportData) -> str:
         items.append(
             f"<li><strong>{e(s.name)}</strong>{extra}{note}{e(_signatory_tail(s, data))}</li>"
         )
-    others = _others_line(data)
-    paragraphs = "".join(f"<p>{e(p)}</p>" for p in data.text.split("\n\n"))
+    others = others_line(data)
+    paragraphs = letter_html(data.text)  # as the public page shows it
     to = _("To: {addressee}", addressee=data.addressee) if data.addressee else ""
     return (
         f'<!doctype html>\n<html lang="{data.language.replace("_", "-")}"><head>'
         f'<meta charset="utf-8"><title>{e(data.title)}</title></head><body>\n'
         f"<h1>{e(data.title)}</h1>\n"
         + (f"<p>{e(to)}</p>\n" if to else "")
-        + f"{paragraphs}\n<p><em>{e(_version_line(data))}"
+        + f"{paragraphs}<p><em>{e(_version_line(data))}"
         f"</em></p>\n<h2>{e(_('Signatories'))}</h2>\n<ul>\n"
         + "\n".join(items)
         + "\n</ul>\n"

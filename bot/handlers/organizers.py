@@ -13,7 +13,7 @@ from bot.domain.campaigns import (
     ensure_organizer,
 )
 from bot.domain.errors import UserError
-from bot.domain.exports import RENDERERS, ExportData, Signatory
+from bot.domain.exports import RENDERERS, ExportData, Signatory, others_line
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import (
     N_,
@@ -163,11 +163,14 @@ async def export_reply(
     ctx: Context, actor: Actor, command: cmd.Export, place: Place | None = None
 ) -> Reply:
     slug, fmt = command.slug, command.format
-    body = await export(ctx, actor, slug, fmt)
-    return Reply(
-        text=_("Export of `{slug}` ({format}), only for you:", slug=slug, format=fmt),
-        attachment=(f"{slug}.{fmt}", body),
-    )
+    if fmt not in RENDERERS:
+        raise UserError(_("Exports come as `md`, `csv` or `html`."), cmd.usage("export"))
+    data = await export_data(ctx, actor, slug)
+    lines = [_("Export of `{slug}` ({format}), only for you:", slug=slug, format=fmt)]
+    others = others_line(data)  # counted here, never as a fake row of the file
+    if others:
+        lines.append(others)
+    return Reply(text="\n".join(lines), attachment=(f"{slug}.{fmt}", RENDERERS[fmt](data)))
 
 
 async def purge(
