@@ -264,3 +264,39 @@ async def test_status_is_reused_until_a_write_or_the_clock_moves(
     clock.advance(days=400)  # past the deadline, with no write at all
     closed = await handlers.reading.cached_status(service.ctx, "walkout")
     assert "Closed" in closed.text and not closed.actions
+
+
+async def test_the_sentences_an_organizer_meets_say_what_happened(service: Service) -> None:
+    """A space in a name is named as the problem; a pledge's threshold is called that in the
+    reply and the audit log; a text edit says its version once; a goal below the count is
+    refused with the public count; names sort as people expect (w2 before w10)."""
+    spaced = await service.handle(ALICE, "/petition", 'new bad slug title:"Foo" goal:10 Text')
+    assert spaced.error and "`bad-slug` rather than `bad slug`" in spaced.text, spaced.text
+    deadline = "2026-11-30"
+    made = await service.handle(
+        ALICE,
+        "/petition",
+        f'new strike kind:pledge threshold:5 action:"strike" deadline:{deadline} '
+        'title:"Strike" We strike.',
+    )
+    assert not made.error, made.text
+    raised = await service.handle(ALICE, "/petition", "edit strike threshold:8")
+    assert "threshold" in raised.text and "goal" not in raised.text, raised.text
+    audit = await service.handle(ALICE, "/petition", "audit strike")
+    assert "edit (threshold" in audit.text and "edit (goal" not in audit.text, audit.text
+
+    await new_petition(service, "letter", goal=10)
+    names = ["w10", "w2", "W1", "Émile", "emma"]
+    people = [Actor("console", "T", n, n) for n in names]
+    await informed(service, *people)
+    for who in people:
+        await service.handle(who, "/sign", "letter")
+    edited = await service.handle(ALICE, "/petition", "edit letter A new text.")
+    assert edited.text.count("version 2") == 1, edited.text
+    lowered = await service.handle(ALICE, "/petition", "edit letter goal:2")
+    assert lowered.error and "can't be lower than the 5 already counted" in lowered.text
+    export = await handlers.organizers.export(service.ctx, ALICE, "letter", "md")
+    listed = [line.split("**")[1] for line in export.splitlines() if line.startswith("- **")]
+    assert listed == ["Émile", "emma", "W1", "w2", "w10"], listed
+    help_text = (await service.handle(BOB, "/petition", "help")).text
+    assert "after close:" not in help_text

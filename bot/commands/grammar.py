@@ -170,6 +170,18 @@ def _letter(text: str) -> str | None:
 def _parse_new(args: str, spec: Spec) -> Create:
     slug, rest = _required_slug(args, spec.usage_text(), N_("create"))
     options, text = _options(rest, spec.keys(), spec.usage_text())
+    if not options and text:  # `new bad slug title:…`: the options came after a second word
+        second, after = _next_word(text)
+        if _options(after, spec.keys(), spec.usage_text())[0]:
+            raise UserError(
+                _(
+                    "A campaign's short name is one word, without spaces: "
+                    "`{slug}-{word}` rather than `{slug} {word}`.",
+                    slug=slug,
+                    word=second.lower()[:40],
+                ),
+                spec.usage_text(),
+            )
     return Create(slug=slug, options=options, text=_letter(text))
 
 

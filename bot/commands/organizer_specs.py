@@ -221,7 +221,7 @@ ORGANIZING: tuple[Spec, ...] = (
         "petition purge",
         "purge",
         N_("/petition purge CAMPAIGN   (after it closed)"),
-        N_("after close: remove identities"),
+        N_("remove the names and accounts of a closed campaign's signers"),
         Section.ORGANIZERS,
         _slug_only(Purge, N_("purge")),
         lambda v, s: Purge(_slug(v) or ""),

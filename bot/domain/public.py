@@ -15,6 +15,7 @@ from datetime import date, datetime, tzinfo
 from bot.domain.campaigns import Campaign, Kind
 from bot.domain.messages import campaign_language
 from bot.domain.tally import SMALLEST_GROUP, Tally
+from bot.domain.text import name_order
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def public_facts(
 ) -> PublicFacts:
     today = now.astimezone(tz).date()
     names_shown = campaign.names_visible()
-    signatories = tuple(sorted(named, key=lambda p: (p[0].casefold(), p[0]))) if names_shown else ()
+    signatories = tuple(sorted(named, key=lambda p: name_order(p[0]))) if names_shown else ()
     deadline = campaign.deadline.astimezone(tz).date() if campaign.deadline else None
     days_left = (deadline - today).days if deadline and campaign.is_open(now) else None
     return PublicFacts(

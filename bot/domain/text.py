@@ -205,3 +205,16 @@ def check_goal(goal: int, usage: str | None = None, *, field: str = "goal") -> i
             usage,
         )
     return goal
+
+
+_RUNS = re.compile(r"(\d+)")
+
+
+def name_order(name: str) -> tuple[tuple[int, int | str], ...]:
+    """How people expect a list of names sorted: case and accents aside (Émile beside Emma),
+    numbers by value (w2 before w10)."""
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c)
+    )
+    runs = [(0, int(part)) if part.isdigit() else (1, part) for part in _RUNS.split(plain) if part]
+    return (*runs, (2, name))

@@ -49,6 +49,27 @@ from storage.database import Tx
 log = logging.getLogger(__name__)
 
 
+def _ensure_goal_above_count(
+    shown: Campaign, values: dict[str, Any], noun: str, usage: str
+) -> None:
+    """A goal below the count would read "2 of 1". Checked against the public count, never the
+    exact one: an organizer (who may be a plant) could otherwise probe it edit by edit."""
+    if values.get("goal") is not None and values["goal"] < shown.count:
+        raise UserError(
+            _(
+                "The {field} can't be lower than the {count} already counted.",
+                field=translate(FIELD_NAMES[noun]),
+                count=number(shown.count),
+            ),
+            usage,
+        )
+
+
+def _field_name(campaign: Campaign, key: str) -> str:
+    """What a stored field is called for this campaign: a pledge's goal is its threshold."""
+    return Field.THRESHOLD if key == "goal" and campaign.kind is Kind.PLEDGE else key
+
+
 def _change_summary(
     before: Campaign, values: dict[str, object], told: list[str], text_changed: bool, tz: tzinfo
 ) -> str:
@@ -136,9 +157,11 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
     ensure_organizer(campaign, actor, N_("edit it"))
     now = ctx.clock()
     ensure_open(campaign, now, N_("edit it"))
+    noun = Field.THRESHOLD if campaign.kind is Kind.PLEDGE else Field.GOAL
     values = campaign_form.checked_fields(
-        options, campaign.kind, now, ctx.tz, usage, goal_field=Field.GOAL
+        options, campaign.kind, now, ctx.tz, usage, goal_field=noun
     )
+    _ensure_goal_above_count(campaign.public(now), values, noun, usage)
     body = clean(text, field=Field.LETTER, limit=TEXT_MAX, multiline=True, usage=usage)
     updated, text_changed = await ctx.db.write(
         lambda conn: _apply_edit(conn, campaign.id, actor.identity, values, body, now, ctx.tz)
@@ -147,10 +170,17 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
     ctx.tally_changed(updated.id)
     ctx.outbox_changed()
     changes = [
-        translate(FIELD_NAMES[k]) for k in values if getattr(campaign, k) != getattr(updated, k)
+        translate(FIELD_NAMES[_field_name(campaign, k)])
+        for k in values
+        if getattr(campaign, k) != getattr(updated, k)
     ]
-    if text_changed:
-        changes.append(_("letter text (now version {version})", version=number(updated.version)))
+    told_of_version = updated.version != campaign.version and updated.count
+    if text_changed:  # the version is said once: here, or in the sentence that follows
+        changes.append(
+            translate(FIELD_NAMES[Field.LETTER])
+            if told_of_version
+            else _("letter text (now version {version})", version=number(updated.version))
+        )
     if not changes:
         return Reply(
             text=_(
@@ -159,7 +189,7 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
             )
         )
     text = _("Updated **{title}**: {changes}.", title=updated.title, changes=", ".join(changes))
-    if updated.version != campaign.version and updated.count:
+    if told_of_version:
         text += " " + _(
             "This is version {version}: everyone who signed an earlier one is told what "
             "changed and may withdraw.",
@@ -197,7 +227,8 @@ def _apply_edit(
             summary = summarize()
         repo.add_text_version(conn, campaign_id, version, new_text or old_text, by, now, summary)
     repo.update_campaign(conn, campaign_id, **values)
-    changed = [*values, *(["text"] if new_text is not None else [])]
+    changed = [_field_name(current, k) for k in values]
+    changed += ["text"] if new_text is not None else []
     edited = repo.campaign_by_id(conn, campaign_id)
     if version != old_version:
         events.text_changed(conn, edited, old_version, summarize, now)

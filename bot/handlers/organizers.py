@@ -25,6 +25,7 @@ from bot.domain.records import SignatureRecord
 from bot.domain.replies import (
     Reply,
 )
+from bot.domain.text import name_order
 from bot.handlers import common
 from storage import repository as repo
 from storage.database import Tx
@@ -144,9 +145,13 @@ async def export_data(ctx: Context, actor: Actor, slug: str) -> ExportData:
         text=text,
         version=campaign.version,
         count=campaign.count,
-        signatories=[
-            Signatory(r.display_name or "", r.role, r.comment, r.signed_at, r.version) for r in rows
-        ],
+        signatories=sorted(
+            (
+                Signatory(r.display_name or "", r.role, r.comment, r.signed_at, r.version)
+                for r in rows
+            ),
+            key=lambda s: name_order(s.name),
+        ),
         anonymous=anonymous,
         names_withheld=withheld,
         language=campaign_language(campaign.language),
