@@ -72,6 +72,8 @@ async def reply_language(ctx: Context, actor: Actor, command: cmd.Command) -> st
     asked = language_of(getattr(command, "lang", None))
     if asked or actor.locale:
         return asked or campaign_language(actor.locale, ctx.language)
+    if actor.operator:  # the server's own terminal (`LANG=C`): the server's language
+        return ctx.language
     options = getattr(command, "options", None)  # `lang:` given to new or edit
     if isinstance(options, dict) and language_of(options.get("lang")):
         return campaign_language(options["lang"])

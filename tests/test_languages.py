@@ -129,11 +129,17 @@ async def test_the_public_page_speaks_the_campaigns_or_the_readers_language(
     french, headers = await site.page("/c/greve")
     assert '<html lang="fr">' in french and "Qui a signé" in french
     assert "Accept-Language" in headers["Vary"]
+    # One page for everyone the link reaches: the campaign's language, whatever the browser
+    # says (never German headings beside a French chart), unless `?lang=` asks.
     german, _ = await site.page("/c/greve", **{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
-    assert '<html lang="de">' in german and "Wer unterschrieben hat" in german
-    assert 'lang="fr">Nous, soussignés' in german or "Nous, soussignés" in german  # as written
+    assert '<html lang="fr">' in german and "Qui a signé" in german
+    assert "Wer unterschrieben hat" not in german and 'src="/c/greve/chart.svg"' in german
     chosen, _ = await site.page("/c/greve?lang=pt-BR", **{"Accept-Language": "de"})
     assert '<html lang="pt-BR">' in chosen and "Quem assinou" in chosen
+    assert 'src="/c/greve/chart.svg?lang=pt_BR"' in chosen  # its chart speaks the same
+    chart = (await site.get("/c/greve/chart.svg?lang=pt_BR"))[1].decode()
+    french_chart = (await site.get("/c/greve/chart.svg"))[1].decode()
+    assert chart != french_chart and "assinaturas" in chart
     unknown, _ = await site.page("/c/greve?lang=<script>", **{"Accept-Language": "ja"})
     assert '<html lang="fr">' in unknown and "<script>" not in unknown
     missing_de = await site.http.get(site.url + "/c/nothere", headers={"Accept-Language": "de"})
@@ -331,3 +337,14 @@ async def test_campaigns_made_before_languages_were_stored_keep_speaking_the_ser
     async with open_service(settings) as service:
         posted = await service.handle(ORG, "/petition", "post vieux", Place("discord", "T", "C"))
         assert posted.locale == "fr", posted.text
+
+
+async def test_the_operator_is_answered_in_the_servers_language_not_the_campaigns(
+    service: Service,
+) -> None:
+    """`undersigned petition publish` at a terminal with LANG=C answered an English operator
+    in the campaign's German; a reply one person reads speaks theirs, else the server's."""
+    await _french_campaign(service)
+    operator = Actor("cli", "local", "root", "root", operator=True)
+    published = await service.handle(operator, "/petition", "publish greve")
+    assert published.locale == "en" and "is now public" in published.text, published.text

@@ -9,6 +9,7 @@ refuses framing except for `/embed`.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -133,6 +134,19 @@ def summary(f: PublicFacts) -> str:
     )
 
 
+def _asked(f: PublicFacts) -> str:
+    """`?lang=` for the page's own images when the page speaks another than the campaign's."""
+    spoken = messages.current()
+    return "" if spoken == f.language else f"?lang={spoken}"
+
+
+def page_language(request: web.Request, campaign: str) -> str:
+    """A campaign's page, embed, chart and card speak the campaign's language, like its channel
+    posts: one page for everyone its link reaches, never English headings beside a German
+    chart. `?lang=` asks for another, and the page's chart follows it."""
+    return language_of(request.query.get("lang", "")[:20]) or campaign
+
+
 def reader_language(request: web.Request, fallback: str | None) -> str:
     """The page's own words: `?lang=`, else the browser's Accept-Language, else the
     campaign's (or the server's) language. The letter is the organizer's, as written."""
@@ -220,9 +234,10 @@ class PublicPages:
         title: str | None = None,
         **context: Any,
     ) -> web.Response:
-        """A page in the reader's language (`language`: the campaign's, when it has one);
-        `title` is a marked sentence, translated here."""
-        with messages.speaking(reader_language(request, language)):
+        """A campaign's page in its language (`language`), else (the index, not found) the
+        reader's; `title` is a marked sentence, translated here."""
+        spoken = page_language(request, language) if language else reader_language(request, None)
+        with messages.speaking(spoken):
             if title is not None:
                 context["page_title"] = _(title)
             html = self._render(template, **context)
@@ -261,7 +276,7 @@ class PublicPages:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        with messages.speaking(reader_language(request, f.language)):
+        with messages.speaking(page_language(request, f.language)):
             body = self._rendered("page", f, self._page_html)
         return self._answer(request, body, "text/html; charset=utf-8")
 
@@ -271,7 +286,7 @@ class PublicPages:
             "page.html",
             files=files,
             page_title=f.title,
-            chart_src="chart.svg" if files else f"/c/{f.slug}/chart.svg",
+            chart_src="chart.svg" if files else f"/c/{f.slug}/chart.svg" + _asked(f),
             json_src="data.json" if files else f"/c/{f.slug}.json",
             f=f,
             summary=summary(f),
@@ -290,18 +305,28 @@ class PublicPages:
         body = self._rendered("json", f, _json)
         return self._answer(request, body, "application/json", cache="public, max-age=30")
 
-    async def chart_svg(self, request: web.Request) -> web.Response:
+    async def _facts_spoken(self, request: web.Request) -> PublicFacts | None:
+        """The facts, speaking the page's language (`?lang=`) in the images drawn from them."""
         f = await self._facts(request)
         if f is None:
+            return None
+        spoken = page_language(request, f.language)
+        return f if spoken == f.language else dataclasses.replace(f, language=spoken)
+
+    async def chart_svg(self, request: web.Request) -> web.Response:
+        f = await self._facts_spoken(request)
+        if f is None:
             return self._missing(request)
-        body = self._rendered("svg", f, lambda facts: charts.svg(facts).encode())
+        with messages.speaking(f.language):
+            body = self._rendered("svg", f, lambda facts: charts.svg(facts).encode())
         return self._answer(request, body, "image/svg+xml", cache="public, max-age=60")
 
     async def chart_png(self, request: web.Request) -> web.Response:
-        f = await self._facts(request)
+        f = await self._facts_spoken(request)
         if f is None:
             return self._missing(request)
-        body = self._rendered("png", f, charts.png)
+        with messages.speaking(f.language):
+            body = self._rendered("png", f, charts.png)
         return self._answer(request, body, "image/png", cache="public, max-age=60")
 
     async def card_png(self, request: web.Request) -> web.Response:
