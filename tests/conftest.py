@@ -29,10 +29,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     if os.environ.get("UNDERSIGNED_REQUIRE_POSTGRES"):
         raise pytest.UsageError("UNDERSIGNED_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
-    skip = pytest.mark.skip(reason="TEST_DATABASE_URL is not set")
+    skip = pytest.mark.skip(reason=NO_POSTGRES)
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+NO_POSTGRES = "TEST_DATABASE_URL is not set"
+WHY_SKIPPED = {
+    NO_POSTGRES: "PostgreSQL is not configured: set TEST_DATABASE_URL=postgresql://user@host/db "
+    "(a scratch database; its public schema is dropped) to run them, as CI (.ci/run) does",
+    "chromium is not installed": "Chromium is not installed: `apt-get install chromium` (Debian's) "
+    "to run the browser tests, as CI (.ci/run) does",
+}
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once why tests were skipped on this machine, and how to run them."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
+        for known in WHY_SKIPPED:
+            if known in reason:
+                counts[known] = counts.get(known, 0) + 1
+    for known, n in counts.items():
+        terminalreporter.write_line(f"{n} skipped: {WHY_SKIPPED[known]}.")
 
 
 class Clock:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,22 @@ def test_serving_freezes_what_start_up_built_so_full_collections_skip_it() -> No
         assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+def test_a_fresh_clone_is_told_once_why_tests_were_skipped(tmp_path: Path) -> None:
+    """`pytest` without PostgreSQL used to print "114 skipped" and nothing else."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("TEST_DATABASE_URL", "UNDERSIGNED_REQUIRE_POSTGRES")
+    }
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-q", "-k", "fifty_signers",
+         "tests/test_concurrency.py"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:]
+    lines = [line for line in result.stdout.splitlines() if "PostgreSQL is not configured" in line]
+    assert len(lines) == 1 and "set TEST_DATABASE_URL=" in lines[0], result.stdout[-2000:]
+    assert lines[0].startswith("1 skipped:")
