@@ -281,7 +281,7 @@ async def test_post_button_restart_and_throttled_refresh(
         await fake.slash("sign", {"campaign": "posted"}, user_id=f"52{i}", user_name=f"S{i}")
     await fake.wait_for(
         lambda: any(
-            "**6** of 5" in text_of(c)
+            "6 signatures, past the goal of 5" in text_of(c)
             for c in fake.calls_matching("PATCH", rf"/channels/{CHANNEL_ID}/messages/\d+")
         ),
         timeout=15,

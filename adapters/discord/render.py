@@ -77,8 +77,8 @@ def tally_line(reply: Reply) -> str | None:
         return None
     values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
     words = (
-        tally.summary()  # a pledge that succeeded stays a success
-        if tally.succeeded
+        tally.summary()  # a pledge that succeeded stays a success; never "4 of 3"
+        if tally.succeeded or tally.count > tally.goal
         else ngettext(
             "**{n}** of {goal} pledges ({percent})",
             "**{n}** of {goal} pledges ({percent})",

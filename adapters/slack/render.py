@@ -70,7 +70,7 @@ def tally_text(tally: Tally) -> str:
 def tally_words(tally: Tally) -> str:
     """`*12* of 100 signatures (12%)`: the noun agrees with the count where languages say so."""
     values = {"goal": number(tally.goal), "percent": percent(tally.percent)}
-    if tally.succeeded:  # irreversible: never "9 of 10" after a withdrawal
+    if tally.succeeded or tally.count > tally.goal:  # never "9 of 10" after success, "4 of 3"
         return tally.summary()
     if tally.noun == "pledges":
         return ngettext(

@@ -69,6 +69,8 @@ class Tally:
                 self.count,
                 goal=number(self.goal),
             )
+        if self.count > self.goal:  # never "4 of 3"
+            return self.past_goal()
         if self.noun == "pledges":
             return ngettext(
                 "{n} of {goal} pledges ({percent})",
@@ -81,6 +83,22 @@ class Tally:
             "{n} of {goal} signatures ({percent})",
             self.count,
             **values,
+        )
+
+    def past_goal(self) -> str:
+        """More than the goal: said as such, not as "4 of 3 (100%)"."""
+        if self.noun == "pledges":
+            return ngettext(
+                "{n} pledge, past the goal of {goal}",
+                "{n} pledges, past the goal of {goal}",
+                self.count,
+                goal=number(self.goal),
+            )
+        return ngettext(
+            "{n} signature, past the goal of {goal}",
+            "{n} signatures, past the goal of {goal}",
+            self.count,
+            goal=number(self.goal),
         )
 
     def pace_sentence(self, tz: tzinfo) -> str | None:
