@@ -263,12 +263,7 @@ async def close(
     language = campaign_language(closed.language)
     with speaking(language):  # said in the channel: the campaign's language
         outcome = closed.outcome(now)
-        text = _(
-            "Closed **{title}** with {count} of {goal}.",
-            title=closed.title,
-            count=number(closed.count),
-            goal=number(closed.goal),
-        )
+        text = _("Closed **{title}**.", title=closed.title)  # the tally below says the count
         if outcome == "succeeded":
             text += " " + _("The pledge succeeded.")
         elif outcome == "failed":
