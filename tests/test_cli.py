@@ -389,3 +389,26 @@ def test_a_letter_of_several_paragraphs_in_the_console_and_on_one_line(tmp_path:
     assert "Alpha.\n\nBeta." in out and "\\n" not in out.split("/petition read one", 1)[1]
     assert out.count("Second paragraph.") == 2  # as typed (echoed), then read once
     assert "== Para ==" not in out
+
+
+def test_a_piped_console_prints_the_messages_a_command_caused_right_after_it(
+    tmp_path: Path,
+) -> None:
+    """A pipe runs no schedule; the DMs and posts a command queued for this terminal used to be
+    held back and come out later, out of order. Now they follow the reply that caused them."""
+    session = "\n".join(
+        [
+            f'/petition new pl kind:pledge threshold:2 action:"strike" deadline:{FUTURE} '
+            'title:"P" names:public If two of us do.',
+            "/petition post pl",
+            "@ann /sign pl",
+            "@bob /sign pl",
+            "@dora /petition status pl",
+        ]
+    )
+    out = run(tmp_path, "console", stdin=session + "\n").stdout
+    after_bob = out.split("> @bob /sign pl", 1)[1].split("> @dora", 1)[0]
+    assert "[DM to @ann] It's on: 2 of us pledged to strike" in after_bob, out
+    assert "[DM to @bob] It's on" in after_bob
+    assert "[#terminal] 🎉 It's on" in after_bob
+    assert after_bob.index("you pledged") < after_bob.index("[DM to @ann]")

@@ -8,11 +8,13 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
+from adapters.console.sender import ConsoleSender
 from bot import bus
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import _, language_of, speaking
 from bot.domain.replies import Reply
 from bot.service import Service
+from runtime.dispatcher import Dispatcher
 
 PLATFORM = "console"
 WORKSPACE = "local"
@@ -82,6 +84,9 @@ async def run_console(
                 )
                 + "\n"
             )
+    # A pipe runs no schedule: what a command queued for this terminal (a milestone post, a
+    # pledge's result to each pledger) is printed right after that command's reply, in order.
+    inline = None if interactive else Dispatcher(service.ctx, {PLATFORM: ConsoleSender(stdout)})
     loop = asyncio.get_running_loop()
     while True:
         if interactive:
@@ -106,3 +111,5 @@ async def run_console(
                 stdout.write(f"> {line.strip()}\n")
             stdout.write(render(reply) + "\n\n")
             stdout.flush()
+            if inline is not None:
+                await inline.run_once()
