@@ -27,7 +27,7 @@ from bot import commands as cmd
 from bot import jobs, views
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor
-from bot.domain.messages import LANGUAGES, language_of
+from bot.domain.messages import LANGUAGES, language_of, speak_in_this_context
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
@@ -117,14 +117,16 @@ def _operator() -> Actor:
     return Actor("cli", "local", name, name, operator=True, locale=terminal_language(os.environ))
 
 
-def _with_service(work: Callable[[Service], Awaitable[T]]) -> T:
-    """Open the service, run `work`, and turn every failure into one line on stderr."""
+def _with_service(work: Callable[[Service], Awaitable[T]], *, serving: bool = False) -> T:
+    """Open the service, run `work`, and turn every failure into one line on stderr.
+    `serving`: run, serve and console, which may settle what start-up settles."""
     try:
         settings = _settings()
         _setup_logging(settings)
 
         async def main() -> T:
-            async with open_service(settings) as service:
+            async with open_service(settings, serving=serving) as service:
+                speak_in_this_context(service.ctx.language)
                 return await work(service)
 
         return asyncio.run(main())
@@ -182,7 +184,7 @@ def run() -> None:
     """Serve until a signal: every adapter whose credentials are configured, the public pages,
     reminders and deliveries. With no chat platform, the pages alone (`console` chats here)."""
     settings = _settings_or_fail()
-    _with_service(lambda service: run_adapters(service, settings))
+    _with_service(lambda service: run_adapters(service, settings), serving=True)
 
 
 @app.command()
@@ -195,7 +197,8 @@ def serve(
     _with_service(
         lambda service: run_adapters(
             service, settings, force_http=True, host=host, port=port, with_discord=False
-        )
+        ),
+        serving=True,
     )
 
 
@@ -214,7 +217,9 @@ def console(
         language = language_of(lang)
         if language is None:
             _fail(f"--lang {lang!r} is not a language Undersigned speaks: {', '.join(LANGUAGES)}")
-    _with_service(lambda service: _console_with_schedule(service, settings, language=language))
+    _with_service(
+        lambda service: _console_with_schedule(service, settings, language=language), serving=True
+    )
 
 
 @db_app.command("upgrade")

@@ -174,10 +174,11 @@ class HttpServer:
             self._server = await loop.create_server(
                 self.guard, self.host, self.port, backlog=1024, reuse_address=True
             )
-        except OSError as exc:
+        except (OSError, OverflowError) as exc:
             await self._runner.cleanup()
             self._runner = None
-            reason = os.strerror(exc.errno) if exc.errno else str(exc)
+            errno = getattr(exc, "errno", None)
+            reason = os.strerror(errno) if errno and errno > 0 else str(exc)
             raise PortUnavailable(
                 f"cannot listen on {self.host}:{self.port}: {reason.lower()} "
                 "(UNDERSIGNED_HTTP_PORT and UNDERSIGNED_HTTP_HOST choose another)"

@@ -50,12 +50,12 @@ async def run_values(
 def button_command(kind: ActionKind, slug: str, token: str | None) -> cmd.Command | None:
     """What a press of one of our buttons asks for: a first-time signer's choice after the
     safety notice, else a signature. None for `read`, which each platform shows its own way."""
-    if kind is ActionKind.READ:
-        return None
     choice = CONSENT_CHOICES.get(kind)
     if choice is not None:
         return cmd.Consent(slug, choice, token or None)
-    return cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+    if kind in (ActionKind.SIGN, ActionKind.SIGN_ANONYMOUSLY):
+        return cmd.Sign(slug=slug, anonymous=kind is ActionKind.SIGN_ANONYMOUSLY)
+    return None  # `read`, or a kind this adapter doesn't know: never a signature by default
 
 
 def announced_here() -> str:

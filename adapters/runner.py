@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from adapters.webhooks import WebhookSender
+from bot.domain.messages import speak_in_this_context
 from bot.domain.steps import SMALLEST_STEP
 from bot.service import Service
 from runtime.config import Settings
@@ -70,6 +71,7 @@ async def run_adapters(
     """Run Slack over Socket Mode or HTTP (whichever is configured), and Discord, until `stop`
     is set. `serve` runs the HTTP side only, so several instances can share one address."""
     stop = stop or _stop_on_signals()
+    speak_in_this_context(service.ctx.language)  # Slack's and Discord's fallbacks: the server's
     if settings.count_step < SMALLEST_STEP:
         log.warning(
             "UNDERSIGNED_COUNT_STEP=%d: counts others see move with fewer than %d signatures at "

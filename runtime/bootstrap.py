@@ -22,7 +22,11 @@ class KeyMissing(UserError):
 
 
 @asynccontextmanager
-async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIterator[Service]:
+async def open_service(
+    settings: Settings, *, migrate: bool = True, serving: bool = True
+) -> AsyncIterator[Service]:
+    """`serving`: run, serve, console. A one-shot command (maybe from a shell without the
+    server's settings) must not settle old campaigns' language to the wrong one."""
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         if not db.is_sqlite and not settings.secret_key:
@@ -35,7 +39,8 @@ async def open_service(settings: Settings, *, migrate: bool = True) -> AsyncIter
         key = load_signer_key(
             settings.secret_key, settings.key_file or default_key_file(settings.database_url)
         )
-        await db.write(lambda conn: settle_languages(conn, settings.language))
+        if serving:
+            await db.write(lambda conn: settle_languages(conn, settings.language))
         known = await db.read(key_ids_in_use)
         if known and key.key_id not in known:
             log.warning(

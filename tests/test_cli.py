@@ -412,3 +412,30 @@ def test_a_piped_console_prints_the_messages_a_command_caused_right_after_it(
     assert "[DM to @bob] It's on" in after_bob
     assert "[#terminal] 🎉 It's on" in after_bob
     assert after_bob.index("you pledged") < after_bob.index("[DM to @ann]")
+
+
+def test_what_serving_says_to_nobody_in_particular_speaks_the_servers_language(
+    tmp_path: Path,
+) -> None:
+    """With UNDERSIGNED_LANGUAGE=de, the list of campaigns and "not found" (no campaign, no
+    Accept-Language) speak German: the server's language is the serving context's."""
+    port = free_port()
+    env = _environment(tmp_path, port) | {"UNDERSIGNED_LANGUAGE": "de"}
+    proc = subprocess.Popen(
+        [EXE, "run"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    index = r.read().decode()
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        assert '<html lang="de">' in index and "Offene Briefe und Zusagen" in index
+    finally:
+        proc.terminate()
+        proc.wait(20)

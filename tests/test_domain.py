@@ -173,3 +173,13 @@ def test_no_projection_from_a_first_days_rush_or_from_nothing() -> None:
         assert "At this pace" not in sentence
     few = build_tally(campaign(count=9), NOW, signed_in_window=9, recent_public=[])
     assert few.pace is not None and few.pace.projected is None  # a week, but only 9
+
+
+def test_any_name_a_signer_chooses_sorts_without_error() -> None:
+    """Names come from the platform, chosen by the signer: digits `int()` can't read (Ethiopic,
+    superscripts) must not take down the page or the export that sorts them."""
+    from bot.domain.text import name_order
+
+    names = ["Ann 1\u1369", "w10", "w2", "x\u00b2", "\u0663", "Émile", "emma", ""]
+    ordered = sorted(names, key=name_order)
+    assert ordered.index("w2") < ordered.index("w10") and len(ordered) == len(names)

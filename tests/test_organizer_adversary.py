@@ -8,9 +8,11 @@ import json
 from sqlalchemy import select
 
 from bot import handlers, views
+from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
+from storage.database import Database
 from storage.tables import OutboxRow
-from tests.conftest import Clock, fetch, person
+from tests.conftest import Clock, fetch, informed, person
 
 PLANT, ANN, BEN, CAT, NEWBIE = (
     person("plant"),
@@ -158,3 +160,31 @@ async def test_every_named_signer_is_told_who_will_see_their_name(service: Servi
     assert "never shown in chat" in quiet.text
     anonymous = await service.handle(ANN, "/sign", "hush anonymous")
     assert "Your name" not in anonymous.text
+
+
+async def test_no_chat_command_names_organizers_at_creation(service: Service) -> None:
+    """`Create.organizers` is the CLI operator's `--organizer`; anyone else is refused."""
+    from bot import commands as cmd
+
+    sneaky = cmd.Create("grab", {"title": "Grab", "goal": "5"}, "Letter.", ("slack:T1:UBOSS",))
+    refused = await service.run(PLANT, sneaky)
+    assert refused.error and "operator" in refused.text
+
+
+async def test_an_edit_reply_does_not_say_that_someone_signed_before_the_count_shows_it(
+    db: Database, key: SignerKey, clock: Clock
+) -> None:
+    """With counts in steps, the organizer's edit reply must not reveal (by its wording) that a
+    signature landed while the public count still reads 0."""
+    from datetime import timedelta
+
+    from bot.domain.steps import StepRule
+
+    service = Service(db, key, clock=clock, steps=StepRule(window=timedelta(minutes=60), batch=5))
+    made = await service.handle(PLANT, "/petition", 'new quiet title:"Quiet" goal:50 Letter.')
+    assert not made.error, made.text
+    signer = Actor("slack", "T1", "UQUIET", "Quiet one")
+    await informed(service, signer)
+    assert not (await service.handle(signer, "/sign", "quiet anonymous")).error
+    edited = await service.handle(PLANT, "/petition", "edit quiet A new letter.")
+    assert "everyone who signed an earlier one" not in edited.text, edited.text

@@ -442,6 +442,7 @@ async def test_a_succeeded_pledge_reads_as_success_everywhere_after_a_withdrawal
     assert "It succeeded: the threshold of 3 was reached" in page
     assert 'value="3"' in page and "66" not in page
     assert ">Pledges</h2>" in page and ">Signatures</h2>" not in page
+    assert '<meta name="description" content="It succeeded' in page or "It succeeded: the" in page
     embed = (await site.page("/c/strike/embed"))[0]
     assert "It succeeded" in embed and "66" not in embed
     index = (await site.page("/"))[0]

@@ -125,6 +125,22 @@ def names_hidden(f: PublicFacts) -> str:
 
 
 def summary(f: PublicFacts) -> str:
+    """The count in one sentence, for link previews: a success stays one, past the goal is
+    said as such."""
+    if f.outcome == "succeeded":
+        return ngettext(
+            "It succeeded: the threshold of {goal} was reached ({n} pledge now).",
+            "It succeeded: the threshold of {goal} was reached ({n} pledges now).",
+            f.signatures,
+            goal=number(f.goal),
+        )
+    if f.signatures > f.goal and f.kind != "pledge":
+        return ngettext(
+            "{n} signature, past the goal of {goal}",
+            "{n} signatures, past the goal of {goal}",
+            f.signatures,
+            goal=number(f.goal),
+        )
     return ngettext(
         "{n} of {goal} has signed ({percent}).",
         "{n} of {goal} have signed ({percent}).",
@@ -152,7 +168,7 @@ def reader_language(request: web.Request, fallback: str | None) -> str:
     campaign's (or the server's) language. The letter is the organizer's, as written."""
     asked = language_of(request.query.get("lang", "")[:20])
     browser = from_accept_language(request.headers.get("Accept-Language", "")[:500])
-    return asked or browser or messages.campaign_language(fallback)
+    return asked or browser or messages.campaign_language(fallback, messages.current())
 
 
 class PublicPages:
@@ -305,28 +321,29 @@ class PublicPages:
         body = self._rendered("json", f, _json)
         return self._answer(request, body, "application/json", cache="public, max-age=30")
 
-    async def _facts_spoken(self, request: web.Request) -> PublicFacts | None:
-        """The facts, speaking the page's language (`?lang=`) in the images drawn from them."""
-        f = await self._facts(request)
-        if f is None:
-            return None
+    def _image(self, kind: str, request: web.Request, f: PublicFacts, draw: Any) -> bytes:
+        """An image in the page's language (`?lang=`), cached per facts and language like the
+        page: the copy speaking another language is made only when it is drawn."""
         spoken = page_language(request, f.language)
-        return f if spoken == f.language else dataclasses.replace(f, language=spoken)
+
+        def drawn(facts: PublicFacts) -> bytes:
+            return bytes(draw(dataclasses.replace(facts, language=spoken)))
+
+        with messages.speaking(spoken):
+            return self._rendered(kind, f, drawn)
 
     async def chart_svg(self, request: web.Request) -> web.Response:
-        f = await self._facts_spoken(request)
+        f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        with messages.speaking(f.language):
-            body = self._rendered("svg", f, lambda facts: charts.svg(facts).encode())
+        body = self._image("svg", request, f, lambda facts: charts.svg(facts).encode())
         return self._answer(request, body, "image/svg+xml", cache="public, max-age=60")
 
     async def chart_png(self, request: web.Request) -> web.Response:
-        f = await self._facts_spoken(request)
+        f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        with messages.speaking(f.language):
-            body = self._rendered("png", f, charts.png)
+        body = self._image("png", request, f, charts.png)
         return self._answer(request, body, "image/png", cache="public, max-age=60")
 
     async def card_png(self, request: web.Request) -> web.Response:

@@ -248,7 +248,8 @@ def _after_close(campaign: Campaign) -> list[Notice]:
             )
 
         notices.append(Notice("failed", released, dm=tell))
-    if campaign.count >= campaign.goal:
+    succeeded = campaign.kind is Kind.PLEDGE and campaign.succeeded_at is not None
+    if campaign.count >= campaign.goal or succeeded:  # a success stays one after withdrawals
         text = ngettext(
             "**{title}** is closed: {n} signatures; it reached its goal of {goal}.",
             "**{title}** is closed: {n} signatures; it reached its goal of {goal}.",

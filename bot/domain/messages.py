@@ -74,6 +74,13 @@ def current() -> str:
     return _current.get() or SOURCE
 
 
+def speak_in_this_context(language: str) -> None:
+    """What this task, and every task it starts, speaks when nothing says otherwise: the
+    server's language (`Context.language`), set where serving begins. A context variable, not
+    a global: two services in one process each speak their own."""
+    _current.set(language_of(language) or SOURCE)
+
+
 def campaign_language(language: str | None, house: str = SOURCE) -> str:
     """What a campaign (or a person) speaks: its own language, else `house`.
 

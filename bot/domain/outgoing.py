@@ -45,12 +45,12 @@ class ChatPayload:
 class WebhookPayload:
     """The JSON body a webhook receives, and the secret it is signed with."""
 
-    secret: str
+    secret: str = field(repr=False)  # never in a log line or a printed message
     body: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, stored: dict[str, Any]) -> WebhookPayload:
-        return cls(str(stored["secret"]), dict(stored["body"]))
+        return cls(str(stored.get("secret", "")), dict(stored.get("body") or {}))
 
 
 Payload = ChatPayload | WebhookPayload

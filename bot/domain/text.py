@@ -216,5 +216,7 @@ def name_order(name: str) -> tuple[tuple[int, int | str], ...]:
     plain = "".join(
         c for c in unicodedata.normalize("NFKD", name.casefold()) if not unicodedata.combining(c)
     )
-    runs = [(0, int(part)) if part.isdigit() else (1, part) for part in _RUNS.split(plain) if part]
+    # isdecimal, not isdigit: "፩" or "²" are digits `int()` can't read (a signer chooses the name)
+    parts = [part for part in _RUNS.split(plain) if part]
+    runs = [(0, int(part)) if part.isdecimal() else (1, part) for part in parts]
     return (*runs, (2, name))

@@ -117,6 +117,8 @@ async def create(
         text, field=Field.LETTER, limit=TEXT_MAX, required=True, multiline=True, usage=usage
     )
     assert body is not None
+    if command.organizers and not actor.operator:  # the CLI's --organizer, never chat
+        raise NotAllowed(_("Only the server's operator names organizers at creation."))
     owners = [actor.identity, *command.organizers]
 
     def op(conn: Tx) -> Campaign:
@@ -174,7 +176,8 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
         for k in values
         if getattr(campaign, k) != getattr(updated, k)
     ]
-    told_of_version = updated.version != campaign.version and updated.count
+    # Whether anyone signed is said from the public count only: an organizer may be a plant.
+    told_of_version = updated.version != campaign.version and updated.public(now).count
     if text_changed:  # the version is said once: here, or in the sentence that follows
         changes.append(
             translate(FIELD_NAMES[Field.LETTER])
