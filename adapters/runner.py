@@ -90,6 +90,7 @@ async def run_adapters(
         if listens(settings, force_http=force_http):  # the public pages are served there too
             http = HttpServer(host or settings.http_host, port or settings.http_port)
             http.mount_pages(service, settings.public_url)
+        service.ctx.pages_served = http is not None  # `publish` says so when nothing serves
         slack = None
         if slack_configured(settings):
             from adapters.slack.app import SlackAdapter

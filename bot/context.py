@@ -96,6 +96,7 @@ class Context:
     public_url: str | None = None
     steps: StepRule = field(default_factory=StepRule)  # how the public count moves
     language: str = SOURCE  # UNDERSIGNED_LANGUAGE: new campaigns speak it unless told
+    pages_served: bool = True  # False where `run` opened no HTTP port (Discord alone, …)
     # False where nothing sends reminders (a piped console session), so `remind` says so.
     schedule_runs: bool = True
     slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change

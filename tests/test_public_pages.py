@@ -453,3 +453,12 @@ async def test_a_succeeded_pledge_reads_as_success_everywhere_after_a_withdrawal
     assert facts is not None
     assert charts.describe(facts).startswith("It succeeded")
     assert "signatures" not in charts.describe(facts)
+
+
+async def test_publish_says_so_when_this_bot_serves_no_pages(service: Service) -> None:
+    """Discord alone opens no port: "Its page is at /c/…" would point nowhere."""
+    await letter(service)
+    service.ctx.pages_served = False
+    reply = await service.handle(ORG, "/petition", "publish walkout")
+    assert not reply.error and "serves no web pages" in reply.text
+    assert "UNDERSIGNED_PUBLIC_URL" in reply.text

@@ -71,6 +71,12 @@ def where(ctx: Context, slug: str, on: bool) -> str:
         return _("`/petition publish {slug}` puts it on the web.", slug=slug)
     if ctx.public_url:
         return _("Its page: {url}", url=common.page_address(ctx, slug))
+    if not ctx.pages_served:
+        return _(
+            "This bot serves no web pages now (Discord alone, or Slack over Socket Mode, opens "
+            "no port): set UNDERSIGNED_PUBLIC_URL and restart it to serve `/c/{slug}`.",
+            slug=slug,
+        )
     return _(
         "Its page is at `/c/{slug}` on this bot's web address (set UNDERSIGNED_PUBLIC_URL "
         "for a full link).",
