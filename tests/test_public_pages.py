@@ -446,7 +446,7 @@ async def test_a_succeeded_pledge_reads_as_success_everywhere_after_a_withdrawal
     embed = (await site.page("/c/strike/embed"))[0]
     assert "It succeeded" in embed and "66" not in embed
     index = (await site.page("/"))[0]
-    assert "it succeeded: the threshold of 3 was reached" in index
+    assert "The pledge succeeded" in index and "2 of 3" not in index
     data = json.loads((await site.get("/c/strike.json"))[1])
     assert data["outcome"] == "succeeded" and data["percent"] == 100
     facts = await views.public(service.ctx, "strike")
@@ -462,3 +462,19 @@ async def test_publish_says_so_when_this_bot_serves_no_pages(service: Service) -
     reply = await service.handle(ORG, "/petition", "publish walkout")
     assert not reply.error and "serves no web pages" in reply.text
     assert "UNDERSIGNED_PUBLIC_URL" in reply.text
+
+
+async def test_the_page_puts_the_letter_first_says_how_to_sign_and_previews_the_letter(
+    service: Service, site: Site
+) -> None:
+    await letter(service)
+    await service.handle(ORG, "/petition", "publish walkout")
+    page = (await site.page("/c/walkout"))[0]
+    assert page.index('id="letter-h"') < page.index('id="how-h"') < page.index('id="count-h"')
+    assert "<code>/sign walkout</code>" in page and "<code>/sign walkout anonymous</code>" in page
+    assert "Opened on" in page
+    preview = re.search(r'<meta property="og:description" content="([^"]*)"', page)
+    assert preview is not None and preview.group(1).startswith("We refuse. 0 of 50"), preview
+    assert "evil" not in preview.group(1) and "**" not in preview.group(1)
+    missing = (await site.get("/c/nothing-here"))[1].decode()
+    assert 'href="' in missing and "Every published campaign" in missing

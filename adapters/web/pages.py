@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +74,13 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals.update(
+        code=lambda text: Markup("<code>{}</code>").format(text),
         _=_markup_gettext,
         ngettext=_markup_ngettext,
         number=number,
         percent=format_percent,
         calendar_day=calendar_day,
+        state_of=state_line,
     )
     return env
 
@@ -122,6 +125,21 @@ def names_hidden(f: PublicFacts) -> str:
     if f.kind == "pledge" or (f.outcome is None and f.status == "open"):
         return _("Names stay sealed, from the organizers too, until the goal is reached in time.")
     return _("This campaign shows no names, only the count.")
+
+
+_MARKS = re.compile(r"!?\[[^\]]*\]\([^)]*\)|<[^>]*>")  # images, links, tags: not in a preview
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def first_sentence(letter: str, limit: int = 160) -> str:
+    """The letter's opening, as link previews show it: its first sentence, markdown marks
+    left out, cut at a word."""
+    plain = _MARKS.sub(" ", letter).replace("*", "").replace("_", " ").replace("#", "")
+    plain = " ".join(plain.split())
+    sentence = _SENTENCE_END.split(plain, maxsplit=1)[0]
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return sentence
 
 
 def summary(f: PublicFacts) -> str:
@@ -306,7 +324,9 @@ class PublicPages:
             json_src="data.json" if files else f"/c/{f.slug}.json",
             f=f,
             summary=summary(f),
+            description=f"{first_sentence(f.text)} {summary(f)}".strip(),
             state=state_line(f),
+            dates=_("Opened on {day}.", day=calendar_day(f.started)),
             terms=terms(f) if f.kind == "pledge" else "",
             names_hidden=names_hidden(f),
             chart_alt=charts.describe(f),
