@@ -34,6 +34,7 @@ from bot.domain.messages import (
 )
 from bot.domain.messages import percent as format_percent
 from bot.domain.public import PublicFacts
+from bot.domain.tally import past_goal
 from bot.service import Service
 
 HERE = Path(__file__).resolve().parent
@@ -153,12 +154,7 @@ def summary(f: PublicFacts) -> str:
             goal=number(f.goal),
         )
     if f.signatures > f.goal and f.kind != "pledge":
-        return ngettext(
-            "{n} signature, past the goal of {goal}",
-            "{n} signatures, past the goal of {goal}",
-            f.signatures,
-            goal=number(f.goal),
-        )
+        return past_goal(f.signatures, f.goal, "signatures")
     return ngettext(
         "{n} of {goal} has signed ({percent}).",
         "{n} of {goal} have signed ({percent}).",
@@ -178,13 +174,17 @@ def page_language(request: web.Request, campaign: str) -> str:
     """A campaign's page, embed, chart and card speak the campaign's language, like its channel
     posts: one page for everyone its link reaches, never English headings beside a German
     chart. `?lang=` asks for another, and the page's chart follows it."""
-    return language_of(request.query.get("lang", "")[:20]) or campaign
+    return _asked_language(request) or campaign
+
+
+def _asked_language(request: web.Request) -> str | None:
+    return language_of(request.query.get("lang", "")[:20])
 
 
 def reader_language(request: web.Request, fallback: str | None) -> str:
     """The page's own words: `?lang=`, else the browser's Accept-Language, else the
     campaign's (or the server's) language. The letter is the organizer's, as written."""
-    asked = language_of(request.query.get("lang", "")[:20])
+    asked = _asked_language(request)
     browser = from_accept_language(request.headers.get("Accept-Language", "")[:500])
     return asked or browser or messages.campaign_language(fallback, messages.current())
 

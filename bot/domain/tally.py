@@ -86,20 +86,7 @@ class Tally:
         )
 
     def past_goal(self) -> str:
-        """More than the goal: said as such, not as "4 of 3 (100%)"."""
-        if self.noun == "pledges":
-            return ngettext(
-                "{n} pledge, past the goal of {goal}",
-                "{n} pledges, past the goal of {goal}",
-                self.count,
-                goal=number(self.goal),
-            )
-        return ngettext(
-            "{n} signature, past the goal of {goal}",
-            "{n} signatures, past the goal of {goal}",
-            self.count,
-            goal=number(self.goal),
-        )
+        return past_goal(self.count, self.goal, self.noun)
 
     def pace_sentence(self, tz: tzinfo) -> str | None:
         """PledgeBank's nudge, as a sentence: the projection and what a day still needs."""
@@ -212,3 +199,20 @@ def workspace_groups(
     if len(named) + (1 if other else 0) < 2:
         return [], 0
     return named, other
+
+
+def past_goal(count: int, goal: int, noun: str) -> str:
+    """More than the goal, said as such (chat and link previews), not as "4 of 3 (100%)"."""
+    if noun == "pledges":
+        return ngettext(
+            "{n} pledge, past the goal of {goal}",
+            "{n} pledges, past the goal of {goal}",
+            count,
+            goal=number(goal),
+        )
+    return ngettext(
+        "{n} signature, past the goal of {goal}",
+        "{n} signatures, past the goal of {goal}",
+        count,
+        goal=number(goal),
+    )

@@ -82,7 +82,7 @@ def _change_summary(
             old, new = format_when(old, tz), format_when(new, tz)
         elif isinstance(old, int) and isinstance(new, int):
             old, new = number(old), number(new)
-        label = translate(FIELD_NAMES["threshold" if key == "goal" else key])
+        label = translate(FIELD_NAMES[_field_name(before, key)])
         parts.append(
             _(
                 "the {field} (was “{old}”, now “{new}”)",
@@ -159,7 +159,7 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
     ensure_organizer(campaign, actor, N_("edit it"))
     now = ctx.clock()
     ensure_open(campaign, now, N_("edit it"))
-    noun = Field.THRESHOLD if campaign.kind is Kind.PLEDGE else Field.GOAL
+    noun = _field_name(campaign, Field.GOAL)
     values = campaign_form.checked_fields(
         options, campaign.kind, now, ctx.tz, usage, goal_field=noun
     )
