@@ -32,6 +32,7 @@ from bot.domain.replies import (
 )
 from bot.domain.tally import build_tally, pace_days
 from bot.handlers import common
+from storage import campaign_events
 from storage import repository as repo
 from storage.database import Tx
 
@@ -181,7 +182,7 @@ async def public_uncached(
     now = ctx.clock()
     since, today = pace_days(now, ctx.tz)
 
-    def read(conn: Tx) -> tuple[Campaign, str, list[Any], list[Any], int] | None:
+    def read(conn: Tx) -> tuple[Campaign, str, list[Any], Any, int, list[str]] | None:
         found = repo.find_campaign(conn, slug)
         if found is None or (published_only and found.published_at is None):
             return None
@@ -192,12 +193,13 @@ async def public_uncached(
             repo.named_signatories(conn, campaign) if campaign.names_visible() else ([], 0)
         )
         recent = sum(n for d, n in daily if since <= d < today)
-        return campaign, text, daily, (named, total), recent
+        platforms = campaign_events.platforms_of(conn, campaign.id)
+        return campaign, text, daily, (named, total), recent, platforms
 
     found = await ctx.db.read(read)
     if found is None:
         return None
-    campaign, text, daily, (named, total), recent = found
+    campaign, text, daily, (named, total), recent, platforms = found
     tally = build_tally(campaign, now, recent, [], ctx.tz)
     return public_facts(
         campaign,
@@ -208,6 +210,7 @@ async def public_uncached(
         named_total=total,
         now=now,
         tz=ctx.tz,
+        platforms=tuple(platforms),
     )
 
 

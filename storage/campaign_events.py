@@ -43,6 +43,14 @@ def channels_of(conn: Connection, campaign_id: int) -> list[tuple[str, str, str]
     return [tuple(r) for r in result]  # type: ignore[misc]
 
 
+def platforms_of(conn: Connection, campaign_id: int) -> list[str]:
+    """The platforms of a campaign's linked channels, for its page's "How to sign"."""
+    result = conn.execute(
+        select(_LINK.c.platform).where(_LINK.c.campaign_id == campaign_id).distinct()
+    )
+    return [str(r[0]) for r in result]
+
+
 def public_signers(conn: Connection, campaign_id: int) -> list[tuple[str, str, str, str | None]]:
     """(platform, workspace, user, language) of public signers: the people a DM can reach."""
     result = conn.execute(

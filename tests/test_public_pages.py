@@ -478,3 +478,58 @@ async def test_the_page_puts_the_letter_first_says_how_to_sign_and_previews_the_
     assert "evil" not in preview.group(1) and "**" not in preview.group(1)
     missing = (await site.get("/c/nothing-here"))[1].decode()
     assert 'href="' in missing and "Every published campaign" in missing
+
+
+async def test_how_to_sign_names_the_platforms_never_a_workspace_and_dates_each_state(
+    service: Service, site: Site, clock: Clock
+) -> None:
+    """The box says where (Slack, Discord) and how each platform types it; the workspace and
+    server ids the campaign was posted in appear nowhere a stranger can read. The promise it
+    makes ("before anything is stored…") is held by tests/test_consent.py."""
+    from tests import showcase
+
+    await showcase.build(service, clock)
+    maven = (await site.page("/c/maven"))[0]
+    assert "In Slack: <code>/sign maven</code>, or <code>/sign maven anonymous</code>" in maven
+    assert "In Discord: <code>/sign campaign:maven</code>" in maven
+    assert 'id="share-link" type="text" readonly value="https://letters.example.org/c/maven"' in (
+        maven
+    )
+    assert "Opened on Nov 2, 2026. Deadline: Nov 22, 2026." in maven
+    private = (showcase.SLACK.workspace, showcase.DISCORD.workspace, showcase.DISCORD.channel)
+    for path in ("/c/maven", "/c/maven.json", "/c/maven/embed", "/", "/c/maven/chart.svg"):
+        body = (await site.get(path))[1].decode()
+        assert not any(secret in body for secret in private), path
+    strike = (await site.page("/c/strike"))[0]
+    assert 'class="badge succeeded">Succeeded<' in strike
+    assert "Succeeded on Nov 11, 2026." in strike
+    assert "Ask the organizers where this campaign is shared" in strike  # posted nowhere
+    cameras = (await site.page("/c/cameras"))[0]
+    assert 'class="badge closed">Closed<' in cameras and "Signing is closed" in cameras
+    assert "Closed on Nov 11, 2026." in cameras and "How to sign" not in cameras
+    assert "<code>/sign" not in cameras
+    german = (await site.page("/c/kantine"))[0]
+    assert '<html lang="de">' in german and "So unterschreibst du" in german
+    assert "um gar keinen Namen zu hinterlassen" in german and "Frist: 22.11.2026" in german
+    index = (await site.page("/"))[0]
+    order = [index.index(f'href="/c/{slug}"') for slug in ("walkout", "maven", "cameras")]
+    assert order == sorted(order)  # newest first
+    assert "Open until Nov 22, 2026 (11 days left)." in index and "Closed on Nov 11" in index
+    embed = (await site.page("/c/walkout/embed"))[0]
+    assert 'class="badge open">Open<' in embed and "Read the letter and how to sign" in embed
+
+
+async def test_static_files_carry_no_script_and_link_only_themselves(
+    service: Service, clock: Clock
+) -> None:
+    from adapters.web.pages import PublicPages, static_files
+    from tests import showcase
+
+    await showcase.build(service, clock)
+    facts = await views.public(service.ctx, "maven")
+    assert facts is not None
+    bare = static_files(facts, PublicPages(service))["index.html"].decode()
+    assert "<script" not in bare and 'id="share-link"' not in bare  # no address to share
+    assert "Every published campaign" not in bare
+    hosted = static_files(facts, PublicPages(service, "https://l.example.org"))["index.html"]
+    assert b'value="https://l.example.org/c/maven"' in hosted

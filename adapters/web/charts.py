@@ -1,110 +1,242 @@
-"""The chart (SVG by hand, PNG with Pillow) and the share card, from `PublicFacts` only.
+"""The chart (SVG for the page, PNG for chat) and the share card, from `PublicFacts` only.
+
+One geometry (`geometry()`) places every line, area and label; `svg()` and `png()` only draw
+it, so the page and the chat always show the same chart. What happened is a filled step line
+(the public count moves in steps: cumulative signatures per bucket of days, never fewer than
+5 a bucket); the goal is a labelled line; the projection at the present pace is drawn lighter
+and dashed, and only when the tally has enough history to make one. The scale is the larger
+of the goal and the count (a projection that would leave the plot is cut at its top).
 
 Deterministic: the same facts give the same bytes (no timestamps, no metadata), so caches and
-ETags work and a test can compare renders. Cumulative signatures per bucket of days (never
-fewer than 5 a bucket), the goal line, the deadline, and the projection at today's pace drawn
-dashed.
+ETags work and a test can compare renders.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.domain.messages import _, calendar_day, day_and_month, ngettext, number, percent, speaking
+from adapters.web import wording
+from bot.domain.messages import _, calendar_day, day_and_month, ngettext, number, speaking
 from bot.domain.public import PublicFacts
 
-WIDTH, HEIGHT = 720, 320
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 56, 20, 20, 36
-INK, LINE, GOAL, GRID, PAPER = "#1d1c1d", "#4a154b", "#1a7f37", "#d0d0d0", "#ffffff"
+WIDTH, HEIGHT = 540, 320
+FONT = 19  # chart units: 12.5 px when the chart is 358 px wide (a 390 px phone), 19 on a desktop
+PHONE_WIDTH = 358  # the page's content width on a 390 px screen
+PAD = 14
+INK, MUTED, PAPER = "#1d1c1d", "#55515a", "#ffffff"
+ACCENT, ACCENT_SOFT, ACCENT_LIGHT = "#4a154b", "#efe4ef", "#a57ea6"
+SUCCESS = "#17663a"
+FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"  # the page's own
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Label:
+    x: float
+    y: float  # the baseline
+    text: str
+    anchor: str = "start"  # start | middle | end
+    fill: str = INK
+    size: int = FONT
+
+
+@dataclass(frozen=True)
+class Stroke:
+    points: tuple[Point, ...]
+    colour: str
+    width: int
+    dash: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
 class Geometry:
-    points: tuple[tuple[float, float], ...]  # cumulative line, in pixels
-    projection: tuple[tuple[float, float], tuple[float, float]] | None
-    goal_y: float
-    deadline_x: float | None
-    top: int  # the largest count on the axis
+    plot: tuple[float, float, float, float]  # left, top, right, bottom
+    area: tuple[Point, ...]  # under the step line
+    steps: Stroke  # what happened
+    goal: Stroke
+    projection: Stroke | None
+    deadline: Stroke | None
+    legend: tuple[tuple[Stroke, Label], ...]
+    labels: tuple[Label, ...]
+    top: float  # the count at the plot's top edge
+
+    @property
+    def goal_y(self) -> float:
+        return self.goal.points[0][1]
+
+    def strokes(self) -> tuple[Stroke, ...]:
+        drawn = [self.goal, self.steps]
+        drawn[1:1] = [s for s in (self.deadline, self.projection) if s is not None]
+        return (*drawn, *(swatch for swatch, _ in self.legend))
+
+    def texts(self) -> tuple[Label, ...]:
+        return (*self.labels, *(label for _, label in self.legend))
 
 
-def _days(first: date, day: date) -> int:
-    return (day - first).days
+@lru_cache(maxsize=16)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def _width(text: str, size: int = FONT) -> float:
+    """Laid out with the PNG's font; the page's sans-serif is about as wide."""
+    return float(_font(size).getlength(_drawn(text)))
+
+
+def _drawn(text: str) -> str:
+    """Pillow's built-in font lacks the narrow and no-break spaces some languages group
+    digits with: a plain space reads the same."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _next(day: date) -> date:
+    return day + timedelta(days=1)
+
+
+def _legend(items: list[tuple[Stroke, str]], left: float, right: float) -> tuple[list, float]:
+    """Swatch and word, left to right, wrapping to a second row when a language needs it."""
+    placed, x, y = [], left, PAD + FONT
+    for swatch, text in items:
+        need = 28 + _width(text)
+        if x > left and x + need > right:
+            x, y = left, y + FONT + 8
+        mid = y - FONT * 0.35
+        line = Stroke(((x, mid), (x + 22, mid)), swatch.colour, swatch.width, swatch.dash)
+        placed.append((line, Label(x + 28, y, text)))
+        x += need + 26
+    return placed, y
 
 
 def geometry(facts: PublicFacts) -> Geometry:
-    """Where everything goes; shared by the SVG and the PNG so they always agree."""
+    """Where everything goes, in the language being spoken."""
     start = facts.started
-    series: list[tuple[date, int]] = [(start, 0)]
-    total = 0
-    for bucket in facts.buckets:
-        total += bucket.signed
-        series.append((bucket.last, total))
-    series.append((facts.updated, facts.signatures))  # the running total, as of today
-    end = max(facts.updated, facts.deadline or facts.updated, start)
-    span = max(_days(start, end), 1)
-    top = max(facts.goal, facts.signatures, facts.projected or 0, 1)
-    inner_w = WIDTH - PAD_LEFT - PAD_RIGHT
-    inner_h = HEIGHT - PAD_TOP - PAD_BOTTOM
+    closed = facts.closed_on if facts.status != "open" else None
+    last = closed or facts.updated  # the series runs to its closing day, or to today
+    end = max(_next(last), _next(facts.deadline) if facts.deadline else start, _next(start))
+    span = (end - start).days
+    pledge = facts.kind == "pledge"
+    left, right = PAD, WIDTH - PAD
+
+    what = _("Pledges") if pledge else _("Signatures")
+    # a projection needs the tally's history (`projected` is None before), a deadline ahead,
+    # and something left to project: never once the pledge succeeded
+    pace = facts.projected is not None and facts.deadline is not None and closed is None
+    pace = pace and facts.deadline is not None and facts.deadline > facts.updated
+    pace = pace and facts.outcome != "succeeded"
+    items = [(Stroke((), ACCENT, 3), what)]
+    if pace:
+        items.append((Stroke((), ACCENT_LIGHT, 2, (6, 5)), _("At today's pace")))
+    if facts.deadline:
+        items.append((Stroke((), MUTED, 2, (2, 4)), _("Deadline")))
+    legend, legend_bottom = _legend(items, left, right)
+    top_y, bottom_y = legend_bottom + 16 + FONT, HEIGHT - PAD - FONT - 8
+    top = max(facts.goal, facts.signatures, 1) * 1.18
 
     def x(day: date) -> float:
-        return round(PAD_LEFT + inner_w * _days(start, day) / span, 1)
+        return round(left + (right - left) * (day - start).days / span, 1)
 
-    def y(count: int) -> float:
-        return round(PAD_TOP + inner_h * (1 - count / top), 1)
+    def y(count: float) -> float:
+        return round(bottom_y - (bottom_y - top_y) * min(count, top) / top, 1)
 
-    points = tuple((x(d), y(n)) for d, n in series)
+    points: list[Point] = [(x(start), y(0))]
+    total = 0
+    for bucket in facts.buckets:
+        if bucket.last >= last:
+            break
+        edge = x(_next(bucket.last))
+        points += [(edge, y(total)), (edge, y(total + bucket.signed))]
+        total += bucket.signed
+    here = x(last)
+    points += [(here, y(total)), (here, y(facts.signatures)), (x(_next(last)), y(facts.signatures))]
+    steps = Stroke(tuple(points), ACCENT, 3)
+    area = (*points, (points[-1][0], bottom_y), (points[0][0], bottom_y))
+
     projection = None
-    if facts.projected is not None and facts.deadline and facts.deadline > facts.updated:
-        projection = (
-            (x(facts.updated), y(facts.signatures)),
-            (x(facts.deadline), y(facts.projected)),
-        )
-    deadline_x = x(facts.deadline) if facts.deadline else None
-    return Geometry(points, projection, y(facts.goal), deadline_x, top)
+    if pace and facts.deadline is not None and facts.projected is not None:
+        (x1, y1), x2 = points[-1], x(_next(facts.deadline))
+        value = float(facts.projected)
+        if value > top:  # cut where it leaves the plot, at the same slope
+            x2 = x1 + (x2 - x1) * (top - facts.signatures) / (value - facts.signatures)
+            value = top
+        projection = Stroke(((x1, y1), (round(x2, 1), y(value))), ACCENT_LIGHT, 2, (6, 5))
+    deadline = None
+    if facts.deadline:
+        dx = x(_next(facts.deadline))
+        deadline = Stroke(((dx, top_y), (dx, bottom_y)), MUTED, 2, (2, 4))
+
+    goal_y = y(facts.goal)
+    reached = facts.outcome == "succeeded" or facts.signatures >= facts.goal
+    goal_colour = SUCCESS if reached else INK
+    goal = Stroke(((left, goal_y), (right, goal_y)), goal_colour, 2)
+    goal_text = (
+        (_("Threshold reached: {goal}") if reached else _("Threshold: {goal}"))
+        if pledge
+        else (_("Goal reached: {goal}") if reached else _("Goal: {goal}"))
+    ).format(goal=number(facts.goal))
+    end_x, end_y = points[-1]
+    count_text = number(facts.signatures)
+    on_right = end_x > (left + right) / 2
+    labels = [
+        # the goal's label on the other half from the count's, above its line
+        Label(left + 4, goal_y - 7, goal_text, "start", goal_colour)
+        if on_right
+        else Label(right - 4, goal_y - 7, goal_text, "end", goal_colour),
+        Label(end_x - 6, end_y - 8, count_text, "end", ACCENT)
+        if on_right
+        else Label(end_x + 6, end_y - 8, count_text, "start", ACCENT),
+    ]
+    first, final = calendar_day(start), calendar_day(end - timedelta(days=1))
+    base = HEIGHT - PAD
+    labels.append(Label(left, base, first, "start", MUTED))
+    if final != first and _width(first) + _width(final) + 24 < right - left:
+        labels.append(Label(right, base, final, "end", MUTED))
+    return Geometry(
+        (left, top_y, right, bottom_y),
+        area,
+        steps,
+        goal,
+        projection,
+        deadline,
+        tuple(legend),
+        tuple(labels),
+        top,
+    )
 
 
 def describe(facts: PublicFacts) -> str:
     """The chart in words (its alt text), in the language being spoken."""
-    parts = [
-        ngettext(
-            "It succeeded: the threshold of {goal} was reached ({n} pledge now).",
-            "It succeeded: the threshold of {goal} was reached ({n} pledges now).",
-            facts.signatures,
-            goal=number(facts.goal),
-        )
-        if facts.outcome == "succeeded"
-        else ngettext(
-            "{n} of {goal} pledges so far.",
-            "{n} of {goal} pledges so far.",
-            facts.signatures,
-            goal=number(facts.goal),
-        )
-        if facts.kind == "pledge"
-        else ngettext(
-            "{n} of {goal} signatures so far.",
-            "{n} of {goal} signatures so far.",
-            facts.signatures,
-            goal=number(facts.goal),
-        )
-    ]
+    parts = [wording.figure(facts)]
     if facts.buckets:
         best = max(facts.buckets, key=lambda b: b.signed)
+        when = {"first": day_and_month(best.first), "last": day_and_month(best.last)}
         parts.append(
             ngettext(
+                "The busiest period was {first} to {last}, with {n} pledge.",
+                "The busiest period was {first} to {last}, with {n} pledges.",
+                best.signed,
+                **when,
+            )
+            if facts.kind == "pledge"
+            else ngettext(
                 "The busiest period was {first} to {last}, with {n} signature.",
                 "The busiest period was {first} to {last}, with {n} signatures.",
                 best.signed,
-                first=day_and_month(best.first),
-                last=day_and_month(best.last),
+                **when,
             )
         )
-    if facts.projected is not None and facts.deadline:
+    if (
+        facts.projected is not None
+        and facts.deadline
+        and facts.status == "open"
+        and facts.outcome != "succeeded"
+    ):
         parts.append(
             _(
                 "At today's pace, about {projected} by {day}.",
@@ -115,84 +247,81 @@ def describe(facts: PublicFacts) -> str:
     return " ".join(parts)
 
 
-def _drawn(text: str) -> str:
-    """Pillow's built-in font lacks the narrow and no-break spaces some languages group
-    digits with: a plain space reads the same."""
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
+# ---- SVG ------------------------------------------------------------------------------------
 
 
 def svg(facts: PublicFacts) -> str:
     """The chart in the campaign's language (images are shared beyond the page)."""
     with speaking(facts.language):
-        return _svg(facts)
+        return _svg(facts, geometry(facts))
 
 
-def _svg(facts: PublicFacts) -> str:
-    g = geometry(facts)
-    start = facts.started
-    line = " ".join(f"{px},{py}" for px, py in g.points)
+def _svg_points(points: tuple[Point, ...]) -> str:
+    return " ".join(f"{px},{py}" for px, py in points)
+
+
+def _svg_stroke(s: Stroke) -> str:
+    dash = f' stroke-dasharray="{s.dash[0]} {s.dash[1]}"' if s.dash else ""
+    return (
+        f'<polyline points="{_svg_points(s.points)}" fill="none" stroke="{s.colour}" '
+        f'stroke-width="{s.width}" stroke-linejoin="round"{dash}/>'
+    )
+
+
+def _svg_text(t: Label) -> str:
+    return (
+        f'<text x="{t.x}" y="{t.y}" font-size="{t.size}" text-anchor="{t.anchor}" '
+        f'fill="{t.fill}">{escape(t.text)}</text>'
+    )
+
+
+def _svg(facts: PublicFacts, g: Geometry) -> str:
+    left, _top, right, bottom = g.plot
+    title = _("{title}: signatures over time", title=facts.title)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="t d">',
-        f'<title id="t">{escape(_("{title}: signatures over time", title=facts.title))}</title>',
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-labelledby="t d" '
+        f'font-family="{escape(FAMILY)}">',
+        f'<title id="t">{escape(title)}</title>',
         f'<desc id="d">{escape(describe(facts))}</desc>',
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="{PAPER}"/>',
-        f'<line x1="{PAD_LEFT}" y1="{HEIGHT - PAD_BOTTOM}" x2="{WIDTH - PAD_RIGHT}" '
-        f'y2="{HEIGHT - PAD_BOTTOM}" stroke="{GRID}"/>',
-        f'<line x1="{PAD_LEFT}" y1="{g.goal_y}" x2="{WIDTH - PAD_RIGHT}" y2="{g.goal_y}" '
-        f'stroke="{GOAL}" stroke-width="2"/>',
-        f'<text x="{PAD_LEFT - 6}" y="{g.goal_y + 4}" text-anchor="end" font-size="12" '
-        f'fill="{GOAL}">{number(facts.goal)}</text>',
-        f'<text x="{PAD_LEFT - 6}" y="{HEIGHT - PAD_BOTTOM + 4}" text-anchor="end" '
-        f'font-size="12" fill="{INK}">0</text>',
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{MUTED}"/>',
+        f'<polygon points="{_svg_points(g.area)}" fill="{ACCENT_SOFT}"/>',
+        *(_svg_stroke(s) for s in g.strokes()),
+        *(_svg_text(t) for t in g.texts()),
+        "</svg>",
     ]
-    if g.deadline_x is not None:
-        parts.append(
-            f'<line x1="{g.deadline_x}" y1="{PAD_TOP}" x2="{g.deadline_x}" '
-            f'y2="{HEIGHT - PAD_BOTTOM}" stroke="{INK}" stroke-dasharray="2 4"/>'
-        )
-    parts.append(
-        f'<polyline points="{line}" fill="none" stroke="{LINE}" stroke-width="3" '
-        'stroke-linejoin="round"/>'
-    )
-    if g.projection is not None:
-        (x1, y1), (x2, y2) = g.projection
-        parts.append(
-            f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{LINE}" stroke-width="2" '
-            'stroke-dasharray="8 6"/>'
-        )
-    parts.append(
-        f'<text x="{PAD_LEFT}" y="{HEIGHT - 10}" font-size="12" fill="{INK}">'
-        f"{calendar_day(start)}</text>"
-    )
-    parts.append(
-        f'<text x="{WIDTH - PAD_RIGHT}" y="{HEIGHT - 10}" font-size="12" text-anchor="end" '
-        f'fill="{INK}">{calendar_day(max(facts.updated, facts.deadline or facts.updated))}</text>'
-    )
-    parts.append("</svg>")
     return "".join(parts)
 
 
-@lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+# ---- PNG ------------------------------------------------------------------------------------
 
 
-def _dashed(
-    draw: ImageDraw.ImageDraw, a: tuple[float, float], b: tuple[float, float], **kw: object
-) -> None:
-    (x1, y1), (x2, y2) = a, b
-    length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
-    steps = int(length // 14)
-    for i in range(steps + 1):
-        t1, t2 = i * 14 / length, min(1.0, (i * 14 + 8) / length)
-        draw.line(
-            [
-                (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1),
-                (x1 + (x2 - x1) * t2, y1 + (y2 - y1) * t2),
-            ],
-            **kw,  # type: ignore[arg-type]
-        )
+def _dashed(draw: ImageDraw.ImageDraw, s: Stroke) -> None:
+    on, off = s.dash or (1, 0)
+    for (x1, y1), (x2, y2) in zip(s.points, s.points[1:], strict=False):
+        length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
+        at = 0.0
+        while at < length:
+            t1, t2 = at / length, min(1.0, (at + on) / length)
+            a = (x1 + (x2 - x1) * t1, y1 + (y2 - y1) * t1)
+            b = (x1 + (x2 - x1) * t2, y1 + (y2 - y1) * t2)
+            draw.line([a, b], fill=s.colour, width=s.width)
+            at += on + off
+
+
+def _png_stroke(draw: ImageDraw.ImageDraw, s: Stroke) -> None:
+    if s.dash:
+        _dashed(draw, s)
+    else:
+        draw.line(list(s.points), fill=s.colour, width=s.width, joint="curve")
+
+
+ANCHORS = {"start": "ls", "middle": "ms", "end": "rs"}  # SVG's text-anchor, Pillow's anchor
+
+
+def _png_text(draw: ImageDraw.ImageDraw, t: Label) -> None:
+    draw.text((t.x, t.y), _drawn(t.text), fill=t.fill, font=_font(t.size), anchor=ANCHORS[t.anchor])
 
 
 def _png(image: Image.Image) -> bytes:
@@ -203,31 +332,20 @@ def _png(image: Image.Image) -> bytes:
 
 def png(facts: PublicFacts) -> bytes:
     with speaking(facts.language):
-        return _png_chart(facts)
-
-
-def _png_chart(facts: PublicFacts) -> bytes:
-    g = geometry(facts)
-    start = facts.started
+        g = geometry(facts)
     image = Image.new("RGB", (WIDTH, HEIGHT), PAPER)
     draw = ImageDraw.Draw(image)
-    base = HEIGHT - PAD_BOTTOM
-    draw.line([(PAD_LEFT, base), (WIDTH - PAD_RIGHT, base)], fill=GRID, width=1)
-    draw.line([(PAD_LEFT, g.goal_y), (WIDTH - PAD_RIGHT, g.goal_y)], fill=GOAL, width=2)
-    font = _font(12)
-    goal = _drawn(number(facts.goal))
-    draw.text((PAD_LEFT - 6, g.goal_y), goal, fill=GOAL, font=font, anchor="rm")
-    draw.text((PAD_LEFT - 6, base), "0", fill=INK, font=font, anchor="rm")
-    if g.deadline_x is not None:
-        _dashed(draw, (g.deadline_x, PAD_TOP), (g.deadline_x, base), fill=INK, width=1)
-    draw.line(list(g.points), fill=LINE, width=3, joint="curve")
-    if g.projection is not None:
-        _dashed(draw, *g.projection, fill=LINE, width=2)
-    first = _drawn(calendar_day(start))
-    draw.text((PAD_LEFT, HEIGHT - 10), first, fill=INK, font=font, anchor="ls")
-    end = _drawn(calendar_day(max(facts.updated, facts.deadline or facts.updated)))
-    draw.text((WIDTH - PAD_RIGHT, HEIGHT - 10), end, fill=INK, font=font, anchor="rs")
+    left, _top, right, bottom = g.plot
+    draw.line([(left, bottom), (right, bottom)], fill=MUTED, width=1)
+    draw.polygon(list(g.area), fill=ACCENT_SOFT)
+    for s in g.strokes():
+        _png_stroke(draw, s)
+    for t in g.texts():
+        _png_text(draw, t)
     return _png(image)
+
+
+# ---- the share card ---------------------------------------------------------------------------
 
 
 def _wrap(
@@ -247,49 +365,89 @@ def _wrap(
     if current and len(out) < lines:
         out.append(current)
     if len(out) == lines and " ".join(out) != " ".join(words):
+        while out[-1] and font.getlength(out[-1] + "…") > width:
+            out[-1] = out[-1][:-1]
         out[-1] = out[-1].rstrip(".,;: ") + "…"
     return out
 
 
-def card(facts: PublicFacts) -> bytes:
-    """1200×630: title, count and progress, for link previews in chat and social media."""
+def card(facts: PublicFacts, address: str = "") -> bytes:
+    """1200×630, for link previews in chat and social media: what it is (an open letter or a
+    pledge and its terms), to whom, how far it has come, its state and date, and where to
+    read it. `address` is the page's, without its scheme (nothing when the server has no
+    public address)."""
     with speaking(facts.language):
-        return _card(facts)
+        return _card(facts, address)
 
 
-def _card(facts: PublicFacts) -> bytes:
+BADGES = {
+    "succeeded": (SUCCESS, PAPER),
+    "closed": (MUTED, PAPER),
+    "open": (ACCENT_SOFT, ACCENT),
+}
+
+
+def _card(facts: PublicFacts, address: str) -> bytes:
     image = Image.new("RGB", (1200, 630), PAPER)
     draw = ImageDraw.Draw(image)
-    draw.rectangle([(0, 0), (1200, 16)], fill=LINE)
-    title_font, big, small = _font(64), _font(96), _font(36)
-    y = 80
-    for line in _wrap(facts.title, title_font, 1080, 3):
-        draw.text((60, y), line, fill=INK, font=title_font)
-        y += 78
-    draw.text((60, 360), _drawn(number(facts.signatures)), fill=LINE, font=big)
-    if facts.outcome == "succeeded":
-        of_goal = ngettext(
-            "pledged · it succeeded: {n} was the threshold",
-            "pledged · it succeeded: {n} was the threshold",
-            facts.goal,
-        )
-    elif facts.kind == "pledge":
-        of_goal = ngettext(
-            "of {n} pledges · {percent}",
-            "of {n} pledges · {percent}",
-            facts.goal,
-            percent=percent(facts.percent),
-        )
-    else:
-        of_goal = ngettext(
-            "of {n} signatures · {percent}",
-            "of {n} signatures · {percent}",
-            facts.goal,
-            percent=percent(facts.percent),
-        )
-    draw.text((60, 470), _drawn(of_goal), fill=INK, font=small)
-    draw.rectangle([(60, 540), (1140, 572)], fill="#eeeeee")
-    filled = 60 + round(1080 * min(facts.percent, 100) / 100)
-    if filled > 60:
-        draw.rectangle([(60, 540), (filled, 572)], fill=LINE)
+    margin, inner = 64, 1200 - 128
+    draw.rectangle([(0, 0), (1200, 14)], fill=ACCENT)
+
+    kind = (_("Pledge") if facts.kind == "pledge" else _("Open letter")).upper()
+    draw.text((margin, 84), _drawn(kind), fill=ACCENT, font=_font(30), anchor="ls")
+    state, badge = wording.badge(facts)
+    bg, fg = BADGES[state]
+    font = _font(28)
+    text = _drawn(badge)
+    w = font.getlength(text)
+    draw.rounded_rectangle([(1136 - w - 36, 48), (1136, 98)], radius=25, fill=bg)
+    draw.text((1136 - 18, 73), text, fill=fg, font=font, anchor="rm")
+
+    y = 120
+    title_font = _font(58)
+    for line in _wrap(_drawn(facts.title), title_font, inner, 2):
+        draw.text((margin, y + 56), line, fill=INK, font=title_font, anchor="ls")
+        y += 70
+    small = _font(32)
+    if facts.addressee:
+        to = _wrap(_drawn(_("To: {addressee}", addressee=facts.addressee)), small, inner, 1)
+        draw.text((margin, y + 44), to[0], fill=MUTED, font=small, anchor="ls")
+        y += 48
+    if facts.kind == "pledge":
+        for line in _wrap(_drawn(wording.terms(facts)), small, inner, 2):
+            draw.text((margin, y + 44), line, fill=INK, font=small, anchor="ls")
+            y += 44
+    room = (390 - y) // 42  # the letter's opening fills what the title left
+    opening = wording.first_sentence(facts.text, 300)
+    if room > 0 and opening:
+        y += 16
+        for line in _wrap(_drawn(opening), _font(30), inner, min(room, 3)):
+            draw.text((margin, y + 40), line, fill=MUTED, font=_font(30), anchor="ls")
+            y += 42
+
+    baseline = 505
+    big = _font(112)
+    count = _drawn(number(facts.signatures))
+    won = SUCCESS if facts.outcome == "succeeded" else ACCENT
+    draw.text((margin, baseline), count, fill=won, font=big, anchor="ls")
+    after = margin + big.getlength(count) + 20
+    of_goal = _wrap(_drawn(wording.of_goal(facts)), _font(36), int(1136 - after), 1)
+    draw.text((after, baseline), of_goal[0], fill=INK, font=_font(36), anchor="ls")
+
+    draw.rounded_rectangle([(margin, 530), (1136, 556)], radius=13, fill=ACCENT_SOFT)
+    share = 100 if facts.outcome == "succeeded" else min(facts.percent, 100)
+    filled = margin + round(inner * share / 100)
+    if filled > margin + 26:
+        colour = SUCCESS if facts.outcome == "succeeded" else ACCENT
+        draw.rounded_rectangle([(margin, 530), (filled, 556)], radius=13, fill=colour)
+
+    foot = _font(28)
+    when = _drawn(wording.card_date(facts))
+    if when:
+        draw.text((1136, 602), when, fill=MUTED, font=foot, anchor="rs")
+    if address:
+        room = int(inner - foot.getlength(when) - 40)
+        shown = _wrap(_drawn(address), foot, room, 1)
+        if shown:
+            draw.text((margin, 602), shown[0], fill=INK, font=foot, anchor="ls")
     return _png(image)

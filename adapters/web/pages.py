@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from adapters.web import charts
+from adapters.web import charts, wording
+from adapters.web.wording import first_sentence, names_hidden, state_line, summary, terms
 from bot import views
 from bot.domain import letter_markup, messages
 from bot.domain.messages import (
@@ -29,12 +29,10 @@ from bot.domain.messages import (
     calendar_day,
     from_accept_language,
     language_of,
-    ngettext,
     number,
 )
 from bot.domain.messages import percent as format_percent
 from bot.domain.public import PublicFacts
-from bot.domain.tally import past_goal
 from bot.service import Service
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +41,7 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'none'"
 )
-WHERE = {"static": "/static/", "live": True}  # how the served pages link our own files
+WHERE = {"static": "/static/", "live": True, "home": "/"}  # how the served pages link our own files
 HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
@@ -82,86 +80,10 @@ def _environment() -> Environment:
         percent=format_percent,
         calendar_day=calendar_day,
         state_of=state_line,
+        badge_of=wording.badge,
+        dates_of=wording.dates,
     )
     return env
-
-
-def state_line(f: PublicFacts) -> str:
-    if f.outcome == "succeeded":
-        return _("The pledge succeeded: the threshold was reached in time.")
-    if f.outcome == "failed":
-        return _("The deadline passed before the threshold was reached.")
-    if f.status != "open":
-        return _("Closed to new signatures.")
-    if f.deadline and f.days_left is not None:
-        if f.days_left == 0:
-            return _("Open until {day} (the last day).", day=calendar_day(f.deadline))
-        return ngettext(
-            "Open until {day} ({n} day left).",
-            "Open until {day} ({n} days left).",
-            f.days_left,
-            day=calendar_day(f.deadline),
-        )
-    return _("Open, with no deadline.")
-
-
-def terms(f: PublicFacts) -> str:
-    if f.deadline:
-        return ngettext(
-            "{n} person will {action} if {n} pledges by {day}.",
-            "{n} people will {action} if {n} pledge by {day}.",
-            f.goal,
-            action=f.action,
-            day=calendar_day(f.deadline),
-        )
-    return ngettext(
-        "{n} person will {action} if {n} pledges.",
-        "{n} people will {action} if {n} pledge.",
-        f.goal,
-        action=f.action,
-    )
-
-
-def names_hidden(f: PublicFacts) -> str:
-    if f.kind == "pledge" or (f.outcome is None and f.status == "open"):
-        return _("Names stay sealed, from the organizers too, until the goal is reached in time.")
-    return _("This campaign shows no names, only the count.")
-
-
-_MARKS = re.compile(r"!?\[[^\]]*\]\([^)]*\)|<[^>]*>")  # images, links, tags: not in a preview
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
-
-
-def first_sentence(letter: str, limit: int = 160) -> str:
-    """The letter's opening, as link previews show it: its first sentence, markdown marks
-    left out, cut at a word."""
-    plain = _MARKS.sub(" ", letter).replace("*", "").replace("_", " ").replace("#", "")
-    plain = " ".join(plain.split())
-    sentence = _SENTENCE_END.split(plain, maxsplit=1)[0]
-    if len(sentence) > limit:
-        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
-    return sentence
-
-
-def summary(f: PublicFacts) -> str:
-    """The count in one sentence, for link previews: a success stays one, past the goal is
-    said as such."""
-    if f.outcome == "succeeded":
-        return ngettext(
-            "It succeeded: the threshold of {goal} was reached ({n} pledge now).",
-            "It succeeded: the threshold of {goal} was reached ({n} pledges now).",
-            f.signatures,
-            goal=number(f.goal),
-        )
-    if f.signatures > f.goal and f.kind != "pledge":
-        return past_goal(f.signatures, f.goal, "signatures")
-    return ngettext(
-        "{n} of {goal} has signed ({percent}).",
-        "{n} of {goal} have signed ({percent}).",
-        f.signatures,
-        goal=number(f.goal),
-        percent=format_percent(f.percent),
-    )
 
 
 def _asked(f: PublicFacts) -> str:
@@ -252,7 +174,8 @@ class PublicPages:
     def _render(self, template: str, *, files: bool = False, **context: Any) -> str:
         """Served pages link `/static/…`; static files (`--out`) link their neighbours and
         carry no script."""
-        where = {"static": "", "live": False} if files else WHERE
+        where = {"static": "", "live": False, "home": f"{self.base}/" if self.base else ""}
+        where = where if files else WHERE
         language = messages.current()
         return self.env.get_template(template).render(
             base=self.base, lang=language.replace("_", "-"), **where, **context
@@ -316,17 +239,27 @@ class PublicPages:
 
     def _page_html(self, f: PublicFacts, files: bool = False) -> bytes:
         """The page in the language being spoken (its letter as the organizer wrote it)."""
+        state, badge = wording.badge(f)
+        # Absolute only from the configured address: never from a request's Host header
+        # (this render is shared by every reader for a second). Served without one, the
+        # page's script completes the path from the address bar.
+        page_url = f"{self.base}/c/{f.slug}" if self.base else ("" if files else f"/c/{f.slug}")
         return self._render(
             "page.html",
             files=files,
             page_title=f.title,
             chart_src="chart.svg" if files else f"/c/{f.slug}/chart.svg" + _asked(f),
+            chart_width=charts.WIDTH,
+            chart_height=charts.HEIGHT,
             json_src="data.json" if files else f"/c/{f.slug}.json",
             f=f,
-            summary=summary(f),
+            state=state,
+            badge=badge,
+            page_url=page_url,
+            where=wording.where_to_sign(f),
             description=f"{first_sentence(f.text)} {summary(f)}".strip(),
-            state=state_line(f),
-            dates=_("Opened on {day}.", day=calendar_day(f.started)),
+            state_line=state_line(f),
+            dates=wording.dates(f),
             terms=terms(f) if f.kind == "pledge" else "",
             names_hidden=names_hidden(f),
             chart_alt=charts.describe(f),
@@ -370,14 +303,27 @@ class PublicPages:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        body = self._rendered("card", f, charts.card)
+        body = self._rendered("card", f, lambda facts: charts.card(facts, self.address(facts)))
         return self._answer(request, body, "image/png", cache="public, max-age=300")
+
+    def address(self, f: PublicFacts) -> str:
+        """The page's address as a card prints it: no scheme, nothing without a public one."""
+        return f"{self.base.split('://', 1)[-1]}/c/{f.slug}" if self.base else ""
 
     async def embed(self, request: web.Request) -> web.Response:
         f = await self._facts(request)
         if f is None:
             return self._missing(request)
-        return self._html(request, "embed.html", language=f.language, page_title=f.title, f=f)
+        state, badge = wording.badge(f)
+        return self._html(
+            request,
+            "embed.html",
+            language=f.language,
+            page_title=f.title,
+            f=f,
+            state=state,
+            badge=badge,
+        )
 
     async def icon(self, request: web.Request) -> web.Response:
         content_type, body = self._static["icon.svg"]
@@ -405,7 +351,7 @@ def static_files(facts: PublicFacts, pages: PublicPages) -> dict[str, bytes]:
         "data.json": _json(facts),
         "chart.svg": charts.svg(facts).encode(),
         "chart.png": charts.png(facts),
-        "card.png": charts.card(facts),
+        "card.png": charts.card(facts, pages.address(facts)),
         "page.css": pages._static["page.css"][1],
         "icon.svg": pages._static["icon.svg"][1],
     }

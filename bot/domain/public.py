@@ -50,6 +50,9 @@ class PublicFacts:
     unnamed: int  # signatures not listed by name (anonymous, or all when names aren't shown)
     more_named: int = 0  # named signatories beyond the ones listed (a very long list)
     language: str = "en"  # the campaign's: its images, and its page unless the reader asks
+    platforms: tuple[str, ...] = ()  # where it is shared ("slack", …), never which workspace
+    closed_on: date | None = None  # the day it closed (by an organizer, or at its deadline)
+    succeeded_on: date | None = None  # the day the step that showed success was released
 
     def as_json(self) -> dict[str, object]:
         """The small public JSON: no names, no ids, days only."""
@@ -68,6 +71,7 @@ class PublicFacts:
         }
 
 
+SHARED_ON = frozenset({"slack", "discord", "matrix"})  # where a stranger could go and sign
 MAX_BUCKETS = 40  # a year of busy days still fits the JSON in under 2 KB
 
 
@@ -114,12 +118,16 @@ def public_facts(
     now: datetime,
     named_total: int | None = None,
     tz: tzinfo,
+    platforms: tuple[str, ...] = (),
 ) -> PublicFacts:
     today = now.astimezone(tz).date()
     names_shown = campaign.names_visible()
     signatories = tuple(sorted(named, key=lambda p: name_order(p[0]))) if names_shown else ()
     deadline = campaign.deadline.astimezone(tz).date() if campaign.deadline else None
     days_left = (deadline - today).days if deadline and campaign.is_open(now) else None
+    closed = None if campaign.is_open(now) else campaign.closed_at
+    if campaign.deadline is not None and campaign.deadline_passed(now):
+        closed = min(closed or campaign.deadline, campaign.deadline)
     return PublicFacts(
         slug=campaign.slug,
         title=campaign.title,
@@ -145,4 +153,11 @@ def public_facts(
         unnamed=max(0, campaign.count - campaign.shown_named) if names_shown else campaign.count,
         more_named=max(0, (named_total or 0) - len(signatories)) if names_shown else 0,
         language=campaign_language(campaign.language),
+        platforms=tuple(sorted(set(platforms) & SHARED_ON)),
+        closed_on=min(closed.astimezone(tz).date(), today) if closed else None,
+        succeeded_on=(
+            min(campaign.succeeded_at.astimezone(tz).date(), today)
+            if campaign.succeeded_at is not None and campaign.kind is Kind.PLEDGE
+            else None
+        ),
     )

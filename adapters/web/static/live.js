@@ -1,7 +1,24 @@
 // Keeps the count and the bar of a public page current: our own JSON, every 30 seconds,
-// numbers written as the page's language writes them.
+// numbers written as the page's language writes them. Offers the page's link to copy.
+// Without this script the page says all the same; the link is there to select.
 (function () {
   "use strict";
+  var link = document.getElementById("share-link");
+  var copy = document.getElementById("copy-link");
+  var status = document.getElementById("copy-status");
+  if (link && copy) {
+    if (link.value.charAt(0) === "/") { link.value = window.location.origin + link.value; }
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      function said(ok) { if (status) { status.textContent = copy.getAttribute(ok ? "data-done" : "data-failed"); } }
+      link.select();
+      if (navigator.clipboard && navigator.clipboard.writeText) {
+        navigator.clipboard.writeText(link.value).then(function () { said(true); }, function () { said(false); });
+      } else {
+        said(false);
+      }
+    });
+  }
   var root = document.getElementById("live");
   if (!root || !window.fetch) { return; }
   var url = root.getAttribute("data-json");
