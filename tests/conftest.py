@@ -44,8 +44,16 @@ WHY_SKIPPED = {
 }
 
 
+SCREENSHOTS: list[str] = []  # saved by the browser tests, listed at the end of the run
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say once why tests were skipped on this machine, and how to run them."""
+    """Say once why tests were skipped on this machine, and how to run them; list the
+    screenshots the browser tests saved, to look at."""
+    if SCREENSHOTS:
+        terminalreporter.write_line(f"Screenshots of the public pages ({len(SCREENSHOTS)}):")
+        for path in SCREENSHOTS:
+            terminalreporter.write_line(f"  {path}")
     counts: dict[str, int] = {}
     for report in terminalreporter.stats.get("skipped", []):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""

@@ -104,7 +104,7 @@ def test_everything_falls_inside_the_plot_and_every_label_is_readable_on_a_phone
         assert shown >= 12, label  # at least 12 px where the page is 390 px wide
         width = charts._width(label.text, label.size)
         start = {"start": label.x, "middle": label.x - width / 2, "end": label.x - width}
-        assert 0 <= start[label.anchor] and start[label.anchor] + width <= charts.WIDTH, label
+        assert start[label.anchor] >= 0 and start[label.anchor] + width <= charts.WIDTH, label
         assert label.size <= label.y <= charts.HEIGHT
     assert charts.svg(f) == charts.svg(f) and charts.png(f) == charts.png(f)  # deterministic
 
@@ -113,7 +113,7 @@ def test_the_png_draws_the_same_geometry_as_the_svg() -> None:
     f = facts()
     g = charts.geometry(f)
     image = pixels(charts.png(f))
-    left, _, right, bottom = g.plot
+    left, _, right, _bottom = g.plot
     goal_row = round(g.goal_y)
     ink = rgb(charts.INK)
     across = [image.getpixel((x, goal_row)) for x in range(int(left) + 200, int(right) - 5, 7)]
@@ -176,7 +176,7 @@ async def test_no_projection_before_the_tally_has_its_days(service: Service, clo
         assert f is not None
         if f.projected is None:  # the tally's rule (PROJECTION_DAYS) says: too early
             assert charts.geometry(f).projection is None
-            assert "stroke-dasharray=\"6 5\"" not in charts.svg(f)
+            assert 'stroke-dasharray="6 5"' not in charts.svg(f)
         else:
             assert day >= 2 and charts.geometry(f).projection is not None
             assert 'stroke-dasharray="6 5"' in charts.svg(f)

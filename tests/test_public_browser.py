@@ -8,10 +8,12 @@ A screenshot of each run is kept in `.artifacts/` (git-ignored) to look at.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +90,18 @@ async def test_the_page_updates_live_stays_on_its_origin_and_fits_a_phone(tmp_pa
             assert contrast(tuple(colours[0]), tuple(colours[1])) >= 4.5
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / "public-page-360.png"), full_page=True)
+
+            # Served without a public address, the link to copy is completed from the address
+            # bar by our script (never from the request's Host header), and the button copies it.
+            context = await browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+            page = await context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            await page.goto(f"{bot.url}/c/walkout", wait_until="load")
+            assert await page.locator("#share-link").input_value() == f"{bot.url}/c/walkout"
+            await page.locator("#copy-link").click()
+            await expect(page.locator("#copy-status")).to_have_text("Link copied.")
+            assert await page.evaluate("navigator.clipboard.readText()") == f"{bot.url}/c/walkout"
+            await context.close()
             await browser.close()
     finally:
         await bot.stop()
@@ -96,3 +110,187 @@ async def test_the_page_updates_live_stays_on_its_origin_and_fits_a_phone(tmp_pa
     assert any(u.endswith("/c/walkout.json") for u in requests)  # the live update
     assert problems == []
     assert waited < 45
+
+
+PAGES = {  # the showcase (tests/showcase.py): what each page must say at a glance
+    "maven": "146",
+    "walkout": "Names stay sealed",
+    "strike": "It succeeded",
+    "cameras": "Signing is closed",
+    "kantine": "So unterschreibst du",
+}
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+SERIOUS = {"serious", "critical"}
+
+
+async def _watched(context: Any, origin: str, requests: list[str], problems: list[str]) -> Any:
+    page = await context.new_page()
+    page.on("request", lambda r: requests.append(r.url))
+
+    def console(m: Any) -> None:
+        expected = "no-such-letter" in page.url and "404" in m.text  # the not-found page itself
+        if m.type == "error" and not expected:
+            problems.append(f"{page.url}: {m.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    await page.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    return page
+
+
+async def test_axe_finds_what_it_should(tmp_path: Path) -> None:
+    """The accessibility check can fail: a page with an unlabelled image and a low-contrast
+    line is reported as serious or critical."""
+    from playwright.async_api import async_playwright
+
+    assert CHROMIUM, "UNDERSIGNED_REQUIRE_BROWSER is set but chromium is missing"
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = await browser.new_page()
+        await page.set_content(
+            '<html lang="en"><title>x</title><main><img src="data:,">'
+            '<p style="color:#bbb;background:#fff">faint</p></main></html>'
+        )
+        with pytest.raises(AssertionError) as failed:
+            await _no_serious_violation(page, "bad")
+        await browser.close()
+    assert "image-alt" in str(failed.value) and "color-contrast" in str(failed.value)
+
+
+async def _no_serious_violation(page: Any, where: str) -> None:
+    from axe_playwright_python.async_playwright import Axe
+
+    found = (await Axe().run(page)).response["violations"]
+    serious = [(v["id"], v["impact"], len(v["nodes"])) for v in found if v["impact"] in SERIOUS]
+    assert serious == [], (where, serious)
+
+
+async def test_every_page_reads_well_is_accessible_and_stays_on_its_origin(tmp_path: Path) -> None:
+    """The five showcase campaigns, the index, a 404 and an embed, at desktop and phone widths:
+    screenshots saved (and listed at the end of the run), axe-core finds nothing serious,
+    nothing wider than the screen, no request to another origin, no CSP violation, the
+    chart's labels at least 12 px on a phone, and the same words with JavaScript off."""
+    from datetime import UTC, datetime
+
+    from playwright.async_api import async_playwright
+
+    from adapters.web import charts
+    from bot.domain.identity import SignerKey
+    from bot.service import Service
+    from storage.database import Database
+    from tests import showcase
+    from tests.conftest import EVERY_SIGNATURE, SCREENSHOTS, Clock
+    from tests.web_site import Site
+
+    assert CHROMIUM, "UNDERSIGNED_REQUIRE_BROWSER is set but chromium is missing"
+    db = Database(f"sqlite:///{tmp_path / 'pages.db'}")
+    await db.migrate()
+    clock = Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    service = Service(db, SignerKey(b"pages"), clock=clock, steps=EVERY_SIGNATURE)
+    await showcase.build(service, clock)
+    site = Site(service)
+    await site.start()
+    shots = ARTIFACTS / "pages"
+    shots.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
+    problems: list[str] = []
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            for label, (width, height) in WIDTHS.items():
+                context = await browser.new_context(viewport={"width": width, "height": height})
+                page = await _watched(context, site.url, requests, problems)
+                for slug, says in PAGES.items():
+                    await page.goto(f"{site.url}/c/{slug}", wait_until="load")
+                    assert says in (await page.locator("main").inner_text()), slug
+                    await _no_serious_violation(page, f"{slug} {label}")
+                    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+                    assert await page.evaluate("window.__csp") == [], slug
+                    loaded = await page.evaluate(
+                        "document.querySelector('figure img').naturalWidth"
+                    )
+                    assert loaded == charts.WIDTH, slug  # the chart came, from our origin
+                    path = shots / f"{slug}-{label}.png"
+                    await page.screenshot(path=str(path), full_page=True)
+                    SCREENSHOTS.append(str(path.relative_to(ARTIFACTS.parent)))
+                    if label == "phone":  # the chart's smallest label, as the phone shows it
+                        shown = await page.evaluate("document.querySelector('figure img').width")
+                        svg = (await site.get(f"/c/{slug}/chart.svg"))[1].decode()
+                        smallest = min(int(s) for s in re.findall(r'font-size="(\d+)"', svg))
+                        assert smallest * shown / charts.WIDTH >= 12, (slug, shown, smallest)
+                for path, name in (("/", "index"), ("/c/no-such-letter", "not-found")):
+                    await page.goto(site.url + path, wait_until="load")
+                    await _no_serious_violation(page, f"{name} {label}")
+                    assert await page.evaluate("document.documentElement.scrollWidth") <= width
+                    shot = shots / f"{name}-{label}.png"
+                    await page.screenshot(path=str(shot), full_page=True)
+                    SCREENSHOTS.append(str(shot.relative_to(ARTIFACTS.parent)))
+                await context.close()
+
+            # The embed, as a 300 px wide frame shows it.
+            context = await browser.new_context(viewport={"width": 300, "height": 400})
+            page = await _watched(context, site.url, requests, problems)
+            for slug in ("maven", "strike"):
+                await page.goto(f"{site.url}/c/{slug}/embed", wait_until="load")
+                await _no_serious_violation(page, f"{slug} embed")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 300
+                size = await page.evaluate(
+                    "parseFloat(getComputedStyle(document.querySelector('.count')).fontSize)"
+                )
+                assert size >= 14
+                shot = shots / f"{slug}-embed-300.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                SCREENSHOTS.append(str(shot.relative_to(ARTIFACTS.parent)))
+            await context.close()
+
+            # Dark mode, for the look; and the keyboard's focus is visible.
+            context = await browser.new_context(
+                viewport={"width": 390, "height": 844}, color_scheme="dark"
+            )
+            page = await _watched(context, site.url, requests, problems)
+            await page.goto(f"{site.url}/c/maven", wait_until="load")
+            await _no_serious_violation(page, "maven dark")
+            shot = shots / "maven-phone-dark.png"
+            await page.screenshot(path=str(shot), full_page=True)
+            SCREENSHOTS.append(str(shot.relative_to(ARTIFACTS.parent)))
+            seen = []
+            for _ in range(3):  # the link field, the copy button, the way home
+                await page.keyboard.press("Tab")
+                seen.append(
+                    await page.evaluate(
+                        "(() => { const e = document.activeElement, s = getComputedStyle(e);"
+                        " return [e.id || e.tagName, s.outlineStyle, parseFloat(s.outlineWidth)];"
+                        " })()"
+                    )
+                )
+            assert [who for who, _, _ in seen] == ["share-link", "copy-link", "A"], seen
+            assert all(style != "none" and width >= 2 for _, style, width in seen), seen
+            await context.close()
+
+            # JavaScript off: the same letter, count, way to sign and link; no copy button.
+            context = await browser.new_context(
+                viewport={"width": 390, "height": 844}, java_script_enabled=False
+            )
+            page = await context.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            await page.goto(f"{site.url}/c/maven", wait_until="load")
+            text = await page.locator("main").inner_text()
+            assert "We, the undersigned employees" in text and "146" in text
+            assert "/sign maven anonymous" in text
+            field = page.locator("#share-link")
+            assert await field.input_value() == "https://letters.example.org/c/maven"
+            assert not await page.locator("#copy-link").is_visible()
+            await context.close()
+            await browser.close()
+    finally:
+        await site.stop()
+        await db.close()
+    assert requests and all(u.startswith(site.url + "/") for u in requests), [
+        u for u in requests if not u.startswith(site.url + "/")
+    ]
+    assert problems == []
