@@ -106,6 +106,13 @@ def test_everything_falls_inside_the_plot_and_every_label_is_readable_on_a_phone
         start = {"start": label.x, "middle": label.x - width / 2, "end": label.x - width}
         assert start[label.anchor] >= 0 and start[label.anchor] + width <= charts.WIDTH, label
         assert label.size <= label.y <= charts.HEIGHT
+    goal_box, count_box = charts._box(g.labels[0]), charts._box(g.labels[1])
+    assert (
+        goal_box[2] < count_box[0]
+        or count_box[2] < goal_box[0]
+        or goal_box[3] < count_box[1]
+        or count_box[3] < goal_box[1]
+    ), (g.labels[0], g.labels[1])  # the goal's label never sits on the count's
     assert charts.svg(f) == charts.svg(f) and charts.png(f) == charts.png(f)  # deterministic
 
 

@@ -17,6 +17,7 @@ import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from xml.sax.saxutils import escape
 
 from PIL import Image, ImageDraw, ImageFont
@@ -114,6 +115,46 @@ def _legend(items: list[tuple[Stroke, str]], left: float, right: float) -> tuple
     return placed, y
 
 
+Box = tuple[float, float, float, float]
+
+
+def _box(t: Label) -> Box:
+    width = _width(t.text, t.size)
+    x0 = {"start": t.x, "middle": t.x - width / 2, "end": t.x - width}[t.anchor]
+    return (x0 - 2, t.y - t.size * 0.8, x0 + width + 2, t.y + t.size * 0.2)
+
+
+def _crosses(box: Box, points: tuple[Point, ...]) -> bool:
+    """Whether a line passes through a label's box (sampled every 3 units)."""
+    x0, y0, x1, y1 = box
+    for (ax, ay), (bx, by) in pairwise(points):
+        steps = max(1, int(max(abs(bx - ax), abs(by - ay)) // 3))
+        for i in range(steps + 1):
+            px, py = ax + (bx - ax) * i / steps, ay + (by - ay) * i / steps
+            if x0 <= px <= x1 and y0 <= py <= y1:
+                return True
+    return False
+
+
+def _placed(
+    candidates: list[Label], lines: list[tuple[Point, ...]], taken: tuple[Box, ...], room: Box
+) -> Label:
+    """The first place for a label that stays in the plot and touches no line or other label
+    (else the first that stays in the plot)."""
+
+    def inside(t: Label) -> bool:
+        x0, y0, x1, y1 = _box(t)
+        return room[0] <= x0 + 2 and x1 - 2 <= room[2] and room[1] <= y0 and y1 <= room[3]
+
+    def fits(t: Label) -> bool:
+        box = x0, y0, x1, y1 = _box(t)
+        apart = all(x1 < a or b < x0 or y1 < c or d < y0 for a, c, b, d in taken)
+        return inside(t) and apart and not any(_crosses(box, p) for p in lines)
+
+    clear = [t for t in candidates if fits(t)] or [t for t in candidates if inside(t)]
+    return (clear or candidates)[0]
+
+
 def geometry(facts: PublicFacts) -> Geometry:
     """Where everything goes, in the language being spoken."""
     start = facts.started
@@ -137,7 +178,9 @@ def geometry(facts: PublicFacts) -> Geometry:
         items.append((Stroke((), MUTED, 2, (2, 4)), _("Deadline")))
     legend, legend_bottom = _legend(items, left, right)
     top_y, bottom_y = legend_bottom + 16 + FONT, HEIGHT - PAD - FONT - 8
-    top = max(facts.goal, facts.signatures, 1) * 1.18
+    shown = [b for b in facts.buckets if b.last < last]
+    peak = sum(b.signed for b in shown)  # withdrawals may since have brought the count lower
+    top = max(facts.goal, facts.signatures, peak, 1) * 1.18
 
     def x(day: date) -> float:
         return round(left + (right - left) * (day - start).days / span, 1)
@@ -147,9 +190,7 @@ def geometry(facts: PublicFacts) -> Geometry:
 
     points: list[Point] = [(x(start), y(0))]
     total = 0
-    for bucket in facts.buckets:
-        if bucket.last >= last:
-            break
+    for bucket in shown:
         edge = x(_next(bucket.last))
         points += [(edge, y(total)), (edge, y(total + bucket.signed))]
         total += bucket.signed
@@ -182,16 +223,29 @@ def geometry(facts: PublicFacts) -> Geometry:
     ).format(goal=number(facts.goal))
     end_x, end_y = points[-1]
     count_text = number(facts.signatures)
-    on_right = end_x > (left + right) / 2
-    labels = [
-        # the goal's label on the other half from the count's, above its line
-        Label(left + 4, goal_y - 7, goal_text, "start", goal_colour)
-        if on_right
-        else Label(right - 4, goal_y - 7, goal_text, "end", goal_colour),
-        Label(end_x - 6, end_y - 8, count_text, "end", ACCENT)
-        if on_right
-        else Label(end_x + 6, end_y - 8, count_text, "start", ACCENT),
-    ]
+    lines = [steps.points, goal.points, *([projection.points] if projection else [])]
+    count = _placed(
+        [
+            Label(end_x + 6, end_y - 8, count_text, "start", ACCENT),
+            Label(end_x - 6, end_y - 8, count_text, "end", ACCENT),
+            Label(end_x - 6, end_y + FONT + 4, count_text, "end", ACCENT),
+        ],
+        lines,
+        (),
+        (left, top_y - FONT, right, bottom_y),
+    )
+    goal_label = _placed(
+        [
+            Label(left + 4, goal_y - 7, goal_text, "start", goal_colour),
+            Label(right - 4, goal_y - 7, goal_text, "end", goal_colour),
+            Label(left + 4, goal_y + FONT + 3, goal_text, "start", goal_colour),
+            Label(right - 4, goal_y + FONT + 3, goal_text, "end", goal_colour),
+        ],
+        lines,
+        (_box(count),),
+        (left, top_y - FONT, right, bottom_y),
+    )
+    labels = [goal_label, count]
     first, final = calendar_day(start), calendar_day(end - timedelta(days=1))
     base = HEIGHT - PAD
     labels.append(Label(left, base, first, "start", MUTED))
@@ -299,7 +353,7 @@ def _svg(facts: PublicFacts, g: Geometry) -> str:
 
 def _dashed(draw: ImageDraw.ImageDraw, s: Stroke) -> None:
     on, off = s.dash or (1, 0)
-    for (x1, y1), (x2, y2) in zip(s.points, s.points[1:], strict=False):
+    for (x1, y1), (x2, y2) in pairwise(s.points):
         length = max(((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5, 1)
         at = 0.0
         while at < length:
