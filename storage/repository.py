@@ -849,7 +849,7 @@ def published_campaigns(conn: Connection) -> list[Campaign]:
     rows = conn.execute(
         select(_CAMPAIGN)
         .where(_CAMPAIGN.c.published_at.is_not(None))
-        .order_by(_CAMPAIGN.c.published_at.desc())
+        .order_by(_CAMPAIGN.c.published_at.desc(), _CAMPAIGN.c.id.desc())  # ties: newest first
     )
     return [to_campaign(row) for row in rows]
 

@@ -285,6 +285,13 @@ async def test_every_page_reads_well_is_accessible_and_stays_on_its_origin(tmp_p
             field = page.locator("#share-link")
             assert await field.input_value() == "https://letters.example.org/c/maven"
             assert not await page.locator("#copy-link").is_visible()
+            # Printed (a letter is often handed over on paper): the letter and the count, not
+            # the box, the chart or the footer.
+            await page.emulate_media(media="print")
+            assert await page.locator(".letter").is_visible()
+            for hidden in (".how", "figure", "footer", "progress"):
+                assert not await page.locator(hidden).is_visible(), hidden
+            assert "146" in await page.locator(".count").inner_text()
             await context.close()
             await browser.close()
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from bot import commands as cmd
 from bot.domain.messages import _, calendar_day, ngettext, number, percent
 from bot.domain.public import PublicFacts
 from bot.domain.tally import past_goal
@@ -177,12 +178,16 @@ def summary(f: PublicFacts) -> str:
 
 
 def sign_commands(platform: str, slug: str) -> tuple[str, str]:
-    """(to sign, to sign anonymously) as each platform's users type them."""
+    """(to sign, to sign anonymously) as each platform's users type them, from the registry's
+    `/sign` (Discord names each option: `/sign campaign:maven anonymous:True`)."""
+    spec = next(s for s in cmd.REGISTRY if s.name == "sign")
+    campaign = next(o.name for o in spec.options if o.kind is cmd.ValueKind.CAMPAIGN)
+    anonymous = next(o.name for o in spec.options if o.kind is cmd.ValueKind.FLAG)
     if platform == "discord":
-        return f"/sign campaign:{slug}", f"/sign campaign:{slug} anonymous:True"
-    if platform == "matrix":
-        return f"!sign {slug}", f"!sign {slug} anonymous"
-    return f"/sign {slug}", f"/sign {slug} anonymous"
+        named = f"/{spec.name} {campaign}:{slug}"
+        return named, f"{named} {anonymous}:True"
+    prefix = "!" if platform == "matrix" else "/"
+    return f"{prefix}{spec.name} {slug}", f"{prefix}{spec.name} {slug} {anonymous}"
 
 
 def where_to_sign(f: PublicFacts) -> list[tuple[str, str, str]]:
