@@ -36,8 +36,12 @@ def discord_configured(settings: Settings) -> bool:
     return bool(settings.discord_token)
 
 
+def matrix_configured(settings: Settings) -> bool:
+    return bool(settings.matrix_homeserver and settings.matrix_user_id)
+
+
 def any_chat_configured(settings: Settings) -> bool:
-    return slack_configured(settings) or discord_configured(settings)
+    return slack_configured(settings) or discord_configured(settings) or matrix_configured(settings)
 
 
 def listens(settings: Settings, *, force_http: bool = False) -> bool:
@@ -45,7 +49,7 @@ def listens(settings: Settings, *, force_http: bool = False) -> bool:
     "Add to Slack", `serve`, `run` with no chat platform (the public pages are then all it
     serves), a public address for the pages (UNDERSIGNED_PUBLIC_URL), or a host or port other
     than the defaults (.env.example lists the defaults, so copying it asks for nothing).
-    Discord alone, or Slack over Socket Mode, opens no port nobody asked for."""
+    Discord or Matrix alone, or Slack over Socket Mode, opens no port nobody asked for."""
     if force_http or settings.slack_oauth or not any_chat_configured(settings):
         return True
     if slack_configured(settings) and not settings.slack_app_token:
@@ -146,6 +150,8 @@ async def run_adapters(
             from adapters.discord.sender import DiscordSender
 
             senders["discord"] = DiscordSender(discord_client)
+        if matrix_configured(settings):
+            senders["matrix"] = await _start_matrix(service, settings, stack)
         if http is not None:
             http.ready = True
         settle_heap()
@@ -175,6 +181,41 @@ def _running(settings: Settings, http: Any) -> str:
             " Ctrl-C to stop."
         )
     return f"Undersigned is running.{where} Ctrl-C to stop."
+
+
+async def _start_matrix(service: Service, settings: Settings, stack: AsyncExitStack) -> Sender:
+    """Log in (or restore the saved device), sync once, then listen; its sender for the outbox."""
+    try:
+        from adapters.matrix.bot import MatrixConfig, MatrixError, UndersignedMatrix
+        from adapters.matrix.sender import MatrixSender
+    except ImportError as exc:
+        raise NothingToRun(
+            "Matrix is configured but matrix-nio is not installed: "
+            "pip install 'undersigned[matrix]'"
+        ) from exc
+    matrix = UndersignedMatrix(
+        service,
+        MatrixConfig(
+            homeserver=settings.matrix_homeserver or "",
+            user_id=settings.matrix_user_id or "",
+            store=settings.matrix_store_path,
+            password=settings.matrix_password,
+            access_token=settings.matrix_access_token,
+            device_name=settings.matrix_device_name,
+            allowed_servers=settings.matrix_servers,
+        ),
+        refresh_interval=settings.refresh_seconds,
+    )
+    try:
+        await matrix.start()
+    except MatrixError as exc:
+        await matrix.stop()
+        raise NothingToRun(str(exc)) from exc
+    except (TimeoutError, OSError) as exc:  # aiohttp's connection errors are OSErrors
+        await matrix.stop()
+        raise NothingToRun(f"could not reach MATRIX_HOMESERVER: {exc}") from exc
+    stack.push_async_callback(matrix.stop)
+    return MatrixSender(matrix)
 
 
 def _slack_workspaces(service: Service, settings: Settings) -> SlackWorkspaces:

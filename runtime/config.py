@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     discord_gateway_url: str = Field(
         default="wss://gateway.discord.gg/", alias="DISCORD_GATEWAY_URL"
     )
+    matrix_homeserver: str | None = Field(default=None, alias="MATRIX_HOMESERVER")
+    matrix_user_id: str | None = Field(default=None, alias="MATRIX_USER_ID")
+    matrix_password: str | None = Field(default=None, alias="MATRIX_PASSWORD")
+    matrix_access_token: str | None = Field(default=None, alias="MATRIX_ACCESS_TOKEN")
+    matrix_device_name: str = Field(default="Undersigned", alias="MATRIX_DEVICE_NAME")
+    matrix_store: Path | None = Field(default=None, alias="MATRIX_STORE")
+    matrix_allowed_servers: str = Field(default="", alias="MATRIX_ALLOWED_SERVERS")
     creators: str = Field(default="anyone", alias="UNDERSIGNED_CREATORS")
     rate_limit_per_minute: int = Field(default=30, alias="UNDERSIGNED_RATE_LIMIT_PER_MINUTE")
     purge_after_days: float | None = Field(default=None, alias="UNDERSIGNED_PURGE_AFTER_DAYS")
@@ -86,6 +93,32 @@ class Settings(BaseSettings):
                 "UNDERSIGNED_PUBLIC_URL must be an address like https://letters.example.org"
             )
         return value.rstrip("/")
+
+    @field_validator("matrix_homeserver")
+    @classmethod
+    def _matrix_homeserver(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")) or any(c in value for c in " <>\"'"):
+            raise ValueError("MATRIX_HOMESERVER must be an address like https://matrix.example.org")
+        return value.rstrip("/")
+
+    @field_validator("matrix_user_id")
+    @classmethod
+    def _matrix_user_id(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        local, _, server = value.partition(":")
+        if not local.startswith("@") or len(local) < 2 or not server:
+            raise ValueError("MATRIX_USER_ID must be a full user id like @undersigned:example.org")
+        return value
+
+    @property
+    def matrix_servers(self) -> frozenset[str]:
+        """Homeservers whose users may invite the bot: MATRIX_ALLOWED_SERVERS, else its own."""
+        listed = {s.strip().lower() for s in self.matrix_allowed_servers.split(",") if s.strip()}
+        own = (self.matrix_user_id or "").partition(":")[2].lower()
+        return frozenset(listed or ({own} if own else set()))
 
     @field_validator("sqlite_synchronous")
     @classmethod
@@ -194,6 +227,39 @@ class Settings(BaseSettings):
 
         TokenCipher.from_setting(self.token_key or "")
         return self
+
+    @model_validator(mode="after")
+    def _matrix_complete(self) -> Settings:
+        """Matrix needs where, who, and a password or a token; any one set asks for it."""
+        asked = self.matrix_homeserver or self.matrix_user_id
+        asked = asked or self.matrix_password or self.matrix_access_token
+        if not asked:
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("MATRIX_HOMESERVER", self.matrix_homeserver),
+                ("MATRIX_USER_ID", self.matrix_user_id),
+                (
+                    "MATRIX_PASSWORD or MATRIX_ACCESS_TOKEN",
+                    self.matrix_password or self.matrix_access_token,
+                ),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(f"Matrix also needs {', '.join(missing)}")
+        return self
+
+    @property
+    def matrix_store_path(self) -> Path:
+        """Where the Matrix encryption keys live: MATRIX_STORE, else beside the database."""
+        if self.matrix_store is not None:
+            return self.matrix_store
+        url = self.database_url
+        if url.startswith("sqlite") and ":memory:" not in url:
+            return Path(url.split("///", 1)[-1].split("?", 1)[0]).parent / "matrix-store"
+        return Path("matrix-store")
 
     @property
     def allowed_workspaces(self) -> frozenset[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -156,3 +156,25 @@ def stored_signatures(conn: Any, campaign_id: int) -> int:
     """The oracle for a kept count: the signature rows themselves, counted."""
     query = text("SELECT count(*) FROM signature WHERE campaign_id = :id")
     return int(conn.execute(query, {"id": campaign_id}).scalar_one())
+
+
+NO_SYNAPSE = "Synapse is not installed"
+WHY_SKIPPED[NO_SYNAPSE] = (
+    "Synapse is not installed: `python3 -m venv .synapse && .synapse/bin/pip install "
+    "matrix-synapse` to run the Matrix tests against a real homeserver, as CI (.ci/run) does"
+)
+
+
+@pytest.fixture(scope="session")
+def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Synapse for the whole run (each test registers its own users)."""
+    from tests.matrix_harness import start_synapse, synapse_python
+
+    python = synapse_python()
+    if python is None:
+        if os.environ.get("UNDERSIGNED_REQUIRE_MATRIX"):
+            raise pytest.UsageError("UNDERSIGNED_REQUIRE_MATRIX is set but .synapse/ is missing")
+        pytest.skip(NO_SYNAPSE)
+    homeserver = start_synapse(tmp_path_factory.mktemp("synapse"), python)
+    yield homeserver
+    homeserver.stop()

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAT = {"slack_bolt", "slack_sdk", "discord", "aiohttp", "adapters"}
+CHAT = {"slack_bolt", "slack_sdk", "discord", "nio", "aiohttp", "adapters"}
 FORBIDDEN = {
     "bot": {"sqlalchemy", "sqlmodel", "alembic", "apscheduler", "runtime", *CHAT},
     "storage": {"apscheduler", "runtime", *CHAT},
-    "runtime": {"adapters", "slack_bolt", "slack_sdk", "discord"},
+    "runtime": {"adapters", "slack_bolt", "slack_sdk", "discord", "nio"},
 }
 # Entry points run on their own (Alembic's command line reads the settings to connect).
 ENTRY_POINTS = {"storage/migrations/env.py"}

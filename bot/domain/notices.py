@@ -24,6 +24,12 @@ def _owners(platform: str) -> str:
             "there) and Discord can see that you used a command, but nobody else sees this "
             "reply."
         )
+    if platform == "matrix":
+        return _(
+            "The admins of a room's homeservers can see who is in it and when messages are sent; "
+            "in an encrypted room they cannot read what is said. This reply is in an encrypted "
+            "direct message between you and the bot."
+        )
     return _(
         "Whoever runs this workspace can read its channels and may see that you used a command."
     )

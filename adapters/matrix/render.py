@@ -1,0 +1,162 @@
+"""Core replies as Matrix messages: a plain `body` and an HTML `formatted_body` we build.
+
+Matrix has no slash commands and no buttons: commands are typed with `!` (`!sign walkout`), so
+every `/sign`, `/petition …` a reply mentions is written that way, and buttons become the words
+to type. User text never becomes markup (it is HTML-escaped before our own `<strong>` and
+`<code>` are added) and never pings: every message carries an empty `m.mentions` (mention
+nobody), and `@room` or a user id in what someone typed is broken with a word joiner.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from bot.domain.messages import _, number, speaking
+from bot.domain.replies import ActionKind, Reply
+
+BODY_LIMIT = 6_000  # characters of source text per message: the event stays under 64 KiB
+LETTER_CHUNK = 5_000
+# A chat command a reply names, written the Matrix way: `/sign` → `!sign`.
+_SLASH = re.compile(r"(?<![\w/<:.])/(sign|unsign|forget-me|petition)\b")
+_MENTION = re.compile(r"@(?=room\b|[A-Za-z0-9._=/+-]+:)", re.IGNORECASE)
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
+_CODE = re.compile(r"`([^`\n]+)`")
+_HINTS = {
+    ActionKind.SIGN: "!sign {slug}",
+    ActionKind.SIGN_ANONYMOUSLY: "!sign {slug} anonymous",
+    ActionKind.READ: "!petition read {slug}",
+}
+CONSENT = (ActionKind.SIGN_NAMED, ActionKind.SIGN_ANON, ActionKind.NOT_NOW)
+
+
+def bang(text: str) -> str:
+    """Our command names as Matrix users type them."""
+    return _SLASH.sub(r"!\1", text)
+
+
+def unping(text: str) -> str:
+    """`@room` and `@user:server` shown as text, never a mention (beside `m.mentions: {}`)."""
+    return _MENTION.sub("@\u2060", text)
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _html(text: str) -> str:
+    """Escaped first, then our own markup: `**bold**` and `` `code` ``; line breaks kept."""
+    escaped = html.escape(text, quote=False)
+    escaped = _CODE.sub(lambda m: f"<code>{m.group(1)}</code>", escaped)
+    escaped = _BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", escaped)
+    return escaped.replace("\n", "<br>")
+
+
+def _plain(text: str) -> str:
+    return text.replace("**", "")
+
+
+def message(text: str, *, notice: bool = False) -> dict[str, Any]:
+    """A message from text that mixes our markup with what users typed."""
+    source = unping(bang(cut(text, BODY_LIMIT)))
+    return {
+        "msgtype": "m.notice" if notice else "m.text",
+        "body": _plain(source),
+        "format": "org.matrix.custom.html",
+        "formatted_body": _html(source),
+        "m.mentions": {},
+    }
+
+
+def user_text(text: str) -> str:
+    """Text a user typed, alone: our markup characters in it are made inert."""
+    return text.replace("**", "*\u2060*").replace("`", "'")
+
+
+def answer_words() -> str:
+    """What to type instead of pressing a button after the safety notice."""
+    return _(
+        "Answer here with one word: `named`, `anonymous` or `not now` (or the same words in "
+        "your language)."
+    )
+
+
+def text_of(reply: Reply) -> str:
+    """The reply as our markup: card, text, tally, what to type, usage."""
+    with speaking(reply.locale):
+        return _text_of(reply)
+
+
+def _text_of(reply: Reply) -> str:
+    lines: list[str] = []
+    card = reply.card
+    if card is not None:
+        lines.append(f"**{user_text(card.title)}**")
+        if card.addressee:
+            lines.append(_("To: {addressee}", addressee=user_text(card.addressee)))
+        if card.kind == "pledge" and card.pledge_action:
+            action = user_text(card.pledge_action)
+            lines.append(_("Pledge: I will {action} if enough of us do", action=action))
+        if card.excerpt:
+            lines.append(user_text(card.excerpt))
+        lines.append("")
+    lines.append(("⚠️ " if reply.error else "") + reply.text)
+    if reply.tally is not None:
+        tally = reply.tally
+        left = tally.time_left_text()
+        lines.append(f"`{tally.bar()}` {tally.summary()}" + (f" · {left}" if left else ""))
+        if tally.recent_public:
+            names = ", ".join(user_text(n) for n in tally.recent_public)
+            lines.append(_("Latest: {names}", names=names))
+    if reply.usage:
+        lines.append(_("Usage: `{usage}`", usage=reply.usage.replace("`", "'")))
+    hints = [a for a in reply.actions if a.kind in _HINTS]
+    if hints:
+        lines.append(
+            " · ".join(f"{a.label}: `{_HINTS[a.kind].format(slug=a.slug)}`" for a in hints)
+        )
+    if any(a.kind in CONSENT for a in reply.actions):
+        lines.append(answer_words())
+    if reply.page is not None:
+        lines.append(f"{reply.page.label}: {reply.page.url}")
+    if card is not None:
+        version = _("version {version}", version=number(card.version))
+        lines.append(f"{card.slug} · {version}")
+    if reply.attachment is not None:
+        name, content = reply.attachment
+        lines.append(f"{name}:\n{content.rstrip()}")
+    return "\n".join(lines)
+
+
+def content_of(reply: Reply) -> dict[str, Any]:
+    """The whole reply as one message (announcements are `m.text`, so they notify like a
+    post; answers to one person are `m.notice`, as bots' replies are)."""
+    return message(text_of(reply), notice=reply.card is None)
+
+
+def letter_messages(reply: Reply) -> list[dict[str, Any]]:
+    """`!petition read`: the whole letter in pieces of at most 5,000 characters, at a line
+    break where one is near; the first carries the title."""
+    text = user_text(reply.letter or (reply.card.excerpt if reply.card else ""))
+    pieces: list[str] = []
+    while text and len(pieces) < 10:
+        piece = text[:LETTER_CHUNK]
+        if len(text) > LETTER_CHUNK:
+            at = piece.rfind("\n")
+            piece = piece[:at] if at > LETTER_CHUNK // 2 else piece
+        pieces.append(piece)
+        text = text[len(piece) :].lstrip("\n")
+    title = f"**{user_text(reply.card.title)}**\n\n" if reply.card else ""
+    return [message((title if i == 0 else "") + p, notice=True) for i, p in enumerate(pieces)]
+
+
+def edit_of(event_id: str, content: dict[str, Any]) -> dict[str, Any]:
+    """An edit in place (`m.replace`): clients show the new content on the original post."""
+    return {
+        **content,
+        "body": f"* {content['body']}",
+        "formatted_body": f"* {content['formatted_body']}",
+        "m.new_content": dict(content),
+        "m.relates_to": {"rel_type": "m.replace", "event_id": event_id},
+    }

@@ -1,0 +1,266 @@
+"""Matrix against a real Synapse (tests/matrix_harness.py), driven by real matrix-nio clients:
+no fake of the Matrix protocol. The bot is the real adapter on the real core and database;
+the people are encrypted clients that decrypt what the bot sends them."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.matrix import render
+from adapters.matrix.bot import MatrixConfig, UndersignedMatrix
+from bot.domain.identity import SignerKey
+from bot.service import Service
+from storage.database import Database
+from tests.conftest import EVERY_SIGNATURE, person
+from tests.matrix_harness import SERVER, Homeserver, Person, wait_for
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def unique(name: str) -> str:
+    return f"{name}{uuid.uuid4().hex[:8]}"
+
+
+class Rig:
+    """A bot on its own database and store, and the people a test logs in."""
+
+    def __init__(self, hs: Homeserver, tmp: Path) -> None:
+        self.hs, self.tmp = hs, tmp
+        self.people: list[Person] = []
+        self.bots: list[UndersignedMatrix] = []
+        self.db: Database | None = None
+        self.service: Service | None = None
+        self.bot_id = ""
+
+    async def bot(self, allowed: frozenset[str] = frozenset({SERVER})) -> UndersignedMatrix:
+        if self.db is None:
+            self.db = Database(f"sqlite:///{self.tmp / 'bot.db'}")
+            await self.db.migrate()
+            self.service = Service(self.db, SignerKey(b"matrix-tests"), steps=EVERY_SIGNATURE)
+            self.name = unique("undersigned")
+            self.bot_id = await self.hs.register(self.name, "bot-password")
+        assert self.service is not None
+        bot = UndersignedMatrix(
+            self.service,
+            MatrixConfig(
+                homeserver=self.hs.url,
+                user_id=self.bot_id,
+                store=self.tmp / "bot-store",
+                password="bot-password",
+                allowed_servers=allowed,
+            ),
+            refresh_interval=0.2,
+        )
+        await bot.start()
+        self.bots.append(bot)
+        return bot
+
+    async def person(self, name: str) -> Person:
+        who = await Person.log_in(self.hs, unique(name), self.tmp / f"{name}-store")
+        self.people.append(who)
+        return who
+
+    async def close(self) -> None:
+        for bot in self.bots:
+            await bot.stop()
+        for who in self.people:
+            await who.close()
+        if self.db is not None:
+            await self.db.close()
+
+
+@pytest.fixture
+async def rig(synapse: Homeserver, tmp_path: Path) -> Any:
+    made = Rig(synapse, tmp_path)
+    yield made
+    await made.close()
+
+
+async def test_a_campaign_in_an_encrypted_room_signed_in_encrypted_dms(rig: Rig) -> None:
+    bot = await rig.bot()
+    alice, bob = await rig.person("alice"), await rig.person("bob")
+    carol = await rig.person("carol")
+    room = await alice.new_room(rig.bot_id, bob.user_id)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await wait_for(lambda: bob.user_id in alice.client.rooms[room].users, what="bob joins")
+    assert alice.client.rooms[room].encrypted
+
+    # The organizer starts a campaign in the room: the answer comes to her, encrypted, in a DM.
+    await alice.say(room, '!petition new walkout title:"Walk out" goal:3 We walk out at noon.')
+    created = await wait_for(lambda: alice.direct_rooms_with(rig.bot_id), what="a DM")
+    dm = created[0]
+    await wait_for(lambda: any("walkout" in t for t in alice.texts(rig.bot_id, dm)), what="reply")
+    assert alice.client.rooms[dm].encrypted
+    assert all(e.decrypted for e in alice.from_(rig.bot_id, dm))  # the test client decrypted it
+    assert alice.texts(rig.bot_id, room) == []  # nothing of it in the shared room
+
+    # She posts it: the announcement in the room, with its tally, and `!` commands to type.
+    await alice.say(room, "!petition post walkout")
+    posted = await wait_for(lambda: alice.from_(rig.bot_id, room), what="the announcement")
+    announcement = posted[0]
+    assert announcement.decrypted and "Walk out" in announcement.body
+    assert "!sign walkout" in announcement.body and "/sign" not in announcement.body
+    assert announcement.source["content"].get("m.mentions") == {}
+
+    # Bob signs in the room: the bot removes his command and answers him in a DM.
+    typed = await bob.say(room, "!sign walkout")
+    await wait_for(
+        lambda: any(r.redacts == typed for _, r in alice.redactions), what="the command redacted"
+    )
+    notice = await wait_for(
+        lambda: [t for t in bob.texts(rig.bot_id) if "Nothing is recorded yet" in t],
+        what="the safety notice",
+    )
+    assert "homeservers can see who is in it" in notice[0]
+    assert "`named`" not in notice[0] and "named" in notice[0]  # the words to answer with
+    bob_dm = bob.direct_rooms_with(rig.bot_id)[0]
+    assert bob.client.rooms[bob_dm].encrypted
+    assert any("people there saw it before I removed it" in t for t in bob.texts(rig.bot_id))
+    await bob.say(bob_dm, "anonymous")
+    await wait_for(
+        lambda: any("anonymous" in t.lower() and "walkout" in t for t in bob.texts(rig.bot_id))
+        and len(bob.texts(rig.bot_id, bob_dm)) >= 3,
+        what="bob's signature",
+    )
+
+    # Carol writes to the bot directly, so nobody sees her sign; in German, her answer counts.
+    carol_dm = await carol.new_room(rig.bot_id, direct=True)
+    await wait_for(lambda: rig.bot_id in carol.client.rooms[carol_dm].users, what="bot in DM")
+    await carol.say(carol_dm, "!sign walkout")
+    await wait_for(lambda: carol.texts(rig.bot_id, carol_dm), what="carol's notice")
+    await carol.say(carol_dm, "mit Namen")
+    await wait_for(lambda: len(carol.texts(rig.bot_id, carol_dm)) >= 2, what="carol signed")
+    assert not any(r.redacts for _, r in carol.redactions)  # nothing to hide in her own DM
+
+    # One tally with the console.
+    assert rig.service is not None
+    console = await rig.service.handle(person("dana"), "/sign", "walkout")
+    assert not console.error, console.text
+    status = await rig.service.handle(person("erin"), "/petition", "status walkout")
+    assert status.tally is not None and status.tally.count == 3
+
+    # The announcement is edited in place (`m.replace`) as the count moves.
+    def edits() -> list[Any]:
+        return [
+            e
+            for e in alice.from_(rig.bot_id, room)
+            if e.source["content"].get("m.relates_to", {}).get("event_id")
+            == announcement.event_id
+        ]
+
+    await wait_for(
+        lambda: any("3 of 3" in e.source["content"]["m.new_content"]["body"] for e in edits()),
+        what="the tally edited in place",
+    )
+    assert bot.refresher.updates >= 1
+
+
+async def test_hostile_text_is_shown_as_text_and_never_pings(rig: Rig) -> None:
+    await rig.bot()
+    alice, bob = await rig.person("alice"), await rig.person("bob")
+    room = await alice.new_room(rig.bot_id, bob.user_id, encrypted=False)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await wait_for(lambda: bob.user_id in alice.client.rooms[room].users, what="bob joins")
+    title = f"@room <b>loud</b> <a href='https://evil.example'>click</a> {bob.user_id}"
+    await alice.say(
+        room,
+        f'!petition new evil title:"{title}" goal:5 @room <script>x</script> {bob.user_id}',
+        format="org.matrix.custom.html",
+        formatted_body="<a href='https://evil.example'>!petition</a>",
+    )
+    await wait_for(lambda: alice.direct_rooms_with(rig.bot_id), what="the creation reply")
+    await alice.say(room, "!petition post evil")
+    posted = await wait_for(lambda: alice.from_(rig.bot_id, room), what="the announcement")
+    content = posted[0].source["content"]
+    assert content["m.mentions"] == {}
+    assert "@room" not in content["body"] and "@\u2060room" in content["body"]
+    assert bob.user_id not in content["body"]  # broken, so no client makes it a pill
+    html = content["formatted_body"]
+    assert "<b>" not in html and "<a " not in html and "<script" not in html
+    assert "&lt;b&gt;loud&lt;/b&gt;" in html
+    await asyncio.sleep(1.5)
+    assert bob.client.rooms[room].unread_highlights == 0  # nobody was pinged
+
+    # A huge message: a friendly answer in the DM, and the bot keeps answering.
+    await bob.say(room, "!sign " + "x" * 100_000)
+    await wait_for(
+        lambda: any("characters long" in t for t in bob.texts(rig.bot_id)), what="a refusal"
+    )
+    await bob.say(room, "!petition help")
+    await wait_for(
+        lambda: any("!sign" in t and "!petition" in t for t in bob.texts(rig.bot_id)),
+        what="help, the Matrix way",
+    )
+
+
+async def test_invitations_only_from_allowed_servers_kicks_and_leave(rig: Rig) -> None:
+    await rig.bot(allowed=frozenset({"elsewhere.example"}))
+    alice = await rig.person("alice")
+    refused = await alice.new_room(rig.bot_id)
+    await wait_for(
+        lambda: rig.bot_id not in alice.client.rooms[refused].invited_users
+        and rig.bot_id not in alice.client.rooms[refused].users,
+        what="the invitation declined",
+    )
+    await rig.bots.pop().stop()
+    await rig.bot()  # now the homeserver is allowed
+    room = await alice.new_room(rig.bot_id)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await alice.say(room, "!leave")
+    await wait_for(lambda: rig.bot_id not in alice.client.rooms[room].users, what="it leaves")
+    assert any("Leaving this room" in t for t in alice.texts(rig.bot_id, room))
+
+
+async def test_a_restart_keeps_the_device_and_its_keys(rig: Rig) -> None:
+    bot = await rig.bot()
+    assert bot.client is not None and bot.client.olm is not None
+    device, keys = bot.client.device_id, dict(bot.client.olm.account.identity_keys)
+    store = rig.tmp / "bot-store"
+    assert (store.stat().st_mode & 0o777) == 0o700
+    assert ((store / "session.json").stat().st_mode & 0o777) == 0o600
+    await rig.bots.pop().stop()
+    again = await rig.bot()
+    assert again.client is not None and again.client.olm is not None
+    assert again.client.device_id == device
+    assert dict(again.client.olm.account.identity_keys) == keys
+    alice = await rig.person("alice")
+    room = await alice.new_room(rig.bot_id)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await alice.say(room, "!petition help")
+    await wait_for(lambda: alice.texts(rig.bot_id), what="an answer after the restart")
+    assert all(e.decrypted for e in alice.from_(rig.bot_id))
+
+
+def test_a_rate_limit_comes_back_to_the_outbox_as_retry_after() -> None:
+    """`M_LIMIT_EXCEEDED` with `retry_after_ms`: the boundary (nio's response) stubbed."""
+    from nio import RoomSendError
+
+    from runtime.dispatcher import RetryAfter
+
+    class Limited:
+        user_id = "@bot:example.org"
+
+        async def room_send(self, *args: Any, **kwargs: Any) -> Any:
+            return RoomSendError("slow down", "M_LIMIT_EXCEEDED", retry_after_ms=2500)
+
+    bot = UndersignedMatrix.__new__(UndersignedMatrix)
+    bot.client = Limited()  # type: ignore[assignment]
+    with pytest.raises(RetryAfter) as raised:
+        asyncio.run(bot.send("!room:example.org", render.message("hello")))
+    assert raised.value.seconds == 2.5
+
+
+def test_replies_say_commands_the_matrix_way_and_escape_what_users_typed() -> None:
+    content = render.message("Type `/sign walkout` or /petition help; @room <i>hi</i> **ours**")
+    assert content["body"].startswith("Type `!sign walkout` or !petition help;")
+    assert "<i>" not in content["formatted_body"] and "&lt;i&gt;" in content["formatted_body"]
+    assert "<strong>ours</strong>" in content["formatted_body"]
+    assert "<code>!sign walkout</code>" in content["formatted_body"]
+    assert content["m.mentions"] == {} and "@room" not in content["body"]
+    long = render.message("x" * 100_000)
+    assert len(long["body"]) <= render.BODY_LIMIT
