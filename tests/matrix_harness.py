@@ -228,7 +228,13 @@ class Person:
         assert getattr(response, "event_id", None), response
         return str(response.event_id)
 
-    async def new_room(self, *invite: str, encrypted: bool = True, direct: bool = False) -> str:
+    async def new_room(
+        self,
+        *invite: str,
+        encrypted: bool = True,
+        direct: bool = False,
+        moderators: tuple[str, ...] = (),
+    ) -> str:
         from nio import RoomCreateResponse, RoomPreset
         from nio.event_builders import EnableEncryptionBuilder
 
@@ -237,6 +243,11 @@ class Person:
             is_direct=direct,
             preset=RoomPreset.trusted_private_chat if direct else RoomPreset.private_chat,
             initial_state=[EnableEncryptionBuilder().as_dict()] if encrypted else [],
+            power_level_override={
+                "users": {m: 50 for m in moderators}  # the creator has all power already
+            }
+            if moderators
+            else None,
         )
         assert isinstance(created, RoomCreateResponse), created
         await wait_for(lambda: created.room_id in self.client.rooms)

@@ -370,7 +370,10 @@ class UndersignedMatrix:
         raise MatrixError(f"could not send to a Matrix room: {getattr(response, 'message', '')}")
 
     async def to_person(self, user_id: str, messages: list[dict[str, Any]]) -> None:
+        """What only this person should see: never into a room that is not encrypted."""
         room_id = await self.direct_room(user_id)
+        if not self._client().rooms[room_id].encrypted:
+            raise MatrixError("refusing to send a private reply into an unencrypted room")
         for content in messages:
             await self.send(room_id, content)
 
@@ -392,10 +395,15 @@ class UndersignedMatrix:
         )
         if not isinstance(created, RoomCreateResponse):
             raise MatrixError(f"could not open a direct room: {getattr(created, 'message', '')}")
-        for _attempt in range(100):  # until the next sync shows it (room_send needs its state)
-            if created.room_id in client.rooms:
+        # Until a sync brought its state: nio knows the room from the create response, but
+        # would send unencrypted until it has seen the room's m.room.encryption.
+        for _attempt in range(200):
+            room = client.rooms.get(created.room_id)
+            if room is not None and room.encrypted:
                 break
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.05)
+        else:
+            raise MatrixError("the new direct room's encryption did not arrive")
         self._dms[user_id] = created.room_id
         return created.room_id
 
