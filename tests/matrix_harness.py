@@ -163,6 +163,7 @@ class Person:
     user_id: str
     messages: list[tuple[str, Any]] = field(default_factory=list)  # (room id, event)
     redactions: list[tuple[str, Any]] = field(default_factory=list)
+    waiting: list[tuple[str, Any]] = field(default_factory=list)  # not decrypted (yet)
     task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -190,6 +191,7 @@ class Person:
             RedactionEvent,
             RoomMessageNotice,
             RoomMessageText,
+            SyncResponse,
         )
 
         client = self.client
@@ -208,12 +210,24 @@ class Person:
             self.redactions.append((room.room_id, event))
 
         async def on_undecrypted(room: Any, event: Any) -> None:
-            self.messages.append((room.room_id, event))
+            self.waiting.append((room.room_id, event))
+
+        async def on_sync(response: Any) -> None:
+            """As Element does: a message whose key came late is decrypted when it comes."""
+            for item in list(self.waiting):
+                room_id, event = item
+                try:
+                    decrypted = client.decrypt_event(event)
+                except Exception:
+                    continue
+                self.waiting.remove(item)
+                self.messages.append((room_id, decrypted))
 
         client.add_event_callback(on_invite, InviteMemberEvent)
         client.add_event_callback(on_message, (RoomMessageText, RoomMessageNotice))
         client.add_event_callback(on_redaction, RedactionEvent)
         client.add_event_callback(on_undecrypted, MegolmEvent)
+        client.add_response_callback(on_sync, SyncResponse)
         self.task = asyncio.get_running_loop().create_task(
             client.sync_forever(timeout=1_000, loop_sleep_time=50)
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -121,11 +121,16 @@ async def test_a_campaign_in_an_encrypted_room_signed_in_encrypted_dms(rig: Rig)
     assert "`named`, `anonymous` or `not now`" in notice[0]  # the words to answer with
     bob_dm = bob.direct_rooms_with(rig.bot_id)[0]
     assert bob.client.rooms[bob_dm].encrypted
-    assert any("people there saw it before I removed it" in t for t in bob.texts(rig.bot_id))
+    await wait_for(
+        lambda: any("people there saw it before I removed it" in t for t in bob.texts(rig.bot_id)),
+        what="the note that the room saw it",
+    )
     await bob.say(bob_dm, "anonymous")
     await wait_for(
-        lambda: any("anonymous" in t.lower() and "walkout" in t for t in bob.texts(rig.bot_id))
-        and len(bob.texts(rig.bot_id, bob_dm)) >= 3,
+        lambda: (
+            any("anonymous" in t.lower() and "walkout" in t for t in bob.texts(rig.bot_id))
+            and len(bob.texts(rig.bot_id, bob_dm)) >= 3
+        ),
         what="bob's signature",
     )
 
@@ -150,8 +155,7 @@ async def test_a_campaign_in_an_encrypted_room_signed_in_encrypted_dms(rig: Rig)
         return [
             e
             for e in alice.from_(rig.bot_id, room)
-            if e.source["content"].get("m.relates_to", {}).get("event_id")
-            == announcement.event_id
+            if e.source["content"].get("m.relates_to", {}).get("event_id") == announcement.event_id
         ]
 
     await wait_for(
@@ -175,8 +179,12 @@ async def test_hostile_text_is_shown_as_text_and_never_pings(rig: Rig) -> None:
         formatted_body="<a href='https://evil.example'>!petition</a>",
     )
     await wait_for(lambda: alice.direct_rooms_with(rig.bot_id), what="the creation reply")
+    await wait_for(lambda: bob.from_(alice.user_id, room), what="bob sees alice's command")
+    await asyncio.sleep(1)
+    before = bob.client.rooms[room].unread_highlights  # alice may ping the room; the bot may not
     await alice.say(room, "!petition post evil")
     posted = await wait_for(lambda: alice.from_(rig.bot_id, room), what="the announcement")
+    await wait_for(lambda: bob.from_(rig.bot_id, room), what="bob sees the announcement")
     content = posted[0].source["content"]
     assert content["m.mentions"] == {}
     assert "@room" not in content["body"] and "@\u2060room" in content["body"]
@@ -185,10 +193,10 @@ async def test_hostile_text_is_shown_as_text_and_never_pings(rig: Rig) -> None:
     assert "<b>" not in html and "<a " not in html and "<script" not in html
     assert "&lt;b&gt;loud&lt;/b&gt;" in html
     await asyncio.sleep(1.5)
-    assert bob.client.rooms[room].unread_highlights == 0  # nobody was pinged
+    assert bob.client.rooms[room].unread_highlights == before  # the bot pinged nobody
 
     # A huge message: a friendly answer in the DM, and the bot keeps answering.
-    await bob.say(room, "!sign " + "x" * 100_000)
+    await bob.say(room, "!sign " + "x" * 40_000)  # what a homeserver lets through (64 KiB)
     await wait_for(
         lambda: any("characters long" in t for t in bob.texts(rig.bot_id)), what="a refusal"
     )
@@ -203,11 +211,16 @@ async def test_invitations_only_from_allowed_servers_kicks_and_leave(rig: Rig) -
     await rig.bot(allowed=frozenset({"elsewhere.example"}))
     alice = await rig.person("alice")
     refused = await alice.new_room(rig.bot_id)
-    await wait_for(
-        lambda: rig.bot_id not in alice.client.rooms[refused].invited_users
-        and rig.bot_id not in alice.client.rooms[refused].users,
-        what="the invitation declined",
-    )
+
+    async def membership() -> str:
+        state = await alice.client.room_get_state_event(refused, "m.room.member", rig.bot_id)
+        return str(getattr(state, "content", {}).get("membership"))
+
+    for _ in range(300):  # the homeserver's own record of the bot in that room
+        if await membership() == "leave":
+            break
+        await asyncio.sleep(0.1)
+    assert await membership() == "leave"  # declined: never joined
     await rig.bots.pop().stop()
     await rig.bot()  # now the homeserver is allowed
     room = await alice.new_room(rig.bot_id)
@@ -245,6 +258,7 @@ def test_a_rate_limit_comes_back_to_the_outbox_as_retry_after() -> None:
 
     class Limited:
         user_id = "@bot:example.org"
+        rooms: ClassVar[dict[str, Any]] = {}
 
         async def room_send(self, *args: Any, **kwargs: Any) -> Any:
             return RoomSendError("slow down", "M_LIMIT_EXCEEDED", retry_after_ms=2500)

@@ -29,11 +29,13 @@ from nio import (
     LoginResponse,
     MatrixRoom,
     MegolmEvent,
+    RoomCreateEvent,
     RoomCreateResponse,
     RoomMemberEvent,
     RoomMessageText,
     RoomPreset,
     RoomSendResponse,
+    SyncResponse,
     WhoamiResponse,
 )
 from nio.event_builders import EnableEncryptionBuilder
@@ -54,6 +56,7 @@ COMMANDS = ("sign", "unsign", "forget-me", "petition")
 SIGNING = ("sign", "unsign", "forget-me")  # what nobody else should see typed
 MESSAGE_MAX = 20_000  # characters of a command read at all (the core's own limit is lower)
 MODERATOR = 50  # the power level that may tell the bot to leave a room
+JOIN_WAIT = 120.0  # seconds a private reply waits for its person to join the direct room
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class UndersignedMatrix:
         self._dms: dict[str, str] = {}  # user id → the direct room with them
         self._pending: dict[str, tuple[str, str | None]] = {}  # user → (slug, token)
         self._answers = _answers()
+        self._creators: dict[str, set[str]] = {}  # room id → who created it
         self.ready = asyncio.Event()
 
     # ---- lifecycle ----------------------------------------------------------------------
@@ -127,7 +131,11 @@ class UndersignedMatrix:
         if client.should_upload_keys:
             await client.keys_upload()
         self._started = time.time()
-        await client.sync(timeout=0, full_state=True)
+        client.add_response_callback(self._on_sync, SyncResponse)  # type: ignore[arg-type]
+        first = await client.sync(timeout=0, full_state=True)
+        if isinstance(first, SyncResponse):
+            await self._on_sync(first)  # response callbacks run only in sync_forever
+        client.add_event_callback(self._on_create, RoomCreateEvent)  # type: ignore[arg-type]
         client.add_event_callback(self._on_invite, InviteMemberEvent)  # type: ignore[arg-type]
         client.add_event_callback(self._on_member, RoomMemberEvent)  # type: ignore[arg-type]
         client.add_event_callback(self._on_message, RoomMessageText)  # type: ignore[arg-type]
@@ -217,6 +225,22 @@ class UndersignedMatrix:
             del self._dms[event.state_key]
             await client.room_leave(room.room_id)
 
+    async def _on_sync(self, response: SyncResponse) -> None:
+        """Who created each room (its state, not its timeline, often carries that): in room
+        version 12 creators outrank every power level, and are not listed in them."""
+        for room_id, info in response.rooms.join.items():
+            for event in info.state:
+                if isinstance(event, RoomCreateEvent):
+                    self._created(room_id, event)
+
+    async def _on_create(self, room: MatrixRoom, event: RoomCreateEvent) -> None:
+        """The same from the timeline, before any message after it is handled."""
+        self._created(room.room_id, event)
+
+    def _created(self, room_id: str, event: RoomCreateEvent) -> None:
+        extra = event.source.get("content", {}).get("additional_creators") or []
+        self._creators[room_id] = {event.sender, *map(str, extra)}
+
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if self._recent(event):
             log.warning("a Matrix message could not be decrypted yet; asking for its key")
@@ -239,7 +263,7 @@ class UndersignedMatrix:
             self._dms.setdefault(event.sender, room.room_id)
         if body.startswith("!"):
             word = body[1:].split(maxsplit=1)[0].lower() if len(body) > 1 else ""
-            if word in COMMANDS or word == "leave" or direct:
+            if word in COMMANDS or word == "leave" or direct:  # other bots' `!` stay theirs
                 self._submit(lambda: self._command(room, event, body, direct))
         elif direct and event.sender in self._pending:
             choice = self._answers.get(" ".join(body.lower().split()).strip(".!"))
@@ -269,10 +293,11 @@ class UndersignedMatrix:
         word, _space, args = body[1:].partition(" ")
         word = word.lower()
         actor = self.actor(room, event.sender)
-        if word == "leave" and not direct:
+        if word == "leave":
             await self._leave(room, event)
             return
-        place = Place(PLATFORM, server_of(room.room_id), room.room_id)
+        # Room version 12 ids name no server: the room's workspace is then Matrix itself.
+        place = Place(PLATFORM, server_of(room.room_id) or PLATFORM, room.room_id)
         try:
             reply = await self.service.handle(actor, f"/{word}", args.strip(), place)
         except Exception:
@@ -327,6 +352,8 @@ class UndersignedMatrix:
     async def _leave(self, room: MatrixRoom, event: RoomMessageText) -> None:
         """`!leave`, from a moderator of the room: say so, and go."""
         level = room.power_levels.get_user_level(event.sender)
+        if event.sender in self._creators.get(room.room_id, set()):  # room version 12
+            level = max(level, MODERATOR)
         with speaking(None):
             if level < MODERATOR:
                 text = _("Only the room's moderators can ask me to leave.")
@@ -359,6 +386,9 @@ class UndersignedMatrix:
     async def send(self, room_id: str, content: dict[str, Any]) -> str:
         """Send to a room (encrypted where the room is); a rate limit raises RetryAfter."""
         client = self._client()
+        room = client.rooms.get(room_id)
+        if room is not None and room.encrypted and client.should_query_keys:
+            await client.keys_query()  # a person met first in this room: learn their devices
         response = await client.room_send(
             room_id, "m.room.message", content, ignore_unverified_devices=True
         )
@@ -370,10 +400,22 @@ class UndersignedMatrix:
         raise MatrixError(f"could not send to a Matrix room: {getattr(response, 'message', '')}")
 
     async def to_person(self, user_id: str, messages: list[dict[str, Any]]) -> None:
-        """What only this person should see: never into a room that is not encrypted."""
+        """What only this person should see: never into a room that is not encrypted, and
+        only once they have joined it (the room's key is shared with the devices of those
+        who are in it; sent while they are only invited, they could never read it)."""
         room_id = await self.direct_room(user_id)
-        if not self._client().rooms[room_id].encrypted:
+        room = self._client().rooms[room_id]
+        if not room.encrypted:
             raise MatrixError("refusing to send a private reply into an unencrypted room")
+
+        def joined() -> bool:
+            return user_id in room.users and user_id not in room.invited_users
+
+        deadline = time.monotonic() + JOIN_WAIT
+        while not joined() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        if not joined():
+            raise MatrixError("the person has not joined the direct room")
         for content in messages:
             await self.send(room_id, content)
 
