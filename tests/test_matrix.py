@@ -279,3 +279,117 @@ def test_replies_say_commands_the_matrix_way_and_escape_what_users_typed() -> No
     assert content["m.mentions"] == {} and "@room" not in content["body"]
     long = render.message("x" * 100_000)
     assert len(long["body"]) <= render.BODY_LIMIT
+
+
+async def test_reminders_reach_the_room_through_the_outbox(rig: Rig) -> None:
+    """A reminder set in the room is posted there when it fires (the scheduler's minute is
+    tested in test_scheduler.py): the core queues it, the outbox delivers it with our
+    sender, encrypted like everything in that room."""
+    from datetime import UTC, datetime
+
+    from adapters.matrix.sender import MatrixSender
+    from bot import jobs
+    from runtime.dispatcher import Dispatcher
+
+    bot = await rig.bot()
+    alice = await rig.person("alice")
+    bob = await rig.person("bob")
+    room = await alice.new_room(rig.bot_id, bob.user_id)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await alice.say(room, '!petition new strike title:"Strike" goal:10 We strike.')
+    await wait_for(lambda: alice.direct_rooms_with(rig.bot_id), what="created")
+    await alice.say(room, "!petition remind strike every day 09:00")
+    await wait_for(lambda: any("09:00" in t for t in alice.texts(rig.bot_id)), what="reminder set")
+    assert rig.service is not None
+    ctx = rig.service.ctx
+    definitions = await jobs.reminder_definitions(ctx)
+    assert len(definitions) == 1
+    assert await jobs.send_reminder(ctx, definitions[0].id, datetime.now(UTC))
+    dispatcher = Dispatcher(ctx, {"matrix": MatrixSender(bot)}, base_delay=1)
+    assert await dispatcher.run_once() >= 1
+    for _ in range(50):
+        if not dispatcher._workers:
+            break
+        await asyncio.sleep(0.1)
+    posted = await wait_for(lambda: bob.from_(rig.bot_id, room), what="the reminder in the room")
+    assert "Strike" in posted[0].body and posted[0].decrypted
+    assert posted[0].source["content"]["m.mentions"] == {}
+
+
+async def test_undersigned_run_serves_matrix_beside_slack_with_one_tally(
+    synapse: Homeserver, tmp_path: Path
+) -> None:
+    """The real command line: `undersigned run` with Slack (its wire-protocol fake) and
+    Matrix (the real Synapse) configured; a Slack signer and a Matrix signer, one count."""
+    import subprocess
+
+    import aiohttp
+
+    from tests.fakes.slack import FakeSlack, button_click
+    from tests.slack_harness import (
+        EXE,
+        SlackBot,
+        blocks_text,
+        bot_env,
+        create_campaign,
+        free_port,
+        wait_healthy,
+    )
+
+    slack = FakeSlack()
+    await slack.start()
+    name = unique("undersigned")
+    bot_id = await synapse.register(name, "bot-password")
+    port = free_port()
+    env = bot_env(
+        slack,
+        tmp_path / "bot.db",
+        UNDERSIGNED_HTTP_HOST="127.0.0.1",
+        UNDERSIGNED_HTTP_PORT=str(port),
+        MATRIX_HOMESERVER=synapse.url,
+        MATRIX_USER_ID=bot_id,
+        MATRIX_PASSWORD="bot-password",
+        MATRIX_ALLOWED_SERVERS=SERVER,
+        UNDERSIGNED_COUNT_STEP="1",
+        UNDERSIGNED_COUNT_WINDOW_MINUTES="0",
+    )
+    create_campaign(env, tmp_path, "both", "Both", 10)
+    proc = subprocess.Popen(
+        [EXE, "run"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "err").open("wb"),
+    )
+    bot = SlackBot(slack, tmp_path)
+    bot.url, bot.port = f"http://127.0.0.1:{port}", port
+    bot.http = aiohttp.ClientSession()
+    ann = await Person.log_in(synapse, unique("ann"), tmp_path / "ann-store")
+    try:
+        await wait_healthy(bot.http, bot.url, proc)
+        status, data, _ = await bot.command("/sign", "both", user="USLACK")
+        assert status == 200 and "Nothing is recorded yet" in blocks_text(data)
+        await bot.interact(button_click(slack, "sign_named", "both", user="USLACK"))
+        await slack.wait_for(
+            lambda: any("you signed" in blocks_text(r.params) for r in slack.responses)
+        )
+        dm = await ann.new_room(bot_id, direct=True)
+        await wait_for(lambda: bot_id in ann.client.rooms[dm].users, timeout=60, what="joined")
+        await ann.say(dm, "!sign both")
+        await wait_for(lambda: ann.texts(bot_id, dm), what="the notice")
+        await ann.say(dm, "named")
+        await wait_for(lambda: len(ann.texts(bot_id, dm)) >= 2, what="signed")
+        await ann.say(dm, "!petition status both")
+        await wait_for(lambda: any("2 of 10" in t for t in ann.texts(bot_id, dm)), what="one tally")
+        _, data, _ = await bot.command("/petition", "status both", user="UOTHER")
+        assert "*2* of 10" in blocks_text(data)
+        store = tmp_path / "matrix-store"  # beside the database, by default
+        assert (store / "session.json").exists() and (store.stat().st_mode & 0o777) == 0o700
+    finally:
+        await ann.close()
+        await bot.http.close()
+        proc.terminate()
+        proc.wait(15)
+        await slack.stop()
+    assert "Traceback" not in (tmp_path / "err").read_text()
