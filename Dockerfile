@@ -11,7 +11,7 @@ COPY bot ./bot
 COPY adapters ./adapters
 COPY storage ./storage
 COPY runtime ./runtime
-RUN pip install . \
+RUN pip install '.[matrix]' \
     && useradd --create-home --uid 10001 undersigned \
     && mkdir /data && chown undersigned /data
 
