@@ -393,3 +393,62 @@ async def test_undersigned_run_serves_matrix_beside_slack_with_one_tally(
         proc.wait(15)
         await slack.stop()
     assert "Traceback" not in (tmp_path / "err").read_text()
+
+
+async def test_a_room_someone_else_made_is_never_taken_for_a_dm(rig: Rig) -> None:
+    """An organizer makes a public encrypted room, invites the bot and a signer, and leaves:
+    two people are left in it, but anyone may join it again. The signer's private replies
+    must go to a direct room the bot opens, never there."""
+    from nio import RoomPreset
+    from nio.event_builders import EnableEncryptionBuilder
+
+    await rig.bot()
+    mallory, vic = await rig.person("mallory"), await rig.person("vic")
+    trap = await mallory.client.room_create(
+        invite=[rig.bot_id, vic.user_id],
+        preset=RoomPreset.public_chat,
+        initial_state=[EnableEncryptionBuilder().as_dict()],
+    )
+    await wait_for(lambda: trap.room_id in mallory.client.rooms, what="the trap exists")
+    room = mallory.client.rooms[trap.room_id]
+    await wait_for(lambda: {rig.bot_id, vic.user_id} <= set(room.users) - set(room.invited_users),
+                   what="both joined")  # fmt: skip
+    await mallory.client.room_leave(trap.room_id)
+    await wait_for(lambda: trap.room_id in vic.client.rooms and mallory.user_id
+                   not in vic.client.rooms[trap.room_id].users, what="mallory gone")  # fmt: skip
+    await vic.say(trap.room_id, "!petition help")
+    answers = await wait_for(lambda: [r for r, e in vic.messages if e.sender == rig.bot_id],
+                             what="an answer")  # fmt: skip
+    assert trap.room_id not in answers  # nothing private in a room anyone may join
+    assert vic.client.rooms[answers[0]].join_rule == "invite"
+    assert vic.client.rooms[answers[0]].encrypted
+
+
+def test_nothing_a_user_types_becomes_a_mention_or_a_link_even_split_by_markup() -> None:
+    content = render.message("Closed **@**room** and @ali**ce:x.org** https://matrix.to/#/%40b")
+    for field in ("body", "formatted_body"):
+        assert "@room" not in content[field] and "@alice:x.org" not in content[field]
+        assert "matrix.to/" not in content[field]
+
+
+def test_long_and_non_latin_messages_and_exports_fit_a_homeserver_whole() -> None:
+    import json
+
+    from bot.domain.replies import Reply
+
+    for text in ("я" * 6_000, "😀" * 6_000, "&" * 6_000):
+        assert len(json.dumps(render.message(text))) <= render.EVENT_BUDGET
+    rows = "\n".join(f"Name {i},Role {i},/sign @room **x**" for i in range(3_000))
+    pieces = render.messages_of(Reply(text="Export", attachment=("walkout.csv", rows)))
+    assert len(pieces) > 2 and all(len(json.dumps(p)) <= render.EVENT_BUDGET for p in pieces)
+    shown = "".join(p["body"].split("\n", 1)[1] for p in pieces[1:])
+    assert shown.replace("\u2060", "") == rows  # every row, unchanged (but for broken pings)
+    assert "!sign" not in shown  # an export is not rewritten into commands
+
+
+def test_the_command_word_is_read_one_way_for_every_check() -> None:
+    from adapters.matrix.bot import _command_parts
+
+    assert _command_parts("!sign\nwalkout anonymous") == ("sign", "walkout anonymous")
+    assert _command_parts("!SIGN\u00a0walkout") == ("sign", "walkout")
+    assert _command_parts("!") == ("", "")

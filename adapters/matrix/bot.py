@@ -54,9 +54,10 @@ log = logging.getLogger(__name__)
 PLATFORM = "matrix"
 COMMANDS = ("sign", "unsign", "forget-me", "petition")
 SIGNING = ("sign", "unsign", "forget-me")  # what nobody else should see typed
-MESSAGE_MAX = 20_000  # characters of a command read at all (the core's own limit is lower)
+MESSAGE_MAX = 30_000  # characters read of a message: above the core's limit, which says so
 MODERATOR = 50  # the power level that may tell the bot to leave a room
-JOIN_WAIT = 120.0  # seconds a private reply waits for its person to join the direct room
+WAITING_MAX = 20  # private replies kept for someone who has not joined their DM yet
+PENDING_FOR = 3_600.0  # seconds a safety notice's answer is awaited
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,13 @@ class MatrixConfig:
 def server_of(matrix_id: str) -> str:
     """`example.org` of `@ann:example.org` or `!room:example.org`."""
     return matrix_id.partition(":")[2].lower()
+
+
+def _command_parts(body: str) -> tuple[str, str]:
+    """`!sign walkout anonymous` → ("sign", "walkout anonymous"); any whitespace after the
+    word (a newline, a no-break space) ends it, the same way for every check."""
+    parts = body[1:].split(maxsplit=1)
+    return (parts[0].lower() if parts else ""), (parts[1] if len(parts) > 1 else "")
 
 
 class MatrixError(Exception):
@@ -103,7 +111,9 @@ class UndersignedMatrix:
         self._sync: asyncio.Task[None] | None = None
         self._started = 0.0
         self._dms: dict[str, str] = {}  # user id → the direct room with them
-        self._pending: dict[str, tuple[str, str | None]] = {}  # user → (slug, token)
+        self._opened: set[str] = set()  # direct rooms the bot created (the person invited)
+        self._waiting: dict[str, list[dict[str, Any]]] = {}  # user → replies until they join
+        self._pending: dict[str, tuple[str, str | None, float]] = {}  # user → (slug, token, at)
         self._answers = _answers()
         self._creators: dict[str, set[str]] = {}  # room id → who created it
         self.ready = asyncio.Event()
@@ -141,7 +151,8 @@ class UndersignedMatrix:
         client.add_event_callback(self._on_message, RoomMessageText)  # type: ignore[arg-type]
         client.add_event_callback(self._on_undecryptable, MegolmEvent)  # type: ignore[arg-type]
         for room_id, room in list(client.invited_rooms.items()):  # invited while we were away
-            await self._consider_invite(room_id, room.inviter)
+            inviter = room.inviter
+            self._submit(lambda r=room_id, i=inviter: self._consider_invite(r, i))
         self._sync = asyncio.get_running_loop().create_task(self._sync_forever(client))
         self.refresher.start()
         self.ready.set()
@@ -149,6 +160,7 @@ class UndersignedMatrix:
 
     async def stop(self) -> None:
         await self.refresher.stop()
+        await self.work.stop()
         if self._sync is not None:
             self._sync.cancel()
             await asyncio.gather(self._sync, return_exceptions=True)
@@ -202,7 +214,8 @@ class UndersignedMatrix:
     async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
         client = self._client()
         if event.state_key == client.user_id and event.membership == "invite":
-            await self._consider_invite(room.room_id, event.sender)
+            sender = event.sender
+            self._submit(lambda: self._consider_invite(room.room_id, sender))
 
     async def _consider_invite(self, room_id: str, inviter: str | None) -> None:
         """Join when invited by someone of an allowed homeserver; otherwise decline."""
@@ -217,13 +230,20 @@ class UndersignedMatrix:
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         """Kicked or left: forget the room. A person leaving our DM ends that DM."""
         client = self._client()
+        if event.membership == "join" and event.state_key in self._waiting:
+            who = event.state_key
+            if self._dms.get(who) == room.room_id and self._is_direct(room, who):
+                replies = self._waiting.pop(who)
+                self._submit(lambda: self.send_all(room.room_id, replies))
+            return
         if event.membership not in ("leave", "ban"):
             return
         if event.state_key == client.user_id:
             self._dms = {u: r for u, r in self._dms.items() if r != room.room_id}
         elif self._dms.get(event.state_key) == room.room_id:
             del self._dms[event.state_key]
-            await client.room_leave(room.room_id)
+            self._opened.discard(room.room_id)
+            self._submit(lambda: client.room_leave(room.room_id))
 
     async def _on_sync(self, response: SyncResponse) -> None:
         """Who created each room (its state, not its timeline, often carries that): in room
@@ -238,8 +258,9 @@ class UndersignedMatrix:
         self._created(room.room_id, event)
 
     def _created(self, room_id: str, event: RoomCreateEvent) -> None:
-        extra = event.source.get("content", {}).get("additional_creators") or []
-        self._creators[room_id] = {event.sender, *map(str, extra)}
+        extra = event.source.get("content", {}).get("additional_creators")
+        listed = extra if event.room_version == "12" and isinstance(extra, list) else []
+        self._creators[room_id] = {event.sender, *(x for x in listed if isinstance(x, str))}
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if self._recent(event):
@@ -260,11 +281,11 @@ class UndersignedMatrix:
         body = (event.body or "")[:MESSAGE_MAX].strip()
         direct = self._is_direct(room, event.sender)
         if direct:
-            self._dms.setdefault(event.sender, room.room_id)
+            self._dms[event.sender] = room.room_id  # where they write to us is their DM
         if body.startswith("!"):
-            word = body[1:].split(maxsplit=1)[0].lower() if len(body) > 1 else ""
+            word, args = _command_parts(body)
             if word in COMMANDS or word == "leave" or direct:  # other bots' `!` stay theirs
-                self._submit(lambda: self._command(room, event, body, direct))
+                self._submit(lambda: self._command(room, event, word, args, direct))
         elif direct and event.sender in self._pending:
             choice = self._answers.get(" ".join(body.lower().split()).strip(".!"))
             if choice is not None:
@@ -288,14 +309,15 @@ class UndersignedMatrix:
         return Actor(PLATFORM, server_of(user_id), user_id, room.user_name(user_id) or user_id)
 
     async def _command(
-        self, room: MatrixRoom, event: RoomMessageText, body: str, direct: bool
+        self, room: MatrixRoom, event: RoomMessageText, word: str, args: str, direct: bool
     ) -> None:
-        word, _space, args = body[1:].partition(" ")
-        word = word.lower()
         actor = self.actor(room, event.sender)
         if word == "leave":
             await self._leave(room, event)
             return
+        redacted = None
+        if not direct and word in SIGNING:  # removed first: seen as briefly as we can
+            redacted = await self._redact(room, event)
         # Room version 12 ids name no server: the room's workspace is then Matrix itself.
         place = Place(PLATFORM, server_of(room.room_id) or PLATFORM, room.room_id)
         try:
@@ -308,16 +330,8 @@ class UndersignedMatrix:
         if reply.visibility is Visibility.CHANNEL and not direct:
             await self.send(room.room_id, render.content_of(reply))
             return
-        if reply.actions and any(a.kind in render.CONSENT for a in reply.actions):
-            first = reply.actions[0]
-            self._pending[event.sender] = (first.slug, first.token)
-        messages = (
-            render.letter_messages(reply)
-            if reply.letter is not None and not reply.error
-            else [render.content_of(reply)]
-        )
-        if not direct and word in SIGNING:
-            redacted = await self._redact(room, event)
+        messages = render.messages_of(reply)
+        if redacted is not None:
             with speaking(reply.locale):
                 note = (
                     _(
@@ -332,12 +346,20 @@ class UndersignedMatrix:
                 )
             messages.append(render.message(note, notice=True))
         await self.to_person(event.sender, messages)
+        if any(a.kind in render.CONSENT for a in reply.actions):
+            first = next(a for a in reply.actions if a.kind in render.CONSENT)
+            self._pending[event.sender] = (first.slug, first.token, time.monotonic())
+            if len(self._pending) > 10_000:  # the oldest unanswered notices go first
+                self._pending.pop(next(iter(self._pending)))
 
     async def _consent(self, room: MatrixRoom, event: RoomMessageText, choice: str) -> None:
-        slug, token = self._pending.pop(event.sender)
+        pending = self._pending.pop(event.sender, None)
+        if pending is None or time.monotonic() - pending[2] > PENDING_FOR:
+            return  # answered already, or long ago: a new `!sign` asks again
+        slug, token, _at = pending
         actor = self.actor(room, event.sender)
         reply = await self.service.run(actor, cmd.Consent(slug, choice, token))
-        await self.send(room.room_id, render.content_of(reply))
+        await self.to_person(event.sender, render.messages_of(reply))
 
     async def _announce(self, room: MatrixRoom, reply: Reply) -> bool:
         """`!petition post`: the announcement in the room, its tally kept live."""
@@ -377,11 +399,19 @@ class UndersignedMatrix:
         return self.client
 
     def _is_direct(self, room: MatrixRoom, user_id: str) -> bool:
-        """An encrypted room of only the bot and this person (joined or invited): where what
-        only they should see is said. An unencrypted one is treated as a shared room (its
-        answers go to an encrypted one the bot opens), so "only you see this" stays true."""
-        members = set(room.users) | set(room.invited_users)
-        return room.encrypted and members == {self._client().user_id, user_id}
+        """An encrypted room of only the bot and this person: where what only they should see
+        is said. Both joined, or the person invited to a room the bot opened for them; a room
+        someone else made with the person merely invited is not theirs (its maker could
+        join again and read). An unencrypted one is a shared room: its answers go to an
+        encrypted one the bot opens, so "only you see this" stays true."""
+        if not room.encrypted or room.member_count > 2 or room.join_rule != "invite":
+            return False  # a room anyone may join is never private, however few are in it
+        me = self._client().user_id
+        invited = set(room.invited_users)
+        joined = set(room.users) - invited
+        if joined == {me, user_id} and not invited:
+            return True
+        return room.room_id in self._opened and joined == {me} and invited == {user_id}
 
     async def send(self, room_id: str, content: dict[str, Any]) -> str:
         """Send to a room (encrypted where the room is); a rate limit raises RetryAfter."""
@@ -399,23 +429,29 @@ class UndersignedMatrix:
             raise rate_limited(str(after))
         raise MatrixError(f"could not send to a Matrix room: {getattr(response, 'message', '')}")
 
-    async def to_person(self, user_id: str, messages: list[dict[str, Any]]) -> None:
-        """What only this person should see: never into a room that is not encrypted, and
-        only once they have joined it (the room's key is shared with the devices of those
-        who are in it; sent while they are only invited, they could never read it)."""
+    async def to_person(
+        self, user_id: str, messages: list[dict[str, Any]], *, keep: bool = True
+    ) -> bool:
+        """What only this person should see: only into their encrypted direct room (checked
+        again now), and only once they have joined it (its key reaches members' devices;
+        sent while they are merely invited, they could never read it). Until they join, the
+        replies wait here (`keep`, at most WAITING_MAX) and go when they do; False then."""
         room_id = await self.direct_room(user_id)
         room = self._client().rooms[room_id]
-        if not room.encrypted:
-            raise MatrixError("refusing to send a private reply into an unencrypted room")
+        if not self._is_direct(room, user_id):
+            raise MatrixError("refusing to send a private reply into a room that is not a DM")
+        if user_id in room.invited_users or user_id not in room.users:
+            if keep:
+                waiting = self._waiting.setdefault(user_id, [])
+                waiting.extend(messages)
+                del waiting[:-WAITING_MAX]
+                if len(self._waiting) > 10_000:
+                    self._waiting.pop(next(iter(self._waiting)))
+            return False
+        await self.send_all(room_id, messages)
+        return True
 
-        def joined() -> bool:
-            return user_id in room.users and user_id not in room.invited_users
-
-        deadline = time.monotonic() + JOIN_WAIT
-        while not joined() and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        if not joined():
-            raise MatrixError("the person has not joined the direct room")
+    async def send_all(self, room_id: str, messages: list[dict[str, Any]]) -> None:
         for content in messages:
             await self.send(room_id, content)
 
@@ -441,11 +477,12 @@ class UndersignedMatrix:
         # would send unencrypted until it has seen the room's m.room.encryption.
         for _attempt in range(200):
             room = client.rooms.get(created.room_id)
-            if room is not None and room.encrypted:
+            if room is not None and room.encrypted and user_id in room.users:
                 break
             await asyncio.sleep(0.05)
         else:
             raise MatrixError("the new direct room's encryption did not arrive")
+        self._opened.add(created.room_id)
         self._dms[user_id] = created.room_id
         return created.room_id
 

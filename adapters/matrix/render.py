@@ -10,17 +10,19 @@ nobody), and `@room` or a user id in what someone typed is broken with a word jo
 from __future__ import annotations
 
 import html
+import json
 import re
 from typing import Any
 
 from bot.domain.messages import _, number, speaking
 from bot.domain.replies import ActionKind, Reply
 
-BODY_LIMIT = 6_000  # characters of source text per message: the event stays under 64 KiB
+BODY_LIMIT = 6_000  # characters of source text per message
+EVENT_BUDGET = 30_000  # bytes of JSON before encryption (base64 and the envelope: under 64 KiB)
 LETTER_CHUNK = 5_000
 # A chat command a reply names, written the Matrix way: `/sign` → `!sign`.
 _SLASH = re.compile(r"(?<![\w/<:.])/(sign|unsign|forget-me|petition)\b")
-_MENTION = re.compile(r"@(?=room\b|[A-Za-z0-9._=/+-]+:)", re.IGNORECASE)
+_MENTION = re.compile(r"@(?=room\b|[A-Za-z0-9._=/+-]+:)|(?<=matrix)(?=\.to/)", re.IGNORECASE)
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.DOTALL)
 _CODE = re.compile(r"`([^`\n]+)`")
 _HINTS = {
@@ -58,15 +60,51 @@ def _plain(text: str) -> str:
 
 
 def message(text: str, *, notice: bool = False) -> dict[str, Any]:
-    """A message from text that mixes our markup with what users typed."""
-    source = unping(bang(cut(text, BODY_LIMIT)))
-    return {
-        "msgtype": "m.notice" if notice else "m.text",
-        "body": _plain(source),
-        "format": "org.matrix.custom.html",
-        "formatted_body": _html(source),
-        "m.mentions": {},
-    }
+    """A message from text that mixes our markup with what users typed, never larger than
+    a homeserver takes once encrypted (nio writes non-ASCII as `\\uXXXX`: a letter in
+    Cyrillic or emoji is several times its length)."""
+    source = bang(cut(text, BODY_LIMIT))
+    while True:
+        content = {
+            "msgtype": "m.notice" if notice else "m.text",
+            "body": unping(_plain(source)),
+            "format": "org.matrix.custom.html",
+            "formatted_body": unping(_html(source)),
+            "m.mentions": {},
+        }
+        if len(json.dumps(content)) <= EVENT_BUDGET or len(source) < 100:
+            return content
+        source = source[: len(source) * 3 // 4] + "…"
+
+
+def attachment_messages(name: str, content: str) -> list[dict[str, Any]]:
+    """An export as it is (no command rewriting, no markup), in pieces that each fit."""
+    pieces, rest = [], content.rstrip()
+    while rest:
+        size = min(len(rest), 4_000)
+        while size > 100 and len(json.dumps(rest[:size])) * 2 > EVENT_BUDGET:
+            size = size * 3 // 4
+        if size < len(rest):
+            at = rest.rfind("\n", 0, size)
+            size = at + 1 if at > size // 2 else size
+        pieces.append(rest[:size])
+        rest = rest[size:]
+    total = len(pieces)
+    out = []
+    for i, piece in enumerate(pieces, 1):
+        head = f"{name} ({i}/{total})" if total > 1 else name
+        out.append(
+            {
+                "msgtype": "m.notice",
+                "body": unping(f"{head}\n{piece}"),
+                "format": "org.matrix.custom.html",
+                "formatted_body": unping(
+                    f"{html.escape(head)}<pre><code>{html.escape(piece)}</code></pre>"
+                ),
+                "m.mentions": {},
+            }
+        )
+    return out
 
 
 def user_text(text: str) -> str:
@@ -123,16 +161,23 @@ def _text_of(reply: Reply) -> str:
     if card is not None:
         version = _("version {version}", version=number(card.version))
         lines.append(f"{card.slug} · {version}")
-    if reply.attachment is not None:
-        name, content = reply.attachment
-        lines.append(f"{name}:\n{content.rstrip()}")
-    return "\n".join(lines)
+    return "\n".join(lines)  # an attachment follows in messages of its own
 
 
 def content_of(reply: Reply) -> dict[str, Any]:
     """The whole reply as one message (announcements are `m.text`, so they notify like a
     post; answers to one person are `m.notice`, as bots' replies are)."""
     return message(text_of(reply), notice=reply.card is None)
+
+
+def messages_of(reply: Reply) -> list[dict[str, Any]]:
+    """Everything a reply says, as messages: the reply, then any export in full."""
+    if reply.letter is not None and not reply.error:
+        return letter_messages(reply)
+    out = [content_of(reply)]
+    if reply.attachment is not None:
+        out += attachment_messages(*reply.attachment)
+    return out
 
 
 def letter_messages(reply: Reply) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from adapters.matrix import render
 from adapters.matrix.bot import UndersignedMatrix
 from bot.domain.replies import Reply
+from runtime.dispatcher import rate_limited
 from storage.outbox import Message
 
 
@@ -17,8 +18,9 @@ class MatrixSender:
     async def deliver(self, message: Message, reply: Reply | None) -> None:
         assert reply is not None
         await self.bot.ready.wait()
-        content = render.content_of(reply)
         if message.kind == "dm":
-            await self.bot.to_person(message.target, [content])
+            # Not joined their DM yet: the outbox tries again (it keeps the message, we don't).
+            if not await self.bot.to_person(message.target, render.messages_of(reply), keep=False):
+                raise rate_limited("60")
         else:
-            await self.bot.send(message.target, content)
+            await self.bot.send_all(message.target, render.messages_of(reply))
