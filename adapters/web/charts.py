@@ -146,13 +146,20 @@ def _placed(
         x0, y0, x1, y1 = _box(t)
         return room[0] <= x0 + 2 and x1 - 2 <= room[2] and room[1] <= y0 and y1 <= room[3]
 
-    def fits(t: Label) -> bool:
-        box = x0, y0, x1, y1 = _box(t)
-        apart = all(x1 < a or b < x0 or y1 < c or d < y0 for a, c, b, d in taken)
-        return inside(t) and apart and not any(_crosses(box, p) for p in lines)
+    def apart(t: Label) -> bool:
+        x0, y0, x1, y1 = _box(t)
+        return all(x1 < a or b < x0 or y1 < c or d < y0 for a, c, b, d in taken)
 
-    clear = [t for t in candidates if fits(t)] or [t for t in candidates if inside(t)]
-    return (clear or candidates)[0]
+    def fits(t: Label) -> bool:
+        box = _box(t)
+        return inside(t) and apart(t) and not any(_crosses(box, p) for p in lines)
+
+    # Failing that: over a line but on no other label; then anywhere in the plot.
+    for good in (fits, lambda t: inside(t) and apart(t), inside):
+        found = [t for t in candidates if good(t)]
+        if found:
+            return found[0]
+    return candidates[0]
 
 
 def geometry(facts: PublicFacts) -> Geometry:

@@ -160,12 +160,7 @@ def summary(f: PublicFacts) -> str:
     """The count in one sentence, for link previews: a success stays one, past the goal is
     said as such."""
     if f.outcome == "succeeded":
-        return ngettext(
-            "It succeeded: the threshold of {goal} was reached ({n} pledge now).",
-            "It succeeded: the threshold of {goal} was reached ({n} pledges now).",
-            f.signatures,
-            goal=number(f.goal),
-        )
+        return figure(f)
     if f.signatures > f.goal and f.kind != "pledge":
         return past_goal(f.signatures, f.goal, "signatures")
     return ngettext(
