@@ -345,12 +345,12 @@ class UndersignedMatrix:
                     )
                 )
             messages.append(render.message(note, notice=True))
-        await self.to_person(event.sender, messages)
-        if any(a.kind in render.CONSENT for a in reply.actions):
+        if any(a.kind in render.CONSENT for a in reply.actions):  # before: a quick answer
             first = next(a for a in reply.actions if a.kind in render.CONSENT)
             self._pending[event.sender] = (first.slug, first.token, time.monotonic())
             if len(self._pending) > 10_000:  # the oldest unanswered notices go first
                 self._pending.pop(next(iter(self._pending)))
+        await self.to_person(event.sender, messages)
 
     async def _consent(self, room: MatrixRoom, event: RoomMessageText, choice: str) -> None:
         pending = self._pending.pop(event.sender, None)
