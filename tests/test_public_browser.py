@@ -141,7 +141,7 @@ async def _watched(context: Any, origin: str, requests: list[str], problems: lis
     return page
 
 
-async def test_axe_finds_what_it_should(tmp_path: Path) -> None:
+async def test_axe_finds_what_it_should() -> None:
     """The accessibility check can fail: a page with an unlabelled image and a low-contrast
     line is reported as serious or critical."""
     from playwright.async_api import async_playwright

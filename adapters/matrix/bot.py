@@ -83,6 +83,12 @@ def _command_parts(body: str) -> tuple[str, str]:
     return (parts[0].lower() if parts else ""), (parts[1] if len(parts) > 1 else "")
 
 
+def _bounded(per_person: dict[str, Any], most: int = 10_000) -> None:
+    """State kept per person stays bounded: past `most`, the oldest entry goes."""
+    if len(per_person) > most:
+        per_person.pop(next(iter(per_person)))
+
+
 class MatrixError(Exception):
     """The homeserver refused what the bot needs (login, sending)."""
 
@@ -238,8 +244,9 @@ class UndersignedMatrix:
             return
         if event.membership not in ("leave", "ban"):
             return
-        if event.state_key == client.user_id:
+        if event.state_key == client.user_id:  # kicked, banned or gone: nothing of it kept
             self._dms = {u: r for u, r in self._dms.items() if r != room.room_id}
+            self._opened.discard(room.room_id)
         elif self._dms.get(event.state_key) == room.room_id:
             del self._dms[event.state_key]
             self._opened.discard(room.room_id)
@@ -348,8 +355,7 @@ class UndersignedMatrix:
         if any(a.kind in render.CONSENT for a in reply.actions):  # before: a quick answer
             first = next(a for a in reply.actions if a.kind in render.CONSENT)
             self._pending[event.sender] = (first.slug, first.token, time.monotonic())
-            if len(self._pending) > 10_000:  # the oldest unanswered notices go first
-                self._pending.pop(next(iter(self._pending)))
+            _bounded(self._pending)
         await self.to_person(event.sender, messages)
 
     async def _consent(self, room: MatrixRoom, event: RoomMessageText, choice: str) -> None:
@@ -445,8 +451,7 @@ class UndersignedMatrix:
                 waiting = self._waiting.setdefault(user_id, [])
                 waiting.extend(messages)
                 del waiting[:-WAITING_MAX]
-                if len(self._waiting) > 10_000:
-                    self._waiting.pop(next(iter(self._waiting)))
+                _bounded(self._waiting)
             return False
         await self.send_all(room_id, messages)
         return True
