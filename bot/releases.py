@@ -2,7 +2,8 @@
 
 Milestones, a pledge's success and their webhooks are said when the step that shows them is
 released, never at the moment of the signature that crossed them: a post's own timestamp
-would otherwise time that signature.
+would otherwise time that signature. The public log's entries gathered since the last step
+are appended with it (storage/public_log.py), in random order.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from datetime import datetime, tzinfo
 from bot import events
 from bot.domain.campaigns import Campaign
 from bot.domain.steps import StepRule, step
+from bot.domain.values import changed
+from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
 
@@ -21,6 +24,8 @@ def release(conn: Tx, campaign: Campaign, now: datetime) -> Campaign:
     it now reads to the public."""
     stepped, shown_before = step(campaign, now)
     repo.set_shown(conn, campaign.id, stepped.shown_count, now, stepped.shown_succeeded_at)
+    public_log.release(conn, campaign.id, campaign.slug, now)
+    stepped = changed(stepped, waiting=0)
     if shown_before is not None:
         events.after_signatures(conn, stepped.public(now), shown_before, now)
     return stepped

@@ -11,14 +11,17 @@ anonymous signatures keep no identity and only the day.
 
 from __future__ import annotations
 
+import secrets
 from datetime import date
 from typing import Any
 
 from bot import releases
 from bot.domain.campaigns import Campaign, reaches_goal_now
 from bot.domain.errors import NotFound
+from bot.domain.public_log import Entry, EntryKind
 from bot.domain.settling import SignOutcome, SignRequest, settle
 from bot.domain.values import changed
+from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
 
@@ -42,6 +45,10 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
         # An anonymous signature keeps only the day, so its time can't be matched to logs.
         "signed_at": day if anonymous else request.now,
     }
+
+
+def _entry(request: SignRequest) -> Entry:
+    return Entry(EntryKind.SIGN, request.leaf or secrets.token_bytes(32))
 
 
 def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
@@ -108,6 +115,8 @@ def _sign_in(
             days[day] = days.get(day, 0) + 1
         for day, made in days.items():
             repo.add_daily(conn, campaign_id, day, made)
+        public_log.add_pending(conn, campaign_id, [_entry(requests[i]) for i in new])
+        campaign = changed(campaign, waiting=campaign.waiting + len(new))
     for i in new:
         request = requests[i]
         count += 1

@@ -21,6 +21,7 @@ from bot.domain.campaigns import Campaign, Kind, Names, Status
 from bot.domain.errors import SlugTaken
 from bot.domain.records import Announcement, AuditEntry, SignatureRecord
 from bot.domain.timeparse import start_of_day
+from storage import public_log
 from storage.tables import (
     AuditRow,
     CampaignRow,
@@ -76,6 +77,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         shown_at=row.shown_at,
         shown_succeeded_at=row.shown_succeeded_at,
         shown_named=row.shown_named,
+        waiting=row.log_waiting,
     )
 
 
@@ -160,6 +162,7 @@ def insert_campaign(
             for who in dict.fromkeys(organizers)
         ],
     )
+    public_log.append(conn, campaign_id, fields["slug"], None, [], fields["created_at"])
     return campaign_by_id(conn, campaign_id)
 
 
@@ -579,6 +582,7 @@ def campaigns_with_pending_steps(conn: Connection) -> list[Campaign]:
         .where(
             or_(
                 _CAMPAIGN.c.signature_count != _CAMPAIGN.c.shown_count,
+                _CAMPAIGN.c.log_waiting > 0,
                 (_CAMPAIGN.c.succeeded_at.is_not(None) & _CAMPAIGN.c.shown_succeeded_at.is_(None)),
             )
         )

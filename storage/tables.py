@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, DateTime, Index, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, Text, TypeDecorator, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -62,6 +62,10 @@ class CampaignRow(SQLModel, table=True):
     # (JSON {"platform workspace": n}), so no figure moves between steps.
     shown_named: int = Field(default=0)
     shown_workspaces: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Entries of the public log waiting for the next step (bot/domain/public_log.py): every
+    # signature and withdrawal since the last one, so a step is made of entries, not of
+    # the net count.
+    log_waiting: int = Field(default=0)
 
 
 class TextVersionRow(SQLModel, table=True):
@@ -297,3 +301,60 @@ class OAuthStateRow(SQLModel, table=True):
 
     state_hash: str = Field(primary_key=True, max_length=64)
     expires_at: datetime = Field(sa_column=_when())
+
+
+def _bytes() -> Column:  # type: ignore[type-arg]
+    return Column(LargeBinary(), nullable=False)
+
+
+class LogPendingRow(SQLModel, table=True):
+    """Entries of the public log gathered since the last step: no identity, no time, a random
+    id (no row order to date them); moved into `log_entry` in random order when the step is
+    released."""
+
+    __tablename__ = "log_pending"
+    __table_args__ = (
+        Index("ix_log_pending_campaign", "campaign_id"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
+    kind: str = Field(max_length=8)  # sign | withdraw
+    leaf: bytes = Field(sa_column=_bytes())
+
+
+class LogEntryRow(SQLModel, table=True):
+    """The public log, append-only: entry `idx` of a campaign's Merkle tree."""
+
+    __tablename__ = "log_entry"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    idx: int = Field(primary_key=True)
+    kind: str = Field(max_length=8)
+    leaf: bytes = Field(sa_column=_bytes())
+
+
+class LogNodeRow(SQLModel, table=True):
+    """The hash of each complete subtree of a campaign's log at level 1 and above (level 0 is
+    the entries'): a root or a proof reads a few of them, never the entries."""
+
+    __tablename__ = "log_node"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    level: int = Field(primary_key=True)
+    idx: int = Field(primary_key=True)
+    hash: bytes = Field(sa_column=_bytes())
+
+
+class LogHeadRow(SQLModel, table=True):
+    """The head of a campaign's log as its last step left it (signed when served)."""
+
+    __tablename__ = "log_head"
+
+    campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
+    tree_size: int = Field(default=0)
+    root_hash: bytes = Field(sa_column=_bytes())
+    signatures: int = Field(default=0)
+    withdrawals: int = Field(default=0)
+    released: datetime = Field(sa_column=_when())

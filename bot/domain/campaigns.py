@@ -58,6 +58,9 @@ class Campaign:
     shown_at: datetime | None = None  # when the last step was released
     shown_succeeded_at: datetime | None = None  # when the step that showed success was
     shown_named: int = 0  # named signatures the last step held (the rest were anonymous)
+    # Signatures and withdrawals since the last step (its log entries): a step is made of
+    # these, so a signature and a withdrawal that cancel out still wait for company.
+    waiting: int = 0
 
     def public(self, now: datetime) -> Campaign:
         """The campaign as anyone but the signer may see it: the count and the success of its

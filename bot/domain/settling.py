@@ -34,6 +34,9 @@ class SignRequest:
     # otherwise steps are released by the schedule, never by a signature.
     steps: StepRule | None = None
     tz: tzinfo = UTC
+    # The public log's leaf for this signature (a hash of the receipt only the signer is
+    # shown); None: a leaf nobody holds a receipt for.
+    leaf: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ signature, a watcher who also knows who was active at 14:03:05 could name an ano
 
 A step is released at a *boundary*: every `window` from the start of the day (in the
 campaign's time zone), and each day's start. At a window boundary it is released only if at
-least `batch` signatures (or withdrawals: the shown count moved by that much) have gathered;
+least `batch` signatures and withdrawals (each an entry of the public log) have gathered;
 at midnight whatever has gathered is released. A pledge that reached its threshold is
 announced at the first boundary after it did, whatever the batch.
 With `window` zero the batch alone suffices: the step is released with the signature that
@@ -64,7 +64,9 @@ class StepRule:
 
     def due(self, campaign: Campaign, now: datetime, tz: tzinfo) -> bool:
         """Should the count as it is now become the shown count, at `now`?"""
-        moved = abs(campaign.count - campaign.shown_count)
+        # Signatures and withdrawals since the last step, not the net change: the public log
+        # shows each of them, so a step always holds at least `batch` of them.
+        moved = max(abs(campaign.count - campaign.shown_count), campaign.waiting)
         success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
         if not moved and not success:
             return False

@@ -22,6 +22,7 @@ from bot.domain.messages import (
 )
 from bot.domain.messages import current as current_language
 from bot.domain.notices import before_first_signature, needs_notice
+from bot.domain.public_log import withdrawal
 from bot.domain.replies import (
     Reply,
     SignedPublicly,
@@ -39,6 +40,7 @@ from bot.domain.values import changed
 from bot.handlers import common
 from bot.releases import release
 from bot.signing import sign_batch
+from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
 
@@ -259,7 +261,12 @@ async def unsign(
             return None
         ensure_open(campaign, now, N_("withdraw from it"))
         repo.delete_signature(conn, existing.id)
-        changed = replace(campaign, count=repo.add_to_count(conn, campaign.id, -1))
+        public_log.add_pending(conn, campaign.id, [withdrawal()])
+        changed = replace(
+            campaign,
+            count=repo.add_to_count(conn, campaign.id, -1),
+            waiting=campaign.waiting + 1,
+        )
         if ctx.steps.immediate and ctx.steps.due(changed, now, ctx.tz):
             changed = release(conn, changed, now)
         return changed

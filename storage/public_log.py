@@ -1,0 +1,183 @@
+"""The public log's statements: entries waiting for a step, the append when it is released,
+and the reads behind `log.json`, `/log/entries` and `/log/consistency`.
+
+Entries wait in `log_pending` (random ids, no time, no identity) and go into `log_entry` in a
+random order when the step is released, with the hashes of the complete subtrees they make
+(`log_node`) and the new head: a proof then reads O(log n) stored hashes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy.engine import Connection
+
+from bot.domain import merkle
+from bot.domain.public_log import Entry, EntryKind, Head, released_text
+from storage.tables import CampaignRow, LogEntryRow, LogHeadRow, LogNodeRow, LogPendingRow
+
+_CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
+_PENDING = LogPendingRow.__table__  # type: ignore[attr-defined]
+_ENTRY = LogEntryRow.__table__  # type: ignore[attr-defined]
+_NODE = LogNodeRow.__table__  # type: ignore[attr-defined]
+_HEAD = LogHeadRow.__table__  # type: ignore[attr-defined]
+_SHUFFLE = secrets.SystemRandom()
+CHUNK = 5_000  # rows per INSERT of an append
+
+
+def add_pending(conn: Connection, campaign_id: int, entries: list[Entry]) -> None:
+    """Entries for the next step, in the transaction that made them (a signature, a
+    withdrawal): the log and the count can never disagree."""
+    if not entries:
+        return
+    conn.execute(
+        insert(_PENDING),
+        [
+            {
+                "id": uuid.uuid4().hex,
+                "campaign_id": campaign_id,
+                "kind": e.kind.value,
+                "leaf": e.leaf,
+            }
+            for e in entries
+        ],
+    )
+    conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(log_waiting=_CAMPAIGN.c.log_waiting + len(entries))
+    )
+
+
+def head(conn: Connection, campaign_id: int, slug: str) -> Head | None:
+    row = conn.execute(select(_HEAD).where(_HEAD.c.campaign_id == campaign_id)).first()
+    if row is None:
+        return None
+    return Head(
+        slug,
+        row.tree_size,
+        bytes(row.root_hash),
+        row.signatures,
+        row.withdrawals,
+        released_text(row.released),
+    )
+
+
+def release(conn: Connection, campaign_id: int, slug: str, at: datetime) -> Head:
+    """Append what waited, in random order, and write the new head (released `at`)."""
+    waiting = [
+        Entry(EntryKind(kind), bytes(leaf))
+        for kind, leaf in conn.execute(
+            select(_PENDING.c.kind, _PENDING.c.leaf).where(_PENDING.c.campaign_id == campaign_id)
+        )
+    ]
+    _SHUFFLE.shuffle(waiting)
+    before = head(conn, campaign_id, slug)
+    new = append(conn, campaign_id, slug, before, waiting, at)
+    if waiting:
+        conn.execute(delete(_PENDING).where(_PENDING.c.campaign_id == campaign_id))
+    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(log_waiting=0))
+    return new
+
+
+def append(
+    conn: Connection,
+    campaign_id: int,
+    slug: str,
+    before: Head | None,
+    entries: list[Entry],
+    at: datetime,
+) -> Head:
+    """Entries appended after `before` (None: the log is new), the complete nodes they make,
+    and the head: a few statements however many entries."""
+    size = before.tree_size if before is not None else 0
+    frontier = merkle.frontier_nodes(size)
+    known = nodes(conn, campaign_id, frontier)
+    hashes = [e.hash() for e in entries]
+    made, new_frontier = merkle.append(size, [known[c] for c in frontier], hashes)
+    rows = [
+        {"campaign_id": campaign_id, "idx": size + i, "kind": e.kind.value, "leaf": e.leaf}
+        for i, e in enumerate(entries)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        conn.execute(insert(_ENTRY), rows[start : start + CHUNK])
+    node_rows = [
+        {"campaign_id": campaign_id, "level": level, "idx": idx, "hash": h}
+        for level, idx, h in made
+    ]
+    for start in range(0, len(node_rows), CHUNK):
+        conn.execute(insert(_NODE), node_rows[start : start + CHUNK])
+    signed = sum(e.kind is EntryKind.SIGN for e in entries)
+    values = {
+        "tree_size": size + len(entries),
+        "root_hash": merkle.root_of_frontier(new_frontier),
+        "signatures": (before.signatures if before else 0) + signed,
+        "withdrawals": (before.withdrawals if before else 0) + len(entries) - signed,
+        "released": at,
+    }
+    if before is None:
+        conn.execute(insert(_HEAD).values(campaign_id=campaign_id, **values))
+    else:
+        conn.execute(update(_HEAD).where(_HEAD.c.campaign_id == campaign_id).values(**values))
+    return Head(
+        slug,
+        values["tree_size"],
+        values["root_hash"],
+        values["signatures"],
+        values["withdrawals"],
+        released_text(at),
+    )
+
+
+def nodes(
+    conn: Connection, campaign_id: int, wanted: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], bytes]:
+    """Stored hashes of complete subtrees: level 0 from the entries, the others kept."""
+    wanted = set(wanted)
+    found: dict[tuple[int, int], bytes] = {}
+    leaves = sorted(i for level, i in wanted if level == 0)
+    if leaves:
+        rows = conn.execute(
+            select(_ENTRY.c.idx, _ENTRY.c.kind, _ENTRY.c.leaf).where(
+                _ENTRY.c.campaign_id == campaign_id, _ENTRY.c.idx.in_(leaves)
+            )
+        )
+        for idx, kind, leaf in rows:
+            found[(0, idx)] = Entry(EntryKind(kind), bytes(leaf)).hash()
+    inner = sorted(c for c in wanted if c[0] > 0)
+    if inner:
+        rows = conn.execute(
+            select(_NODE.c.level, _NODE.c.idx, _NODE.c.hash).where(
+                _NODE.c.campaign_id == campaign_id,
+                tuple_(_NODE.c.level, _NODE.c.idx).in_(inner),
+            )
+        )
+        for level, idx, h in rows:
+            found[(level, idx)] = bytes(h)
+    missing = wanted - found.keys()
+    if missing:
+        raise LookupError(f"log of campaign {campaign_id} lacks nodes {sorted(missing)[:3]}")
+    return found
+
+
+def entries(conn: Connection, campaign_id: int, start: int, end: int) -> list[Entry]:
+    rows = conn.execute(
+        select(_ENTRY.c.kind, _ENTRY.c.leaf)
+        .where(_ENTRY.c.campaign_id == campaign_id, _ENTRY.c.idx >= start, _ENTRY.c.idx < end)
+        .order_by(_ENTRY.c.idx)
+    )
+    return [Entry(EntryKind(kind), bytes(leaf)) for kind, leaf in rows]
+
+
+def consistency(conn: Connection, campaign_id: int, first: int, second: int) -> list[bytes]:
+    """RFC 9162's consistency proof between two sizes of the log (both ≤ its size)."""
+
+    def prove(node: merkle.NodeSource) -> list[bytes]:
+        return merkle.consistency_proof(first, second, node)
+
+    known = nodes(conn, campaign_id, merkle.needed(prove))
+    return prove(lambda level, idx: known[(level, idx)])
