@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
+from adapters import log_check
 from adapters.console import render, run_console
 from adapters.console.repl import default_user, terminal_language
 from adapters.console.sender import ConsoleSender
@@ -27,12 +28,14 @@ from bot import commands as cmd
 from bot import jobs, views
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor
-from bot.domain.messages import LANGUAGES, language_of, speak_in_this_context
+from bot.domain.messages import LANGUAGES, _, language_of, speak_in_this_context, speaking
+from bot.domain.public_log import LogKey
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime.bootstrap import open_service
 from runtime.config import Settings
+from runtime.keys import LogKeyInvalid, default_log_key_file, load_log_key
 from runtime.scheduler import lead_when_possible
 from storage.database import DatabaseUrlError
 from storage.installations import reseal_all
@@ -52,6 +55,14 @@ token_key_app = typer.Typer(
 app.add_typer(petition_app, name="petition")
 app.add_typer(db_app, name="db")
 app.add_typer(token_key_app, name="token-key")
+log_app = typer.Typer(
+    no_args_is_help=True, help="Check a campaign's public log, as anyone can (no settings needed)."
+)
+receipt_app = typer.Typer(
+    no_args_is_help=True, help="Check that your signature is counted, with your receipt."
+)
+app.add_typer(log_app, name="log")
+app.add_typer(receipt_app, name="receipt")
 
 
 class CliError(Exception):
@@ -420,6 +431,73 @@ def token_key_rotate() -> None:
         _fail(str(exc))
         return
     typer.echo(f"re-encrypted {count} workspace tokens with key {key_id}")
+
+
+def _checking(work: Callable[[], object]) -> None:
+    """Run a check in the terminal's language: exit 0 when it holds, 1 when the log does not
+    hold up (one line saying why), 2 when it could not be checked."""
+    with speaking(terminal_language(dict(os.environ)) or "en"):
+        try:
+            work()
+        except log_check.CheckFailed as exc:
+            typer.echo(_("FAILED: {reason}", reason=exc), err=True)
+            raise typer.Exit(1) from None
+        except log_check.CheckError as exc:
+            typer.echo(_("error: {reason}", reason=exc), err=True)
+            raise typer.Exit(2) from None
+
+
+@log_app.command("verify")
+def log_verify(
+    url: Annotated[str, typer.Argument(help="The campaign's page, e.g. https://host/c/walkout.")],
+    heads: Annotated[
+        Path | None,
+        typer.Option(help="Where heads seen earlier are kept (default: your state directory)."),
+    ] = None,
+    save: Annotated[bool, typer.Option(help="Keep this head to compare next time.")] = True,
+) -> None:
+    """Check a campaign's log: its signature, its root, its count against the page, and that
+    nothing was removed or rewritten since the head you kept."""
+
+    def work() -> None:
+        log_check.verify_log(
+            url, heads or log_check.default_heads_file(), save=save, say=typer.echo
+        )
+        typer.echo(_("Verified."))
+
+    _checking(work)
+
+
+@log_app.command("new-key")
+def log_new_key() -> None:
+    """Print a new key for UNDERSIGNED_LOG_KEY (its public half on stderr)."""
+    key = LogKey.generate()
+    typer.echo(key.seed_hex())
+    typer.echo(f"public key: {key.public_hex}", err=True)
+
+
+@log_app.command("key")
+def log_public_key() -> None:
+    """Print the public key this server signs its logs with (to publish where people can
+    compare it with the key in log.json)."""
+    settings = _settings_or_fail()
+    where = settings.log_key_file or default_log_key_file(settings.database_url)
+    try:
+        key = load_log_key(settings.log_key, where)
+    except LogKeyInvalid as exc:
+        _fail(str(exc))
+        return
+    typer.echo(key.public_hex)
+
+
+@receipt_app.command("check")
+def receipt_check(
+    receipt: Annotated[str, typer.Argument(help="The receipt the bot showed you when you signed.")],
+    url: Annotated[str, typer.Argument(help="The campaign's page, e.g. https://host/c/walkout.")],
+) -> None:
+    """Find your signature in the log: every entry is downloaded and searched here, so the
+    server never learns which one is yours."""
+    _checking(lambda: log_check.check_receipt(receipt, url, say=typer.echo))
 
 
 def main() -> None:

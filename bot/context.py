@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.messages import SOURCE
 from bot.domain.permissions import CreatorPolicy, RateLimiter
+from bot.domain.public_log import LogKey
 from bot.domain.steps import StepRule
 
 if TYPE_CHECKING:
     from bot.domain.identity import SignerKey
     from bot.domain.public import PublicFacts
+    from bot.domain.public_log import Head, SignedHead
     from bot.domain.replies import Reply
     from storage.database import Database
 
@@ -80,6 +82,9 @@ class PublicCache:
     entries: dict[str, tuple[int, PublicFacts | None]] = field(default_factory=dict)
     flights: dict[str, asyncio.Future[PublicFacts | None]] = field(default_factory=dict)
     generation: int = 0
+    # The public log's heads per slug for a second, and the signatures already made.
+    heads: dict[str, tuple[tuple[int, int], SignedHead | None]] = field(default_factory=dict)
+    signatures: dict[Head, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,6 +100,7 @@ class Context:
     purge_after_days: float | None = None
     public_url: str | None = None
     steps: StepRule = field(default_factory=StepRule)  # how the public count moves
+    log_key: LogKey = field(default_factory=LogKey.generate)  # signs the public log's heads
     language: str = SOURCE  # UNDERSIGNED_LANGUAGE: new campaigns speak it unless told
     pages_served: bool = True  # False where `run` opened no HTTP port (Discord alone, …)
     # False where nothing sends reminders (a piped console session), so `remind` says so.

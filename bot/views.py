@@ -24,6 +24,7 @@ from bot.domain.messages import (
 )
 from bot.domain.outgoing import ChatPayload
 from bot.domain.public import PublicFacts, public_facts
+from bot.domain.public_log import Head
 from bot.domain.records import Announcement
 from bot.domain.replies import (
     Reply,
@@ -32,7 +33,7 @@ from bot.domain.replies import (
 )
 from bot.domain.tally import build_tally, pace_days
 from bot.handlers import common
-from storage import campaign_events
+from storage import campaign_events, public_log
 from storage import repository as repo
 from storage.database import Tx
 
@@ -182,10 +183,11 @@ async def public_uncached(
     now = ctx.clock()
     since, today = pace_days(now, ctx.tz)
 
-    def read(conn: Tx) -> tuple[Campaign, str, list[Any], Any, int, list[str]] | None:
+    def read(conn: Tx) -> tuple[Campaign, str, list[Any], Any, int, list[str], Head] | None:
         found = repo.find_campaign(conn, slug)
         if found is None or (published_only and found.published_at is None):
             return None
+        head = public_log.head(conn, found.id, found.slug) or Head.empty(slug, found.created_at)
         campaign = found.public(now)  # the public sees the count in steps
         text = repo.letter_text(conn, campaign.id, campaign.version)
         daily = repo.daily_counts(conn, campaign.id)
@@ -194,12 +196,12 @@ async def public_uncached(
         )
         recent = sum(n for d, n in daily if since <= d < today)
         platforms = campaign_events.platforms_of(conn, campaign.id)
-        return campaign, text, daily, (named, total), recent, platforms
+        return campaign, text, daily, (named, total), recent, platforms, head
 
     found = await ctx.db.read(read)
     if found is None:
         return None
-    campaign, text, daily, (named, total), recent, platforms = found
+    campaign, text, daily, (named, total), recent, platforms, head = found
     tally = build_tally(campaign, now, recent, [], ctx.tz)
     return public_facts(
         campaign,
@@ -211,6 +213,7 @@ async def public_uncached(
         now=now,
         tz=ctx.tz,
         platforms=tuple(platforms),
+        head=head,
     )
 
 

@@ -10,7 +10,13 @@ from bot.domain.errors import UserError
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from runtime.config import Settings
-from runtime.keys import default_key_file, load_signer_key
+from runtime.keys import (
+    LogKeyInvalid,
+    default_key_file,
+    default_log_key_file,
+    load_log_key,
+    load_signer_key,
+)
 from storage.database import Database
 from storage.repository import key_ids_in_use, settle_languages
 
@@ -34,6 +40,21 @@ async def open_service(
                 "UNDERSIGNED_SECRET_KEY must be set with PostgreSQL: every instance sharing the "
                 "database needs the same key, or nobody is recognised twice"
             )
+        if serving and not db.is_sqlite and not settings.log_key:
+            raise KeyMissing(
+                "UNDERSIGNED_LOG_KEY must be set with PostgreSQL: every instance serving the "
+                "public pages signs the logs' heads with the same key (64 hex digits: "
+                "`undersigned log new-key`)"
+            )
+        log_key = None
+        if serving:
+            try:
+                log_key = load_log_key(
+                    settings.log_key,
+                    settings.log_key_file or default_log_key_file(settings.database_url),
+                )
+            except LogKeyInvalid as exc:
+                raise KeyMissing(str(exc)) from None
         if migrate:
             await db.migrate()
         key = load_signer_key(
@@ -59,6 +80,7 @@ async def open_service(
             public_url=settings.public_url,
             language=settings.language,
             steps=settings.steps,
+            log_key=log_key,
         )
     finally:
         await db.close()

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///./undersigned.db", alias="DATABASE_URL")
     secret_key: str | None = Field(default=None, alias="UNDERSIGNED_SECRET_KEY")
     key_file: Path | None = Field(default=None, alias="UNDERSIGNED_KEY_FILE")
+    log_key: str | None = Field(default=None, alias="UNDERSIGNED_LOG_KEY")
+    log_key_file: Path | None = Field(default=None, alias="UNDERSIGNED_LOG_KEY_FILE")
     timezone: str = Field(default="UTC", alias="UNDERSIGNED_TIMEZONE")
     language: str = Field(default="en", alias="UNDERSIGNED_LANGUAGE")
     sqlite_synchronous: str = Field(default="NORMAL", alias="UNDERSIGNED_SQLITE_SYNCHRONOUS")

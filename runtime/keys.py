@@ -1,4 +1,5 @@
-"""Loading the signer-hash secret, or generating it once into a private file."""
+"""Loading the signer-hash secret and the public log's signing key, or generating each once
+into a private file."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from bot.domain.identity import SignerKey
+from bot.domain.public_log import LogKey
 
 log = logging.getLogger(__name__)
 
@@ -40,3 +42,42 @@ def load_signer_key(secret: str | None, key_file: Path) -> SignerKey:
         key_file,
     )
     return SignerKey(value.encode())
+
+
+def default_log_key_file(database_url: str) -> Path:
+    """Beside the signer-hash key: `undersigned.log.key` for `undersigned.db`."""
+    key_file = default_key_file(database_url)
+    return key_file.with_name(f"{key_file.stem}.log.key")
+
+
+class LogKeyInvalid(ValueError):
+    """UNDERSIGNED_LOG_KEY or its file holds something else than 64 hex digits."""
+
+
+def load_log_key(secret: str | None, key_file: Path) -> LogKey:
+    """The Ed25519 key that signs the public log's heads: from UNDERSIGNED_LOG_KEY, from its
+    file, or generated once into that file (mode 0600)."""
+    where = "UNDERSIGNED_LOG_KEY" if secret else str(key_file)
+    try:
+        if secret:
+            return LogKey.from_hex(secret)
+        if key_file.exists():
+            return LogKey.from_hex(key_file.read_text())
+    except ValueError:
+        raise LogKeyInvalid(f"{where} must hold the log key's 32 bytes as 64 hex digits") from None
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = LogKey.generate()
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process generated it a moment ago
+        return LogKey.from_hex(key_file.read_text())
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key.seed_hex() + "\n")
+    log.warning(
+        "UNDERSIGNED_LOG_KEY is not set: generated the key that signs the public logs in %s "
+        "(mode 0600; public key %s). Back it up: with another key, everyone who checks a log "
+        "is told its key changed.",
+        key_file,
+        key.public_hex,
+    )
+    return key

@@ -1,10 +1,11 @@
 """The public pages of published campaigns, rendered on the server (Jinja2).
 
 `GET /`, `/c/SLUG`, `/c/SLUG.json`, `/c/SLUG/chart.svg`, `/c/SLUG/chart.png`,
-`/c/SLUG/card.png`, `/c/SLUG/embed` and our own `/static/` files. Unknown and unpublished
-campaigns get the same 404. Every answer carries a Content-Security-Policy that allows only
-this origin (a signer reading the page must not be tracked), no referrer, nosniff, and
-refuses framing except for `/embed`.
+`/c/SLUG/card.png`, `/c/SLUG/embed`, the public log (`/c/SLUG/log`, `log.json`,
+`log/entries`, `log/consistency`: adapters/web/log_routes.py) and our own `/static/` files.
+Unknown and unpublished campaigns get the same 404. Every answer carries a
+Content-Security-Policy that allows only this origin (a signer reading the page must not be
+tracked), no referrer, nosniff, and refuses framing except for `/embed`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from adapters.web import charts, wording
+from adapters.web.log_routes import LogRoutes
 from adapters.web.wording import first_sentence, names_hidden, state_line, summary, terms
 from bot import views
 from bot.domain import letter_markup, messages
@@ -126,6 +128,10 @@ class PublicPages:
                 "text/javascript; charset=utf-8",
                 (HERE / "static" / "live.js").read_bytes(),
             ),
+            "receipt.js": (
+                "text/javascript; charset=utf-8",
+                (HERE / "static" / "receipt.js").read_bytes(),
+            ),
         }
 
     def mount(self, app: web.Application) -> None:
@@ -140,6 +146,7 @@ class PublicPages:
         app.router.add_get(f"/c/{SLUG}/chart.png", self.chart_png)
         app.router.add_get(f"/c/{SLUG}/card.png", self.card_png)
         app.router.add_get(f"/c/{SLUG}/embed", self.embed)
+        LogRoutes(self).mount(app, SLUG)
         app.router.add_get("/static/{name}", self.static)
         app.router.add_get("/favicon.ico", self.icon)
 
@@ -244,6 +251,10 @@ class PublicPages:
         # (this render is shared by every reader for a second). Served without one, the
         # page's script completes the path from the address bar.
         page_url = f"{self.base}/c/{f.slug}" if self.base else ("" if files else f"/c/{f.slug}")
+        # The log lives on the server: a copy on another host links to it there, if it can.
+        log_url = f"/c/{f.slug}/log"
+        if files:
+            log_url = f"{self.base}{log_url}" if self.base else ""
         return self._render(
             "page.html",
             files=files,
@@ -265,6 +276,8 @@ class PublicPages:
             chart_alt=charts.describe(f),
             letter=letter_html(f.text),
             letter_lang=f.language.replace("_", "-"),
+            log_url=log_url,
+            short_root=f.log_root[:16],
         ).encode()
 
     async def data(self, request: web.Request) -> web.Response:

@@ -14,6 +14,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.domain.campaigns import Campaign, Kind
 from bot.domain.messages import campaign_language
+from bot.domain.public_log import Head
 from bot.domain.tally import SMALLEST_GROUP, Tally
 from bot.domain.text import name_order
 
@@ -53,6 +54,12 @@ class PublicFacts:
     platforms: tuple[str, ...] = ()  # where it is shared ("slack", …), never which workspace
     closed_on: date | None = None  # the day it closed (by an organizer, or at its deadline)
     succeeded_on: date | None = None  # the day the step that showed success was released
+    # The public log as the last step left it (bot/domain/public_log.py): its entries add up
+    # to `signatures`; withdrawals and removals are said, never hidden in the count.
+    log_size: int = 0
+    log_root: str = ""
+    log_signatures: int = 0
+    log_withdrawals: int = 0
 
     def as_json(self) -> dict[str, object]:
         """The small public JSON: no names, no ids, days only."""
@@ -68,6 +75,12 @@ class PublicFacts:
             "percent": self.percent,
             "updated_at": self.updated.isoformat(),
             "daily": [[b.first.isoformat(), b.last.isoformat(), b.signed] for b in self.buckets],
+            "log": {
+                "tree_size": self.log_size,
+                "root_hash": self.log_root,
+                "signatures": self.log_signatures,
+                "withdrawals": self.log_withdrawals,
+            },
         }
 
 
@@ -119,6 +132,7 @@ def public_facts(
     named_total: int | None = None,
     tz: tzinfo,
     platforms: tuple[str, ...] = (),
+    head: Head | None = None,
 ) -> PublicFacts:
     today = now.astimezone(tz).date()
     names_shown = campaign.names_visible()
@@ -160,4 +174,8 @@ def public_facts(
             if campaign.succeeded_at is not None and campaign.kind is Kind.PLEDGE
             else None
         ),
+        log_size=head.tree_size if head else 0,
+        log_root=head.root_hash.hex() if head else "",
+        log_signatures=head.signatures if head else 0,
+        log_withdrawals=head.withdrawals if head else 0,
     )

@@ -113,6 +113,25 @@ class Head:
         ).encode()
 
 
+@dataclass(frozen=True)
+class SignedHead:
+    head: Head
+    key: str  # hex Ed25519 public key
+    signature: str  # hex
+
+    def as_json(self) -> dict[str, object]:
+        h = self.head
+        return {
+            "tree_size": h.tree_size,
+            "root_hash": h.root_hash.hex(),
+            "signatures": h.signatures,
+            "withdrawals": h.withdrawals,
+            "released": h.released,
+            "key": self.key,
+            "signature": self.signature,
+        }
+
+
 class LogKey:
     """The Ed25519 key that signs heads: one per server, the same on every instance."""
 

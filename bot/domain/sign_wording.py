@@ -138,3 +138,21 @@ def what_follows(
             campaign.goal,
         )
     return None
+
+
+def receipt(shown: str, log_page: str | None) -> str:
+    """The receipt, told once to the signer alone: nobody keeps it, so say to save it."""
+    if log_page:
+        return _(
+            "Your receipt: `{receipt}`. Only you see it, and nobody keeps a copy: save it. "
+            "With it you can check, at {page} or with `undersigned receipt check`, that your "
+            "signature is counted in the public log, without saying which entry is yours.",
+            receipt=shown,
+            page=log_page,
+        )
+    return _(
+        "Your receipt: `{receipt}`. Only you see it, and nobody keeps a copy: save it. Once "
+        "the campaign's page is published, it lets you check that your signature is counted "
+        "in the public log, without saying which entry is yours.",
+        receipt=shown,
+    )

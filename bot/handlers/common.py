@@ -129,11 +129,16 @@ async def chosen(ctx: Context, person_hash: str) -> bool:
 
 async def campaign_id(ctx: Context, slug: str | None, usage: str) -> int:
     """Slugs never change, so their ids are cached: a signature needs no lookup query."""
+    return (await campaign_ref(ctx, slug, usage))[0]
+
+
+async def campaign_ref(ctx: Context, slug: str | None, usage: str) -> tuple[int, str]:
+    """The id and slug of the campaign named, or of the only open one."""
     if slug is not None and slug in ctx.slug_ids:
-        return ctx.slug_ids[slug]
+        return ctx.slug_ids[slug], slug
     campaign = await resolve(ctx, slug, usage)
     ctx.slug_ids[campaign.slug] = campaign.id
-    return campaign.id
+    return campaign.id, campaign.slug
 
 
 def quick_tally(ctx: Context, campaign: Campaign) -> Tally:
@@ -276,3 +281,4 @@ def forget_public(ctx: Context) -> None:
     ctx.public.generation += 1
     ctx.public.entries.clear()
     ctx.public.flights.clear()
+    ctx.public.heads.clear()

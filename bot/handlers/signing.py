@@ -22,7 +22,7 @@ from bot.domain.messages import (
 )
 from bot.domain.messages import current as current_language
 from bot.domain.notices import before_first_signature, needs_notice
-from bot.domain.public_log import withdrawal
+from bot.domain.public_log import new_receipt, receipt_leaf, show_receipt, withdrawal
 from bot.domain.replies import (
     Reply,
     SignedPublicly,
@@ -59,7 +59,7 @@ async def sign(
     usage = cmd.usage("sign")
     role = clean(role, field="role", limit=ROLE_MAX, usage=usage)
     comment = clean(comment, field="comment", limit=COMMENT_MAX, multiline=True, usage=usage)
-    campaign_id = await common.campaign_id(ctx, slug, usage)
+    campaign_id, campaign_slug = await common.campaign_ref(ctx, slug, usage)
     person_hash = ctx.key.person_hash(actor) if needs_notice(actor.platform) else None
     if person_hash is not None and not consented and not await common.chosen(ctx, person_hash):
         owner = ctx.key.signer_hash(campaign_id, actor)  # per campaign: unlinkable
@@ -71,6 +71,8 @@ async def sign(
                 notice, text=f"{notice.text}\n{wording.language_hint(notice.slug, ctx.language)}"
             )
         return notice
+    # Shown once to the signer, kept by nobody: only its hash goes into the public log.
+    receipt = new_receipt()
     request = SignRequest(
         campaign_id=campaign_id,
         signer_hash=ctx.key.signer_hash(campaign_id, actor),
@@ -87,11 +89,12 @@ async def sign(
         language=current_language(),
         steps=ctx.steps if ctx.steps.immediate else None,
         tz=ctx.tz,
+        leaf=receipt_leaf(campaign_slug, receipt),
     )
     outcome = await ctx.db.write_batched(sign_batch, request)
     if outcome.signed and outcome.released:
         common.stepped(ctx, [outcome.campaign.id])  # released with it (no window configured)
-    return sign_reply(ctx, actor, outcome)
+    return sign_reply(ctx, actor, outcome, receipt)
 
 
 async def inform_first(
@@ -216,7 +219,9 @@ async def has_signed(ctx: Context, actor: Actor, slug: str) -> bool:
     return found is not None
 
 
-def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
+def sign_reply(
+    ctx: Context, actor: Actor, outcome: SignOutcome, receipt: bytes | None = None
+) -> Reply:
     exact = outcome.campaign
     campaign = exact.public(ctx.clock())
     if outcome.signed and not outcome.released:
@@ -237,6 +242,10 @@ def sign_reply(ctx: Context, actor: Actor, outcome: SignOutcome) -> Reply:
     elif actor.locale_withheld:
         lines.append(wording.language_hint(campaign.slug, ctx.language))
     lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
+    if receipt is not None:
+        published = exact.published_at is not None and bool(ctx.public_url)
+        log_page = f"{common.page_address(ctx, campaign.slug)}/log" if published else None
+        lines.append(wording.receipt(show_receipt(receipt), log_page))
     return Reply(
         text="\n".join(lines),
         tally=tally,

@@ -1,0 +1,391 @@
+"""`undersigned log verify URL` and `undersigned receipt check RECEIPT URL`: what a stranger and
+a signer run against a campaign's public log, on their own machine.
+
+The server may be hostile: every answer is bounded in size and time, checked for shape, and
+nothing it says is believed that can be recomputed (the root from the entries, the counts from
+their kinds, an earlier head from the entries and the consistency proof). A receipt is looked
+for among all the entries, downloaded as anyone may, so the server never learns which entry
+was asked about.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bot.domain import merkle
+from bot.domain.messages import _, number
+from bot.domain.public_log import (
+    PAGE_MAX,
+    Entry,
+    EntryKind,
+    Head,
+    SignedHead,
+    read_receipt,
+    receipt_leaf,
+    signature_valid,
+)
+
+TIMEOUT = 20.0
+BODY_MAX = 1024 * 1024  # bytes of any one answer (a page of 1,000 entries is about 90 KB)
+SIZE_MAX = 10_000_000  # entries this checker will download
+HEX64 = re.compile(r"[0-9a-f]{64}")
+RELEASED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+ADDRESS = re.compile(
+    r"(?P<base>https?://[^/?#\s]+(?:/[^?#\s]*?)?)/c/(?P<slug>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)"
+    r"(?:\.json|/log\.json|/log|/embed)?/?(?:[?#]\S*)?"
+)
+
+
+class CheckError(Exception):
+    """The check could not be made (address, network, a malformed answer): exit 2."""
+
+
+class CheckFailed(Exception):
+    """The log does not hold up (a bad signature, a rewrite, a count that differs): exit 1."""
+
+
+@dataclass(frozen=True)
+class Log:
+    base: str
+    slug: str
+
+    @property
+    def head_url(self) -> str:
+        return f"{self.base}/c/{self.slug}/log.json"
+
+
+def locate(url: str) -> Log:
+    """The campaign a page's address (or its log's, or its JSON's) names."""
+    found = ADDRESS.fullmatch(url.strip())
+    if found is None:
+        raise CheckError(
+            _(
+                "{url} is not the address of a campaign's page "
+                "(like https://letters.example.org/c/walkout).",
+                url=url.strip()[:200],
+            )
+        )
+    return Log(found["base"].rstrip("/"), found["slug"])
+
+
+class Fetcher:
+    """GETs of JSON, each bounded in time and size."""
+
+    def __init__(self, client: httpx.Client | None = None) -> None:
+        self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+
+    def json(self, url: str) -> Any:
+        try:
+            with self.client.stream("GET", url, headers={"Accept": "application/json"}) as r:
+                if r.status_code == 404:
+                    raise CheckError(
+                        _("{url} says there is no such public campaign (404).", url=url)
+                    )
+                if r.status_code != 200:
+                    raise CheckError(_("{url} answered {status}.", url=url, status=r.status_code))
+                body = bytearray()
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if len(body) > BODY_MAX:
+                        raise CheckError(_("{url} sent more than this checker reads.", url=url))
+        except httpx.HTTPError as exc:
+            raise CheckError(
+                _("could not reach {url}: {reason}", url=url, reason=type(exc).__name__)
+            ) from None
+        try:
+            return json.loads(bytes(body))
+        except ValueError:
+            raise CheckError(_("{url} did not answer JSON.", url=url)) from None
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _malformed(what: str) -> CheckError:
+    return CheckError(_("the log's answer is malformed: {what}", what=what))
+
+
+def _count(value: Any, what: str) -> int:
+    if type(value) is not int or value < 0:
+        raise _malformed(what)
+    return value
+
+
+def _hex64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str) or not HEX64.fullmatch(value):
+        raise _malformed(what)
+    return bytes.fromhex(value)
+
+
+def read_head(slug: str, data: Any) -> SignedHead:
+    """A head as served or as kept in the heads file, checked for shape (not yet signature)."""
+    if not isinstance(data, dict):
+        raise _malformed("log.json")
+    size = _count(data.get("tree_size"), "tree_size")
+    signatures = _count(data.get("signatures"), "signatures")
+    withdrawals = _count(data.get("withdrawals"), "withdrawals")
+    released = data.get("released")
+    if not isinstance(released, str) or not RELEASED.fullmatch(released):
+        raise _malformed("released")
+    key = data.get("key")
+    signature = data.get("signature")
+    if not isinstance(key, str) or not HEX64.fullmatch(key):
+        raise _malformed("key")
+    if not isinstance(signature, str) or not re.fullmatch(r"[0-9a-f]{128}", signature):
+        raise _malformed("signature")
+    root = _hex64(data.get("root_hash"), "root_hash")
+    return SignedHead(Head(slug, size, root, signatures, withdrawals, released), key, signature)
+
+
+def fetch_head(fetch: Fetcher, log: Log) -> SignedHead:
+    signed = read_head(log.slug, fetch.json(log.head_url))
+    if not signature_valid(signed.key, signed.head, signed.signature):
+        raise CheckFailed(_("the head's signature is not valid for the key it names."))
+    if signed.head.tree_size > SIZE_MAX:
+        raise CheckError(
+            _(
+                "the log claims {n} entries, more than this checker downloads.",
+                n=number(signed.head.tree_size),
+            )
+        )
+    return signed
+
+
+def fetch_entries(fetch: Fetcher, log: Log, size: int) -> list[Entry]:
+    found: list[Entry] = []
+    while len(found) < size:
+        start = len(found)
+        end = min(start + PAGE_MAX, size)
+        page = fetch.json(f"{log.base}/c/{log.slug}/log/entries?start={start}&end={end}")
+        items = page.get("entries") if isinstance(page, dict) else None
+        if not isinstance(items, list) or not items or len(items) > end - start:
+            raise _malformed(f"entries {start}–{end - 1}")
+        for item in items:
+            if not isinstance(item, dict) or item.get("kind") not in ("sign", "withdraw"):
+                raise _malformed(f"entry {len(found)}")
+            found.append(Entry(EntryKind(item["kind"]), _hex64(item.get("leaf"), "leaf")))
+    return found
+
+
+def check_entries(signed: SignedHead, entries: list[Entry]) -> None:
+    """The entries give the signed root, and their kinds the signed counts."""
+    head = signed.head
+    if merkle.root_of([e.hash() for e in entries]) != head.root_hash:
+        raise CheckFailed(_("the entries do not give the signed root: the log was altered."))
+    signatures = sum(e.kind is EntryKind.SIGN for e in entries)
+    if (signatures, len(entries) - signatures) != (head.signatures, head.withdrawals):
+        raise CheckFailed(
+            _(
+                "the head counts {signatures} signatures and {withdrawals} withdrawals; "
+                "its entries hold {found} and {others}.",
+                signatures=number(head.signatures),
+                withdrawals=number(head.withdrawals),
+                found=number(signatures),
+                others=number(len(entries) - signatures),
+            )
+        )
+
+
+def default_heads_file() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "undersigned" / "log-heads.json"
+
+
+def _load_heads(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        raise CheckError(_("{path} is not a heads file this checker wrote.", path=path)) from None
+    if not isinstance(data, dict):
+        raise CheckError(_("{path} is not a heads file this checker wrote.", path=path))
+    return data
+
+
+def _save_heads(path: Path, heads: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(heads, fh, indent=1, sort_keys=True)
+    temporary.replace(path)
+
+
+def verify_log(
+    url: str,
+    heads_file: Path,
+    *,
+    save: bool = True,
+    fetch: Fetcher | None = None,
+    say: Callable[[str], None] = print,
+) -> SignedHead:
+    """Everything `undersigned log verify` checks; raises CheckFailed or CheckError."""
+    log = locate(url)
+    fetch = fetch or Fetcher()
+    heads = _load_heads(heads_file)
+    earlier_data = heads.get(log.head_url)
+    earlier = read_head(log.slug, earlier_data) if earlier_data is not None else None
+    signed, entries, shown = _consistent_snapshot(fetch, log)
+    head = signed.head
+    say(
+        _(
+            "Signed head of {slug}: {n} entries, root {root}, released {released}.",
+            slug=log.slug,
+            n=number(head.tree_size),
+            root=head.root_hash.hex(),
+            released=head.released,
+        )
+    )
+    say(_("The signature is valid for the key {key}.", key=signed.key))
+    say(_("The entries give the signed root."))
+    say(
+        _(
+            "{signatures} signatures − {withdrawals} withdrawals or removals = {count}, "
+            "the count the page shows.",
+            signatures=number(head.signatures),
+            withdrawals=number(head.withdrawals),
+            count=number(shown),
+        )
+    )
+    if earlier is None:
+        say(
+            _("First check of this log: its head is kept in {path} for next time.", path=heads_file)
+        )
+    else:
+        _check_growth(fetch, log, earlier, signed, entries)
+        say(
+            _(
+                "Consistent with the head you kept from {released}: {old} entries then, {n} "
+                "now; nothing was removed or rewritten.",
+                released=earlier.head.released,
+                old=number(earlier.head.tree_size),
+                n=number(head.tree_size),
+            )
+        )
+    if save:
+        heads[log.head_url] = signed.as_json()
+        _save_heads(heads_file, heads)
+    return signed
+
+
+def _consistent_snapshot(fetch: Fetcher, log: Log) -> tuple[SignedHead, list[Entry], int]:
+    """The head, its entries, and the page's count, from one step of the count: read again
+    once if a step was released between the reads."""
+    for attempt in range(2):
+        signed = fetch_head(fetch, log)
+        entries = fetch_entries(fetch, log, signed.head.tree_size)
+        check_entries(signed, entries)
+        page = fetch.json(f"{log.base}/c/{log.slug}.json")
+        shown = page.get("signatures") if isinstance(page, dict) else None
+        if type(shown) is not int:
+            raise _malformed(f"{log.slug}.json")
+        if shown == signed.head.count:
+            return signed, entries, shown
+        again = fetch_head(fetch, log)
+        if attempt or again.head == signed.head:
+            raise CheckFailed(
+                _(
+                    "the page shows {shown}, but the log adds up to {count} "
+                    "({signatures} − {withdrawals}).",
+                    shown=number(shown),
+                    count=number(signed.head.count),
+                    signatures=number(signed.head.signatures),
+                    withdrawals=number(signed.head.withdrawals),
+                )
+            )
+    raise AssertionError("unreachable")
+
+
+def _check_growth(
+    fetch: Fetcher, log: Log, earlier: SignedHead, now: SignedHead, entries: list[Entry]
+) -> None:
+    """The log of `now` extends the one of `earlier`: by the server's consistency proof
+    (RFC 9162) and by the entries themselves."""
+    if earlier.key != now.key:
+        raise CheckFailed(
+            _(
+                "the log's key changed since the head you kept ({old} then, {new} now): "
+                "ask the organizers why before trusting it.",
+                old=earlier.key,
+                new=now.key,
+            )
+        )
+    old, new = earlier.head, now.head
+    if old.tree_size > new.tree_size:
+        raise CheckFailed(
+            _(
+                "the log shrank from {old} entries to {n}: entries were removed.",
+                old=number(old.tree_size),
+                n=number(new.tree_size),
+            )
+        )
+    answer = fetch.json(
+        f"{log.base}/c/{log.slug}/log/consistency?first={old.tree_size}&second={new.tree_size}"
+    )
+    items = answer.get("proof") if isinstance(answer, dict) else None
+    if not isinstance(items, list) or len(items) > 128:
+        raise _malformed("consistency proof")
+    proof = [_hex64(h, "consistency proof") for h in items]
+    proved = merkle.verify_consistency(
+        old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof
+    )
+    rebuilt = merkle.root_of([e.hash() for e in entries[: old.tree_size]])
+    if not proved or rebuilt != old.root_hash:
+        raise CheckFailed(
+            _(
+                "the log was rewritten: its first {old} entries no longer give the root of "
+                "the head you kept from {released}.",
+                old=number(old.tree_size),
+                released=old.released,
+            )
+        )
+    signed_then = sum(e.kind is EntryKind.SIGN for e in entries[: old.tree_size])
+    if (signed_then, old.tree_size - signed_then) != (old.signatures, old.withdrawals):
+        raise CheckFailed(_("the counts of the head you kept don't match its entries."))
+
+
+def check_receipt(
+    typed: str, url: str, *, fetch: Fetcher | None = None, say: Callable[[str], None] = print
+) -> int:
+    """Where the receipt's entry is (1-based); raises CheckFailed when it is not there."""
+    receipt = read_receipt(typed)
+    if receipt is None:
+        raise CheckError(
+            _("A receipt is 64 characters, 0–9 and a–f. Paste it as the bot showed it.")
+        )
+    log = locate(url)
+    fetch = fetch or Fetcher()
+    signed = fetch_head(fetch, log)
+    entries = fetch_entries(fetch, log, signed.head.tree_size)
+    check_entries(signed, entries)
+    mine = receipt_leaf(log.slug, receipt)
+    for index, entry in enumerate(entries):
+        if entry.kind is EntryKind.SIGN and entry.leaf == mine:
+            say(
+                _(
+                    "Your signature is counted: it is entry {index} of {n} in the log of "
+                    "{slug}, whose entries give the signed root {root}.",
+                    index=number(index + 1),
+                    n=number(signed.head.tree_size),
+                    slug=log.slug,
+                    root=signed.head.root_hash.hex(),
+                )
+            )
+            return index + 1
+    raise CheckFailed(
+        _(
+            "This receipt is not in the log of {slug}. Entries are added when the public "
+            "count next moves; if it has moved since you signed, check that you copied the "
+            "whole receipt and the right campaign.",
+            slug=log.slug,
+        )
+    )

@@ -1,0 +1,84 @@
+"""The read side of the public log, for the web: the signed head, a range of entries, a
+consistency proof. Published campaigns only: an unknown and an unpublished campaign both
+answer None, as their pages do.
+
+The head is signed when served (the key never has to be where the steps are released), and
+read at most once a second per campaign however many ask.
+"""
+
+from __future__ import annotations
+
+from bot.context import Context
+from bot.domain.errors import UserError
+from bot.domain.public_log import PAGE_MAX, Entry, Head, SignedHead
+from storage import public_log
+from storage import repository as repo
+from storage.database import Tx
+
+SIGNED_KEPT = 1_000  # heads whose signature is remembered
+
+
+class BadRange(UserError):
+    """Entries or a proof asked for outside the log (answered 400)."""
+
+
+def _published(conn: Tx, slug: str) -> tuple[int, Head] | None:
+    campaign = repo.find_campaign(conn, slug)
+    if campaign is None or campaign.published_at is None:
+        return None
+    found = public_log.head(conn, campaign.id, campaign.slug)
+    return campaign.id, found or Head.empty(slug, campaign.created_at)
+
+
+async def signed_head(ctx: Context, slug: str) -> SignedHead | None:
+    stamp = (int(ctx.clock().timestamp()), ctx.public.generation)
+    cached = ctx.public.heads.get(slug)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    found = await ctx.db.read(lambda conn: _published(conn, slug))
+    signed = None if found is None else sign(ctx, found[1])
+    if len(ctx.public.heads) > 1_000:
+        ctx.public.heads.clear()
+    ctx.public.heads[slug] = (stamp, signed)
+    return signed
+
+
+def sign(ctx: Context, head: Head) -> SignedHead:
+    memo = ctx.public.signatures
+    signature = memo.get(head)
+    if signature is None:
+        signature = ctx.log_key.sign(head)
+        if len(memo) > SIGNED_KEPT:
+            memo.clear()
+        memo[head] = signature
+    return SignedHead(head, ctx.log_key.public_hex, signature)
+
+
+async def entries(ctx: Context, slug: str, start: int, end: int) -> list[Entry] | None:
+    """Entries start ≤ i < end of the released log (at most PAGE_MAX; fewer at its end)."""
+
+    def read(conn: Tx) -> list[Entry] | None:
+        found = _published(conn, slug)
+        if found is None:
+            return None
+        campaign_id, head = found
+        if not 0 <= start < end:
+            raise BadRange("start must be at least 0 and below end")
+        if start >= head.tree_size:
+            raise BadRange(f"start must be below the log's size ({head.tree_size})")
+        return public_log.entries(conn, campaign_id, start, min(end, start + PAGE_MAX))
+
+    return await ctx.db.read(read)
+
+
+async def consistency(ctx: Context, slug: str, first: int, second: int) -> list[bytes] | None:
+    def read(conn: Tx) -> list[bytes] | None:
+        found = _published(conn, slug)
+        if found is None:
+            return None
+        campaign_id, head = found
+        if not 0 <= first <= second <= head.tree_size:
+            raise BadRange(f"need 0 ≤ first ≤ second ≤ the log's size ({head.tree_size})")
+        return public_log.consistency(conn, campaign_id, first, second)
+
+    return await ctx.db.read(read)
