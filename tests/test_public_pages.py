@@ -86,13 +86,19 @@ PATHS = [
     "/c/walkout/card.png",
     "/c/walkout/embed",
 ]
+LOG_PATHS = [
+    "/c/walkout/log",
+    "/c/walkout/log.json",
+    "/c/walkout/log/entries?start=0&end=1000",
+    "/c/walkout/log/consistency?first=0&second=0",
+]
 
 
 async def test_unpublished_and_unknown_look_the_same_and_off_is_at_once(
     service: Service, site: Site
 ) -> None:
     await letter(service)
-    for path in PATHS:
+    for path in PATHS + LOG_PATHS:
         unpublished = await site.get(path)
         unknown = await site.get(path.replace("walkout", "nothere"))
         assert unpublished[0] == unknown[0] == 404
@@ -100,12 +106,13 @@ async def test_unpublished_and_unknown_look_the_same_and_off_is_at_once(
     assert (await service.handle(ORG, "/petition", "publish walkout")).text.count(
         "https://letters.example.org/c/walkout"
     ) == 0  # no public URL configured on this service: the reply says where, relatively
-    for path in PATHS:
+    await sign(service, "Alice")  # the log has an entry to serve
+    for path in PATHS + LOG_PATHS:
         assert (await site.get(path))[0] == 200, path
     assert b"walkout" in (await site.get("/"))[1]
     off = await service.handle(ORG, "/petition", "publish walkout off")
     assert not off.error
-    for path in PATHS:
+    for path in PATHS + LOG_PATHS:
         assert (await site.get(path))[0] == 404, path  # no cache kept it up
     assert b"walkout" not in (await site.get("/"))[1]
 
@@ -130,9 +137,14 @@ async def test_no_public_figure_names_an_anonymous_signer_or_holds_a_time(
     await informed(service, WHISTLE)
     assert not (await service.handle(WHISTLE, "/sign", "walkout anonymous")).error
     bodies = b"".join([(await site.get(p))[1] for p in PATHS])
+    logs = b"".join([(await site.get(p))[1] for p in LOG_PATHS])
     for secret in (b"Wendy", b"UWHISTLE42", b"TWORKSPACE9", b"TACME", b"UAlice", b"slack"):
-        assert secret not in bodies, secret
+        assert secret not in bodies + logs, secret
     assert re.search(rb"\d\d:\d\d", bodies.replace(b"max-age", b"")) is None  # no clock times
+    # The log says one time: its last step's (here, with no window, the last signature's:
+    # the operator's choice, UNDERSIGNED_COUNT_WINDOW_MINUTES=0).
+    head = json.loads((await site.get("/c/walkout/log.json"))[1])
+    assert set(re.findall(rb"\d\d:\d\d(?::\d\d)?", logs)) == {head["released"][11:19].encode()}
     page = (await site.get("/c/walkout"))[1].decode()
     assert "Alice" in page and "Engineer" in page and "Bob" in page
     assert page.index("Alice") < page.index("Bob")  # by name, never by time

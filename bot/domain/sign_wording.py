@@ -141,18 +141,20 @@ def what_follows(
 
 
 def receipt(shown: str, log_page: str | None) -> str:
-    """The receipt, told once to the signer alone: nobody keeps it, so say to save it."""
+    """The receipt, told once to the signer alone, on a line of its own to copy: nobody
+    keeps it, so say to save it."""
+    first = _("Your receipt (only you see it): `{receipt}`", receipt=shown)
     if log_page:
-        return _(
-            "Your receipt: `{receipt}`. Only you see it, and nobody keeps a copy: save it. "
-            "With it you can check, at {page} or with `undersigned receipt check`, that your "
-            "signature is counted in the public log, without saying which entry is yours.",
-            receipt=shown,
+        then = _(
+            "Nobody keeps a copy, so save it: with it you can check, at {page} or with "
+            "`undersigned receipt check`, that your signature is counted in the public log, "
+            "without saying which entry is yours.",
             page=log_page,
         )
-    return _(
-        "Your receipt: `{receipt}`. Only you see it, and nobody keeps a copy: save it. Once "
-        "the campaign's page is published, it lets you check that your signature is counted "
-        "in the public log, without saying which entry is yours.",
-        receipt=shown,
-    )
+    else:
+        then = _(
+            "Nobody keeps a copy, so save it: once the campaign's page is published, it lets "
+            "you check that your signature is counted in the public log, without saying "
+            "which entry is yours."
+        )
+    return f"{first}\n{then}"
