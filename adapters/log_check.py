@@ -372,8 +372,8 @@ def check_receipt(
         if entry.kind is EntryKind.SIGN and entry.leaf == mine:
             say(
                 _(
-                    "Your signature is counted: it is entry {index} of {n} in the log of "
-                    "{slug}, whose entries give the signed root {root}.",
+                    "Your signature is in the log of {slug}: it is entry {index} of {n}, and "
+                    "the entries give the signed root {root}.",
                     index=number(index + 1),
                     n=number(signed.head.tree_size),
                     slug=log.slug,
