@@ -111,9 +111,18 @@ class Watcher:
             "json": json.loads(body)["signatures"],
             "etag": headers.get("ETag"),
         }
-        for path in ("", "/chart.svg", "/chart.png", "/card.png", "/embed"):
+        for path in ("", "/chart.svg", "/chart.png", "/card.png", "/embed", "/log"):
             _, page, _ = await self.site.get(f"/c/{slug}{path}")
             view[path or "page"] = hashlib.sha256(page).hexdigest()
+        # The public log: its head, every entry, a proof from the first entry.
+        _, head, _ = await self.site.get(f"/c/{slug}/log.json")
+        view["log.json"] = json.loads(head)
+        size = view["log.json"]["tree_size"]
+        view["log entries"] = None
+        if size:
+            entries = (await self.site.get(f"/c/{slug}/log/entries?start=0&end={size}"))[1]
+            proof = (await self.site.get(f"/c/{slug}/log/consistency?first=1&second={size}"))[1]
+            view["log entries"] = hashlib.sha256(entries + proof).hexdigest()
         _, index, _ = await self.site.get("/")
         view["index"] = hashlib.sha256(index).hexdigest()
         status = await s.handle(ORG, "/petition", f"status {slug}")  # an organizer, maybe a plant
@@ -199,6 +208,14 @@ async def test_a_watcher_polling_everything_sees_only_steps_of_three(
         assert when.minute % 15 == 0, (when, surfaces)  # only at a window boundary
         # what a step shows is consistent everywhere: every surface moved together
         assert {"json", "etag", "page", "/chart.png", "/card.png", "status"} <= surfaces
+        assert {"log.json", "log entries", "/log"} <= surfaces, surfaces
+    # The log moves only with a step, by at least 3 entries, and always adds up to the count.
+    heads = [(when, view["log.json"], view["json"]) for when, view in watcher.seen]
+    for (_, before, _), (when, after, count) in itertools.pairwise(heads):
+        assert after["signatures"] - after["withdrawals"] == count, when
+        if after != before:
+            assert after["tree_size"] - before["tree_size"] >= 3, (when, before, after)
+            assert when.minute % 15 == 0 and after["released"].endswith(f"{when:%H:%M}:00Z")
     exact = await service.db.read(lambda conn: repo.find_campaign(conn, "walkout"))
     assert exact is not None and exact.count == 28  # 30 signed, 2 withdrew: kept exactly
     assert watcher.seen[-1][1]["json"] == 30  # two withdrawals are not a step (yet)

@@ -301,3 +301,114 @@ async def test_every_page_reads_well_is_accessible_and_stays_on_its_origin(tmp_p
         u for u in requests if not u.startswith(site.url + "/")
     ]
     assert problems == []
+
+
+async def test_a_signer_checks_a_receipt_in_the_browser_and_it_never_leaves(
+    tmp_path: Path,
+) -> None:
+    """The log page: what it proves in plain words, accessible, and a receipt check that finds
+    the signer's entry with no request carrying the receipt or anything made from it; saved
+    to disk, the same check works offline from the downloaded files."""
+    import hashlib
+    import json
+    from datetime import UTC, datetime
+
+    from playwright.async_api import async_playwright, expect
+
+    from bot.domain.identity import Actor, SignerKey
+    from bot.service import Service
+    from storage.database import Database
+    from tests.conftest import EVERY_SIGNATURE, SCREENSHOTS, Clock, informed
+    from tests.web_site import Site
+
+    assert CHROMIUM, "UNDERSIGNED_REQUIRE_BROWSER is set but chromium is missing"
+    db = Database(f"sqlite:///{tmp_path / 'log.db'}")
+    await db.migrate()
+    clock = Clock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    service = Service(db, SignerKey(b"log"), clock=clock, steps=EVERY_SIGNATURE)
+    org = Actor("slack", "TACME", "UORG", "Org")
+    await service.handle(org, "/petition", 'new walkout title:"Walk out" goal:50 We refuse.')
+    await service.handle(org, "/petition", "publish walkout")
+    receipts = []
+    for n in range(5):
+        who = Actor("slack", "TACME", f"U{n}", f"Worker {n}")
+        await informed(service, who)
+        reply = await service.handle(who, "/sign", "walkout anonymous" if n % 2 else "walkout")
+        receipts.append(re.findall(r"`([0-9a-f]{64})`", reply.text)[0])
+    await service.handle(Actor("slack", "TACME", "U1", "Worker 1"), "/unsign", "walkout")
+    clock.advance(seconds=2)
+    site = Site(service)
+    await site.start()
+    mine = receipts[3]
+    leaf = hashlib.sha256(b"undersigned-receipt\nwalkout\n" + bytes.fromhex(mine)).hexdigest()
+    requests: list[str] = []
+    problems: list[str] = []
+    shots = ARTIFACTS / "pages"
+    shots.mkdir(parents=True, exist_ok=True)
+    try:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            for label, (width, height) in WIDTHS.items():
+                context = await browser.new_context(viewport={"width": width, "height": height})
+                page = await _watched(context, site.url, requests, problems)
+                await page.goto(f"{site.url}/c/walkout/log", wait_until="load")
+                main = await page.locator("main").inner_text()
+                assert "Verifiable: 6 entries" in main and "5 signatures and 1 withdrawal" in main
+                assert "What it cannot prove" in main and "real co-worker" in main
+                await _no_serious_violation(page, f"log {label}")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= width
+                status = page.locator("#receipt-status")
+                await page.locator("#receipt").fill("not a receipt")
+                await page.get_by_role("button", name="Check").click()
+                await expect(status).to_contain_text("64 characters")
+                await page.locator("#receipt").fill(f"  {mine.upper()} ")
+                await page.get_by_role("button", name="Check").click()
+                await expect(status).to_contain_text("Your signature is in the log", timeout=20_000)
+                assert "of 6" in await status.inner_text()
+                await page.locator("#receipt").fill("ab" * 32)
+                await page.get_by_role("button", name="Check").click()
+                await expect(status).to_contain_text("not in the log", timeout=20_000)
+                assert await page.evaluate("window.__csp") == []
+                shot = shots / f"log-{label}.png"
+                await page.screenshot(path=str(shot), full_page=True)
+                SCREENSHOTS.append(str(shot.relative_to(ARTIFACTS.parent)))
+                await context.close()
+
+            # Saved with its script beside it and opened from disk: the downloaded files suffice.
+            saved = tmp_path / "saved"
+            saved.mkdir()
+            html = (await site.get("/c/walkout/log"))[1].decode()
+            (saved / "log.html").write_text(html.replace("/static/", "./"))
+            for name in ("receipt.js", "page.css"):
+                (saved / name).write_bytes((await site.get(f"/static/{name}"))[1])
+            head = (await site.get("/c/walkout/log.json"))[1]
+            (saved / "log.json").write_bytes(head)
+            size = json.loads(head)["tree_size"]
+            entries = (await site.get(f"/c/walkout/log/entries?start=0&end={size}"))[1]
+            (saved / "entries-0.json").write_bytes(entries)
+            context = await browser.new_context()
+            page = await context.new_page()
+            offline: list[str] = []
+            page.on("request", lambda r: offline.append(r.url))
+            await page.goto((saved / "log.html").as_uri(), wait_until="load")
+            await page.locator("#files").set_input_files(
+                [str(saved / "log.json"), str(saved / "entries-0.json")]
+            )
+            await page.locator("#receipt").fill(mine)
+            await page.get_by_role("button", name="Check").click()
+            await expect(page.locator("#receipt-status")).to_contain_text(
+                "Your signature is in the log", timeout=20_000
+            )
+            assert all(u.startswith("file://") for u in offline), offline
+            await context.close()
+            await browser.close()
+    finally:
+        await site.stop()
+        await db.close()
+    assert requests and all(u.startswith(site.url + "/") for u in requests)
+    assert any("/log/entries?start=0" in u for u in requests)  # it downloaded the log
+    for url in requests:  # and nothing the server was sent says which entry was looked for
+        assert mine not in url.lower() and leaf not in url.lower(), url
+    assert problems == []

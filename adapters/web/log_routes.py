@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -112,6 +113,7 @@ class LogRoutes:
             language=f.language,
             f=f,
             head=signed.head,
+            released=datetime.strptime(signed.head.released, "%Y-%m-%dT%H:%M:%SZ"),
             signed=signed,
             downloads=downloads,
             more_pages=size > LISTED_PAGES * PAGE_MAX,
