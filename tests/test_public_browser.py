@@ -72,6 +72,9 @@ async def test_the_page_updates_live_stays_on_its_origin_and_fits_a_phone(tmp_pa
             await expect(count).to_have_text("2", timeout=45_000)  # polled by our script
             waited = time.monotonic() - started
             assert await page.locator("progress").get_attribute("value") is not None
+            # The log's line moves with it: entries, and what makes the count.
+            await expect(page.locator('[data-live="log-size"]')).to_have_text("2")
+            await expect(page.locator('[data-live="log-count"]')).to_have_text("2")
 
             # Works at 360 px: nothing wider than the screen.
             width = await page.evaluate("document.documentElement.scrollWidth")

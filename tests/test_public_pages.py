@@ -144,7 +144,8 @@ async def test_no_public_figure_names_an_anonymous_signer_or_holds_a_time(
     # The log says one time: its last step's (here, with no window, the last signature's:
     # the operator's choice, UNDERSIGNED_COUNT_WINDOW_MINUTES=0).
     head = json.loads((await site.get("/c/walkout/log.json"))[1])
-    assert set(re.findall(rb"\d\d:\d\d(?::\d\d)?", logs)) == {head["released"][11:19].encode()}
+    times = set(re.findall(rb"\d\d:\d\d(?::\d\d)?", logs))
+    assert times and all(head["released"][11:19].encode().startswith(t) for t in times), times
     page = (await site.get("/c/walkout"))[1].decode()
     assert "Alice" in page and "Engineer" in page and "Bob" in page
     assert page.index("Alice") < page.index("Bob")  # by name, never by time

@@ -63,8 +63,16 @@ def _markup_gettext(message: str, /, **values: Any) -> Markup:
 
 
 def _markup_ngettext(singular: str, plural: str, n: int, /, **values: Any) -> Markup:
+    """`n` is shown as the language writes it, unless `values` says how (a live figure)."""
     text = messages.translations(messages.current()).ngettext(singular, plural, n)
-    return Markup(escape(text)).format(n=number(n), **values)
+    values.setdefault("n", number(n))
+    return Markup(escape(text)).format(**values)
+
+
+def _live(name: str, value: int | str) -> Markup:
+    """A figure our script keeps current (`static/live.js`), as the language writes it."""
+    shown = number(value) if isinstance(value, int) else value
+    return Markup('<span data-live="{}">{}</span>').format(name, shown)
 
 
 def _environment() -> Environment:
@@ -78,6 +86,7 @@ def _environment() -> Environment:
         code=lambda text: Markup("<code>{}</code>").format(text),
         _=_markup_gettext,
         ngettext=_markup_ngettext,
+        live_figure=_live,
         number=number,
         percent=format_percent,
         calendar_day=calendar_day,

@@ -28,13 +28,23 @@
     try { return new Intl.NumberFormat(lang, style ? { style: style } : {}).format(value); }
     catch (e) { return String(value); }
   }
+  function set(name, text) {
+    Array.prototype.forEach.call(root.querySelectorAll('[data-live="' + name + '"]'), function (e) {
+      e.textContent = text;
+    });
+  }
   function show(data) {
-    var n = root.querySelector('[data-live="signatures"]');
-    var p = root.querySelector('[data-live="percent"]');
     var bar = document.getElementById("progress");
     var share = fmt(Number(data.percent) / 100, "percent");
-    if (n) { n.textContent = fmt(Number(data.signatures)); }
-    if (p) { p.textContent = share; }
+    set("signatures", fmt(Number(data.signatures)));
+    set("log-count", fmt(Number(data.signatures)));
+    set("percent", share);
+    if (data.log) {  // the log's line moves with the count: both change only at a step
+      set("log-size", fmt(Number(data.log.tree_size)));
+      set("log-signatures", fmt(Number(data.log.signatures)));
+      set("log-withdrawals", fmt(Number(data.log.withdrawals)));
+      set("log-root", String(data.log.root_hash).slice(0, 16) + "\u2026");
+    }
     // A pledge that succeeded stays full: success is never undone by a withdrawal.
     var reached = data.outcome === "succeeded" ? data.goal : Math.min(data.signatures, data.goal);
     if (bar) { bar.value = reached; bar.textContent = share; }
