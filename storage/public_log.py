@@ -12,8 +12,10 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from bot.domain import merkle
@@ -133,6 +135,30 @@ def append(
     )
 
 
+@cache
+def _leaves_query() -> Any:
+    return select(_ENTRY.c.idx, _ENTRY.c.kind, _ENTRY.c.leaf).where(
+        _ENTRY.c.campaign_id == bindparam("b_campaign"),
+        _ENTRY.c.idx.in_(bindparam("b_idx", expanding=True)),
+    )
+
+
+@cache
+def _nodes_query(levels: int) -> Any:
+    """Nodes of `levels` levels in one statement: a primary-key lookup per level (a row-value
+    IN, or an OR of levels, would scan the campaign's nodes on SQLite). Built once per count
+    of levels: building a statement costs more than running it."""
+    per_level = [
+        select(_NODE.c.level, _NODE.c.idx, _NODE.c.hash).where(
+            _NODE.c.campaign_id == bindparam("b_campaign"),
+            _NODE.c.level == bindparam(f"b_level{k}"),
+            _NODE.c.idx.in_(bindparam(f"b_idx{k}", expanding=True)),
+        )
+        for k in range(levels)
+    ]
+    return union_all(*per_level) if levels > 1 else per_level[0]
+
+
 def nodes(
     conn: Connection, campaign_id: int, wanted: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
@@ -141,22 +167,18 @@ def nodes(
     found: dict[tuple[int, int], bytes] = {}
     leaves = sorted(i for level, i in wanted if level == 0)
     if leaves:
-        rows = conn.execute(
-            select(_ENTRY.c.idx, _ENTRY.c.kind, _ENTRY.c.leaf).where(
-                _ENTRY.c.campaign_id == campaign_id, _ENTRY.c.idx.in_(leaves)
-            )
-        )
+        rows = conn.execute(_leaves_query(), {"b_campaign": campaign_id, "b_idx": leaves})
         for idx, kind, leaf in rows:
             found[(0, idx)] = Entry(EntryKind(kind), bytes(leaf)).hash()
-    inner = sorted(c for c in wanted if c[0] > 0)
-    if inner:
-        rows = conn.execute(
-            select(_NODE.c.level, _NODE.c.idx, _NODE.c.hash).where(
-                _NODE.c.campaign_id == campaign_id,
-                tuple_(_NODE.c.level, _NODE.c.idx).in_(inner),
-            )
-        )
-        for level, idx, h in rows:
+    by_level: dict[int, list[int]] = {}
+    for level, idx in sorted(c for c in wanted if c[0] > 0):
+        by_level.setdefault(level, []).append(idx)
+    if by_level:
+        params: dict[str, Any] = {"b_campaign": campaign_id}
+        for k, (level, idxs) in enumerate(by_level.items()):
+            params[f"b_level{k}"] = level
+            params[f"b_idx{k}"] = idxs
+        for level, idx, h in conn.execute(_nodes_query(len(by_level)), params):
             found[(level, idx)] = bytes(h)
     missing = wanted - found.keys()
     if missing:

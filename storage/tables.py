@@ -328,6 +328,7 @@ class LogEntryRow(SQLModel, table=True):
     """The public log, append-only: entry `idx` of a campaign's Merkle tree."""
 
     __tablename__ = "log_entry"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
     idx: int = Field(primary_key=True)
@@ -340,6 +341,7 @@ class LogNodeRow(SQLModel, table=True):
     the entries'): a root or a proof reads a few of them, never the entries."""
 
     __tablename__ = "log_node"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True, ondelete="CASCADE")
     level: int = Field(primary_key=True)

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("idx", sa.Integer(), primary_key=True),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("leaf", sa.LargeBinary(), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "log_node",
@@ -62,6 +63,7 @@ def upgrade() -> None:
         sa.Column("level", sa.Integer(), primary_key=True),
         sa.Column("idx", sa.Integer(), primary_key=True),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "log_head",
