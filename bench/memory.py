@@ -58,6 +58,7 @@ async def main() -> None:
         {
             "DATABASE_URL": url,
             "UNDERSIGNED_SECRET_KEY": "bench-key",
+            "UNDERSIGNED_LOG_KEY": "22" * 32,
             "SLACK_BOT_TOKEN": "xoxb",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,

@@ -138,6 +138,7 @@ async def main() -> None:
         {
             "DATABASE_URL": url,
             "UNDERSIGNED_SECRET_KEY": "bench-key",
+            "UNDERSIGNED_LOG_KEY": "22" * 32,
             "UNDERSIGNED_LOG_LEVEL": "WARNING",
         }
     )

@@ -224,6 +224,7 @@ def undersigned_env(url: str, fake: Fake) -> dict[str, str]:
         {
             "DATABASE_URL": url,
             "UNDERSIGNED_SECRET_KEY": "bench",
+            "UNDERSIGNED_LOG_KEY": "22" * 32,
             "SLACK_BOT_TOKEN": "xoxb",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,

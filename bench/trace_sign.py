@@ -94,6 +94,7 @@ async def main() -> None:
         {
             "DATABASE_URL": f"sqlite:///{workdir / 'trace.db'}",
             "UNDERSIGNED_SECRET_KEY": "trace",
+            "UNDERSIGNED_LOG_KEY": "22" * 32,
             "SLACK_BOT_TOKEN": "xoxb",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": fake.api_url,

@@ -73,6 +73,7 @@ def clean_env(db_path: Path) -> dict[str, str]:
             "LANG": "C.UTF-8",  # the console and the CLI would speak the terminal's language
             "DATABASE_URL": f"sqlite:///{db_path}",
             "UNDERSIGNED_SECRET_KEY": "test-key",
+            "UNDERSIGNED_LOG_KEY": "11" * 32,  # required with PostgreSQL, like the secret key
             "UNDERSIGNED_REFRESH_SECONDS": "1",
             **EVERY_SIGNATURE,
             # suites send many commands as one organizer; the limiter has its own tests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -240,6 +241,13 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
     ("args", "env", "expected"),
     [
         (["petition", "status", "nope"], {}, "no campaign called `nope`"),
+        (["console"], {"UNDERSIGNED_LOG_KEY": "not hex"}, "UNDERSIGNED_LOG_KEY must hold"),
+        (["log", "key"], {"UNDERSIGNED_LOG_KEY": "ab" * 31}, "UNDERSIGNED_LOG_KEY must hold"),
+        (
+            ["run"],
+            {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+            "UNDERSIGNED_LOG_KEY must be set with PostgreSQL",
+        ),
         (
             ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "0", "--text", "t"],
             {},
@@ -439,3 +447,15 @@ def test_what_serving_says_to_nobody_in_particular_speaks_the_servers_language(
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_the_log_key_is_generated_once_privately_and_can_be_given(tmp_path: Path) -> None:
+    first, second = run(tmp_path, "log", "key"), run(tmp_path, "log", "key")
+    assert first.returncode == 0 and first.stdout == second.stdout, first.stderr
+    assert re.fullmatch(r"[0-9a-f]{64}\n", first.stdout)
+    assert (tmp_path / "bot.log.key").stat().st_mode & 0o777 == 0o600
+    made = run(tmp_path, "log", "new-key")
+    seed, public = made.stdout.strip(), made.stderr.strip().removeprefix("public key: ")
+    assert re.fullmatch(r"[0-9a-f]{64}", seed) and seed != public
+    given = run(tmp_path, "log", "key", env={"UNDERSIGNED_LOG_KEY": seed})
+    assert given.stdout.strip() == public != first.stdout.strip()
