@@ -65,17 +65,28 @@ class LogRoutes:
             return self.pages._missing(request)
         return self.pages._answer(request, _dumps(signed.as_json()), "application/json")
 
-    async def entries(self, request: web.Request) -> web.Response:
-        numbers = self._numbers(request, "start", "end")
+    async def _read(
+        self, request: web.Request, names: tuple[str, str], read: Any
+    ) -> web.Response | tuple[int, int, Any]:
+        """Two whole numbers from the query and what `read` finds with them; or the answer
+        instead: a 400 for a malformed or out-of-range query, the pages' 404."""
+        numbers = self._numbers(request, *names)
         if isinstance(numbers, str):
             return self._bad(request, numbers)
-        start, end = numbers
+        first, second = numbers
         try:
-            found = await log_reads.entries(self.ctx, request.match_info["slug"], start, end)
+            found = await read(self.ctx, request.match_info["slug"], first, second)
         except log_reads.BadRange as exc:
             return self._bad(request, exc.message)
         if found is None:
             return self.pages._missing(request)
+        return first, second, found
+
+    async def entries(self, request: web.Request) -> web.Response:
+        got = await self._read(request, ("start", "end"), log_reads.entries)
+        if isinstance(got, web.Response):
+            return got
+        start, end, found = got
         whole = len(found) == min(end - start, PAGE_MAX)  # released entries never change
         body = _dumps({"start": start, "entries": [e.as_json() for e in found]})
         return self.pages._answer(
@@ -83,17 +94,10 @@ class LogRoutes:
         )
 
     async def consistency(self, request: web.Request) -> web.Response:
-        numbers = self._numbers(request, "first", "second")
-        if isinstance(numbers, str):
-            return self._bad(request, numbers)
-        first, second = numbers
-        try:
-            proof = await log_reads.consistency(self.ctx, request.match_info["slug"], first, second)
-        except log_reads.BadRange as exc:
-            return self._bad(request, exc.message)
-        if proof is None:
-            return self.pages._missing(request)
-        body = _dumps({"proof": [h.hex() for h in proof]})
+        got = await self._read(request, ("first", "second"), log_reads.consistency)
+        if isinstance(got, web.Response):
+            return got
+        body = _dumps({"proof": [h.hex() for h in got[2]]})
         return self.pages._answer(request, body, "application/json", cache=FOREVER)
 
     async def page(self, request: web.Request) -> web.Response:
