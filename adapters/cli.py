@@ -6,6 +6,7 @@ Errors end as one clear line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 import logging
 import os
@@ -492,12 +493,40 @@ def log_public_key() -> None:
 
 @receipt_app.command("check")
 def receipt_check(
-    receipt: Annotated[str, typer.Argument(help="The receipt the bot showed you when you signed.")],
-    url: Annotated[str, typer.Argument(help="The campaign's page, e.g. https://host/c/walkout.")],
+    given: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="[RECEIPT] URL",
+            help="The campaign's page (https://host/c/walkout); the receipt the bot showed you "
+            "is asked for when left out, so it stays out of your shell's history.",
+        ),
+    ],
+    heads: Annotated[
+        Path | None,
+        typer.Option(help="Heads kept by `log verify` (default: your state directory)."),
+    ] = None,
 ) -> None:
     """Find your signature in the log: every entry is downloaded and searched here, so the
     server never learns which one is yours."""
-    _checking(lambda: log_check.check_receipt(receipt, url, say=typer.echo))
+
+    def work() -> None:
+        if len(given) not in (1, 2):
+            raise log_check.CheckError(_("Give the campaign's page, and your receipt if you like."))
+        receipt = given[0] if len(given) == 2 else _ask_receipt()
+        kept = heads or log_check.default_heads_file()
+        log_check.check_receipt(receipt, given[-1], kept, say=typer.echo)
+
+    _checking(work)
+
+
+def _ask_receipt() -> str:
+    """The receipt from a prompt that doesn't show it, or from a pipe."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline(200)
+    try:
+        return getpass.getpass(_("Your receipt (it won't show as you type): "))
+    except (EOFError, KeyboardInterrupt):
+        return ""
 
 
 def main() -> None:

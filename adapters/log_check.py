@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,10 @@ from bot.domain.public_log import (
     signature_valid,
 )
 
-TIMEOUT = 20.0
+READ_SECONDS = 10.0  # the longest wait for any byte
+REQUEST_SECONDS = 30.0  # the longest any one answer may take, however it drips
 BODY_MAX = 1024 * 1024  # bytes of any one answer (a page of 1,000 entries is about 90 KB)
-SIZE_MAX = 10_000_000  # entries this checker will download
+SIZE_MAX = 100_000_000  # entries this checker will read (in constant memory: it streams)
 HEX64 = re.compile(r"[0-9a-f]{64}")
 RELEASED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 ADDRESS = re.compile(
@@ -77,12 +79,14 @@ def locate(url: str) -> Log:
 
 
 class Fetcher:
-    """GETs of JSON, each bounded in time and size."""
+    """GETs of JSON, each bounded in size (BODY_MAX) and in time (REQUEST_SECONDS in all, a
+    slow drip of bytes included)."""
 
     def __init__(self, client: httpx.Client | None = None) -> None:
-        self.client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self.client = client or httpx.Client(timeout=READ_SECONDS, follow_redirects=False)
 
     def json(self, url: str) -> Any:
+        deadline = time.monotonic() + REQUEST_SECONDS
         try:
             with self.client.stream("GET", url, headers={"Accept": "application/json"}) as r:
                 if r.status_code == 404:
@@ -96,13 +100,15 @@ class Fetcher:
                     body += chunk
                     if len(body) > BODY_MAX:
                         raise CheckError(_("{url} sent more than this checker reads.", url=url))
+                    if time.monotonic() > deadline:
+                        raise CheckError(_("{url} answered too slowly.", url=url))
         except httpx.HTTPError as exc:
             raise CheckError(
                 _("could not reach {url}: {reason}", url=url, reason=type(exc).__name__)
             ) from None
         try:
             return json.loads(bytes(body))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CheckError(_("{url} did not answer JSON.", url=url)) from None
 
     def close(self) -> None:
@@ -159,10 +165,41 @@ def fetch_head(fetch: Fetcher, log: Log) -> SignedHead:
     return signed
 
 
-def fetch_entries(fetch: Fetcher, log: Log, size: int) -> list[Entry]:
-    found: list[Entry] = []
-    while len(found) < size:
-        start = len(found)
+@dataclass
+class Walk:
+    """The log read entry by entry in constant memory: its root, its counts, the root and the
+    counts at an earlier size (a kept head's), and where a receipt's entry is."""
+
+    earlier: int | None = None
+    looking_for: bytes | None = None
+    size: int = 0
+    signatures: int = 0
+    frontier: list[bytes] = field(default_factory=list)
+    earlier_root: bytes | None = None
+    earlier_signatures: int = 0
+    found: int | None = None  # 1-based
+
+    def add(self, entry: Entry) -> None:
+        _, self.frontier = merkle.append(self.size, self.frontier, [entry.hash()])
+        self.size += 1
+        if entry.kind is EntryKind.SIGN:
+            self.signatures += 1
+            if entry.leaf == self.looking_for and self.found is None:
+                self.found = self.size
+        if self.size == self.earlier:
+            self.earlier_root = merkle.root_of_frontier(self.frontier)
+            self.earlier_signatures = self.signatures
+
+    @property
+    def root(self) -> bytes:
+        return merkle.root_of_frontier(self.frontier)
+
+
+def walk_entries(fetch: Fetcher, log: Log, size: int, walk: Walk) -> Walk:
+    if walk.earlier == 0:
+        walk.earlier_root = merkle.EMPTY_ROOT
+    while walk.size < size:
+        start = walk.size
         end = min(start + PAGE_MAX, size)
         page = fetch.json(f"{log.base}/c/{log.slug}/log/entries?start={start}&end={end}")
         items = page.get("entries") if isinstance(page, dict) else None
@@ -170,26 +207,25 @@ def fetch_entries(fetch: Fetcher, log: Log, size: int) -> list[Entry]:
             raise _malformed(f"entries {start}–{end - 1}")
         for item in items:
             if not isinstance(item, dict) or item.get("kind") not in ("sign", "withdraw"):
-                raise _malformed(f"entry {len(found)}")
-            found.append(Entry(EntryKind(item["kind"]), _hex64(item.get("leaf"), "leaf")))
-    return found
+                raise _malformed(f"entry {walk.size}")
+            walk.add(Entry(EntryKind(item["kind"]), _hex64(item.get("leaf"), "leaf")))
+    return walk
 
 
-def check_entries(signed: SignedHead, entries: list[Entry]) -> None:
+def check_walk(signed: SignedHead, walk: Walk) -> None:
     """The entries give the signed root, and their kinds the signed counts."""
     head = signed.head
-    if merkle.root_of([e.hash() for e in entries]) != head.root_hash:
+    if walk.root != head.root_hash:
         raise CheckFailed(_("the entries do not give the signed root: the log was altered."))
-    signatures = sum(e.kind is EntryKind.SIGN for e in entries)
-    if (signatures, len(entries) - signatures) != (head.signatures, head.withdrawals):
+    if (walk.signatures, walk.size - walk.signatures) != (head.signatures, head.withdrawals):
         raise CheckFailed(
             _(
                 "the head counts {signatures} signatures and {withdrawals} withdrawals; "
                 "its entries hold {found} and {others}.",
                 signatures=number(head.signatures),
                 withdrawals=number(head.withdrawals),
-                found=number(signatures),
-                others=number(len(entries) - signatures),
+                found=number(walk.signatures),
+                others=number(walk.size - walk.signatures),
             )
         )
 
@@ -220,6 +256,51 @@ def _save_heads(path: Path, heads: dict[str, Any]) -> None:
     temporary.replace(path)
 
 
+@dataclass(frozen=True)
+class Checked:
+    signed: SignedHead
+    walk: Walk
+    shown: int  # the count the page's JSON shows
+    earlier: SignedHead | None  # the head kept from last time, checked against this one
+
+
+def _check(
+    log: Log, fetch: Fetcher, heads: dict[str, Any], looking_for: bytes | None = None
+) -> Checked:
+    """What both commands check: the signed head, its entries, the page's count, and the
+    growth since the head kept last time, if any (a server showing this checker another log
+    than it showed before is caught here)."""
+    kept = heads.get(log.head_url)
+    earlier = read_head(log.slug, kept) if kept is not None else None
+    for attempt in range(2):
+        signed = fetch_head(fetch, log)
+        size = earlier.head.tree_size if earlier is not None else None
+        walk = walk_entries(fetch, log, signed.head.tree_size, Walk(size, looking_for))
+        check_walk(signed, walk)
+        page = fetch.json(f"{log.base}/c/{log.slug}.json")
+        shown = page.get("signatures") if isinstance(page, dict) else None
+        if type(shown) is not int:
+            raise _malformed(f"{log.slug}.json")
+        if shown != signed.head.count:  # a step between the reads? read once more
+            again = fetch_head(fetch, log)
+            if attempt or again.head == signed.head:
+                raise CheckFailed(
+                    _(
+                        "the page shows {shown}, but the log adds up to {count} "
+                        "({signatures} − {withdrawals}).",
+                        shown=number(shown),
+                        count=number(signed.head.count),
+                        signatures=number(signed.head.signatures),
+                        withdrawals=number(signed.head.withdrawals),
+                    )
+                )
+            continue
+        if earlier is not None:
+            _check_growth(fetch, log, earlier, signed, walk)
+        return Checked(signed, walk, shown, earlier)
+    raise AssertionError("unreachable")
+
+
 def verify_log(
     url: str,
     heads_file: Path,
@@ -232,10 +313,8 @@ def verify_log(
     log = locate(url)
     fetch = fetch or Fetcher()
     heads = _load_heads(heads_file)
-    earlier_data = heads.get(log.head_url)
-    earlier = read_head(log.slug, earlier_data) if earlier_data is not None else None
-    signed, entries, shown = _consistent_snapshot(fetch, log)
-    head = signed.head
+    checked = _check(log, fetch, heads)
+    signed, head = checked.signed, checked.signed.head
     say(
         _(
             "Signed head of {slug}: {n} entries, root {root}, released {released}.",
@@ -253,21 +332,23 @@ def verify_log(
             "the count the page shows.",
             signatures=number(head.signatures),
             withdrawals=number(head.withdrawals),
-            count=number(shown),
+            count=number(checked.shown),
         )
     )
-    if earlier is None:
+    if checked.earlier is None:
         say(
-            _("First check of this log: its head is kept in {path} for next time.", path=heads_file)
+            _(
+                "First check of this log: its head is kept in {path} for next time.",
+                path=str(heads_file),
+            )
         )
     else:
-        _check_growth(fetch, log, earlier, signed, entries)
         say(
             _(
                 "Consistent with the head you kept from {released}: {old} entries then, {n} "
                 "now; nothing was removed or rewritten.",
-                released=earlier.head.released,
-                old=number(earlier.head.tree_size),
+                released=checked.earlier.head.released,
+                old=number(checked.earlier.head.tree_size),
                 n=number(head.tree_size),
             )
         )
@@ -277,36 +358,8 @@ def verify_log(
     return signed
 
 
-def _consistent_snapshot(fetch: Fetcher, log: Log) -> tuple[SignedHead, list[Entry], int]:
-    """The head, its entries, and the page's count, from one step of the count: read again
-    once if a step was released between the reads."""
-    for attempt in range(2):
-        signed = fetch_head(fetch, log)
-        entries = fetch_entries(fetch, log, signed.head.tree_size)
-        check_entries(signed, entries)
-        page = fetch.json(f"{log.base}/c/{log.slug}.json")
-        shown = page.get("signatures") if isinstance(page, dict) else None
-        if type(shown) is not int:
-            raise _malformed(f"{log.slug}.json")
-        if shown == signed.head.count:
-            return signed, entries, shown
-        again = fetch_head(fetch, log)
-        if attempt or again.head == signed.head:
-            raise CheckFailed(
-                _(
-                    "the page shows {shown}, but the log adds up to {count} "
-                    "({signatures} − {withdrawals}).",
-                    shown=number(shown),
-                    count=number(signed.head.count),
-                    signatures=number(signed.head.signatures),
-                    withdrawals=number(signed.head.withdrawals),
-                )
-            )
-    raise AssertionError("unreachable")
-
-
 def _check_growth(
-    fetch: Fetcher, log: Log, earlier: SignedHead, now: SignedHead, entries: list[Entry]
+    fetch: Fetcher, log: Log, earlier: SignedHead, now: SignedHead, walk: Walk
 ) -> None:
     """The log of `now` extends the one of `earlier`: by the server's consistency proof
     (RFC 9162) and by the entries themselves."""
@@ -338,8 +391,7 @@ def _check_growth(
     proved = merkle.verify_consistency(
         old.tree_size, new.tree_size, old.root_hash, new.root_hash, proof
     )
-    rebuilt = merkle.root_of([e.hash() for e in entries[: old.tree_size]])
-    if not proved or rebuilt != old.root_hash:
+    if not proved or walk.earlier_root != old.root_hash:
         raise CheckFailed(
             _(
                 "the log was rewritten: its first {old} entries no longer give the root of "
@@ -348,15 +400,22 @@ def _check_growth(
                 released=old.released,
             )
         )
-    signed_then = sum(e.kind is EntryKind.SIGN for e in entries[: old.tree_size])
+    signed_then = walk.earlier_signatures
     if (signed_then, old.tree_size - signed_then) != (old.signatures, old.withdrawals):
         raise CheckFailed(_("the counts of the head you kept don't match its entries."))
 
 
 def check_receipt(
-    typed: str, url: str, *, fetch: Fetcher | None = None, say: Callable[[str], None] = print
+    typed: str,
+    url: str,
+    heads_file: Path | None = None,
+    *,
+    fetch: Fetcher | None = None,
+    say: Callable[[str], None] = print,
 ) -> int:
-    """Where the receipt's entry is (1-based); raises CheckFailed when it is not there."""
+    """Where the receipt's entry is (1-based), the log checked as `log verify` checks it
+    (against the head kept by `log verify`, if any, never saving one); raises CheckFailed
+    when it is not there."""
     receipt = read_receipt(typed)
     if receipt is None:
         raise CheckError(
@@ -364,28 +423,25 @@ def check_receipt(
         )
     log = locate(url)
     fetch = fetch or Fetcher()
-    signed = fetch_head(fetch, log)
-    entries = fetch_entries(fetch, log, signed.head.tree_size)
-    check_entries(signed, entries)
-    mine = receipt_leaf(log.slug, receipt)
-    for index, entry in enumerate(entries):
-        if entry.kind is EntryKind.SIGN and entry.leaf == mine:
-            say(
-                _(
-                    "Your signature is in the log of {slug}: it is entry {index} of {n}, and "
-                    "the entries give the signed root {root}.",
-                    index=number(index + 1),
-                    n=number(signed.head.tree_size),
-                    slug=log.slug,
-                    root=signed.head.root_hash.hex(),
-                )
+    heads = _load_heads(heads_file) if heads_file is not None else {}
+    checked = _check(log, fetch, heads, receipt_leaf(log.slug, receipt))
+    if checked.walk.found is None:
+        raise CheckFailed(
+            _(
+                "This receipt is not in the log of {slug}. Entries are added when the public "
+                "count next moves; if it has moved since you signed, check that you copied "
+                "the whole receipt and the right campaign.",
+                slug=log.slug,
             )
-            return index + 1
-    raise CheckFailed(
+        )
+    say(
         _(
-            "This receipt is not in the log of {slug}. Entries are added when the public "
-            "count next moves; if it has moved since you signed, check that you copied the "
-            "whole receipt and the right campaign.",
+            "Your signature is in the log of {slug}: it is entry {index} of {n}, and the "
+            "entries give the signed root {root}.",
+            index=number(checked.walk.found),
+            n=number(checked.signed.head.tree_size),
             slug=log.slug,
+            root=checked.signed.head.root_hash.hex(),
         )
     )
+    return checked.walk.found

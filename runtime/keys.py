@@ -67,12 +67,18 @@ def load_log_key(secret: str | None, key_file: Path) -> LogKey:
         raise LogKeyInvalid(f"{where} must hold the log key's 32 bytes as 64 hex digits") from None
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = LogKey.generate()
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process generated it a moment ago
-        return LogKey.from_hex(key_file.read_text())
+    # Written whole under another name, then linked into place: another process starting at
+    # the same moment finds either no file or the whole key, never half of one.
+    draft = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(key.seed_hex() + "\n")
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:  # another process generated it a moment ago: theirs is the key
+        return load_log_key(None, key_file)
+    finally:
+        draft.unlink()
     log.warning(
         "UNDERSIGNED_LOG_KEY is not set: generated the key that signs the public logs in %s "
         "(mode 0600; public key %s). Back it up: with another key, everyone who checks a log "

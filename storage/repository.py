@@ -162,7 +162,9 @@ def insert_campaign(
             for who in dict.fromkeys(organizers)
         ],
     )
-    public_log.append(conn, campaign_id, fields["slug"], None, [], fields["created_at"])
+    public_log.append(  # the empty log, released on the day it was made
+        conn, campaign_id, fields["slug"], None, [], start_of_day(fields["created_at"])
+    )
     return campaign_by_id(conn, campaign_id)
 
 

@@ -91,10 +91,10 @@ class Server:
         self.proc.terminate()
         return self.proc.communicate(timeout=20)[1]
 
-    def check(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def check(self, *args: str, given: str = "") -> subprocess.CompletedProcess[str]:
         time.sleep(1.1)  # what the public reads is kept for a second
         return subprocess.run(
-            [EXE, *args], capture_output=True, text=True, env=self.env, timeout=60
+            [EXE, *args], input=given, capture_output=True, text=True, env=self.env, timeout=60
         )
 
 
@@ -132,8 +132,8 @@ def test_a_stranger_verifies_and_a_signer_finds_their_receipt(server: Server) ->
     assert "First check of this log" in done.stdout and done.stdout.endswith("Verified.\n")
     assert kept.exists() and (kept.stat().st_mode & 0o777) == 0o600
 
-    for receipt in first:
-        found = server.check("receipt", "check", receipt, server.url)
+    for receipt in first:  # given at the prompt (here a pipe), kept out of the shell's history
+        found = server.check("receipt", "check", server.url, given=receipt + "\n")
         assert found.returncode == 0, found.stderr
         assert "Your signature is in the log of walkout" in found.stdout
     missing = server.check("receipt", "check", late[0], server.url)
@@ -201,6 +201,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(server: Server) -> None:
         ("log", "verify", "ftp://example.org/c/walkout"): (2, "is not the address"),
         ("log", "verify", server.url): (2, "no such public campaign"),
         ("log", "verify", "http://127.0.0.1:1/c/walkout"): (2, "could not reach"),
+        ("receipt", "check", "a", "b", server.url): (2, "Give the campaign's page"),
     }
     for args, (code, said) in cases.items():
         done = server.check(*args)

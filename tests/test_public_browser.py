@@ -356,7 +356,11 @@ async def test_a_signer_checks_a_receipt_in_the_browser_and_it_never_leaves(
             for label, (width, height) in WIDTHS.items():
                 context = await browser.new_context(viewport={"width": width, "height": height})
                 page = await _watched(context, site.url, requests, problems)
-                await page.goto(f"{site.url}/c/walkout/log", wait_until="load")
+                before = len(requests)
+                await page.goto(f"{site.url}/c/walkout/log", wait_until="networkidle")
+                # Every visitor downloads the (small) log as the page opens: a signer who
+                # checks looks like anyone who reads it.
+                assert any("/log/entries?start=0" in u for u in requests[before:]), requests
                 main = await page.locator("main").inner_text()
                 assert "Verifiable: 6 entries" in main and "5 signatures and 1 withdrawal" in main
                 assert "What it cannot prove" in main and "real co-worker" in main

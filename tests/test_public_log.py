@@ -498,17 +498,52 @@ async def test_campaigns_signed_before_the_log_get_one(tmp_path: Any) -> None:
         await db.close()
 
 
-def test_step_rule_counts_entries_not_the_net_change() -> None:
+@pytest.mark.parametrize(
+    ("signed", "withdrew", "due"),
+    [
+        (1, 1, False),  # one account signing and withdrawing fills nothing
+        (2, 1, False),  # the log would time a lone withdrawal
+        (3, 1, False),
+        (1, 3, False),
+        (3, 0, True),
+        (0, 3, True),
+        (3, 3, True),
+        (5, 4, True),
+    ],
+)
+def test_a_window_step_holds_each_kind_in_a_crowd(signed: int, withdrew: int, due: bool) -> None:
     from dataclasses import replace
 
     from bot.domain.campaigns import Campaign, Kind, Names, Status
+    from bot.domain.steps import waiting
 
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     base = Campaign(
         1, "c", Kind.PETITION, "C", 10, None, None, None, Status.OPEN, Names.PUBLIC, 1,
-        count=5, created_at=start, closed_at=None, succeeded_at=None, shown_count=5,
+        count=10, created_at=start, closed_at=None, succeeded_at=None, shown_count=10,
         shown_at=start,
     )  # fmt: skip
-    boundary = start + timedelta(minutes=15)
-    assert not StepRule().due(replace(base, waiting=2), boundary, UTC)
-    assert StepRule().due(replace(base, waiting=3), boundary, UTC)  # 2 signed, 1 withdrew
+    now = replace(base, count=10 + signed - withdrew, waiting=signed + withdrew)
+    assert waiting(now) == (signed, withdrew)
+    assert StepRule().due(now, start + timedelta(minutes=15), UTC) is due
+    assert StepRule().due(now, datetime(2026, 11, 3, tzinfo=UTC), UTC)  # midnight: all goes
+
+
+async def test_a_plant_cannot_flush_a_lone_signer_out_with_one_account(
+    db: Database, key: SignerKey
+) -> None:
+    """The attack a reviewer found: the plant signs and withdraws in the window where one
+    colleague signs anonymously. The count would move by one, and the log would show the
+    plant's two entries beside one signature: the colleague, timed to the window."""
+    clock = Clock(datetime(2026, 11, 2, 10, 1, tzinfo=UTC))
+    service = Service(db, key, clock=clock, steps=StepRule())
+    await campaign(service)
+    plant, colleague = person("plant"), person("colleague")
+    await sign(service, plant)
+    assert not (await service.handle(plant, "/unsign", "walkout")).error
+    await sign(service, colleague, anonymous=True)
+    for minute in (15, 30, 45):
+        clock.now = datetime(2026, 11, 2, 10, minute, tzinfo=UTC)
+        assert await jobs.release_steps(service.ctx) == [], minute
+    clock.now = datetime(2026, 11, 3, tzinfo=UTC)  # the day's end releases it, in the day
+    assert await jobs.release_steps(service.ctx)

@@ -23,7 +23,9 @@ from bot.domain.messages import number
 from bot.domain.public_log import PAGE_MAX
 
 DECIMAL = re.compile(r"[0-9]{1,12}")
-FOREVER = "public, max-age=31536000, immutable"
+# Released entries and proofs never change, but a page taken down must leave shared caches as
+# soon as its JSON does.
+SETTLED = "public, max-age=30"
 LISTED_PAGES = 10  # download links of entries offered on the page for checking offline
 
 
@@ -90,7 +92,7 @@ class LogRoutes:
         whole = len(found) == min(end - start, PAGE_MAX)  # released entries never change
         body = _dumps({"start": start, "entries": [e.as_json() for e in found]})
         return self.pages._answer(
-            request, body, "application/json", cache=FOREVER if whole else "no-cache"
+            request, body, "application/json", cache=SETTLED if whole else "no-cache"
         )
 
     async def consistency(self, request: web.Request) -> web.Response:
@@ -98,7 +100,7 @@ class LogRoutes:
         if isinstance(got, web.Response):
             return got
         body = _dumps({"proof": [h.hex() for h in got[2]]})
-        return self.pages._answer(request, body, "application/json", cache=FOREVER)
+        return self.pages._answer(request, body, "application/json", cache=SETTLED)
 
     async def page(self, request: web.Request) -> web.Response:
         pages = self.pages

@@ -83,8 +83,9 @@ def read_receipt(typed: str) -> bytes | None:
 
 
 def released_text(at: datetime) -> str:
-    """The step's moment as the head says it: UTC to the second, ISO 8601."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The step's moment as the head says it, ISO 8601 in UTC, to the minute: the boundary
+    it was released at (the schedule releases within a minute of it), not the second."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:00Z")
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,11 @@ class Head:
     released: str  # released_text()
 
     @classmethod
-    def empty(cls, slug: str, released: datetime) -> Head:
-        return cls(slug, 0, EMPTY_ROOT, 0, 0, released_text(released))
+    def empty(cls, slug: str, created: datetime) -> Head:
+        """A new campaign's log: released on the day it was made (no finer: that moment is
+        the organizer's)."""
+        day = created.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return cls(slug, 0, EMPTY_ROOT, 0, 0, released_text(day))
 
     @property
     def count(self) -> int:

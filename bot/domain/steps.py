@@ -5,10 +5,10 @@ sees a campaign's count only as it was at its last *step*. If the shown count mo
 signature, a watcher who also knows who was active at 14:03:05 could name an anonymous signer.
 
 A step is released at a *boundary*: every `window` from the start of the day (in the
-campaign's time zone), and each day's start. At a window boundary it is released only if at
-least `batch` signatures and withdrawals (each an entry of the public log) have gathered;
-at midnight whatever has gathered is released. A pledge that reached its threshold is
-announced at the first boundary after it did, whatever the batch.
+campaign's time zone), and each day's start. At a window boundary it is released only if the
+signatures and the withdrawals gathered are each none or at least `batch` (the public log
+shows them apart); at midnight whatever has gathered is released. A pledge that reached its
+threshold is announced at the first boundary after it did, whatever the batch.
 With `window` zero the batch alone suffices: the step is released with the signature that
 completes it (the operator's choice; that signature's moment is then public).
 
@@ -64,9 +64,8 @@ class StepRule:
 
     def due(self, campaign: Campaign, now: datetime, tz: tzinfo) -> bool:
         """Should the count as it is now become the shown count, at `now`?"""
-        # Signatures and withdrawals since the last step, not the net change: the public log
-        # shows each of them, so a step always holds at least `batch` of them.
-        moved = max(abs(campaign.count - campaign.shown_count), campaign.waiting)
+        signed, withdrew = waiting(campaign)
+        moved = signed + withdrew
         success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
         if not moved and not success:
             return False
@@ -86,7 +85,14 @@ class StepRule:
             and campaign.succeeded_at is not None
             and campaign.succeeded_at <= boundary
         )
-        return moved >= self.batch or pledge_success
+        # The public log shows a step's signatures and withdrawals apart: at a window
+        # boundary each is released only in a crowd of `batch`, never one or two alone. (A
+        # signature and a withdrawal of the same account, which leave the count as it was,
+        # fill neither; one withdrawal holds the count until two more, or midnight.)
+        crowds = signed + withdrew > 0 and all(
+            n == 0 or n >= self.batch for n in (signed, withdrew)
+        )
+        return crowds or pledge_success
 
     def closing(self, campaign: Campaign, now: datetime, tz: tzinfo) -> bool:
         """Release a step as the campaign closes (by its deadline or an organizer)? Only if it
@@ -96,6 +102,15 @@ class StepRule:
         signature; what gathered otherwise shows at the next day boundary."""
         unshown_success = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None
         return unshown_success or self.due(campaign, now, tz)
+
+
+def waiting(campaign: Campaign) -> tuple[int, int]:
+    """(signatures, withdrawals) since the last step. Every change of the count is one entry
+    of the public log, so `waiting` entries moved the count by `count - shown_count`."""
+    net = campaign.count - campaign.shown_count
+    entries = max(campaign.waiting, abs(net))
+    withdrew = (entries - net) // 2
+    return entries - withdrew, withdrew
 
 
 def step(campaign: Campaign, now: datetime) -> tuple[Campaign, int | None]:

@@ -1,7 +1,9 @@
 // The receipt check of a campaign's public log, in the browser: downloads log.json and every
 // entry (as anyone may), recomputes the root (RFC 9162), and looks for the receipt's leaf.
-// The receipt never leaves this page: no request carries it or anything made from it.
-// Saved with the page, it also works offline from the downloaded files.
+// The receipt never leaves this page: no request carries it or anything made from it. A log of
+// up to PREFETCH entries is downloaded as the page opens, for every visitor, so a signer who
+// checks looks like anyone who reads it. Saved with the page, it works offline from the
+// downloaded files.
 (function () {
   "use strict";
   var root = document.getElementById("log");
@@ -13,6 +15,8 @@
   var files = document.getElementById("files");
   var status = document.getElementById("receipt-status");
   var PAGE = 1000;
+  var PREFETCH = 10000;
+  var fetched = null;
 
   function say(name, values) {
     var text = form.getAttribute("data-" + name) || name;
@@ -74,6 +78,16 @@
       });
     });
   }
+  function online() {
+    if (!fetched) {
+      fetched = download();
+      fetched.catch(function () { fetched = null; });  // a failure is tried again on Check
+    }
+    return fetched;
+  }
+  if (window.location.protocol !== "file:" && Number(root.getAttribute("data-size")) <= PREFETCH) {
+    online().catch(function () {});
+  }
   function fromFiles(list) {
     return Promise.all(Array.prototype.map.call(list, function (file) {
       return file.text().then(JSON.parse);
@@ -110,7 +124,7 @@
     var typed = input.value.trim().toLowerCase().replace(/^receipt:/, "").replace(/[\s-]/g, "");
     if (!/^[0-9a-f]{64}$/.test(typed)) { return say("invalid"); }
     say("checking");
-    var source = files && files.files && files.files.length ? fromFiles(files.files) : download();
+    var source = files && files.files && files.files.length ? fromFiles(files.files) : online();
     source.then(function (log) { return check(bytes(typed), log); })
       .catch(function () { say("failed"); });
   });
