@@ -83,7 +83,9 @@ class PublicCache:
     flights: dict[str, asyncio.Future[PublicFacts | None]] = field(default_factory=dict)
     generation: int = 0
     # The public log's heads per slug for a second, and the signatures already made.
-    heads: dict[str, tuple[tuple[int, int], SignedHead | None]] = field(default_factory=dict)
+    heads: dict[str, tuple[tuple[int, int], tuple[int, SignedHead] | None]] = field(
+        default_factory=dict
+    )
     signatures: dict[Head, str] = field(default_factory=dict)
 
 

@@ -31,16 +31,31 @@ def _published(conn: Tx, slug: str) -> tuple[int, Head] | None:
 
 
 async def signed_head(ctx: Context, slug: str) -> SignedHead | None:
+    found = await _head(ctx, slug)
+    return None if found is None else found[1]
+
+
+async def _head(ctx: Context, slug: str, *, fresh: bool = False) -> tuple[int, SignedHead] | None:
+    """The campaign's id and signed head, read at most once a second (`fresh`: now)."""
     stamp = (int(ctx.clock().timestamp()), ctx.public.generation)
     cached = ctx.public.heads.get(slug)
-    if cached is not None and cached[0] == stamp:
+    if cached is not None and cached[0] == stamp and not fresh:
         return cached[1]
-    found = await ctx.db.read(lambda conn: _published(conn, slug))
-    signed = None if found is None else sign(ctx, found[1])
+    read = await ctx.db.read(lambda conn: _published(conn, slug))
+    found = None if read is None else (read[0], sign(ctx, read[1]))
     if len(ctx.public.heads) > 1_000:
         ctx.public.heads.clear()
-    ctx.public.heads[slug] = (stamp, signed)
-    return signed
+    ctx.public.heads[slug] = (stamp, found)
+    return found
+
+
+async def _within(ctx: Context, slug: str, end: int) -> tuple[int, Head] | None:
+    """The published campaign's id and head, one that reaches `end` if any does: another
+    instance may have served a step this one's second-long cache hasn't seen."""
+    found = await _head(ctx, slug)
+    if found is not None and found[1].head.tree_size < end:
+        found = await _head(ctx, slug, fresh=True)
+    return None if found is None else (found[0], found[1].head)
 
 
 def sign(ctx: Context, head: Head) -> SignedHead:
@@ -56,29 +71,25 @@ def sign(ctx: Context, head: Head) -> SignedHead:
 
 async def entries(ctx: Context, slug: str, start: int, end: int) -> list[Entry] | None:
     """Entries start ≤ i < end of the released log (at most PAGE_MAX; fewer at its end)."""
-
-    def read(conn: Tx) -> list[Entry] | None:
-        found = _published(conn, slug)
-        if found is None:
-            return None
-        campaign_id, head = found
-        if not 0 <= start < end:
-            raise BadRange("start must be at least 0 and below end")
-        if start >= head.tree_size:
-            raise BadRange(f"start must be below the log's size ({head.tree_size})")
-        return public_log.entries(conn, campaign_id, start, min(end, start + PAGE_MAX))
-
-    return await ctx.db.read(read)
+    found = await _within(ctx, slug, start + 1)
+    if found is None:
+        return None
+    campaign_id, head = found
+    if not 0 <= start < end:
+        raise BadRange("start must be at least 0 and below end")
+    if start >= head.tree_size:
+        raise BadRange(f"start must be below the log's size ({head.tree_size})")
+    last = min(end, start + PAGE_MAX, head.tree_size)
+    return await ctx.db.read(lambda conn: public_log.entries(conn, campaign_id, start, last))
 
 
 async def consistency(ctx: Context, slug: str, first: int, second: int) -> list[bytes] | None:
-    def read(conn: Tx) -> list[bytes] | None:
-        found = _published(conn, slug)
-        if found is None:
-            return None
-        campaign_id, head = found
-        if not 0 <= first <= second <= head.tree_size:
-            raise BadRange(f"need 0 ≤ first ≤ second ≤ the log's size ({head.tree_size})")
-        return public_log.consistency(conn, campaign_id, first, second)
-
-    return await ctx.db.read(read)
+    found = await _within(ctx, slug, second)
+    if found is None:
+        return None
+    campaign_id, head = found
+    if not 0 <= first <= second <= head.tree_size:
+        raise BadRange(f"need 0 ≤ first ≤ second ≤ the log's size ({head.tree_size})")
+    if first in (0, second):
+        return []
+    return await ctx.db.read(lambda conn: public_log.consistency(conn, campaign_id, first, second))
