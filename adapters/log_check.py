@@ -111,9 +111,6 @@ class Fetcher:
         except (ValueError, RecursionError):
             raise CheckError(_("{url} did not answer JSON.", url=url)) from None
 
-    def close(self) -> None:
-        self.client.close()
-
 
 def _malformed(what: str) -> CheckError:
     return CheckError(_("the log's answer is malformed: {what}", what=what))

@@ -26,8 +26,7 @@ def _published(conn: Tx, slug: str) -> tuple[int, Head] | None:
     campaign = repo.find_campaign(conn, slug)
     if campaign is None or campaign.published_at is None:
         return None
-    found = public_log.head(conn, campaign.id, campaign.slug)
-    return campaign.id, found or Head.empty(slug, campaign.created_at)
+    return campaign.id, public_log.head_of(conn, campaign)
 
 
 async def signed_head(ctx: Context, slug: str) -> SignedHead | None:

@@ -187,7 +187,7 @@ async def public_uncached(
         found = repo.find_campaign(conn, slug)
         if found is None or (published_only and found.published_at is None):
             return None
-        head = public_log.head(conn, found.id, found.slug) or Head.empty(slug, found.created_at)
+        head = public_log.head_of(conn, found)
         campaign = found.public(now)  # the public sees the count in steps
         text = repo.letter_text(conn, campaign.id, campaign.version)
         daily = repo.daily_counts(conn, campaign.id)

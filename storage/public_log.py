@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, delete, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from bot.domain import merkle
+from bot.domain.campaigns import Campaign
 from bot.domain.public_log import Entry, EntryKind, Head, released_text
 from storage.tables import CampaignRow, LogEntryRow, LogHeadRow, LogNodeRow, LogPendingRow
 
@@ -67,6 +68,11 @@ def head(conn: Connection, campaign_id: int, slug: str) -> Head | None:
         row.withdrawals,
         released_text(row.released),
     )
+
+
+def head_of(conn: Connection, campaign: Campaign) -> Head:
+    """The campaign's head; an empty log's if none was written (every campaign gets one)."""
+    return head(conn, campaign.id, campaign.slug) or Head.empty(campaign.slug, campaign.created_at)
 
 
 def release(conn: Connection, campaign_id: int, slug: str, at: datetime) -> Head:
