@@ -12,6 +12,8 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -25,29 +27,42 @@ from adapters.console.sender import ConsoleSender
 from adapters.http_server import PortUnavailable
 from adapters.runner import NothingToRun, run_adapters
 from adapters.webhooks import WebhookSender
+from bot import __version__, jobs, views
 from bot import commands as cmd
-from bot import jobs, views
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor
 from bot.domain.messages import LANGUAGES, _, language_of, speak_in_this_context, speaking
-from bot.domain.public_log import LogKey
+from bot.domain.public_log import KeyChange, LogKey, released_text
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime.bootstrap import open_service
 from runtime.config import Settings
-from runtime.keys import LogKeyInvalid, default_log_key_file, load_log_key
+from runtime.keys import (
+    LogKeyInvalid,
+    default_key_file,
+    default_log_key_file,
+    load_log_key,
+    load_signer_key,
+    write_key_file,
+)
 from runtime.scheduler import lead_when_possible
-from storage.database import DatabaseUrlError
+from runtime.startup import bring_schema_up
+from storage import keys as recorded_keys
+from storage.database import (
+    Database,
+    DatabaseUrlError,
+    SchemaState,
+    backup_sqlite,
+    backup_summary,
+    restore_sqlite,
+)
 from storage.installations import reseal_all
+from storage.repository import latest_key_id
 from storage.token_cipher import TokenCipher, TokenKeyError, new_key
 
 T = TypeVar("T")
-app = typer.Typer(
-    no_args_is_help=True,
-    add_completion=False,
-    help="Undersigned: open letters and pledges, signed safely from chat.",
-)
+app = typer.Typer(no_args_is_help=True, add_completion=False)
 petition_app = typer.Typer(no_args_is_help=True, help="Create and manage campaigns.")
 db_app = typer.Typer(no_args_is_help=True, help="Database maintenance.")
 token_key_app = typer.Typer(
@@ -63,6 +78,10 @@ receipt_app = typer.Typer(
     no_args_is_help=True, help="Check that your signature is counted, with your receipt."
 )
 app.add_typer(log_app, name="log")
+key_app = typer.Typer(
+    no_args_is_help=True, help="The signer-hash key (UNDERSIGNED_SECRET_KEY) this database uses."
+)
+app.add_typer(key_app, name="key")
 app.add_typer(receipt_app, name="receipt")
 
 
@@ -131,8 +150,9 @@ def _operator() -> Actor:
 
 def _with_service(work: Callable[[Service], Awaitable[T]], *, serving: bool = False) -> T:
     """Open the service, run `work`, and turn every failure into one line on stderr.
-    `serving`: run, serve and console, which may settle what start-up settles."""
-    try:
+    `serving`: run, serve and console, which may settle what start-up settles and upgrade."""
+
+    def go() -> T:
         settings = _settings()
         _setup_logging(settings)
 
@@ -142,6 +162,14 @@ def _with_service(work: Callable[[Service], Awaitable[T]], *, serving: bool = Fa
                 return await work(service)
 
         return asyncio.run(main())
+
+    return _guarded(go)
+
+
+def _guarded(go: Callable[[], T]) -> T:
+    """`go()`, every failure turned into one line on stderr and a non-zero exit."""
+    try:
+        return go()
     except (
         CliError,
         UserError,
@@ -191,6 +219,24 @@ async def _console_with_schedule(
             await background
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"undersigned {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Undersigned: open letters and pledges, signed safely from chat."""
+
+
 @app.command()
 def run() -> None:
     """Serve until a signal: every adapter whose credentials are configured, the public pages,
@@ -234,14 +280,212 @@ def console(
     )
 
 
+def _with_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Open the database alone (no keys, no migration), run `work`, one line on failure."""
+
+    async def main() -> T:
+        settings = _settings()
+        _setup_logging(settings)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    return _guarded(lambda: asyncio.run(main()))
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Where the database stands: its revision, and each migration this release would apply."""
+
+    async def work(db: Database) -> tuple[SchemaState, str]:
+        return await db.schema(), db.display_url
+
+    state, where = _with_database(work)
+    typer.echo(f"undersigned {__version__}, schema {state.head}")
+    typer.echo(f"database: {where}")
+    if state.empty:
+        typer.echo("revision: none (a new database: any command sets it up)")
+    elif state.unknown:
+        typer.echo(f"revision: {state.current} (newer than this release: run the newer release)")
+    else:
+        typer.echo(f"revision: {state.current}")
+    if not state.empty:
+        for revision, summary in state.pending:
+            typer.echo(f"pending: {revision} {summary}")
+        if not state.pending and not state.unknown:
+            typer.echo("pending: none")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
-    """Apply database migrations (also done on every start)."""
+    """Apply pending migrations (`run`, `serve` and `console` also do at start; back up first:
+    `undersigned db backup PATH`)."""
 
-    async def done(service: Service) -> str:
-        return service.db.display_url
+    async def work(db: Database) -> tuple[str | None, str] | None:
+        return await bring_schema_up(db, upgrade=True)
 
-    typer.echo(f"database is up to date: {_with_service(done)}")
+    done = _with_database(work)
+    if done is None:
+        typer.echo("the database is up to date")
+    elif done[0] is None:
+        typer.echo(f"set up a new database at revision {done[1]}")
+    else:
+        typer.echo(f"database upgraded from {done[0]} to {done[1]}")
+
+
+@db_app.command("backup")
+def db_backup(
+    path: Annotated[Path, typer.Argument(help="A new file for the copy.")],
+) -> None:
+    """A consistent copy of the database, safe while the bot runs and people sign (SQLite);
+    on PostgreSQL, pg_dump's. The keys are never in it: keep them apart."""
+    settings = _settings_or_fail()
+
+    async def work(db: Database) -> str:
+        if db.sqlite_path is None:
+            return _pg_tool("pg_dump", ["--format=custom", f"--file={path}"], db)
+        await backup_sqlite(db.sqlite_path, path)
+        revision, campaigns, signatures = backup_summary(path)
+        return (
+            f"backed up {campaigns} campaigns and {signatures} signatures (revision "
+            f"{revision}) to {path} (mode 0600)"
+        )
+
+    typer.echo(_with_database(work))
+    for line in _keys_apart(settings):
+        typer.echo(line, err=True)
+
+
+@db_app.command("restore")
+def db_restore(
+    path: Annotated[Path, typer.Argument(help="A file made by `undersigned db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database without asking.")
+    ] = False,
+) -> None:
+    """Replace the database with a backup (stop the bot first). The current database is kept
+    beside it first; what changed since the backup is lost, and said."""
+    settings = _settings_or_fail()
+
+    async def work(db: Database) -> list[str]:
+        if db.sqlite_path is None:
+            return [_pg_tool("pg_restore", ["--clean", "--if-exists", str(path)], db)]
+        try:
+            revision, campaigns, signatures = backup_summary(path)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        current = Path(db.sqlite_path)
+        kept = None
+        if current.exists() and current.stat().st_size:
+            kept = current.with_name(f"{current.name}.before-restore-{_stamp()}")
+            await backup_sqlite(str(current), kept)
+        await db.close()
+        restore_sqlite(path, str(current))
+        lines = [
+            f"restored {campaigns} campaigns and {signatures} signatures (revision {revision}) "
+            f"from {path}" + (f"; the database it replaced is kept in {kept}" if kept else "")
+        ]
+        return lines
+
+    if not yes and sys.stdin.isatty():
+        typer.confirm(f"Replace the database with {path}?", abort=True)
+    for line in _with_database(work):
+        typer.echo(line)
+    for line in RESTORED_NOTES:
+        typer.echo(line, err=True)
+    for line in _keys_apart(settings):
+        typer.echo(line, err=True)
+
+
+RESTORED_NOTES = (
+    "Everything since the backup is gone: signatures and withdrawals made since, and every "
+    "/forget-me or purge done since. Those people are back in the campaigns they left: tell "
+    "them to do it again (nothing records who they were, by design).",
+    "Public logs that moved past the backup now stand behind heads this server signed: at "
+    "start the bot names each such campaign, and checkers who kept a later head will be told "
+    "the log shrank. Say so where the campaigns are followed.",
+)
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _keys_apart(settings: Settings) -> list[str]:
+    """Where the keys are: never in a backup, needed with it."""
+    signer = "UNDERSIGNED_SECRET_KEY (in your environment)"
+    if not settings.secret_key:
+        signer = str(settings.key_file or default_key_file(settings.database_url))
+    log_key = "UNDERSIGNED_LOG_KEY (in your environment)"
+    if not settings.log_key:
+        log_key = str(settings.log_key_file or default_log_key_file(settings.database_url))
+    return [
+        f"The keys are not in the backup: keep {signer} and {log_key} apart from it, "
+        "somewhere safe; the backup is useless without them, and a thief needs both."
+    ]
+
+
+def _pg_tool(tool: str, arguments: list[str], db: Database) -> str:
+    """Run pg_dump or pg_restore when present; otherwise the command to run."""
+    import shutil
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db.url).set(drivername="postgresql")
+    shown = [tool, *arguments, f"--dbname={url.render_as_string(hide_password=True)}"]
+    if shutil.which(tool) is None:
+        return f"{tool} is not installed here; run: {' '.join(shown)}"
+    command = [tool, *arguments, f"--dbname={url.render_as_string(hide_password=False)}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["failed"])[0]
+        raise CliError(f"{tool} failed: {first}")
+    return f"ran: {' '.join(shown)}"
+
+
+@key_app.command("adopt-new")
+def key_adopt_new(
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask.")] = False,
+) -> None:
+    """Count under a new UNDERSIGNED_SECRET_KEY on purpose (the old one is lost or exposed):
+    campaigns signed under the old key keep their count but take no signature or withdrawal
+    (nobody in them can be recognised again); the others, and new ones, use the new key."""
+    settings = _settings_or_fail()
+    if not yes and sys.stdin.isatty():
+        typer.confirm(
+            "Campaigns signed under the old key will take no more signatures. Go on?",
+            abort=True,
+        )
+
+    async def work(db: Database) -> str:
+        await bring_schema_up(db, upgrade=False)
+        key = load_signer_key(
+            settings.secret_key, settings.key_file or default_key_file(settings.database_url)
+        )
+        now = datetime.now(UTC)
+
+        def adopt(conn: Any) -> tuple[str | None, int, int]:
+            old = recorded_keys.recorded(conn, recorded_keys.SIGNER)
+            before = old.value if old else latest_key_id(conn)
+            if before == key.key_id:
+                return before, 0, 0
+            recorded_keys.change(conn, recorded_keys.SIGNER, before or "", key.key_id, now)
+            retired, left = recorded_keys.retire_campaigns_signed_without(conn, key.key_id)
+            return before, retired, left
+
+        before, retired, left = await db.write(adopt)
+        if before == key.key_id:
+            return f"key {key.key_id} is already the one this database expects"
+        return (
+            f"now counting under key {key.key_id} (was {before or 'none'}): {retired} campaigns "
+            f"signed under the old key take no more signatures or withdrawals; {left} others "
+            "and every new campaign use the new key"
+        )
+
+    typer.echo(_with_database(work))
 
 
 @petition_app.command("create")
@@ -475,6 +719,86 @@ def log_new_key() -> None:
     key = LogKey.generate()
     typer.echo(key.seed_hex())
     typer.echo(f"public key: {key.public_hex}", err=True)
+
+
+@log_app.command("change-key")
+def log_change_key(
+    new_key: Annotated[
+        Path, typer.Argument(help="A file holding the new key (`undersigned log new-key > F`).")
+    ],
+    old_key_lost: Annotated[
+        bool,
+        typer.Option(
+            "--old-key-lost",
+            help="The current key is gone: record the change unsigned (checkers are told).",
+        ),
+    ] = False,
+) -> None:
+    """Change the key that signs the public logs, on purpose (stop the bot first): the current
+    key signs the change, so `log verify` can follow it and says when it happened. The key
+    file is replaced (the old one kept beside it); with UNDERSIGNED_LOG_KEY, set it to the new
+    key before starting again."""
+    settings = _settings_or_fail()
+    where = settings.log_key_file or default_log_key_file(settings.database_url)
+    try:
+        new = LogKey.from_hex(new_key.read_text())
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read a log key from {new_key}: {getattr(exc, 'strerror', None) or exc}")
+        return
+
+    async def work(db: Database) -> str:
+        await bring_schema_up(db, upgrade=False)
+        known = await db.read(lambda conn: recorded_keys.recorded(conn, recorded_keys.LOG))
+        old: LogKey | None = None
+        if not old_key_lost:
+            try:
+                old = load_log_key(settings.log_key, where, generate=False)
+            except LogKeyInvalid as exc:
+                raise CliError(
+                    f"the current log key can't be read ({exc}): give it, or use --old-key-lost"
+                ) from None
+            if known is not None and known.value != old.public_hex:
+                raise CliError(
+                    f"the current log key ({old.public_hex[:16]}…) is not the one the logs are "
+                    f"signed with ({known.value[:16]}…): give that one, or use --old-key-lost"
+                )
+        previous = old.public_hex if old else (known.value if known else None)
+        if previous is None:
+            raise CliError("no log was signed yet: just set the new key")
+        if previous == new.public_hex:
+            raise CliError("that is the key the logs are signed with already")
+        at = datetime.now(UTC).replace(second=0, microsecond=0)  # as the change says it
+        change = KeyChange(previous, new.public_hex, released_text(at))
+        if old is not None:
+            change = replace(change, signature=old.sign_change(change))
+        await db.write(
+            lambda conn: recorded_keys.change(
+                conn, recorded_keys.LOG, change.old, change.new, at, change.signature
+            )
+        )
+        if settings.log_key:
+            return (
+                f"the logs' key is now {new.public_hex} (was {previous}); set "
+                "UNDERSIGNED_LOG_KEY to the new key on every instance before starting again"
+            )
+        if where.exists():
+            where.replace(where.with_name(f"{where.name}.retired-{_stamp()}"))
+        write_key_file(where, new.seed_hex())
+        return (
+            f"the logs' key is now {new.public_hex} (was {previous}), written to {where}; "
+            f"the old one is kept beside it: delete it once you no longer need it"
+        )
+
+    typer.echo(_with_database(work))
+    typer.echo(
+        "Publish the new public key where people compare it (`undersigned log key`); "
+        + (
+            "`log verify` follows the change, signed by the old key."
+            if not old_key_lost
+            else "checkers who kept an earlier head are told the change is unsigned."
+        ),
+        err=True,
+    )
 
 
 @log_app.command("key")

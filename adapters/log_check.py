@@ -28,6 +28,7 @@ from bot.domain.public_log import (
     Entry,
     EntryKind,
     Head,
+    KeyChange,
     SignedHead,
     read_receipt,
     receipt_leaf,
@@ -262,7 +263,12 @@ class Checked:
 
 
 def _check(
-    log: Log, fetch: Fetcher, heads: dict[str, Any], looking_for: bytes | None = None
+    log: Log,
+    fetch: Fetcher,
+    heads: dict[str, Any],
+    looking_for: bytes | None = None,
+    *,
+    say: Callable[[str], None] = print,
 ) -> Checked:
     """What both commands check: the signed head, its entries, the page's count, and the
     growth since the head kept last time, if any (a server showing this checker another log
@@ -293,7 +299,7 @@ def _check(
                 )
             continue
         if earlier is not None:
-            _check_growth(fetch, log, earlier, signed, walk)
+            _check_growth(fetch, log, earlier, signed, walk, say)
         return Checked(signed, walk, shown, earlier)
     raise AssertionError("unreachable")
 
@@ -310,7 +316,7 @@ def verify_log(
     log = locate(url)
     fetch = fetch or Fetcher()
     heads = _load_heads(heads_file)
-    checked = _check(log, fetch, heads)
+    checked = _check(log, fetch, heads, say=say)
     signed, head = checked.signed, checked.signed.head
     say(
         _(
@@ -355,12 +361,45 @@ def verify_log(
     return signed
 
 
-def _check_growth(
-    fetch: Fetcher, log: Log, earlier: SignedHead, now: SignedHead, walk: Walk
+def _follow_key(
+    fetch: Fetcher, log: Log, earlier: SignedHead, now: SignedHead, say: Callable[[str], None]
 ) -> None:
-    """The log of `now` extends the one of `earlier`: by the server's consistency proof
-    (RFC 9162) and by the entries themselves."""
-    if earlier.key != now.key:
+    """The key changed since the kept head: follow the server's changes from the kept key to
+    today's, each signed by the key it replaced and made after the kept head, or fail."""
+    try:
+        answer = fetch.json(f"{log.base}/c/{log.slug}/log/keys")
+    except CheckError:  # a server that names no change: the key changed unexplained
+        answer = {}
+    items = answer.get("changes") if isinstance(answer, dict) else None
+    changes = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            raise _malformed("keys")
+        try:
+            changes.append(
+                KeyChange(
+                    str(item["old"]), str(item["new"]), str(item["at"]), item.get("signature")
+                )
+            )
+        except (KeyError, TypeError):
+            raise _malformed("keys") from None
+    key, followed = earlier.key, []
+    for change in changes:
+        if change.old != key or change.at < earlier.head.released:
+            continue
+        if not change.endorsed():
+            raise CheckFailed(
+                _(
+                    "the log's key changed on {at} ({old} then, {new} now) without the "
+                    "previous key's signature: ask the organizers why before trusting it.",
+                    at=change.at,
+                    old=change.old,
+                    new=change.new,
+                )
+            )
+        key = change.new
+        followed.append(change)
+    if key != now.key:
         raise CheckFailed(
             _(
                 "the log's key changed since the head you kept ({old} then, {new} now): "
@@ -369,7 +408,39 @@ def _check_growth(
                 new=now.key,
             )
         )
+    for change in followed:
+        say(
+            _(
+                "The log's key changed on {at}, from {old} to {new}, signed by the previous key.",
+                at=change.at,
+                old=change.old,
+                new=change.new,
+            )
+        )
+
+
+def _check_growth(
+    fetch: Fetcher,
+    log: Log,
+    earlier: SignedHead,
+    now: SignedHead,
+    walk: Walk,
+    say: Callable[[str], None] = print,
+) -> None:
+    """The log of `now` extends the one of `earlier`: by the server's consistency proof
+    (RFC 9162) and by the entries themselves."""
+    if earlier.key != now.key:
+        _follow_key(fetch, log, earlier, now, say)
     old, new = earlier.head, now.head
+    if new.released < old.released:
+        raise CheckFailed(
+            _(
+                "the head is older than the one you kept ({released} now, {kept} then): "
+                "time went backwards.",
+                released=new.released,
+                kept=old.released,
+            )
+        )
     if old.tree_size > new.tree_size:
         raise CheckFailed(
             _(
@@ -421,7 +492,7 @@ def check_receipt(
     log = locate(url)
     fetch = fetch or Fetcher()
     heads = _load_heads(heads_file) if heads_file is not None else {}
-    checked = _check(log, fetch, heads, receipt_leaf(log.slug, receipt))
+    checked = _check(log, fetch, heads, receipt_leaf(log.slug, receipt), say=say)
     if checked.walk.found is None:
         raise CheckFailed(
             _(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.messages import SOURCE
 from bot.domain.permissions import CreatorPolicy, RateLimiter
-from bot.domain.public_log import LogKey
+from bot.domain.public_log import Head, LogKey
 from bot.domain.steps import StepRule
 
 if TYPE_CHECKING:
@@ -47,11 +47,19 @@ class OutboxChanged:
 
 
 @dataclass(frozen=True)
+class HeadSigned:
+    """A public log's head was signed for the first time here: the runtime keeps the latest
+    outside the database, so a restore that takes a log back is noticed at start."""
+
+    head: Head
+
+
+@dataclass(frozen=True)
 class RemindersChanged:
     """Reminder definitions changed: the scheduler reloads them."""
 
 
-Event = TallyChanged | OutboxChanged | RemindersChanged
+Event = TallyChanged | OutboxChanged | RemindersChanged | HeadSigned
 
 
 @dataclass

@@ -8,10 +8,10 @@ read at most once a second per campaign however many ask.
 
 from __future__ import annotations
 
-from bot.context import Context
+from bot.context import Context, HeadSigned
 from bot.domain.errors import UserError
-from bot.domain.public_log import PAGE_MAX, Entry, Head, SignedHead
-from storage import public_log
+from bot.domain.public_log import PAGE_MAX, Entry, Head, KeyChange, SignedHead, released_text
+from storage import keys, public_log
 from storage import repository as repo
 from storage.database import Tx
 
@@ -65,7 +65,17 @@ def sign(ctx: Context, head: Head) -> SignedHead:
         if len(memo) > SIGNED_KEPT:
             memo.clear()
         memo[head] = signature
+        ctx.publish(HeadSigned(head))
     return SignedHead(head, ctx.log_key.public_hex, signature)
+
+
+async def key_changes(ctx: Context, slug: str) -> list[KeyChange] | None:
+    """Every deliberate change of the server's log key, oldest first, each signed by the key
+    it replaced (or not: the key was lost), so a checker holding an older head can follow."""
+    if await _head(ctx, slug) is None:
+        return None
+    found = await ctx.db.read(lambda conn: keys.changes(conn, keys.LOG))
+    return [KeyChange(c.old, c.new, released_text(c.at), c.signature) for c in found]
 
 
 async def entries(ctx: Context, slug: str, start: int, end: int) -> list[Entry] | None:

@@ -97,7 +97,7 @@ def _sign_in(
     for i in indexes:
         first_of.setdefault(requests[i].signer_hash, i)
     inserted: set[str] = set()
-    if campaign.is_open(max(requests[i].now for i in indexes)):
+    if campaign.is_open(max(requests[i].now for i in indexes)) and not campaign.key_retired:
         # Insert first: the unique index tells who had already signed, in one statement.
         inserted = repo.insert_signatures(
             conn, [_row(requests[i], campaign.version) for i in first_of.values()]

@@ -6,33 +6,51 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.domain.errors import UserError
+from bot.context import HeadSigned
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from runtime.config import Settings
-from runtime.keys import (
-    LogKeyInvalid,
-    default_key_file,
-    default_log_key_file,
-    load_log_key,
-    load_signer_key,
+from runtime.kept_heads import KeptHeads, kept_heads_file
+from runtime.keys import default_log_key_file
+from runtime.startup import (
+    KeyMissing,
+    bring_schema_up,
+    check_token_key,
+    open_log_key,
+    open_signer_key,
 )
+from storage import public_log
+from storage import repository as repo
 from storage.database import Database
-from storage.repository import key_ids_in_use, settle_languages
+from storage.repository import settle_languages
 
 log = logging.getLogger(__name__)
+__all__ = ["KeyMissing", "open_service"]
 
 
-class KeyMissing(UserError):
-    pass
+async def keep_heads(service: Service, settings: Settings) -> None:
+    """Keep each log's latest signed head beside the log key; say at start which logs are
+    behind one (a restore from a backup)."""
+    key_file = settings.log_key_file or default_log_key_file(settings.database_url)
+    kept = KeptHeads(kept_heads_file(key_file))
+    heads = await service.db.read(
+        lambda conn: [public_log.head_of(conn, c) for c in repo.all_campaigns(conn)]
+    )
+    for line in kept.behind(heads):
+        log.warning(line)
+    service.ctx.subscribe(HeadSigned, lambda event: kept.note(event.head))
 
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings, *, migrate: bool = True, serving: bool = True
+    settings: Settings, *, migrate: bool = True, serving: bool = True, upgrade: bool | None = None
 ) -> AsyncIterator[Service]:
     """`serving`: run, serve, console. A one-shot command (maybe from a shell without the
-    server's settings) must not settle old campaigns' language to the wrong one."""
+    server's settings) must not settle old campaigns' language to the wrong one.
+    `upgrade` (default: `serving`): apply pending migrations to an existing database; other
+    commands stop and say to run `undersigned db upgrade`. A new, empty database is set up by
+    any command."""
+    upgrade = serving if upgrade is None else upgrade
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
         if not db.is_sqlite and not settings.secret_key:
@@ -46,31 +64,15 @@ async def open_service(
                 "public pages signs the logs' heads with the same key (64 hex digits: "
                 "`undersigned log new-key`)"
             )
-        log_key = None
-        if serving:
-            try:
-                log_key = load_log_key(
-                    settings.log_key,
-                    settings.log_key_file or default_log_key_file(settings.database_url),
-                )
-            except LogKeyInvalid as exc:
-                raise KeyMissing(str(exc)) from None
         if migrate:
-            await db.migrate()
-        key = load_signer_key(
-            settings.secret_key, settings.key_file or default_key_file(settings.database_url)
-        )
+            await bring_schema_up(db, upgrade=upgrade)
+        key = await open_signer_key(db, settings)
+        if serving:
+            await check_token_key(db, settings)
+        log_key = await open_log_key(db, settings) if serving else None
         if serving:
             await db.write(lambda conn: settle_languages(conn, settings.language))
-        known = await db.read(key_ids_in_use)
-        if known and key.key_id not in known:
-            log.warning(
-                "the signatures in this database were made with another UNDERSIGNED_SECRET_KEY "
-                "(key ids %s, now %s): earlier signers will not be recognised",
-                ", ".join(sorted(known)),
-                key.key_id,
-            )
-        yield Service(
+        service = Service(
             db,
             key,
             tz=settings.tz,
@@ -82,5 +84,8 @@ async def open_service(
             steps=settings.steps,
             log_key=log_key,
         )
+        if serving:
+            await keep_heads(service, settings)
+        yield service
     finally:
         await db.close()

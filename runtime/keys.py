@@ -23,11 +23,17 @@ def default_key_file(database_url: str) -> Path:
     return Path("undersigned.key").resolve()
 
 
-def load_signer_key(secret: str | None, key_file: Path) -> SignerKey:
+class SignerKeyMissing(FileNotFoundError):
+    """The key file is gone and the database holds signatures: never regenerate it."""
+
+
+def load_signer_key(secret: str | None, key_file: Path, *, generate: bool = True) -> SignerKey:
     if secret:
         return SignerKey(secret.encode())
     if key_file.exists():
         return SignerKey(key_file.read_text().strip().encode())
+    if not generate:
+        raise SignerKeyMissing(str(key_file))
     key_file.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_hex(32)
     try:
@@ -50,13 +56,34 @@ def default_log_key_file(database_url: str) -> Path:
     return key_file.with_name(f"{key_file.stem}.log.key")
 
 
+def write_key_file(key_file: Path, value: str) -> bool:
+    """Write a key file (mode 0600) whole under another name, then link it into place: another
+    process starting at the same moment finds either no file or the whole key, never half of
+    one. False: the file existed already (theirs is the key)."""
+    draft = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    try:
+        os.link(draft, key_file)
+    except FileExistsError:
+        return False
+    finally:
+        draft.unlink()
+    return True
+
+
 class LogKeyInvalid(ValueError):
     """UNDERSIGNED_LOG_KEY or its file holds something else than 64 hex digits."""
 
 
-def load_log_key(secret: str | None, key_file: Path) -> LogKey:
+class LogKeyMissing(LogKeyInvalid):
+    """The key file is gone and the database says logs were signed already: never regenerate."""
+
+
+def load_log_key(secret: str | None, key_file: Path, *, generate: bool = True) -> LogKey:
     """The Ed25519 key that signs the public log's heads: from UNDERSIGNED_LOG_KEY, from its
-    file, or generated once into that file (mode 0600)."""
+    file, or (`generate`: no log was ever signed) generated once into that file (mode 0600)."""
     where = "UNDERSIGNED_LOG_KEY" if secret else str(key_file)
     try:
         if secret:
@@ -65,20 +92,12 @@ def load_log_key(secret: str | None, key_file: Path) -> LogKey:
             return LogKey.from_hex(key_file.read_text())
     except ValueError:
         raise LogKeyInvalid(f"{where} must hold the log key's 32 bytes as 64 hex digits") from None
+    if not generate:
+        raise LogKeyMissing(str(key_file))
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = LogKey.generate()
-    # Written whole under another name, then linked into place: another process starting at
-    # the same moment finds either no file or the whole key, never half of one.
-    draft = key_file.with_name(f".{key_file.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(key.seed_hex() + "\n")
-    try:
-        os.link(draft, key_file)
-    except FileExistsError:  # another process generated it a moment ago: theirs is the key
-        return load_log_key(None, key_file)
-    finally:
-        draft.unlink()
+    if not write_key_file(key_file, key.seed_hex()):
+        return load_log_key(None, key_file)  # another process generated it a moment ago
     log.warning(
         "UNDERSIGNED_LOG_KEY is not set: generated the key that signs the public logs in %s "
         "(mode 0600; public key %s). Back it up: with another key, everyone who checks a log "

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from storage.repository import dialect_insert
 from storage.tables import ChannelLinkRow, OAuthStateRow, OutboxRow, ReminderRow
 from storage.tables import SlackInstallationRow as _Row
-from storage.token_cipher import TokenCipher
+from storage.token_cipher import TokenCipher, TokenKeyError
 
 _INSTALL = _Row.__table__  # type: ignore[attr-defined]
 _STATE = OAuthStateRow.__table__  # type: ignore[attr-defined]
@@ -162,6 +162,18 @@ def reseal_all(conn: Connection, cipher: TokenCipher) -> int:
         )
         count += 1
     return count
+
+
+def unopenable(conn: Connection, cipher: TokenCipher) -> list[tuple[str, str]]:
+    """(workspace, why) of every stored token `cipher` cannot open: checked at start, so a
+    wrong UNDERSIGNED_TOKEN_KEY stops the bot instead of failing each command."""
+    failed = []
+    for row in conn.execute(select(_INSTALL)).all():
+        try:
+            _open(cipher, row)
+        except TokenKeyError as exc:
+            failed.append((row.workspace, str(exc)))
+    return failed
 
 
 # ---- OAuth states -----------------------------------------------------------------------------

@@ -78,6 +78,7 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         shown_succeeded_at=row.shown_succeeded_at,
         shown_named=row.shown_named,
         waiting=row.log_waiting,
+        key_retired=bool(row.key_retired),
     )
 
 
@@ -236,6 +237,7 @@ def _signature(row: Row[Any]) -> SignatureRecord:
         comment=row.comment,
         version=row.version,
         signed_at=row.signed_at,
+        account=f"{row.platform}:{row.user_id}" if row.user_id else None,
     )
 
 
@@ -516,8 +518,14 @@ def drop_drafts_before(conn: Connection, cutoff: datetime) -> int:
     return conn.execute(delete(_DRAFT).where(_DRAFT.c.created_at < cutoff)).rowcount or 0
 
 
-def key_ids_in_use(conn: Connection) -> set[str]:
-    return set(conn.execute(select(_SIGNATURE.c.key_id).distinct().limit(10)).scalars())
+def latest_key_id(conn: Connection) -> str | None:
+    """The signer key id of the most recent signature (None: no signature yet)."""
+    return conn.execute(
+        select(_SIGNATURE.c.key_id)
+        .group_by(_SIGNATURE.c.key_id)
+        .order_by(func.max(_SIGNATURE.c.signed_at).desc(), _SIGNATURE.c.key_id)
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def signed_since(conn: Connection, campaign_id: int, since: date, until: date) -> int:

@@ -66,6 +66,9 @@ class CampaignRow(SQLModel, table=True):
     # signature and withdrawal since the last one, so a step is made of entries, not of
     # the net count.
     log_waiting: int = Field(default=0)
+    # Signed under a signer key that was replaced on purpose (`undersigned key adopt-new`):
+    # its signers can't be recognised any more, so it takes no signature or withdrawal.
+    key_retired: bool = Field(default=False)
 
 
 class TextVersionRow(SQLModel, table=True):
@@ -360,3 +363,29 @@ class LogHeadRow(SQLModel, table=True):
     signatures: int = Field(default=0)
     withdrawals: int = Field(default=0)
     released: datetime = Field(sa_column=_when())
+
+
+class KeyRecordRow(SQLModel, table=True):
+    """The key in use for each purpose (`signer`: the signer-hash key's id; `log`: the log's
+    public key), recorded at first use so a start with another one stops."""
+
+    __tablename__ = "key_record"
+
+    kind: str = Field(primary_key=True, max_length=16)
+    value: str = Field(max_length=64)
+    since: datetime = Field(sa_column=_when())
+
+
+class KeyChangeRow(SQLModel, table=True):
+    """A deliberate change of key. For the log's key, `signature` is the previous key's
+    Ed25519 signature over the change (None: the previous key was lost), which checkers
+    follow."""
+
+    __tablename__ = "key_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    old: str = Field(max_length=64)
+    new: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_when())
+    signature: str | None = Field(default=None, max_length=128)

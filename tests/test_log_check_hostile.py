@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ import pytest
 
 from adapters import log_check
 from bot.domain import merkle
-from bot.domain.public_log import Entry, EntryKind, Head, LogKey, receipt_leaf, released_text
+from bot.domain.public_log import (
+    Entry,
+    EntryKind,
+    Head,
+    KeyChange,
+    LogKey,
+    receipt_leaf,
+    released_text,
+)
 
 BASE = "https://letters.example.org"
 URL = f"{BASE}/c/walkout"
@@ -63,6 +72,15 @@ def server(
             a, b = int(request.url.params["start"]), int(request.url.params["end"])
             page = [e.as_json() for e in entries[a:b]]
             return httpx.Response(200, json={"start": a, "entries": page})
+        if path == "/c/walkout/log/consistency":  # as an honest server proves it
+            m, n = int(request.url.params["first"]), int(request.url.params["second"])
+            hashes = [e.hash() for e in entries]
+
+            def node(level: int, index: int) -> bytes:
+                return merkle.root_of(hashes[index << level : (index + 1) << level])
+
+            proof = merkle.consistency_proof(m, n, node)
+            return httpx.Response(200, json={"proof": [h.hex() for h in proof]})
         return httpx.Response(404)
 
     return answer
@@ -173,3 +191,61 @@ def test_a_kept_heads_file_that_is_not_ours_is_one_clear_error(tmp_path: Path) -
     (tmp_path / "heads.json").write_text(json.dumps({f"{URL}/log.json": {"tree_size": -1}}))
     with pytest.raises(log_check.CheckError, match="malformed"):
         verify(server(ENTRIES), tmp_path)
+
+
+def _head_at(entries: list[Entry], key: LogKey, released: str) -> dict[str, Any]:
+    head = honest(entries, key)
+    head["released"] = released
+    signs = head["signatures"]
+    plain = Head("walkout", len(entries), bytes.fromhex(head["root_hash"]), signs,
+                 len(entries) - signs, released)  # fmt: skip
+    head["signature"] = key.sign(plain)
+    return head
+
+
+def test_a_grown_head_from_before_the_kept_one_fails(tmp_path: Path) -> None:
+    verify(server(ENTRIES[:4], head=_head_at(ENTRIES[:4], KEY, "2026-11-02T09:15:00Z")), tmp_path)
+    older = _head_at(ENTRIES, KEY, "2020-01-01T00:00:00Z")  # grown, but years earlier
+    with pytest.raises(log_check.CheckFailed, match="older than the one you kept"):
+        verify(server(ENTRIES, head=older), tmp_path, save=False)
+    later = _head_at(ENTRIES, KEY, "2026-11-02T09:30:00Z")
+    assert verify(server(ENTRIES, head=later), tmp_path).head.tree_size == 6
+
+
+def test_a_key_change_is_followed_only_when_the_old_key_signed_it(tmp_path: Path) -> None:
+    """`log change-key`: the previous key signs the change; a checker who kept a head signed
+    by it follows, and says when. Unsigned, forged, or from before the kept head: refused."""
+    new = LogKey.from_hex("44" * 32)
+    verify(server(ENTRIES[:4], head=_head_at(ENTRIES[:4], KEY, "2026-11-02T09:15:00Z")), tmp_path)
+    after = _head_at(ENTRIES, new, "2026-11-03T10:00:00Z")
+    change = KeyChange(KEY.public_hex, new.public_hex, "2026-11-03T09:00:00Z")
+    signed = replace(change, signature=KEY.sign_change(change))
+    keys = "/c/walkout/log/keys"
+    cases = {
+        "no change served": {"changes": []},
+        "unsigned": {"changes": [change.as_json()]},
+        "signed by the new key": {
+            "changes": [replace(change, signature=new.sign_change(change)).as_json()]
+        },
+        "before the kept head": {
+            "changes": [
+                (lambda c: replace(c, signature=KEY.sign_change(c)))(
+                    replace(change, at="2026-11-01T00:00:00Z")
+                ).as_json()
+            ]
+        },
+    }
+    for what, answer in cases.items():
+        with pytest.raises(log_check.CheckFailed, match="key changed") as failed:
+            verify(server(ENTRIES, head=after, **{keys: answer}), tmp_path, save=False)
+        if what == "unsigned":
+            assert "without the previous key's signature" in str(failed.value)
+    said: list[str] = []
+    log_check.verify_log(
+        URL,
+        tmp_path / "heads.json",
+        fetch=fetcher(server(ENTRIES, head=after, **{keys: {"changes": [signed.as_json()]}})),
+        say=said.append,
+    )
+    assert any("changed on 2026-11-03T09:00:00Z" in line and "signed by the previous key" in line
+               for line in said), said  # fmt: skip

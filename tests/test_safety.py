@@ -98,8 +98,9 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
     rows = list(
         csv.reader(io.StringIO(await handlers.organizers.export(service.ctx, ORG, "exp", "csv")))
     )
-    assert rows[0] == ["name", "role", "comment", "signed_at", "text_version"]
-    name, role, comment = rows[1][:3]
+    assert rows[0] == ["name", "account", "role", "comment", "signed_at", "text_version"]
+    name, account, role, comment = rows[1][:4]
+    assert account == "console:U-evil"  # who signed, whatever name they chose
     assert name.startswith("'=") and role.startswith("'+") and comment.startswith("'@")
     assert len(rows) == 2  # the header and one row per named signer: no counting row
     reply_text = (await service.handle(ORG, "/petition", "export exp csv")).text

@@ -3,6 +3,8 @@
 - `GET /c/SLUG/log.json`: the signed head;
 - `GET /c/SLUG/log/entries?start=A&end=B`: entries A ≤ i < B, at most 1,000 per call;
 - `GET /c/SLUG/log/consistency?first=M&second=N`: RFC 9162's proof between two sizes;
+- `GET /c/SLUG/log/keys`: the server's key and its deliberate changes, each signed by the
+  key it replaced;
 - `GET /c/SLUG/log`: what the log proves, in plain words, and a receipt check that runs in
   the browser (the receipt never leaves it: the page downloads every entry, as anyone may).
 
@@ -42,6 +44,7 @@ class LogRoutes:
         app.router.add_get(f"/c/{slug}/log.json", self.head)
         app.router.add_get(f"/c/{slug}/log/entries", self.entries)
         app.router.add_get(f"/c/{slug}/log/consistency", self.consistency)
+        app.router.add_get(f"/c/{slug}/log/keys", self.keys)
         app.router.add_get(f"/c/{slug}/log", self.page)
 
     @property
@@ -66,6 +69,13 @@ class LogRoutes:
         if signed is None:
             return self.pages._missing(request)
         return self.pages._answer(request, _dumps(signed.as_json()), "application/json")
+
+    async def keys(self, request: web.Request) -> web.Response:
+        found = await log_reads.key_changes(self.ctx, request.match_info["slug"])
+        if found is None:
+            return self.pages._missing(request)
+        body = _dumps({"key": self.ctx.log_key.public_hex, "changes": [c.as_json() for c in found]})
+        return self.pages._answer(request, body, "application/json")
 
     async def _read(
         self, request: web.Request, names: tuple[str, str], read: Any

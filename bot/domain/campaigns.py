@@ -61,6 +61,8 @@ class Campaign:
     # Signatures and withdrawals since the last step (its log entries): a step is made of
     # these, so a signature and a withdrawal that cancel out still wait for company.
     waiting: int = 0
+    # Signed under a signer key replaced on purpose: nobody in it can be recognised again.
+    key_retired: bool = False
 
     def public(self, now: datetime) -> Campaign:
         """The campaign as anyone but the signer may see it: the count and the success of its
@@ -114,6 +116,23 @@ class Campaign:
 
     def is_organizer(self, actor: Actor) -> bool:
         return actor.operator or actor.identity in self.organizers
+
+
+def ensure_signable(campaign: Campaign, now: datetime, doing: str) -> None:
+    """Open, and counted under the server's signer key: a campaign signed under a key that
+    was replaced takes no signature or withdrawal, which would count a person twice or
+    find nobody."""
+    if campaign.key_retired:
+        raise UserError(
+            _(
+                "**{title}** was signed under an earlier key of this server, which its operator "
+                "has replaced: nobody in it can be recognised any more, so you can't {doing}. "
+                "Its count stays as it is.",
+                title=campaign.title,
+                doing=translate(doing),
+            )
+        )
+    ensure_open(campaign, now, doing)
 
 
 def ensure_open(campaign: Campaign, now: datetime, doing: str) -> None:

@@ -22,3 +22,18 @@ class NotAllowed(UserError):
 
 class SlugTaken(Exception):
     """A campaign by that name exists (raised by storage, also when a concurrent create won)."""
+
+
+class StorageUnavailable(UserError):
+    """The database was locked or out of reach past every retry: nothing was recorded. Said
+    plainly in the person's language; the driver's words never reach them."""
+
+    def __init__(self) -> None:
+        from bot.domain.messages import _
+
+        super().__init__(
+            _(
+                "The database is busy or out of reach right now, so nothing was recorded. "
+                "Please try again in a moment."
+            )
+        )

@@ -27,6 +27,9 @@ class Signatory:
     comment: str | None
     signed_at: datetime
     version: int
+    # The account that signed (platform:user id): a display name is the signer's to choose
+    # (and on Matrix the room's), so an organizer checks names against accounts.
+    account: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,11 +54,14 @@ def safe_cell(value: str | None) -> str:
 def to_csv(data: ExportData) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("name"), _("role"), _("comment"), _("signed_at"), _("text_version")])
+    writer.writerow(
+        [_("name"), _("account"), _("role"), _("comment"), _("signed_at"), _("text_version")]
+    )
     for s in data.signatories:
         writer.writerow(
             [
                 safe_cell(s.name),
+                safe_cell(s.account),
                 safe_cell(s.role),
                 safe_cell(s.comment),
                 s.signed_at.isoformat(),
@@ -112,7 +118,8 @@ def to_markdown(data: ExportData) -> str:
     for s in data.signatories:
         extra = f", {s.role}" if s.role else ""
         note = f": “{s.comment}”" if s.comment else ""
-        lines.append(f"- **{s.name}**{extra}{note}{_signatory_tail(s, data)}")
+        account = f" ({s.account})" if s.account else ""
+        lines.append(f"- **{s.name}**{account}{extra}{note}{_signatory_tail(s, data)}")
     others = others_line(data)
     if others:
         lines += ["", others]
@@ -125,8 +132,10 @@ def to_html(data: ExportData) -> str:
     for s in data.signatories:
         extra = f", {e(s.role)}" if s.role else ""
         note = f": “{e(s.comment)}”" if s.comment else ""
+        account = f" ({e(s.account)})" if s.account else ""
         items.append(
-            f"<li><strong>{e(s.name)}</strong>{extra}{note}{e(_signatory_tail(s, data))}</li>"
+            f"<li><strong>{e(s.name)}</strong>{account}{extra}{note}"
+            f"{e(_signatory_tail(s, data))}</li>"
         )
     others = others_line(data)
     paragraphs = letter_html(data.text)  # as the public page shows it

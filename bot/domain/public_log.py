@@ -162,6 +162,43 @@ class LogKey:
     def sign(self, head: Head) -> str:
         return self._private.sign(head.message()).hex()
 
+    def sign_change(self, change: KeyChange) -> str:
+        return self._private.sign(change.message()).hex()
+
+
+KEY_CHANGE_VERSION = "undersigned-log-key-change-v1"
+
+
+@dataclass(frozen=True)
+class KeyChange:
+    """A deliberate change of the server's log key, signed by the previous key so a checker
+    that kept a head signed by it can follow (`signature` None: the previous key was lost,
+    and checkers are told so)."""
+
+    old: str  # public keys, hex
+    new: str
+    at: str  # UTC, to the minute, as `released`
+    signature: str | None = None
+
+    def message(self) -> bytes:
+        return f"{KEY_CHANGE_VERSION}\n{self.old}\n{self.new}\n{self.at}".encode()
+
+    def endorsed(self) -> bool:
+        """Signed by the key it replaces."""
+        from cryptography.exceptions import InvalidSignature
+
+        if not self.signature:
+            return False
+        try:
+            key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.old))
+            key.verify(bytes.fromhex(self.signature), self.message())
+        except (ValueError, InvalidSignature):
+            return False
+        return True
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"old": self.old, "new": self.new, "at": self.at, "signature": self.signature}
+
 
 def signature_valid(public_hex: str, head: Head, signature_hex: str) -> bool:
     """Does `signature_hex` sign `head` with the key `public_hex`? False for any malformed part."""

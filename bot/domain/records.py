@@ -20,6 +20,7 @@ class SignatureRecord:
     comment: str | None
     version: int
     signed_at: datetime
+    account: str | None = None  # "platform:user id" of a named signer, for organizers
 
 
 @dataclass(frozen=True)

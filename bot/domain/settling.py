@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from bot.domain.campaigns import Campaign, ensure_open
+from bot.domain.campaigns import Campaign, ensure_signable
 from bot.domain.errors import UserError
 from bot.domain.messages import N_, _, speaking
 from bot.domain.steps import StepRule
@@ -57,7 +57,7 @@ class SignOutcome:
 def refusal(campaign: Campaign, request: SignRequest) -> UserError:
     with speaking(request.language):  # the batch runs in the writer's task, not the signer's
         try:
-            ensure_open(campaign, request.now, N_("sign it"))
+            ensure_signable(campaign, request.now, N_("sign it"))
         except UserError as exc:
             return exc
         return UserError(_("That signature could not be stored; please try again."))

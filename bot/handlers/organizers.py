@@ -147,7 +147,9 @@ async def export_data(ctx: Context, actor: Actor, slug: str) -> ExportData:
         count=campaign.count,
         signatories=sorted(
             (
-                Signatory(r.display_name or "", r.role, r.comment, r.signed_at, r.version)
+                Signatory(
+                    r.display_name or "", r.role, r.comment, r.signed_at, r.version, r.account
+                )
                 for r in rows
             ),
             key=lambda s: name_order(s.name),

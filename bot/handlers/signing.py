@@ -13,7 +13,7 @@ from bot.domain import sign_wording as wording
 from bot.domain.campaigns import (
     Campaign,
     Kind,
-    ensure_open,
+    ensure_signable,
 )
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import (
@@ -112,7 +112,7 @@ async def inform_first(
     person in two campaigns can't be linked). An anonymous-only notice with nothing typed
     stores nothing at all: its buttons carry the marker `ANONYMOUS_DRAFT` alone."""
     campaign = await common.campaign_of(ctx, campaign_id)
-    ensure_open(campaign, ctx.clock(), N_("sign it"))
+    ensure_signable(campaign, ctx.clock(), N_("sign it"))
     draft = cmd.ANONYMOUS_DRAFT if anonymous else None
     if role or comment:
         now = ctx.clock()
@@ -265,10 +265,12 @@ async def unsign(
 
     def op(conn: Tx) -> Campaign | None:
         campaign = repo.campaign_by_id(conn, target.id, lock=True)
+        if campaign.key_retired:  # the new key finds nobody: say why, not "you never signed"
+            ensure_signable(campaign, now, N_("withdraw from it"))
         existing = repo.find_signature(conn, campaign.id, signer)
         if existing is None:
             return None
-        ensure_open(campaign, now, N_("withdraw from it"))
+        ensure_signable(campaign, now, N_("withdraw from it"))
         repo.delete_signature(conn, existing.id)
         public_log.add_pending(conn, campaign.id, [withdrawal()])
         changed = replace(

@@ -4,13 +4,19 @@ choices a sign draft's notice offered (anonymous_only)
 Revision ID: 0013
 Revises: 0012
 
-Existing campaigns start with what they showed before: their exact count and success.
+Existing campaigns start with what they showed before: their exact count, success and named
+signers. Before this revision every signature was public at once, so the first step is the
+upgrade itself (`shown_at` is the moment it ran: every named signer made before it stays
+listed). It once said `shown_at = created_at`, which hid every earlier named signer of a
+campaign that never stepped again; 0015 repairs databases upgraded by that version.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from storage.migrations.released_before_steps import release_as_upgraded
 
 revision = "0013"
 down_revision = "0012"
@@ -30,10 +36,11 @@ def upgrade() -> None:
             sa.Column("anonymous_only", sa.Boolean(), nullable=False, server_default=sa.false())
         )
     op.execute(
-        "UPDATE campaign SET shown_count = signature_count, shown_at = created_at, "
+        "UPDATE campaign SET shown_count = signature_count, "
         "shown_succeeded_at = succeeded_at, shown_named = (SELECT count(*) FROM signature "
         "WHERE signature.campaign_id = campaign.id AND NOT signature.anonymous)"
     )
+    release_as_upgraded(op.get_bind(), everything=True)
 
 
 def downgrade() -> None:
