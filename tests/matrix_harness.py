@@ -165,9 +165,13 @@ class Person:
     redactions: list[tuple[str, Any]] = field(default_factory=list)
     waiting: list[tuple[str, Any]] = field(default_factory=list)  # not decrypted (yet)
     task: asyncio.Task[None] | None = None
+    auto_join: bool = True  # False: invitations are only noted, in `invites`
+    invites: list[str] = field(default_factory=list)
 
     @classmethod
-    async def log_in(cls, hs: Homeserver, name: str, store: Path) -> Person:
+    async def log_in(
+        cls, hs: Homeserver, name: str, store: Path, *, auto_join: bool = True
+    ) -> Person:
         from nio import AsyncClient, AsyncClientConfig
 
         user_id = await hs.register(name)
@@ -180,7 +184,7 @@ class Person:
         )
         response = await client.login("pw-for-tests", device_name=f"{name}'s phone")
         assert getattr(response, "access_token", None), response
-        person = cls(client, user_id)
+        person = cls(client, user_id, auto_join=auto_join)
         await person._start()
         return person
 
@@ -201,7 +205,9 @@ class Person:
 
         async def on_invite(room: Any, event: Any) -> None:
             if event.state_key == client.user_id and event.membership == "invite":
-                await client.join(room.room_id)
+                self.invites.append(room.room_id)
+                if self.auto_join:
+                    await client.join(room.room_id)
 
         async def on_message(room: Any, event: Any) -> None:
             self.messages.append((room.room_id, event))

@@ -262,3 +262,34 @@ def test_the_locked_database_sentence_speaks_the_persons_language(language: str)
     with speaking(language):
         said = StorageUnavailable().message
     assert said != StorageUnavailable().message
+
+
+@pytest.mark.postgres
+async def test_postgres_backup_and_restore_go_through_pg_dump(tmp_path: Path) -> None:
+    """On PostgreSQL `db backup` runs pg_dump (or says the command), `db restore` pg_restore:
+    a signature made after the backup is gone after the restore, as the notes say."""
+    import shutil
+
+    from tests.conftest import PG_URL, reset_postgres
+
+    assert PG_URL
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump is not installed")
+    await reset_postgres(PG_URL)
+    env = {
+        "DATABASE_URL": PG_URL,
+        "UNDERSIGNED_SECRET_KEY": "pg-key",
+        "UNDERSIGNED_LOG_KEY": "55" * 32,
+    }
+    assert run(tmp_path, "console", stdin=f"{CREATE}\n@a /sign pp\n", env=env).returncode == 0
+    backup = run(tmp_path, "db", "backup", str(tmp_path / "pg.dump"), env=env)
+    assert backup.returncode == 0, backup.stderr
+    assert backup.stdout.startswith("ran: pg_dump") and "pg-key" not in backup.stdout
+    assert (tmp_path / "pg.dump").stat().st_size > 0
+    assert run(tmp_path, "console", stdin="@b /sign pp\n", env=env).returncode == 0
+    restored = run(tmp_path, "db", "restore", str(tmp_path / "pg.dump"), "--yes", env=env)
+    assert restored.returncode == 0, restored.stderr
+    assert "/forget-me" in restored.stderr
+    status = run(tmp_path, "petition", "status", "pp", "--json", env=env)
+    assert status.returncode == 0, status.stderr
+    assert '"signatures": 1' in status.stdout

@@ -60,8 +60,10 @@ class Rig:
         self.bots.append(bot)
         return bot
 
-    async def person(self, name: str) -> Person:
-        who = await Person.log_in(self.hs, unique(name), self.tmp / f"{name}-store")
+    async def person(self, name: str, *, auto_join: bool = True) -> Person:
+        who = await Person.log_in(
+            self.hs, unique(name), self.tmp / f"{name}-store", auto_join=auto_join
+        )
         self.people.append(who)
         return who
 
@@ -452,3 +454,59 @@ def test_the_command_word_is_read_one_way_for_every_check() -> None:
     assert _command_parts("!sign\nwalkout anonymous") == ("sign", "walkout anonymous")
     assert _command_parts("!SIGN\u00a0walkout") == ("sign", "walkout")
     assert _command_parts("!") == ("", "")
+
+
+async def test_a_signature_waits_for_its_dm_so_a_restart_loses_no_receipt(rig: Rig) -> None:
+    """Signed in a shared room before joining the DM the bot opened: nothing is counted until
+    the answer (the receipt) can reach them. Restarted in between, the bot has counted
+    nothing, and says so when they join; signing again there counts them, once."""
+    from bot.domain.identity import Actor
+    from storage import repository as repo
+
+    await rig.bot()
+    alice = await rig.person("alice")
+    frank = await rig.person("frank", auto_join=False)
+    room = await alice.new_room(rig.bot_id, frank.user_id, moderators=(rig.bot_id,))
+    await wait_for(lambda: room in frank.invites, what="frank invited to the room")
+    await frank.client.join(room)
+    await wait_for(lambda: rig.bot_id in alice.client.rooms[room].users, what="the bot joins")
+    await alice.say(room, '!petition new walkout title:"Walk out" goal:3 We walk out.')
+    await wait_for(lambda: any("walkout" in t for t in alice.texts(rig.bot_id)), what="created")
+    assert rig.service is not None and rig.db is not None
+    # Frank made his choice before (as after an earlier signature): no notice to wait for.
+    actor = Actor("matrix", frank.user_id.split(":", 1)[1], frank.user_id, "frank")
+    chosen = rig.service.ctx.key.person_hash(actor)
+    await rig.db.write(lambda conn: repo.record_notices(conn, [chosen], alice_now()))
+
+    async def count() -> int:
+        status = await rig.service.handle(person("erin"), "/petition", "status walkout")
+        assert status.tally is not None
+        return status.tally.count
+
+    await frank.say(room, "!sign walkout anonymous")
+    dm = await wait_for(
+        lambda: [r for r in frank.invites if r != room], what="the bot opens frank's DM"
+    )
+    await asyncio.sleep(1.0)  # time for a signature to be counted, if it were
+    assert await count() == 0  # nothing counted while its answer can't reach him
+
+    await rig.bots.pop().stop()
+    await rig.bot()
+    await frank.client.join(dm[0])
+    await wait_for(
+        lambda: any("nothing was recorded" in t for t in frank.texts(rig.bot_id, dm[0])),
+        what="the note that nothing was recorded",
+    )
+    assert await count() == 0
+    await frank.say(dm[0], "!sign walkout anonymous")
+    receipt = await wait_for(
+        lambda: [t for t in frank.texts(rig.bot_id, dm[0]) if "receipt" in t.lower()],
+        what="frank's receipt",
+    )
+    assert receipt and await count() == 1
+
+
+def alice_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

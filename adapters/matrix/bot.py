@@ -89,6 +89,20 @@ def _bounded(per_person: dict[str, Any], most: int = 10_000) -> None:
         per_person.pop(next(iter(per_person)))
 
 
+@dataclass(frozen=True)
+class Held:
+    """A signing command from a shared room, waiting for its person to join their DM."""
+
+    room: MatrixRoom
+    event: RoomMessageText
+    word: str
+    args: str
+    redacted: bool
+
+
+HELD_MAX = 5  # signing commands held per person until they join their DM
+
+
 class MatrixError(Exception):
     """The homeserver refused what the bot needs (login, sending)."""
 
@@ -119,6 +133,10 @@ class UndersignedMatrix:
         self._dms: dict[str, str] = {}  # user id → the direct room with them
         self._opened: set[str] = set()  # direct rooms the bot created (the person invited)
         self._waiting: dict[str, list[dict[str, Any]]] = {}  # user → replies until they join
+        # user → signing commands typed in a shared room, run only once they have joined their
+        # DM: a signature is never counted while its answer (the receipt) could not reach them
+        # (held in memory, a restart would lose the receipt of a counted signature).
+        self._held: dict[str, list[Held]] = {}
         self._pending: dict[str, tuple[str, str | None, float]] = {}  # user → (slug, token, at)
         self._answers = _answers()
         self._creators: dict[str, set[str]] = {}  # room id → who created it
@@ -236,11 +254,24 @@ class UndersignedMatrix:
     async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
         """Kicked or left: forget the room. A person leaving our DM ends that DM."""
         client = self._client()
-        if event.membership == "join" and event.state_key in self._waiting:
-            who = event.state_key
-            if self._dms.get(who) == room.room_id and self._is_direct(room, who):
-                replies = self._waiting.pop(who)
-                self._submit(lambda: self.send_all(room.room_id, replies))
+        who = event.state_key
+        if event.membership == "join" and who != client.user_id:
+            if not self._is_direct(room, who):
+                return
+            held = self._held.pop(who, [])
+            replies = self._waiting.pop(who, [])
+            if held or replies:
+                self._dms[who] = room.room_id
+                self._submit(lambda: self._joined(room.room_id, replies, held))
+            elif event.prev_membership == "invite" and self._recent(event):
+                # A DM we opened before a restart: whatever it was opened for is gone, and a
+                # signing command typed then was never run (nothing counted). Say so.
+                with speaking(None):
+                    note = _(
+                        "If you wrote me a command that got no answer, nothing was recorded: "
+                        "send it again here, where only you see the answer."
+                    )
+                self._submit(lambda: self.send(room.room_id, render.message(note, notice=True)))
             return
         if event.membership not in ("leave", "ban"):
             return
@@ -318,13 +349,32 @@ class UndersignedMatrix:
     async def _command(
         self, room: MatrixRoom, event: RoomMessageText, word: str, args: str, direct: bool
     ) -> None:
-        actor = self.actor(room, event.sender)
         if word == "leave":
             await self._leave(room, event)
             return
         redacted = None
         if not direct and word in SIGNING:  # removed first: seen as briefly as we can
             redacted = await self._redact(room, event)
+            dm = self._client().rooms.get(await self.direct_room(event.sender))
+            if dm is None or event.sender in dm.invited_users or event.sender not in dm.users:
+                held = self._held.setdefault(event.sender, [])
+                held.append(Held(room, event, word, args, redacted))
+                del held[:-HELD_MAX]
+                _bounded(self._held)
+                return
+        await self._run(room, event, word, args, redacted, direct)
+
+    async def _run(
+        self,
+        room: MatrixRoom,
+        event: RoomMessageText,
+        word: str,
+        args: str,
+        redacted: bool | None,
+        direct: bool = False,
+    ) -> None:
+        """The command through the core; its answer to the room or to the person's DM."""
+        actor = self.actor(room, event.sender)
         # Room version 12 ids name no server: the room's workspace is then Matrix itself.
         place = Place(PLATFORM, server_of(room.room_id) or PLATFORM, room.room_id)
         try:
@@ -357,6 +407,14 @@ class UndersignedMatrix:
             self._pending[event.sender] = (first.slug, first.token, time.monotonic())
             _bounded(self._pending)
         await self.to_person(event.sender, messages)
+
+    async def _joined(self, room_id: str, replies: list[dict[str, Any]], held: list[Held]) -> None:
+        """Their DM is joined: what waited for it goes, then the held commands run."""
+        await self.send_all(room_id, replies)
+        for command in held:
+            await self._run(
+                command.room, command.event, command.word, command.args, command.redacted
+            )
 
     async def _consent(self, room: MatrixRoom, event: RoomMessageText, choice: str) -> None:
         pending = self._pending.pop(event.sender, None)
