@@ -449,7 +449,7 @@ async def test_sign_mine_and_forget_me_in_slack(bot: SlackBot) -> None:
     _, data, _ = await bot.command("/forget-me", "confirm", user="UMINE")
     assert "1 signature deleted" in blocks_text(data)
     _, data, _ = await bot.command("/petition", "export mine-test csv", user="UORG")
-    assert "name,role,comment,signed_at,text_version" in blocks_text(data)
+    assert "name,account,role,comment,signed_at,text_version" in blocks_text(data)
 
 
 async def test_a_slow_core_is_acknowledged_in_time_and_answered_through_response_url(
