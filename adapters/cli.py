@@ -20,7 +20,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import ValidationError
 
-from adapters import log_check
+from adapters import log_check, pg_backup
 from adapters.console import render, run_console
 from adapters.console.repl import default_user, terminal_language
 from adapters.console.sender import ConsoleSender
@@ -38,6 +38,7 @@ from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime.bootstrap import open_service
 from runtime.config import Settings
+from runtime.kept_heads import kept_heads_file
 from runtime.keys import (
     LogKeyInvalid,
     default_key_file,
@@ -46,8 +47,9 @@ from runtime.keys import (
     load_signer_key,
     write_key_file,
 )
+from runtime.running import stopped
 from runtime.scheduler import lead_when_possible
-from runtime.startup import bring_schema_up
+from runtime.startup import bring_schema_up, open_log_key
 from storage import keys as recorded_keys
 from storage.database import (
     Database,
@@ -55,6 +57,7 @@ from storage.database import (
     SchemaState,
     backup_sqlite,
     backup_summary,
+    normalize_database_url,
     restore_sqlite,
 )
 from storage.installations import reseal_all
@@ -175,6 +178,7 @@ def _guarded(go: Callable[[], T]) -> T:
         UserError,
         DatabaseUrlError,
         NothingToRun,
+        pg_backup.PgToolFailed,
         PortUnavailable,
         TokenKeyError,
     ) as exc:
@@ -324,7 +328,7 @@ def db_upgrade() -> None:
     `undersigned db backup PATH`)."""
 
     async def work(db: Database) -> tuple[str | None, str] | None:
-        return await bring_schema_up(db, upgrade=True)
+        return await bring_schema_up(db, upgrade=True, quiet=True)  # said here, once
 
     done = _with_database(work)
     if done is None:
@@ -342,15 +346,18 @@ def db_backup(
     """A consistent copy of the database, safe while the bot runs and people sign (SQLite);
     on PostgreSQL, pg_dump's. The keys are never in it: keep them apart."""
     settings = _settings_or_fail()
+    existed = _sqlite_exists(settings)
 
     async def work(db: Database) -> str:
         if db.sqlite_path is None:
-            return _pg_tool("pg_dump", ["--format=custom", f"--file={path}"], db)
+            return pg_backup.dump(db.url, path)
+        if not existed:
+            raise CliError(f"there is no database at {db.sqlite_path}: check DATABASE_URL")
         await backup_sqlite(db.sqlite_path, path)
         revision, campaigns, signatures = backup_summary(path)
         return (
-            f"backed up {campaigns} campaigns and {signatures} signatures (revision "
-            f"{revision}) to {path} (mode 0600)"
+            f"backed up {_count(campaigns, 'campaign')} and {_count(signatures, 'signature')} "
+            f"(revision {revision}) to {path} (mode 0600)"
         )
 
     typer.echo(_with_database(work))
@@ -369,25 +376,29 @@ def db_restore(
     beside it first; what changed since the backup is lost, and said."""
     settings = _settings_or_fail()
 
+    if not path.is_file():
+        _fail(f"{path} is not a file: give a backup made by `undersigned db backup`")
+
     async def work(db: Database) -> list[str]:
         if db.sqlite_path is None:
-            return [_pg_tool("pg_restore", ["--clean", "--if-exists", str(path)], db)]
+            return [pg_backup.restore(db.url, path)]
         try:
             revision, campaigns, signatures = backup_summary(path)
         except ValueError as exc:
             raise CliError(str(exc)) from None
         current = Path(db.sqlite_path)
-        kept = None
-        if current.exists() and current.stat().st_size:
-            kept = current.with_name(f"{current.name}.before-restore-{_stamp()}")
-            await backup_sqlite(str(current), kept)
-        await db.close()
-        restore_sqlite(path, str(current))
-        lines = [
-            f"restored {campaigns} campaigns and {signatures} signatures (revision {revision}) "
-            f"from {path}" + (f"; the database it replaced is kept in {kept}" if kept else "")
+        with stopped(str(current)):
+            kept = None
+            if current.exists() and current.stat().st_size:
+                kept = current.with_name(f"{current.name}.before-restore-{_stamp()}")
+                await backup_sqlite(str(current), kept)
+            await db.close()
+            restore_sqlite(path, str(current))
+        return [
+            f"restored {_count(campaigns, 'campaign')} and {_count(signatures, 'signature')} "
+            f"(revision {revision}) from {path}"
+            + (f"; the database it replaced is kept in {kept}" if kept else "")
         ]
-        return lines
 
     if not yes and sys.stdin.isatty():
         typer.confirm(f"Replace the database with {path}?", abort=True)
@@ -405,8 +416,30 @@ RESTORED_NOTES = (
     "them to do it again (nothing records who they were, by design).",
     "Public logs that moved past the backup now stand behind heads this server signed: at "
     "start the bot names each such campaign, and checkers who kept a later head will be told "
-    "the log shrank. Say so where the campaigns are followed.",
+    "the log shrank, was rewritten or went back in time (even once it grows past that size "
+    "again). Say so where the campaigns are followed.",
+    "A backup from before a `log change-key` expects the key it replaced: put that key file "
+    "(kept beside it as .retired-…) back in place, start, and run `log change-key` again.",
 )
+
+
+def _sqlite_exists(settings: Settings) -> bool:
+    """Does the SQLite file of DATABASE_URL exist yet (True for PostgreSQL)? Checked before
+    opening it, which would create it."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        url = make_url(normalize_database_url(settings.database_url))
+    except DatabaseUrlError as exc:
+        _fail(str(exc))
+        raise
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return True
+    return Path(url.database).expanduser().exists()
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _stamp() -> str:
@@ -418,32 +451,15 @@ def _keys_apart(settings: Settings) -> list[str]:
     signer = "UNDERSIGNED_SECRET_KEY (in your environment)"
     if not settings.secret_key:
         signer = str(settings.key_file or default_key_file(settings.database_url))
-    log_key = "UNDERSIGNED_LOG_KEY (in your environment)"
-    if not settings.log_key:
-        log_key = str(settings.log_key_file or default_log_key_file(settings.database_url))
+    log_file = settings.log_key_file or default_log_key_file(settings.database_url)
+    log_key = "UNDERSIGNED_LOG_KEY (in your environment)" if settings.log_key else str(log_file)
+    heads = kept_heads_file(log_file)
     return [
-        f"The keys are not in the backup: keep {signer} and {log_key} apart from it, "
-        "somewhere safe; the backup is useless without them, and a thief needs both."
+        f"The keys are not in the backup: keep {signer} and {log_key}, with {heads} (the "
+        "last log heads this server signed), apart from it, somewhere safe. The backup holds "
+        "names and comments: keep it as private as the database; without the keys it can't "
+        "count anyone again, and whoever holds both can test who signed what."
     ]
-
-
-def _pg_tool(tool: str, arguments: list[str], db: Database) -> str:
-    """Run pg_dump or pg_restore when present; otherwise the command to run."""
-    import shutil
-    import subprocess
-
-    from sqlalchemy.engine import make_url
-
-    url = make_url(db.url).set(drivername="postgresql")
-    shown = [tool, *arguments, f"--dbname={url.render_as_string(hide_password=True)}"]
-    if shutil.which(tool) is None:
-        return f"{tool} is not installed here; run: {' '.join(shown)}"
-    command = [tool, *arguments, f"--dbname={url.render_as_string(hide_password=False)}"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        first = (done.stderr.strip().splitlines() or ["failed"])[0]
-        raise CliError(f"{tool} failed: {first}")
-    return f"ran: {' '.join(shown)}"
 
 
 @key_app.command("adopt-new")
@@ -476,7 +492,8 @@ def key_adopt_new(
             retired, left = recorded_keys.retire_campaigns_signed_without(conn, key.key_id)
             return before, retired, left
 
-        before, retired, left = await db.write(adopt)
+        with stopped(db.sqlite_path):
+            before, retired, left = await db.write(adopt)
         if before == key.key_id:
             return f"key {key.key_id} is already the one this database expects"
         return (
@@ -747,6 +764,10 @@ def log_change_key(
         return
 
     async def work(db: Database) -> str:
+        with stopped(db.sqlite_path):
+            return await change(db)
+
+    async def change(db: Database) -> str:
         await bring_schema_up(db, upgrade=False)
         known = await db.read(lambda conn: recorded_keys.recorded(conn, recorded_keys.LOG))
         old: LogKey | None = None
@@ -757,7 +778,7 @@ def log_change_key(
                 raise CliError(
                     f"the current log key can't be read ({exc}): give it, or use --old-key-lost"
                 ) from None
-            if known is not None and known.value != old.public_hex:
+            if known is not None and known.value not in (old.public_hex, recorded_keys.UNKNOWN):
                 raise CliError(
                     f"the current log key ({old.public_hex[:16]}…) is not the one the logs are "
                     f"signed with ({known.value[:16]}…): give that one, or use --old-key-lost"
@@ -771,22 +792,35 @@ def log_change_key(
         change = KeyChange(previous, new.public_hex, released_text(at))
         if old is not None:
             change = replace(change, signature=old.sign_change(change))
-        await db.write(
-            lambda conn: recorded_keys.change(
-                conn, recorded_keys.LOG, change.old, change.new, at, change.signature
+        if previous == recorded_keys.UNKNOWN:  # lost before this release read it: no link
+            await db.write(
+                lambda conn: recorded_keys.settle_unknown(conn, recorded_keys.LOG, change.new)
             )
-        )
+        else:
+            await db.write(
+                lambda conn: recorded_keys.change(
+                    conn, recorded_keys.LOG, change.old, change.new, at, change.signature
+                )
+            )
         if settings.log_key:
             return (
                 f"the logs' key is now {new.public_hex} (was {previous}); set "
                 "UNDERSIGNED_LOG_KEY to the new key on every instance before starting again"
             )
+        retired = None
         if where.exists():
-            where.replace(where.with_name(f"{where.name}.retired-{_stamp()}"))
+            retired = where.with_name(f"{where.name}.retired-{_stamp()}")
+            where.replace(retired)
         write_key_file(where, new.seed_hex())
+        kept = (
+            f"; the old key is kept in {retired}: keep it as long as you keep backups made "
+            "before today (restoring one needs it)"
+            if retired
+            else ""
+        )
         return (
-            f"the logs' key is now {new.public_hex} (was {previous}), written to {where}; "
-            f"the old one is kept beside it: delete it once you no longer need it"
+            f"the logs' key is now {new.public_hex} (was {previous}), written to {where}"
+            f"{kept}; delete {new_key} now"
         )
 
     typer.echo(_with_database(work))
@@ -804,15 +838,15 @@ def log_change_key(
 @log_app.command("key")
 def log_public_key() -> None:
     """Print the public key this server signs its logs with (to publish where people can
-    compare it with the key in log.json)."""
+    compare it with the key in log.json): the one the database recorded, checked against the
+    key configured here."""
     settings = _settings_or_fail()
-    where = settings.log_key_file or default_log_key_file(settings.database_url)
-    try:
-        key = load_log_key(settings.log_key, where)
-    except LogKeyInvalid as exc:
-        _fail(str(exc))
-        return
-    typer.echo(key.public_hex)
+
+    async def work(db: Database) -> str:
+        await bring_schema_up(db, upgrade=False)
+        return (await open_log_key(db, settings)).public_hex
+
+    typer.echo(_with_database(work))
 
 
 @receipt_app.command("check")

@@ -40,6 +40,7 @@ REQUEST_SECONDS = 30.0  # the longest any one answer may take, however it drips
 BODY_MAX = 1024 * 1024  # bytes of any one answer (a page of 1,000 entries is about 90 KB)
 SIZE_MAX = 100_000_000  # entries this checker will read (in constant memory: it streams)
 HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX128 = re.compile(r"[0-9a-f]{128}")
 RELEASED = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 ADDRESS = re.compile(
     r"(?P<base>https?://[^/?#\s]+(?:/[^?#\s]*?)?)/c/(?P<slug>[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?)"
@@ -373,19 +374,24 @@ def _follow_key(
     items = answer.get("changes") if isinstance(answer, dict) else None
     changes = []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
+        shaped = isinstance(item, dict) and all(
+            isinstance(item.get(k), str) and HEX64.fullmatch(item[k]) for k in ("old", "new")
+        )
+        at, signature = (item.get("at"), item.get("signature")) if shaped else (None, None)
+        shaped = (
+            shaped
+            and isinstance(at, str)
+            and RELEASED.fullmatch(at) is not None
+            and (signature is None or (isinstance(signature, str) and HEX128.fullmatch(signature)))
+        )
+        if not shaped:
             raise _malformed("keys")
-        try:
-            changes.append(
-                KeyChange(
-                    str(item["old"]), str(item["new"]), str(item["at"]), item.get("signature")
-                )
-            )
-        except (KeyError, TypeError):
-            raise _malformed("keys") from None
+        changes.append(KeyChange(item["old"], item["new"], at, signature))
     key, followed = earlier.key, []
     for change in changes:
-        if change.old != key or change.at < earlier.head.released:
+        # Only changes between the kept head and this one: a change can't be dated before
+        # what the old key signed, nor after what the new key signs.
+        if change.old != key or not earlier.head.released <= change.at <= now.head.released:
             continue
         if not change.endorsed():
             raise CheckFailed(

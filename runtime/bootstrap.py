@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
+from typing import Any
 
 from bot.context import HeadSigned
 from bot.domain.permissions import CreatorPolicy, RateLimiter
+from bot.domain.public_log import Head
 from bot.service import Service
 from runtime.config import Settings
 from runtime.kept_heads import KeptHeads, kept_heads_file
 from runtime.keys import default_log_key_file
+from runtime.running import running
 from runtime.startup import (
     KeyMissing,
     bring_schema_up,
@@ -33,10 +36,19 @@ async def keep_heads(service: Service, settings: Settings) -> None:
     behind one (a restore from a backup)."""
     key_file = settings.log_key_file or default_log_key_file(settings.database_url)
     kept = KeptHeads(kept_heads_file(key_file))
-    heads = await service.db.read(
-        lambda conn: [public_log.head_of(conn, c) for c in repo.all_campaigns(conn)]
-    )
-    for line in kept.behind(heads):
+
+    def read(conn: Any) -> list[tuple[Head, bytes | None]]:
+        found = []
+        for campaign in repo.all_campaigns(conn):
+            head = public_log.head_of(conn, campaign)
+            size = kept.size_kept(campaign.slug)
+            root = (
+                public_log.root_at(conn, campaign.id, size) if 0 < size <= head.tree_size else None
+            )
+            found.append((head, root))
+        return found
+
+    for line in kept.behind(await service.db.read(read)):
         log.warning(line)
     service.ctx.subscribe(HeadSigned, lambda event: kept.note(event.head))
 
@@ -53,39 +65,51 @@ async def open_service(
     upgrade = serving if upgrade is None else upgrade
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     try:
-        if not db.is_sqlite and not settings.secret_key:
-            raise KeyMissing(
-                "UNDERSIGNED_SECRET_KEY must be set with PostgreSQL: every instance sharing the "
-                "database needs the same key, or nobody is recognised twice"
-            )
-        if serving and not db.is_sqlite and not settings.log_key:
-            raise KeyMissing(
-                "UNDERSIGNED_LOG_KEY must be set with PostgreSQL: every instance serving the "
-                "public pages signs the logs' heads with the same key (64 hex digits: "
-                "`undersigned log new-key`)"
-            )
-        if migrate:
-            await bring_schema_up(db, upgrade=upgrade)
-        key = await open_signer_key(db, settings)
-        if serving:
-            await check_token_key(db, settings)
-        log_key = await open_log_key(db, settings) if serving else None
-        if serving:
-            await db.write(lambda conn: settle_languages(conn, settings.language))
-        service = Service(
-            db,
-            key,
-            tz=settings.tz,
-            creators=CreatorPolicy.parse(settings.creators),
-            rate_limit=RateLimiter(settings.rate_limit_per_minute),
-            purge_after_days=settings.purge_after_days,
-            public_url=settings.public_url,
-            language=settings.language,
-            steps=settings.steps,
-            log_key=log_key,
-        )
-        if serving:
-            await keep_heads(service, settings)
-        yield service
+        with running(db.sqlite_path) if serving else nullcontext():
+            async with _opened(
+                db, settings, migrate=migrate, serving=serving, upgrade=upgrade
+            ) as service:
+                yield service
     finally:
         await db.close()
+
+
+@asynccontextmanager
+async def _opened(
+    db: Database, settings: Settings, *, migrate: bool, serving: bool, upgrade: bool
+) -> AsyncIterator[Service]:
+    """The checks of a start, then the service."""
+    if not db.is_sqlite and not settings.secret_key:
+        raise KeyMissing(
+            "UNDERSIGNED_SECRET_KEY must be set with PostgreSQL: every instance sharing the "
+            "database needs the same key, or nobody is recognised twice"
+        )
+    if serving and not db.is_sqlite and not settings.log_key:
+        raise KeyMissing(
+            "UNDERSIGNED_LOG_KEY must be set with PostgreSQL: every instance serving the "
+            "public pages signs the logs' heads with the same key (64 hex digits: "
+            "`undersigned log new-key`)"
+        )
+    if migrate:
+        await bring_schema_up(db, upgrade=upgrade)
+    key = await open_signer_key(db, settings)
+    if serving:
+        await check_token_key(db, settings)
+    log_key = await open_log_key(db, settings) if serving else None
+    if serving:
+        await db.write(lambda conn: settle_languages(conn, settings.language))
+    service = Service(
+        db,
+        key,
+        tz=settings.tz,
+        creators=CreatorPolicy.parse(settings.creators),
+        rate_limit=RateLimiter(settings.rate_limit_per_minute),
+        purge_after_days=settings.purge_after_days,
+        public_url=settings.public_url,
+        language=settings.language,
+        steps=settings.steps,
+        log_key=log_key,
+    )
+    if serving:
+        await keep_heads(service, settings)
+    yield service

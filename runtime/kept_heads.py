@@ -23,6 +23,7 @@ class KeptHeads:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.heads = self._load()
+        self.warned = False
 
     def _load(self) -> dict[str, dict[str, object]]:
         try:
@@ -36,8 +37,7 @@ class KeptHeads:
 
     def note(self, head: Head) -> None:
         """Keep `head` if it is the largest seen for its log (written whole, mode 0600)."""
-        kept = self.heads.get(head.slug)
-        if isinstance(kept, dict) and int(kept.get("tree_size", 0)) >= head.tree_size:  # type: ignore[call-overload]
+        if self.size_kept(head.slug) >= head.tree_size and head.slug in self.heads:
             return
         self.heads[head.slug] = {
             "tree_size": head.tree_size,
@@ -51,21 +51,43 @@ class KeptHeads:
                 json.dump(self.heads, fh, indent=1, sort_keys=True)
             draft.replace(self.path)
         except OSError as exc:
-            log.warning("could not keep the logs' heads in %s: %s", self.path, exc.strerror)
+            if not self.warned:  # once: a read-only folder would say it at every step
+                log.warning(
+                    "could not keep the logs' heads in %s (%s): a restore from a backup will "
+                    "not be noticed at start; set UNDERSIGNED_LOG_KEY_FILE to a writable place",
+                    self.path,
+                    exc.strerror,
+                )
+                self.warned = True
 
-    def behind(self, heads: list[Head]) -> list[str]:
-        """One line per log now behind the head this server signed: what a restore did."""
+    def size_kept(self, slug: str) -> int:
+        kept = self.heads.get(slug)
+        size = kept.get("tree_size") if isinstance(kept, dict) else None
+        return size if isinstance(size, int) and size >= 0 else 0
+
+    def behind(self, heads: list[tuple[Head, bytes | None]]) -> list[str]:
+        """One line per log that is behind, or other than, a head this server signed (with
+        the root of its first entries as many as that head held): what a restore did."""
         lines = []
-        for head in heads:
+        for head, root_then in heads:
             kept = self.heads.get(head.slug)
             if not isinstance(kept, dict):
                 continue
-            size = int(kept.get("tree_size", 0))  # type: ignore[call-overload]
+            size = self.size_kept(head.slug)
+            said = (
+                f"the public log of {head.slug} has {head.tree_size} entries, but this server "
+                f"signed a head of {size} (released {kept.get('released')})"
+            )
             if head.tree_size < size:
                 lines.append(
-                    f"the public log of {head.slug} has {head.tree_size} entries, but this "
-                    f"server signed a head of {size} (released {kept.get('released')}): the "
-                    "database was restored from before it. Checkers who kept that head will "
-                    "be told the log shrank; say why where the campaign is followed"
+                    f"{said}: the database was restored from before it. Checkers who kept that "
+                    "head will be told the log shrank or went back in time; say why where the "
+                    "campaign is followed"
+                )
+            elif root_then is not None and root_then.hex() != kept.get("root_hash"):
+                lines.append(
+                    f"{said} with other entries than its first {size} now: the database was "
+                    "restored from before it. Checkers who kept that head will be told the log "
+                    "was rewritten; say why where the campaign is followed"
                 )
         return lines

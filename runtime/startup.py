@@ -1,6 +1,6 @@
 """What a start checks before anyone is served: the schema, and that every key is the one the
 database was used with. Each refusal is one line saying what the database expects and what
-to do; nothing is changed before it."""
+to do. (A serving start applies pending migrations first: they need no key.)"""
 
 from __future__ import annotations
 
@@ -43,7 +43,9 @@ class SchemaRefused(UserError):
     """Migrations pending where this command doesn't apply them, or a newer release's schema."""
 
 
-async def bring_schema_up(db: Database, *, upgrade: bool) -> tuple[str | None, str] | None:
+async def bring_schema_up(
+    db: Database, *, upgrade: bool, quiet: bool = False
+) -> tuple[str | None, str] | None:
     """Set up a new database; upgrade an existing one when `upgrade`, logging one line;
     otherwise refuse while migrations are pending. Returns (from, to) when it migrated."""
     state = await db.schema()
@@ -62,7 +64,7 @@ async def bring_schema_up(db: Database, *, upgrade: bool) -> tuple[str | None, s
             "(`undersigned db backup PATH`), then run `undersigned db upgrade`"
         )
     before, after = await db.migrate()
-    if before is not None:
+    if before is not None and not quiet:
         log.info("database upgraded from %s to %s (Undersigned %s)", before, after, __version__)
     return before, after
 
@@ -93,17 +95,23 @@ async def open_signer_key(db: Database, settings: Settings) -> SignerKey:
 
 async def check_signer_key(db: Database, key: SignerKey, settings: Settings) -> None:
     """Refuse `key` unless it is the one the database expects (recorded, or the latest
-    signature's); record it at its first use with signatures."""
+    signature's); record it at its first use with signatures (on PostgreSQL at the first
+    start: instances sharing it must never sign under two keys, even before anyone signed).
+    After a deliberate change, campaigns signed meanwhile by an instance still running the old
+    key are retired too."""
     now = datetime.now(UTC)
+    first_start_records = not db.is_sqlite
 
-    def check(conn: object) -> str | None:
-        known = recorded_keys.recorded(conn, recorded_keys.SIGNER)  # type: ignore[arg-type]
-        expected = known.value if known else latest_key_id(conn)  # type: ignore[arg-type]
-        if expected is None or expected == key.key_id:
-            if known is None and expected is not None:
-                recorded_keys.record_first_use(conn, recorded_keys.SIGNER, expected, now)  # type: ignore[arg-type]
-            return None
-        return expected
+    def check(conn: Any) -> str | None:
+        known = recorded_keys.recorded(conn, recorded_keys.SIGNER)
+        expected = known.value if known else latest_key_id(conn)
+        if expected is not None and expected != key.key_id:
+            return expected
+        if known is None and (expected is not None or first_start_records):
+            recorded_keys.record_first_use(conn, recorded_keys.SIGNER, key.key_id, now)
+        elif known is not None and recorded_keys.changes(conn, recorded_keys.SIGNER):
+            recorded_keys.retire_campaigns_signed_without(conn, key.key_id)
+        return None
 
     expected = await db.write(check)
     if expected is None:
@@ -126,6 +134,13 @@ async def open_log_key(db: Database, settings: Settings) -> LogKey:
         key = load_log_key(settings.log_key, key_file, generate=known is None)
     except LogKeyMissing:
         assert known is not None
+        if known.value == recorded_keys.UNKNOWN:
+            raise KeyRefused(
+                f"the public logs were signed by the release before this one, with the key in "
+                f"{key_file}, which is missing: restore it from your backup (or set "
+                "UNDERSIGNED_LOG_KEY); if it is lost for good, run `undersigned log change-key "
+                "NEWFILE --old-key-lost` (see README, Keys)"
+            ) from None
         raise KeyRefused(
             f"the public logs are signed with key {known.value[:16]}… (since "
             f"{known.since:%Y-%m-%d}), but its file {key_file} is missing: restore it from "
@@ -134,13 +149,14 @@ async def open_log_key(db: Database, settings: Settings) -> LogKey:
         ) from None
     except LogKeyInvalid as exc:
         raise KeyMissing(str(exc)) from None
-    if known is None:
+    if known is None or known.value == recorded_keys.UNKNOWN:
         now = datetime.now(UTC)
-        known = await db.write(
-            lambda conn: recorded_keys.record_first_use(
-                conn, recorded_keys.LOG, key.public_hex, now
-            )
-        )
+
+        def record(conn: Any) -> recorded_keys.Recorded:
+            recorded_keys.settle_unknown(conn, recorded_keys.LOG, key.public_hex)
+            return recorded_keys.record_first_use(conn, recorded_keys.LOG, key.public_hex, now)
+
+        known = await db.write(record)
     if known.value != key.public_hex:
         where = "UNDERSIGNED_LOG_KEY" if settings.log_key else str(key_file)
         raise KeyRefused(

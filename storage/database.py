@@ -6,6 +6,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -177,7 +178,8 @@ class Database:
 
     @property
     def display_url(self) -> str:
-        return make_url(self.url).render_as_string(hide_password=True)
+        url = make_url(self.url)  # as people type it: no driver name, no password
+        return url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
 
     async def read(self, op: Callable[[Connection], T]) -> T:
         """Run `op(connection)`, plain synchronous Core SQL, in one read transaction: on SQLite
@@ -255,8 +257,19 @@ def _plainly() -> Iterator[None]:
     except (OperationalError, InterfaceError, OSError) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
             raise
+        if isinstance(exc, OperationalError) and not _UNAVAILABLE.search(str(exc.orig)):
+            raise  # "no such column" and the like: our bug, not the database's state
         log.warning("the database is unavailable: %s", type(exc).__name__)
         raise StorageUnavailable() from None
+
+
+# What a locked, busy or unreachable database says (SQLite, asyncpg, psycopg), and the
+# deadlocks and serialization failures the writer retried already.
+_UNAVAILABLE = re.compile(
+    r"locked|busy|unable to open|disk i/o|connect|connection|closed|terminat|timeout|timed out"
+    r"|deadlock|could not serialize|shutting down|starting up|too many clients",
+    re.IGNORECASE,
+)
 
 
 def _create_private(path: Path) -> None:

@@ -21,6 +21,7 @@ _SIGNATURE = SignatureRow.__table__  # type: ignore[attr-defined]
 
 SIGNER = "signer"  # the signer-hash key's id (never the key)
 LOG = "log"  # the public log's Ed25519 public key, hex
+UNKNOWN = "unknown"  # a key was in use (an earlier release signed logs), not yet read
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ def record_first_use(conn: Connection, kind: str, value: str, at: datetime) -> R
         return known
     conn.execute(insert(_RECORD).values(kind=kind, value=value, since=at))
     return Recorded(value, at)
+
+
+def settle_unknown(conn: Connection, kind: str, value: str) -> None:
+    """The key an earlier release used, read at the first start since: now it is known."""
+    conn.execute(
+        update(_RECORD)
+        .where(_RECORD.c.kind == kind, _RECORD.c.value == UNKNOWN)
+        .values(value=value)
+    )
 
 
 def change(

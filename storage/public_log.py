@@ -201,6 +201,16 @@ def entries(conn: Connection, campaign_id: int, start: int, end: int) -> list[En
     return [Entry(EntryKind(kind), bytes(leaf)) for kind, leaf in rows]
 
 
+def root_at(conn: Connection, campaign_id: int, size: int) -> bytes:
+    """The root of the log's first `size` entries (as a head of that size signed it)."""
+
+    def root(node: merkle.NodeSource) -> bytes:
+        return merkle.subtree_hash(0, size, node)
+
+    known = nodes(conn, campaign_id, merkle.needed(root))
+    return root(lambda level, idx: known[(level, idx)])
+
+
 def consistency(conn: Connection, campaign_id: int, first: int, second: int) -> list[bytes]:
     """RFC 9162's consistency proof between two sizes of the log (both ≤ its size)."""
 

@@ -393,6 +393,25 @@ def signatures_for(conn: Connection, pairs: list[tuple[int, str]]) -> list[Signa
     return [_signature(row) for row in rows]
 
 
+def named_signatures_of(
+    conn: Connection, campaign_ids: list[int], platform: str, workspace: str, user_id: str
+) -> list[SignatureRecord]:
+    """Named signatures of this account in these campaigns, found by the identity they keep:
+    how a person is recognised where the signer key changed (anonymous ones keep none)."""
+    if not campaign_ids:
+        return []
+    rows = conn.execute(
+        select(_SIGNATURE).where(
+            _SIGNATURE.c.campaign_id.in_(campaign_ids),
+            _SIGNATURE.c.anonymous.is_(False),
+            _SIGNATURE.c.platform == platform,
+            _SIGNATURE.c.workspace == workspace,
+            _SIGNATURE.c.user_id == user_id,
+        )
+    )
+    return [_signature(row) for row in rows]
+
+
 def public_signatures(conn: Connection, campaign: Campaign) -> list[SignatureRecord]:
     """Named signatures of released steps, oldest first."""
     rows = conn.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ def test_another_signer_key_stops_every_command_and_adopting_one_counts_nobody_t
     key = {"UNDERSIGNED_SECRET_KEY": "the-first-key"}
     done = run(tmp_path, "console", stdin=f"{CREATE}\n@bob /sign pp\n", env=key)
     assert done.returncode == 0, done.stderr
+    assert "Thank you, bob: you signed" in done.stdout
     wrong = {"UNDERSIGNED_SECRET_KEY": "a-typo"}
     for args in (["console"], ["petition", "list"], ["petition", "close", "pp"]):
         line = one_line(run(tmp_path, *args, stdin="@bob /sign pp\n", env=wrong))
@@ -67,7 +69,7 @@ def test_another_signer_key_stops_every_command_and_adopting_one_counts_nobody_t
     session = "\n".join(
         [
             "@bob /sign pp",
-            "@bob /unsign pp",
+            "@erin /unsign pp",
             '@o /petition new qq title:"Q" goal:5 Hi.',
             "@bob /sign qq",
             "@bob /sign qq",
@@ -79,6 +81,10 @@ def test_another_signer_key_stops_every_command_and_adopting_one_counts_nobody_t
     assert count(tmp_path / "bot.db") == 1  # nobody counted twice in the old campaign
     assert count(tmp_path / "bot.db", "qq") == 1  # the new one counts, once
     assert "You already signed" in after.stdout
+    # A named signer is still found by their account: they see it, and may withdraw.
+    theirs = run(tmp_path, "console", stdin="@bob /sign mine\n@bob /unsign pp\n", env=wrong)
+    assert "`pp`: P, publicly as bob" in theirs.stdout and "withdrawn and deleted" in theirs.stdout
+    assert count(tmp_path / "bot.db") == 0
     # And the old key no longer opens it: the database moved on, on purpose.
     assert "signer key" in one_line(run(tmp_path, "petition", "list", env=key))
 
@@ -90,9 +96,10 @@ def test_the_log_key_is_recorded_never_regenerated_and_changed_only_on_purpose(
     key_file = tmp_path / "bot.log.key"
     first = run(tmp_path, "log", "key").stdout.strip()
     key_file.rename(tmp_path / "elsewhere")
-    line = one_line(run(tmp_path, "console", stdin="/petition list\n"))
-    assert f"signed with key {first[:16]}" in line and "is missing" in line
-    assert not key_file.exists()  # not regenerated
+    for args in (["console"], ["log", "key"]):
+        line = one_line(run(tmp_path, *args, stdin="/petition list\n"))
+        assert f"signed with key {first[:16]}" in line and "is missing" in line
+        assert not key_file.exists()  # not regenerated
     other = run(tmp_path, "log", "new-key").stdout.strip()
     line = one_line(run(tmp_path, "console", env={"UNDERSIGNED_LOG_KEY": other}))
     assert "UNDERSIGNED_LOG_KEY holds key" in line and "log change-key" in line
@@ -206,20 +213,27 @@ def test_backup_restore_and_a_log_behind_its_signed_head(tmp_path: Path) -> None
         sign(server, "a", "b", "c")
         assert server.check("log", "verify", server.url).returncode == 0
         backup = subprocess_run(server, "db", "backup", "backup.db")
-        assert "backed up 1 campaigns and 3 signatures" in backup.stdout
+        assert "backed up 1 campaign and 3 signatures" in backup.stdout
         assert "The keys are not in the backup" in backup.stderr
         sign(server, "d", "e", "f")
         assert server.check("log", "verify", server.url).returncode == 0  # a head of 6 signed
+        refused = one_line(server.check("db", "restore", str(tmp_path / "backup.db"), "--yes"))
+        assert "the bot is running on" in refused and "stop it first" in refused
     finally:
         server.stop()
     restored = subprocess_run(server, "db", "restore", "backup.db", "--yes")
-    assert "restored 1 campaigns and 3 signatures" in restored.stdout
+    assert "restored 1 campaign and 3 signatures" in restored.stdout
     assert "/forget-me" in restored.stderr and "do it again" in restored.stderr
     assert list(tmp_path.glob("bot.db.before-restore-*"))
     assert count(tmp_path / "bot.db", "walkout") == 3
     server.start()
     err = server.stop()
     assert "the public log of walkout has 3 entries, but this server signed a head of 6" in err
+    # Grown back past that size, it is another log than the one signed then: said too.
+    sign(server, "g", "h", "i")
+    server.start()
+    err = server.stop()
+    assert "signed a head of 6 (released" in err and "with other entries than its first 6" in err
 
 
 def subprocess_run(server: object, *args: str) -> object:
@@ -293,3 +307,59 @@ async def test_postgres_backup_and_restore_go_through_pg_dump(tmp_path: Path) ->
     status = run(tmp_path, "petition", "status", "pp", "--json", env=env)
     assert status.returncode == 0, status.stderr
     assert '"signatures": 1' in status.stdout
+
+
+def test_campaigns_an_earlier_silent_key_change_split_are_retired_by_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """Before 0016 a changed key only warned: a campaign holding signatures under two keys
+    could count its earlier signers again. The upgrade retires it, and records the newest."""
+    db = tmp_path / "bot.db"
+    with create_engine(f"sqlite:///{db}").begin() as conn:
+        command.upgrade(alembic_config(conn), "0015")
+        conn.exec_driver_sql(
+            "INSERT INTO campaign (id, slug, kind, title, goal, status, names, version, "
+            "signature_count, created_by, created_at, shown_count, shown_named, log_waiting) "
+            "VALUES (1, 'split', 'petition', 'S', 10, 'open', 'public', 1, 2, 'x', "
+            "'2026-11-01 09:00:00.000000', 2, 0, 0), (2, 'whole', 'petition', 'W', 10, 'open', "
+            "'public', 1, 1, 'x', '2026-11-01 09:00:00.000000', 1, 0, 0)"
+        )
+        for i, (campaign, key, day) in enumerate(
+            [(1, "oldkey", "2026-11-01"), (1, "newkey", "2026-11-03"), (2, "newkey", "2026-11-02")]
+        ):
+            conn.exec_driver_sql(
+                "INSERT INTO signature (id, campaign_id, signer_hash, key_id, anonymous, version, "
+                f"signed_at) VALUES ('s{i}', {campaign}, 'h{i}', '{key}', 1, 1, "
+                f"'{day} 00:00:00.000000')"
+            )
+    with create_engine(f"sqlite:///{db}").begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with closing(sqlite3.connect(db)) as conn:
+        retired = dict(conn.execute("SELECT slug, key_retired FROM campaign").fetchall())
+        recorded = conn.execute("SELECT value FROM key_record WHERE kind = 'signer'").fetchone()
+        counts = conn.execute("SELECT count(*) FROM signature").fetchone()[0]
+    assert retired == {"split": 1, "whole": 0}
+    assert recorded == ("newkey",) and counts == 3
+
+
+def test_the_log_key_of_the_release_before_is_expected_not_replaced(tmp_path: Path) -> None:
+    """A database from 0.1.0 (revision 0014) served signed logs: at its first start under this
+    release, a missing log key file stops it instead of a new key being made and recorded."""
+    import json
+    import shutil
+
+    fixtures = Path(__file__).parent / "fixtures" / "upgrades"
+    keys = json.loads((fixtures / "manifest.json").read_text())["fixtures"]["r0014-d9b751e"]["keys"]
+    shutil.copy(fixtures / "r0014-d9b751e.db", tmp_path / "bot.db")
+    signer = {"UNDERSIGNED_SECRET_KEY": keys["UNDERSIGNED_SECRET_KEY"]}
+    first = run(tmp_path, "console", stdin="/petition list\n", env=signer)
+    assert first.returncode == 1 and "Traceback" not in first.stderr
+    upgraded, line = first.stderr.strip().splitlines()  # the upgrade is said, then the refusal
+    assert "database upgraded from 0014 to 0016" in upgraded
+    assert "signed by the release before this one" in line and "is missing" in line
+    assert not (tmp_path / "bot.log.key").exists()
+    given = {**signer, "UNDERSIGNED_LOG_KEY": keys["UNDERSIGNED_LOG_KEY"]}
+    assert run(tmp_path, "console", stdin="/petition list\n", env=given).returncode == 0
+    other = run(tmp_path, "log", "new-key").stdout.strip()
+    line = one_line(run(tmp_path, "console", env={**signer, "UNDERSIGNED_LOG_KEY": other}))
+    assert "UNDERSIGNED_LOG_KEY holds key" in line  # the key read at that start is the one

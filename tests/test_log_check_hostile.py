@@ -249,3 +249,33 @@ def test_a_key_change_is_followed_only_when_the_old_key_signed_it(tmp_path: Path
     )
     assert any("changed on 2026-11-03T09:00:00Z" in line and "signed by the previous key" in line
                for line in said), said  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"old": "33" * 32, "new": "44" * 32, "at": "2026-11-03T09:00:00Z", "signature": 5},
+        {"old": "33" * 32, "new": "44" * 32, "at": "2026-11-03T09:00:00Z", "signature": [1]},
+        {"old": "33" * 32, "new": "44" * 32, "at": "zzz\nVerified.", "signature": None},
+        {"old": 7, "new": "44" * 32, "at": "2026-11-03T09:00:00Z", "signature": None},
+        "not a change",
+    ],
+)
+def test_a_malformed_key_change_is_one_clear_error(tmp_path: Path, change: Any) -> None:
+    new = LogKey.from_hex("44" * 32)
+    verify(server(ENTRIES[:4], head=_head_at(ENTRIES[:4], KEY, "2026-11-02T09:15:00Z")), tmp_path)
+    after = _head_at(ENTRIES, new, "2026-11-03T10:00:00Z")
+    answer = server(ENTRIES, head=after, **{"/c/walkout/log/keys": {"changes": [change]}})
+    with pytest.raises(log_check.CheckError, match="keys"):
+        verify(answer, tmp_path, save=False)
+
+
+def test_a_key_change_dated_after_the_new_head_is_not_followed(tmp_path: Path) -> None:
+    new = LogKey.from_hex("44" * 32)
+    verify(server(ENTRIES[:4], head=_head_at(ENTRIES[:4], KEY, "2026-11-02T09:15:00Z")), tmp_path)
+    after = _head_at(ENTRIES, new, "2026-11-03T10:00:00Z")
+    change = KeyChange(KEY.public_hex, new.public_hex, "2099-01-01T00:00:00Z")
+    signed = replace(change, signature=KEY.sign_change(change))
+    answer = server(ENTRIES, head=after, **{"/c/walkout/log/keys": {"changes": [signed.as_json()]}})
+    with pytest.raises(log_check.CheckFailed, match="key changed"):
+        verify(answer, tmp_path, save=False)

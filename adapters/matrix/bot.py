@@ -258,11 +258,11 @@ class UndersignedMatrix:
         if event.membership == "join" and who != client.user_id:
             if not self._is_direct(room, who):
                 return
-            held = self._held.pop(who, [])
+            held = self._held.pop(who, None)  # [] : a command is finding their DM right now
             replies = self._waiting.pop(who, [])
-            if held or replies:
+            if held is not None or replies:
                 self._dms[who] = room.room_id
-                self._submit(lambda: self._joined(room.room_id, replies, held))
+                self._submit(lambda: self._joined(room.room_id, replies, held or []))
             elif event.prev_membership == "invite" and self._recent(event):
                 # A DM we opened before a restart: whatever it was opened for is gone, and a
                 # signing command typed then was never run (nothing counted). Say so.
@@ -355,13 +355,18 @@ class UndersignedMatrix:
         redacted = None
         if not direct and word in SIGNING:  # removed first: seen as briefly as we can
             redacted = await self._redact(room, event)
+            # Marked before the DM is found or opened: a join meanwhile is theirs, not one
+            # after a restart (no "nothing was recorded" note for a command about to run).
+            held = self._held.setdefault(event.sender, [])
+            _bounded(self._held)
             dm = self._client().rooms.get(await self.direct_room(event.sender))
             if dm is None or event.sender in dm.invited_users or event.sender not in dm.users:
-                held = self._held.setdefault(event.sender, [])
                 held.append(Held(room, event, word, args, redacted))
                 del held[:-HELD_MAX]
-                _bounded(self._held)
+                self._held[event.sender] = held
                 return
+            if not held and self._held.get(event.sender) is held:
+                del self._held[event.sender]
         await self._run(room, event, word, args, redacted, direct)
 
     async def _run(

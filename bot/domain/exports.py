@@ -28,7 +28,9 @@ class Signatory:
     signed_at: datetime
     version: int
     # The account that signed (platform:user id): a display name is the signer's to choose
-    # (and on Matrix the room's), so an organizer checks names against accounts.
+    # (and on Matrix the room's), so an organizer checks names against accounts. In the CSV
+    # only, the organizers' sheet: the letter (Markdown, HTML) goes to the addressee, who
+    # gets the names people chose, not their accounts.
     account: str | None = None
 
 
@@ -118,8 +120,7 @@ def to_markdown(data: ExportData) -> str:
     for s in data.signatories:
         extra = f", {s.role}" if s.role else ""
         note = f": “{s.comment}”" if s.comment else ""
-        account = f" ({s.account})" if s.account else ""
-        lines.append(f"- **{s.name}**{account}{extra}{note}{_signatory_tail(s, data)}")
+        lines.append(f"- **{s.name}**{extra}{note}{_signatory_tail(s, data)}")
     others = others_line(data)
     if others:
         lines += ["", others]
@@ -132,10 +133,8 @@ def to_html(data: ExportData) -> str:
     for s in data.signatories:
         extra = f", {e(s.role)}" if s.role else ""
         note = f": “{e(s.comment)}”" if s.comment else ""
-        account = f" ({e(s.account)})" if s.account else ""
         items.append(
-            f"<li><strong>{e(s.name)}</strong>{account}{extra}{note}"
-            f"{e(_signatory_tail(s, data))}</li>"
+            f"<li><strong>{e(s.name)}</strong>{extra}{note}{e(_signatory_tail(s, data))}</li>"
         )
     others = others_line(data)
     paragraphs = letter_html(data.text)  # as the public page shows it

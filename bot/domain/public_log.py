@@ -192,7 +192,7 @@ class KeyChange:
         try:
             key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(self.old))
             key.verify(bytes.fromhex(self.signature), self.message())
-        except (ValueError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature):
             return False
         return True
 

@@ -33,7 +33,19 @@ async def my_signatures(ctx: Context, actor: Actor) -> list[tuple[Campaign, Sign
     def read(conn: Tx) -> tuple[dict[int, Campaign], list[SignatureRecord]]:
         campaigns = {c.id: c for c in repo.all_campaigns(conn)}
         pairs = [(cid, ctx.key.signer_hash(cid, actor)) for cid in campaigns]
-        return campaigns, repo.signatures_for(conn, pairs)
+        found = repo.signatures_for(conn, pairs)
+        # Under a replaced signer key the hash finds nobody; a named signature keeps its
+        # account, so it is still theirs to see, withdraw and forget.
+        retired = [cid for cid, c in campaigns.items() if c.key_retired]
+        seen = {r.id for r in found}
+        found += [
+            r
+            for r in repo.named_signatures_of(
+                conn, retired, actor.platform, actor.workspace, actor.user_id
+            )
+            if r.id not in seen
+        ]
+        return campaigns, found
 
     campaigns, rows = await ctx.db.read(read)
     return sorted(((campaigns[r.campaign_id], r) for r in rows), key=lambda cr: cr[0].slug)

@@ -13,6 +13,7 @@ from bot.domain import sign_wording as wording
 from bot.domain.campaigns import (
     Campaign,
     Kind,
+    ensure_open,
     ensure_signable,
 )
 from bot.domain.identity import Actor, Place
@@ -265,12 +266,21 @@ async def unsign(
 
     def op(conn: Tx) -> Campaign | None:
         campaign = repo.campaign_by_id(conn, target.id, lock=True)
-        if campaign.key_retired:  # the new key finds nobody: say why, not "you never signed"
-            ensure_signable(campaign, now, N_("withdraw from it"))
         existing = repo.find_signature(conn, campaign.id, signer)
+        if campaign.key_retired:
+            # The new key finds nobody; a named signature is found by its account, an
+            # anonymous one can't be: say why, not "you never signed".
+            named = repo.named_signatures_of(
+                conn, [campaign.id], actor.platform, actor.workspace, actor.user_id
+            )
+            if not named:
+                ensure_signable(campaign, now, N_("withdraw from it"))
+            existing = named[0]
+            ensure_open(campaign, now, N_("withdraw from it"))
         if existing is None:
             return None
-        ensure_signable(campaign, now, N_("withdraw from it"))
+        if not campaign.key_retired:
+            ensure_signable(campaign, now, N_("withdraw from it"))
         repo.delete_signature(conn, existing.id)
         public_log.add_pending(conn, campaign.id, [withdrawal()])
         changed = replace(

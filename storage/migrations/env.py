@@ -14,6 +14,12 @@ target_metadata = SQLModel.metadata
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    from alembic.runtime.migration import MigrationContext
+
+    # Where this upgrade started: a migration may depend on what the release before it did.
+    context.config.attributes["upgraded_from"] = MigrationContext.configure(
+        connection
+    ).get_current_revision()
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

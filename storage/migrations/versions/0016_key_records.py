@@ -7,7 +7,12 @@ Revises: 0015
 A database signed with one UNDERSIGNED_SECRET_KEY counts a person twice under another, and
 logs signed with one log key fail every checker under another: the keys in use are recorded,
 so a start with the wrong one stops instead. The signer key is taken from the signatures
-already stored (the most recent one's, if an earlier silent change left several).
+already stored (the most recent one's); campaigns that an earlier, silent change of key left
+with signatures under another one take no more signatures (as `key adopt-new` would have
+done), since their earlier signers could sign again. A database upgraded from revision 0014 or
+0015 with published campaigns had their logs signed with a key already: it is expected
+(`unknown` until the first start reads it), so a lost key file stops the start instead of
+being replaced.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+UNKNOWN = "unknown"  # storage.keys.UNKNOWN: a log key was in use, not yet read
 revision = "0016"
 down_revision = "0015"
 branch_labels = None
@@ -54,8 +60,20 @@ def upgrade() -> None:
             "LIMIT 1"
         )
     ).scalar_one_or_none()
+    now = datetime.now(UTC)
     if latest is not None:
-        conn.execute(sa.insert(record).values(kind="signer", value=latest, since=datetime.now(UTC)))
+        conn.execute(sa.insert(record).values(kind="signer", value=latest, since=now))
+        conn.execute(
+            sa.text(
+                "UPDATE campaign SET key_retired = :yes WHERE EXISTS (SELECT 1 FROM signature "
+                "WHERE signature.campaign_id = campaign.id AND signature.key_id != :latest)"
+            ).bindparams(sa.bindparam("yes", True, type_=sa.Boolean()), latest=latest)
+        )
+    served = conn.execute(
+        sa.text("SELECT count(*) FROM campaign WHERE published_at IS NOT NULL")
+    ).scalar_one()
+    if served and op.get_context().config.attributes.get("upgraded_from") in ("0014", "0015"):
+        conn.execute(sa.insert(record).values(kind="log", value=UNKNOWN, since=now))
 
 
 def downgrade() -> None:
