@@ -457,5 +457,10 @@ def test_the_log_key_is_generated_once_privately_and_can_be_given(tmp_path: Path
     made = run(tmp_path, "log", "new-key")
     seed, public = made.stdout.strip(), made.stderr.strip().removeprefix("public key: ")
     assert re.fullmatch(r"[0-9a-f]{64}", seed) and seed != public
-    given = run(tmp_path, "log", "key", env={"UNDERSIGNED_LOG_KEY": seed})
+    # The database recorded the first key: another one given is refused, never printed.
+    other = run(tmp_path, "log", "key", env={"UNDERSIGNED_LOG_KEY": seed})
+    assert other.returncode == 1 and "UNDERSIGNED_LOG_KEY holds key" in other.stderr
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    given = run(fresh, "log", "key", env={"UNDERSIGNED_LOG_KEY": seed})
     assert given.stdout.strip() == public != first.stdout.strip()
