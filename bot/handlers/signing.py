@@ -267,7 +267,7 @@ async def unsign(
     def op(conn: Tx) -> Campaign | None:
         campaign = repo.campaign_by_id(conn, target.id, lock=True)
         existing = repo.find_signature(conn, campaign.id, signer)
-        if campaign.key_retired:
+        if campaign.key_retired and existing is None:
             # The new key finds nobody; a named signature is found by its account, an
             # anonymous one can't be: say why, not "you never signed".
             named = repo.named_signatures_of(
