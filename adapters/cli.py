@@ -12,7 +12,6 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -32,13 +31,14 @@ from bot import commands as cmd
 from bot.domain.errors import UserError
 from bot.domain.identity import Actor
 from bot.domain.messages import LANGUAGES, _, language_of, speak_in_this_context, speaking
-from bot.domain.public_log import KeyChange, LogKey, released_text
+from bot.domain.public_log import LogKey
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime.bootstrap import open_service
 from runtime.config import Settings
 from runtime.kept_heads import kept_heads_file
+from runtime.key_changes import adopt_signer_key, change_log_key
 from runtime.keys import (
     LogKeyInvalid,
     default_key_file,
@@ -50,7 +50,6 @@ from runtime.keys import (
 from runtime.running import stopped
 from runtime.scheduler import lead_when_possible
 from runtime.startup import bring_schema_up, open_log_key
-from storage import keys as recorded_keys
 from storage.database import (
     Database,
     DatabaseUrlError,
@@ -61,7 +60,6 @@ from storage.database import (
     restore_sqlite,
 )
 from storage.installations import reseal_all
-from storage.repository import latest_key_id
 from storage.token_cipher import TokenCipher, TokenKeyError, new_key
 
 T = TypeVar("T")
@@ -481,19 +479,8 @@ def key_adopt_new(
         key = load_signer_key(
             settings.secret_key, settings.key_file or default_key_file(settings.database_url)
         )
-        now = datetime.now(UTC)
-
-        def adopt(conn: Any) -> tuple[str | None, int, int]:
-            old = recorded_keys.recorded(conn, recorded_keys.SIGNER)
-            before = old.value if old else latest_key_id(conn)
-            if before == key.key_id:
-                return before, 0, 0
-            recorded_keys.change(conn, recorded_keys.SIGNER, before or "", key.key_id, now)
-            retired, left = recorded_keys.retire_campaigns_signed_without(conn, key.key_id)
-            return before, retired, left
-
         with stopped(db.sqlite_path):
-            before, retired, left = await db.write(adopt)
+            before, retired, left = await adopt_signer_key(db, key)
         if before == key.key_id:
             return f"key {key.key_id} is already the one this database expects"
         return (
@@ -769,7 +756,6 @@ def log_change_key(
 
     async def change(db: Database) -> str:
         await bring_schema_up(db, upgrade=False)
-        known = await db.read(lambda conn: recorded_keys.recorded(conn, recorded_keys.LOG))
         old: LogKey | None = None
         if not old_key_lost:
             try:
@@ -778,30 +764,7 @@ def log_change_key(
                 raise CliError(
                     f"the current log key can't be read ({exc}): give it, or use --old-key-lost"
                 ) from None
-            if known is not None and known.value not in (old.public_hex, recorded_keys.UNKNOWN):
-                raise CliError(
-                    f"the current log key ({old.public_hex[:16]}…) is not the one the logs are "
-                    f"signed with ({known.value[:16]}…): give that one, or use --old-key-lost"
-                )
-        previous = old.public_hex if old else (known.value if known else None)
-        if previous is None:
-            raise CliError("no log was signed yet: just set the new key")
-        if previous == new.public_hex:
-            raise CliError("that is the key the logs are signed with already")
-        at = datetime.now(UTC).replace(second=0, microsecond=0)  # as the change says it
-        change = KeyChange(previous, new.public_hex, released_text(at))
-        if old is not None:
-            change = replace(change, signature=old.sign_change(change))
-        if previous == recorded_keys.UNKNOWN:  # lost before this release read it: no link
-            await db.write(
-                lambda conn: recorded_keys.settle_unknown(conn, recorded_keys.LOG, change.new)
-            )
-        else:
-            await db.write(
-                lambda conn: recorded_keys.change(
-                    conn, recorded_keys.LOG, change.old, change.new, at, change.signature
-                )
-            )
+        previous = await change_log_key(db, old, new)
         if settings.log_key:
             return (
                 f"the logs' key is now {new.public_hex} (was {previous}); set "

@@ -39,6 +39,13 @@ class KeptHeads:
         """Keep `head` if it is the largest seen for its log (written whole, mode 0600)."""
         if self.size_kept(head.slug) >= head.tree_size and head.slug in self.heads:
             return
+        # Another process (console beside run) may have kept a larger head since we read
+        # the file: merge, keeping the larger of each, never write our older view over it.
+        for slug, theirs in self._load().items():
+            if self.size_kept(slug) < _size(theirs):
+                self.heads[slug] = theirs
+        if self.size_kept(head.slug) >= head.tree_size and head.slug in self.heads:
+            return
         self.heads[head.slug] = {
             "tree_size": head.tree_size,
             "root_hash": head.root_hash.hex(),
@@ -61,9 +68,7 @@ class KeptHeads:
                 self.warned = True
 
     def size_kept(self, slug: str) -> int:
-        kept = self.heads.get(slug)
-        size = kept.get("tree_size") if isinstance(kept, dict) else None
-        return size if isinstance(size, int) and size >= 0 else 0
+        return _size(self.heads.get(slug))
 
     def behind(self, heads: list[tuple[Head, bytes | None]]) -> list[str]:
         """One line per log that is behind, or other than, a head this server signed (with
@@ -91,3 +96,8 @@ class KeptHeads:
                     "was rewritten; say why where the campaign is followed"
                 )
         return lines
+
+
+def _size(kept: object) -> int:
+    size = kept.get("tree_size") if isinstance(kept, dict) else None
+    return size if isinstance(size, int) and size >= 0 else 0

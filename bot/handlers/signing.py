@@ -276,11 +276,9 @@ async def unsign(
             if not named:
                 ensure_signable(campaign, now, N_("withdraw from it"))
             existing = named[0]
-            ensure_open(campaign, now, N_("withdraw from it"))
         if existing is None:
             return None
-        if not campaign.key_retired:
-            ensure_signable(campaign, now, N_("withdraw from it"))
+        ensure_open(campaign, now, N_("withdraw from it"))  # a retired one: theirs to withdraw
         repo.delete_signature(conn, existing.id)
         public_log.add_pending(conn, campaign.id, [withdrawal()])
         changed = replace(
