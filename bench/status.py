@@ -24,6 +24,7 @@ from bot import commands as cmd
 from bot import handlers, releases, views
 from bot.domain.replies import Reply
 from bot.domain.settling import SignRequest
+from bot.domain.steps import Release
 from bot.service import Service
 from bot.signing import sign_batch
 from storage import repository as repo
@@ -59,7 +60,7 @@ async def bulk_sign(service: Service, slug: str, n: int) -> None:
     def step(conn: Any) -> None:  # as the schedule would at the next boundary
         campaign = repo.find_campaign(conn, slug)
         assert campaign is not None
-        releases.release(conn, campaign, now)
+        releases.release(conn, campaign, now, Release(frozenset(), whole=True), {})
 
     await service.db.write(step)
 

@@ -26,10 +26,11 @@ from bot.domain.public_log import Entry, EntryKind
 from bot.domain.schedules import Schedule, parse_schedule
 from bot.domain.timeparse import start_of_day
 from bot.handlers import common
-from bot.releases import release, release_due
+from bot.releases import release_due
 from storage import installations, outbox, public_log, reminders
 from storage import repository as repo
 from storage.database import Tx
+from storage.public_log import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,10 @@ async def recount(ctx: Context) -> list[tuple[str, int, int]]:
             # The log follows the correction with the next step, so it always adds up to
             # the count: entries nobody holds a receipt for.
             kind = EntryKind.SIGN if actual > kept else EntryKind.WITHDRAW
-            fixes = [Entry(kind, secrets.token_bytes(32)) for _ in range(abs(actual - kept))]
+            fixes = [
+                Waiting(Entry(kind, secrets.token_bytes(32)), False)  # nobody's: anonymous
+                for _ in range(abs(actual - kept))
+            ]
             public_log.add_pending(conn, campaign_id, fixes)
         return [(slug, kept, actual) for _, slug, kept, actual in drift]
 
@@ -163,11 +167,9 @@ async def auto_close(ctx: Context, campaign: Campaign, now: datetime) -> None:
         fresh = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
         if fresh.closed_at is not None:
             return
+        # No step here: the final one, with the result, follows at the first midnight
+        # (a deadline moved a minute ahead must not time the signature before it).
         repo.close_campaign(conn, campaign.id, fresh.deadline or now)
-        closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
-        if ctx.steps.closing(closed, now, ctx.tz):
-            closed = release(conn, closed, now)
-        events.after_close(conn, closed.public(now), now)
         reminders.delete_reminders(conn, [r.id for r in reminders.reminders_of(conn, campaign.id)])
 
     await ctx.db.write(op)

@@ -24,6 +24,7 @@ from bot.domain.values import changed
 from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
+from storage.public_log import Waiting
 
 
 def _row(request: SignRequest, version: int) -> dict[str, Any]:
@@ -44,11 +45,16 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
         "version": version,
         # An anonymous signature keeps only the day, so its time can't be matched to logs.
         "signed_at": day if anonymous else request.now,
+        "held": not anonymous,  # a name shows once its part of the count is released
     }
 
 
-def _entry(request: SignRequest) -> Entry:
-    return Entry(EntryKind.SIGN, request.leaf or secrets.token_bytes(32))
+def _entry(request: SignRequest) -> Waiting:
+    """The signature's log entry, in its part: named ones with their workspace."""
+    entry = Entry(EntryKind.SIGN, request.leaf or secrets.token_bytes(32))
+    if request.anonymous:
+        return Waiting(entry, False, request.tag)
+    return Waiting(entry, True, request.tag, f"{request.platform}\t{request.workspace}")
 
 
 def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:
@@ -131,7 +137,8 @@ def _sign_in(
     rule = requests[indexes[0]].steps
     if new and rule is not None and rule.immediate:
         last = requests[new[-1]]
-        if rule.due(campaign, last.now, last.tz):
-            campaign = releases.release(conn, campaign, last.now)
+        stepped = releases.release_if_due(conn, campaign, rule, last.now, last.tz)
+        if stepped is not campaign:
+            campaign = stepped
             signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
     return signed, new_people

@@ -202,7 +202,7 @@ async def public_uncached(
     if found is None:
         return None
     campaign, text, daily, (named, total), recent, platforms, head = found
-    tally = build_tally(campaign, now, recent, [], ctx.tz)
+    tally = build_tally(campaign, now, recent, [], ctx.tz, ctx.steps)
     return public_facts(
         campaign,
         text=text,

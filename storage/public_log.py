@@ -11,16 +11,18 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, union_all, update
+from sqlalchemy import and_, bindparam, delete, false, func, insert, or_, select, union_all, update
 from sqlalchemy.engine import Connection
 
 from bot.domain import merkle
 from bot.domain.campaigns import Campaign
 from bot.domain.public_log import Entry, EntryKind, Head, released_text
+from bot.domain.steps import Part
 from storage.tables import CampaignRow, LogEntryRow, LogHeadRow, LogNodeRow, LogPendingRow
 
 _CAMPAIGN = CampaignRow.__table__  # type: ignore[attr-defined]
@@ -32,28 +34,83 @@ _SHUFFLE = secrets.SystemRandom()
 CHUNK = 5_000  # rows per INSERT of an append
 
 
-def add_pending(conn: Connection, campaign_id: int, entries: list[Entry]) -> None:
+@dataclass(frozen=True)
+class Waiting:
+    """An entry for the next step with its part (bot/domain/steps.py): named or not (None:
+    unsorted), the signature's keyed tag, a named entry's workspace."""
+
+    entry: Entry
+    named: bool | None = None
+    owner: str | None = None
+    workspace: str | None = None
+
+
+def add_pending(conn: Connection, campaign_id: int, entries: list[Entry | Waiting]) -> None:
     """Entries for the next step, in the transaction that made them (a signature, a
     withdrawal): the log and the count can never disagree."""
     if not entries:
         return
-    conn.execute(
-        insert(_PENDING),
-        [
-            {
-                "id": uuid.uuid4().hex,
-                "campaign_id": campaign_id,
-                "kind": e.kind.value,
-                "leaf": e.leaf,
-            }
-            for e in entries
-        ],
-    )
+    rows = []
+    for item in entries:
+        entry = item.entry if isinstance(item, Waiting) else item
+        row: dict[str, Any] = {
+            "id": uuid.uuid4().hex,
+            "campaign_id": campaign_id,
+            "kind": entry.kind.value,
+            "leaf": entry.leaf,
+        }
+        if isinstance(item, Waiting):  # (a plain Entry: also what migration 0014 writes)
+            row |= {"named": item.named, "owner": item.owner, "workspace": item.workspace}
+        rows.append(row)
+    conn.execute(insert(_PENDING), rows)
     conn.execute(
         update(_CAMPAIGN)
         .where(_CAMPAIGN.c.id == campaign_id)
         .values(log_waiting=_CAMPAIGN.c.log_waiting + len(entries))
     )
+
+
+def take_back(conn: Connection, campaign_id: int, owner: str) -> bool:
+    """A signature withdrawn before its step leaves it, with nothing in its place: it was
+    never shown, so it neither fills a crowd nor leaves a withdrawal behind."""
+    gone = conn.execute(
+        delete(_PENDING).where(
+            _PENDING.c.campaign_id == campaign_id,
+            _PENDING.c.owner == owner,
+            _PENDING.c.kind == EntryKind.SIGN.value,
+        )
+    ).rowcount
+    if gone:
+        conn.execute(
+            update(_CAMPAIGN)
+            .where(_CAMPAIGN.c.id == campaign_id)
+            .values(log_waiting=_CAMPAIGN.c.log_waiting - gone)
+        )
+    return bool(gone)
+
+
+def waiting_parts(conn: Connection, campaign_ids: Iterable[int]) -> dict[int, dict[Part, int]]:
+    """How many entries wait in each part, by campaign (no entry is read)."""
+    ids = list(campaign_ids)
+    found: dict[int, dict[Part, int]] = {i: {} for i in ids}
+    if not ids:
+        return found
+    rows = conn.execute(
+        select(_PENDING.c.campaign_id, _PENDING.c.kind, _PENDING.c.named, func.count())
+        .where(_PENDING.c.campaign_id.in_(ids))
+        .group_by(_PENDING.c.campaign_id, _PENDING.c.kind, _PENDING.c.named)
+    )
+    for campaign_id, kind, named, n in rows:
+        part = Part.of(kind, None if named is None else bool(named))
+        found[campaign_id][part] = found[campaign_id].get(part, 0) + int(n)
+    return found
+
+
+def _in_part(part: Part) -> Any:
+    kind = _PENDING.c.kind == part.value.split(":")[0]
+    if not part.sorted:
+        return and_(kind, _PENDING.c.named.is_(None))
+    return and_(kind, _PENDING.c.named.is_(part.named))
 
 
 def head(conn: Connection, campaign_id: int, slug: str) -> Head | None:
@@ -75,21 +132,35 @@ def head_of(conn: Connection, campaign: Campaign) -> Head:
     return head(conn, campaign.id, campaign.slug) or Head.empty(campaign.slug, campaign.created_at)
 
 
-def release(conn: Connection, campaign_id: int, slug: str, at: datetime) -> Head:
-    """Append what waited, in random order, and write the new head (released `at`)."""
-    waiting = [
-        Entry(EntryKind(kind), bytes(leaf))
-        for kind, leaf in conn.execute(
-            select(_PENDING.c.kind, _PENDING.c.leaf).where(_PENDING.c.campaign_id == campaign_id)
-        )
-    ]
+def release(
+    conn: Connection, campaign_id: int, slug: str, at: datetime, parts: frozenset[Part] | None
+) -> tuple[Head, dict[str, int]]:
+    """Append what waited in `parts` (None: everything), in random order, and write the new
+    head (released `at`). Returns it with the named figures the step moves, by workspace."""
+    which = [] if parts is None else [or_(*(_in_part(p) for p in parts)) if parts else false()]
+    rows = conn.execute(
+        select(_PENDING.c.id, _PENDING.c.kind, _PENDING.c.leaf, _PENDING.c.named)
+        .add_columns(_PENDING.c.workspace)
+        .where(_PENDING.c.campaign_id == campaign_id, *which)
+    ).all()
+    waiting = [Entry(EntryKind(kind), bytes(leaf)) for _id, kind, leaf, _n, _w in rows]
+    workspaces: dict[str, int] = {}
+    for _id, kind, _leaf, named, workspace in rows:
+        if named and workspace:
+            moved = 1 if kind == EntryKind.SIGN.value else -1
+            workspaces[workspace] = workspaces.get(workspace, 0) + moved
     _SHUFFLE.shuffle(waiting)
     before = head(conn, campaign_id, slug)
     new = append(conn, campaign_id, slug, before, waiting, at)
-    if waiting:
-        conn.execute(delete(_PENDING).where(_PENDING.c.campaign_id == campaign_id))
-    conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(log_waiting=0))
-    return new
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), CHUNK):
+        conn.execute(delete(_PENDING).where(_PENDING.c.id.in_(ids[start : start + CHUNK])))
+    conn.execute(
+        update(_CAMPAIGN)
+        .where(_CAMPAIGN.c.id == campaign_id)
+        .values(log_waiting=_CAMPAIGN.c.log_waiting - len(rows))
+    )
+    return new, workspaces
 
 
 def append(

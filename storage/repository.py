@@ -11,7 +11,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, delete, false, func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Row
@@ -79,6 +79,8 @@ def to_campaign(row: Any, organizers: list[str] | tuple[str, ...] = ()) -> Campa
         shown_named=row.shown_named,
         waiting=row.log_waiting,
         key_retired=bool(row.key_retired),
+        final_at=row.final_at,
+        step_checked_at=row.step_checked_at,
     )
 
 
@@ -250,7 +252,16 @@ def find_signature(conn: Connection, campaign_id: int, signer_hash: str) -> Sign
     return None if row is None else _signature(row)
 
 
-def delete_signature(conn: Connection, signature_id: str) -> bool:
+@dataclass(frozen=True)
+class Deleted:
+    """What a deleted signature leaves for its withdrawal's part in the step."""
+
+    signer_hash: str
+    named: bool
+    workspace: str | None  # "platform<TAB>workspace" of a named one
+
+
+def delete_signature(conn: Connection, signature_id: str) -> Deleted | None:
     gone = conn.execute(
         delete(_SIGNATURE)
         .where(_SIGNATURE.c.id == signature_id)
@@ -259,14 +270,16 @@ def delete_signature(conn: Connection, signature_id: str) -> bool:
             _SIGNATURE.c.anonymous,
             _SIGNATURE.c.platform,
             _SIGNATURE.c.workspace,
+            _SIGNATURE.c.signer_hash,
         )
     ).first()
     if gone is None:
-        return False
-    campaign_id, anonymous, platform, workspace = gone
-    if not anonymous and platform and workspace:
+        return None
+    campaign_id, anonymous, platform, workspace, signer_hash = gone
+    placed = not anonymous and platform and workspace
+    if placed:
         _add_workspace_counts(conn, {(campaign_id, platform, workspace): -1})
-    return True
+    return Deleted(signer_hash, not anonymous, f"{platform}\t{workspace}" if placed else None)
 
 
 # The statements of the signing path, built once per dialect (a batch runs each of them once;
@@ -424,8 +437,14 @@ def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
     """Replace signer identities by anonymous placeholders; counts stay. The keyed hash is
     replaced by the row's random id, so not even the key holder can test who signed; role and
     comment go, and every time becomes its day, so an earlier export (names, roles and exact
-    times) can't be matched back to the rows. Direct messages of the campaign go too."""
-    result = conn.execute(
+    times) can't be matched back to the rows. Direct messages of the campaign go too.
+    Returns how many signatures carried a name or account."""
+    named = conn.execute(
+        select(func.count())
+        .select_from(_SIGNATURE)
+        .where(_SIGNATURE.c.campaign_id == campaign_id, _SIGNATURE.c.anonymous.is_(False))
+    ).scalar_one()
+    conn.execute(
         update(_SIGNATURE)
         .where(_SIGNATURE.c.campaign_id == campaign_id)
         .values(
@@ -451,7 +470,7 @@ def purge_identities(conn: Connection, campaign_id: int, at: datetime) -> int:
         .where(_CAMPAIGN.c.id == campaign_id)
         .values(purged_at=at, shown_named=0, shown_workspaces=None)  # the step forgets them too
     )
-    return result.rowcount or 0
+    return int(named)
 
 
 def _day_of(conn: Connection, column: Any) -> Any:
@@ -465,6 +484,7 @@ def closed_unpurged_before(conn: Connection, cutoff: datetime) -> list[Campaign]
     result = conn.execute(
         select(_CAMPAIGN).where(
             _CAMPAIGN.c.purged_at.is_(None),
+            _CAMPAIGN.c.final_at.is_not(None),  # every name could have been exported
             or_(_CAMPAIGN.c.closed_at <= cutoff, _CAMPAIGN.c.deadline <= cutoff),
         )
     )
@@ -564,10 +584,11 @@ def signed_since(conn: Connection, campaign_id: int, since: date, until: date) -
 def _released_named(campaign: Campaign) -> tuple[Any, ...]:
     """Named signatures that are part of a released step (nobody sees a name before the
     count that includes it)."""
-    released = (
-        _SIGNATURE.c.signed_at <= campaign.shown_at if campaign.shown_at is not None else false()
+    return (
+        _SIGNATURE.c.campaign_id == campaign.id,
+        _SIGNATURE.c.anonymous.is_(False),
+        _SIGNATURE.c.held.is_(False),
     )
-    return (_SIGNATURE.c.campaign_id == campaign.id, _SIGNATURE.c.anonymous.is_(False), released)
 
 
 def recent_public_names(conn: Connection, campaign: Campaign, limit: int = 5) -> list[str]:
@@ -581,31 +602,62 @@ def recent_public_names(conn: Connection, campaign: Campaign, limit: int = 5) ->
 
 
 def set_shown(
-    conn: Connection, campaign_id: int, count: int, at: datetime, succeeded_at: datetime | None
+    conn: Connection,
+    campaign: Campaign,
+    workspaces: dict[str, int],
+    whole: bool,
+    named_released: bool,
 ) -> None:
-    """Release a step: the count as it is becomes what everyone sees, with its named part in
-    all and by workspace (from the kept counts: no scan)."""
-    kept = conn.execute(
-        select(
-            _WORKSPACE_COUNT.c.platform, _WORKSPACE_COUNT.c.workspace, _WORKSPACE_COUNT.c.signed
-        ).where(_WORKSPACE_COUNT.c.campaign_id == campaign_id, _WORKSPACE_COUNT.c.signed > 0)
-    ).all()
-    by_workspace = {f"{p}\t{w}": int(n) for p, w, n in kept}
+    """Write a released step (`campaign` as `steps.step` left it): the count anyone sees, its
+    named part in all and by workspace, and the names it shows. A whole step takes the named
+    figures from the kept counts (no scan); a step of some parts moves them by those parts."""
+    if whole:
+        kept = conn.execute(
+            select(
+                _WORKSPACE_COUNT.c.platform, _WORKSPACE_COUNT.c.workspace, _WORKSPACE_COUNT.c.signed
+            ).where(_WORKSPACE_COUNT.c.campaign_id == campaign.id, _WORKSPACE_COUNT.c.signed > 0)
+        ).all()
+        by_workspace = {f"{p}\t{w}": int(n) for p, w, n in kept}
+        named = min(campaign.shown_count, sum(by_workspace.values()))
+    else:
+        saved = conn.execute(
+            select(_CAMPAIGN.c.shown_workspaces).where(_CAMPAIGN.c.id == campaign.id)
+        ).scalar_one_or_none()
+        by_workspace = json.loads(saved) if saved else {}
+        for key, moved in workspaces.items():
+            by_workspace[key] = max(0, by_workspace.get(key, 0) + moved)
+        by_workspace = {k: n for k, n in by_workspace.items() if n > 0}
+        named = min(campaign.shown_count, campaign.shown_named)
     conn.execute(
         update(_CAMPAIGN)
-        .where(_CAMPAIGN.c.id == campaign_id)
+        .where(_CAMPAIGN.c.id == campaign.id)
         .values(
-            shown_count=count,
-            shown_at=at,
-            shown_succeeded_at=succeeded_at,
-            shown_named=min(count, sum(by_workspace.values())),
+            shown_count=campaign.shown_count,
+            shown_at=campaign.shown_at,
+            shown_succeeded_at=campaign.shown_succeeded_at,
+            shown_named=named,
             shown_workspaces=json.dumps(by_workspace, separators=(",", ":")),
+            final_at=campaign.final_at,
         )
     )
+    if whole or named_released:
+        conn.execute(
+            update(_SIGNATURE)
+            .where(_SIGNATURE.c.campaign_id == campaign.id, _SIGNATURE.c.held.is_(True))
+            .values(held=False)
+        )
 
 
-def campaigns_with_pending_steps(conn: Connection) -> list[Campaign]:
-    """Campaigns whose shown count or success lags behind the kept one (a small set)."""
+def set_step_checked(conn: Connection, campaign_ids: list[int], at: datetime) -> None:
+    if campaign_ids:
+        conn.execute(
+            update(_CAMPAIGN).where(_CAMPAIGN.c.id.in_(campaign_ids)).values(step_checked_at=at)
+        )
+
+
+def campaigns_with_pending_steps(conn: Connection, now: datetime) -> list[Campaign]:
+    """Campaigns with something waiting for a step, or a final step to come (a small set)."""
+    ended = or_(_CAMPAIGN.c.closed_at.is_not(None), _CAMPAIGN.c.deadline <= now)
     rows = conn.execute(
         select(_CAMPAIGN)
         .where(
@@ -613,6 +665,7 @@ def campaigns_with_pending_steps(conn: Connection) -> list[Campaign]:
                 _CAMPAIGN.c.signature_count != _CAMPAIGN.c.shown_count,
                 _CAMPAIGN.c.log_waiting > 0,
                 (_CAMPAIGN.c.succeeded_at.is_not(None) & _CAMPAIGN.c.shown_succeeded_at.is_(None)),
+                (ended & _CAMPAIGN.c.final_at.is_(None)),
             )
         )
         .order_by(_CAMPAIGN.c.id)

@@ -69,6 +69,10 @@ class CampaignRow(SQLModel, table=True):
     # Signed under a signer key that was replaced on purpose (`undersigned key adopt-new`):
     # its signers can't be recognised any more, so it takes no signature or withdrawal.
     key_retired: bool = Field(default=False)
+    # When a closed campaign's final step was released (bot/domain/steps.py).
+    final_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # When the schedule last looked at a boundary for it (one look per boundary).
+    step_checked_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class TextVersionRow(SQLModel, table=True):
@@ -126,6 +130,8 @@ class SignatureRow(SQLModel, table=True):
     signed_at: datetime = Field(sa_column=_when())
     # A named signer's language, so direct messages speak it; anonymous rows keep none.
     language: str | None = Field(default=None, max_length=8)
+    # A named signature waiting for its step: its name shows once that part is released.
+    held: bool = Field(default=False)
 
 
 class ChannelLinkRow(SQLModel, table=True):
@@ -325,6 +331,13 @@ class LogPendingRow(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", ondelete="CASCADE")
     kind: str = Field(max_length=8)  # sign | withdraw
     leaf: bytes = Field(sa_column=_bytes())
+    # Its part (bot/domain/steps.py): named or anonymous (None: waited since before 0017).
+    named: bool | None = Field(default=None)
+    # A signature's keyed tag (`SignerKey.pending_tag`), so a withdrawal before the step takes
+    # it back out instead of adding to the crowd; the database alone can't link it to anyone.
+    owner: str | None = Field(default=None, max_length=64)
+    # "platform<TAB>workspace" of a named entry: the step moves that workspace's named figure.
+    workspace: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class LogEntryRow(SQLModel, table=True):

@@ -23,8 +23,9 @@ from sqlalchemy import select
 from bot import commands as cmd
 from bot import handlers, jobs, views
 from bot.domain.identity import Actor, SignerKey
-from bot.domain.steps import StepRule
+from bot.domain.steps import Part, StepRule
 from bot.service import Service
+from storage import public_log
 from storage import repository as repo
 from storage.database import Database
 from storage.tables import OutboxRow
@@ -127,7 +128,9 @@ class Watcher:
         view["index"] = hashlib.sha256(index).hexdigest()
         status = await s.handle(ORG, "/petition", f"status {slug}")  # an organizer, maybe a plant
         assert status.tally is not None
-        view["status"] = (status.text, status.tally.count, status.tally.recent_public)
+        # Less the line saying when the next step is due: it moves with the clock alone.
+        text = "\n".join(x for x in status.text.splitlines() if "moves in steps" not in x)
+        view["status"] = (text, status.tally.count, status.tally.recent_public)
         campaign = await s.db.read(lambda conn: repo.find_campaign(conn, slug))
         assert campaign is not None
         announced = await views.announcement(s.ctx, campaign.id)
@@ -218,7 +221,14 @@ async def test_a_watcher_polling_everything_sees_only_steps_of_three(
             assert when.minute % 15 == 0 and after["released"].endswith(f"{when:%H:%M}:00Z")
     exact = await service.db.read(lambda conn: repo.find_campaign(conn, "walkout"))
     assert exact is not None and exact.count == 28  # 30 signed, 2 withdrew: kept exactly
-    assert watcher.seen[-1][1]["json"] == 30  # two withdrawals are not a step (yet)
+    # What still waits is a part short of a crowd (named or anonymous signatures, named or
+    # anonymous withdrawals: each apart), and the count shown is the count less it.
+    waiting = await service.db.read(lambda conn: public_log.waiting_parts(conn, [exact.id]))
+    parts = waiting[exact.id]
+    assert parts and all(0 < n < 3 for n in parts.values()), parts
+    assert parts.get(Part.ANON_WITHDRAW) == 1 and parts.get(Part.NAMED_WITHDRAW) == 1
+    unshown = sum(n if part.signs else -n for part, n in parts.items())
+    assert watcher.seen[-1][1]["json"] == 28 - unshown
 
 
 async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_boundary(
@@ -234,7 +244,7 @@ async def test_the_third_signature_after_a_quiet_window_waits_for_the_next_bound
         await service.handle(people[n], "/sign", "walkout")
     clock.now = at(9, 40)  # two boundaries have passed with only two waiting
     assert await jobs.release_steps(service.ctx) == []
-    await service.handle(people[2], "/sign", "walkout anonymous")
+    await service.handle(people[2], "/sign", "walkout")
     status = await service.handle(ORG, "/petition", "status walkout")
     assert status.tally is not None and status.tally.count == 0  # not at the third's moment
     assert await jobs.release_steps(service.ctx) == []  # 9:40 is no boundary since 9:30
@@ -280,9 +290,11 @@ async def test_a_withdrawal_is_stepped_too(stepped: tuple[Service, Clock]) -> No
     assert status.tally is not None and status.tally.count == 4  # one withdrawal: not a step
 
 
-async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
+async def test_a_pledge_success_shows_with_the_step_that_shows_it_never_alone(
     stepped: tuple[Service, Clock],
 ) -> None:
+    """An organizer may set the threshold one above the shown count: the pledge that
+    reaches it must not be announced at the next boundary on its own (that timed it)."""
     service, clock = stepped
     values = {
         "title": "Walk out",
@@ -306,19 +318,22 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
     clock.now = at(9, 17)
     last = await service.handle(people[3], "/sign", "walkout anonymous")
     assert "threshold of 4 is reached" in last.text  # the one who reached it is told at once
-    status = await service.handle(ORG, "/petition", "status walkout")
-    assert "Succeeded" not in status.text and status.tally is not None
-    assert status.tally.count == 3
+    for minute in range(30, 24 * 60, 15):  # every boundary of the day: one pledge is no crowd
+        clock.now = START.replace(hour=0) + timedelta(minutes=minute)
+        await jobs.release_steps(service.ctx)
+        status = await service.handle(ORG, "/petition", "status walkout")
+        assert "Succeeded" not in status.text and status.tally is not None
+        assert status.tally.count == 3, clock.now
     posted = await fetch(service.db, select(OutboxRow.payload, OutboxRow.created_at))
-    assert not any('"succeeded"' in p for p, _ in posted)  # nothing said at that moment
-    clock.now = at(9, 30)
-    await jobs.release_steps(service.ctx)  # one new pledge only, but the threshold: announced now
+    assert not any('"succeeded"' in p for p, _ in posted)  # nothing said before midnight
+    midnight = datetime(2026, 11, 3, tzinfo=UTC)
+    clock.now = midnight
+    await jobs.release_steps(service.ctx)  # the day's end: everything, the success with it
     status = await service.handle(ORG, "/petition", "status walkout")
     assert "Succeeded" in status.text and status.tally is not None and status.tally.count == 4
-    assert "09:30" in status.text  # the step's moment, not the pledge's
     posted = await fetch(service.db, select(OutboxRow.payload, OutboxRow.created_at))
     said = [(json.loads(p), created) for p, created in posted if '"succeeded"' in p]
-    assert said and all(created.replace(tzinfo=UTC) == at(9, 30) for _, created in said)
+    assert said and all(created.replace(tzinfo=UTC) == midnight for _, created in said)
     hooks = [p["body"]["campaign"]["signatures"] for p, _ in said if "body" in p]
     assert hooks == [4]
 
@@ -326,7 +341,8 @@ async def test_a_sealed_pledge_succeeds_in_public_at_the_next_boundary(
 async def test_safety_says_counts_move_in_batches(stepped: tuple[Service, Clock]) -> None:
     service, _ = stepped
     reply = await service.run(ORG, cmd.Safety())
-    assert "batches" in reply.text and "3" in reply.text
+    assert "in steps" in reply.text and "crowds of at least 3" in reply.text
+    assert "anonymous ones" in reply.text and "never shown" in reply.text
 
 
 async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(
@@ -413,7 +429,12 @@ async def test_closing_before_a_success_is_shown_never_says_failed(
         await service.handle(p, "/sign", "walkout")
     clock.now = at(9, 5)
     closed = await service.handle(ORG, "/petition", "close walkout")
-    assert "succeeded" in closed.text and "failed" not in closed.text
+    assert "failed" not in closed.text and "succeeded" not in closed.text  # not yet known
+    assert "final count" in closed.text and "00:00" in closed.text
+    posted = await fetch(service.db, select(OutboxRow.payload))
+    assert not any('"failed"' in p or '"succeeded"' in p for (p,) in posted)
+    clock.now = datetime(2026, 11, 3, tzinfo=UTC)
+    await jobs.release_steps(service.ctx)  # the final step
     posted = await fetch(service.db, select(OutboxRow.payload))
     assert not any('"failed"' in p for (p,) in posted)
     assert any('"succeeded"' in p for (p,) in posted)

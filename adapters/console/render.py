@@ -32,8 +32,7 @@ def _render(reply: Reply) -> str:
     lines.append(("⚠ " if reply.error else "") + text)
     if reply.tally is not None:
         tally = reply.tally
-        extra = tally.time_left_text()
-        lines.append(f"[{tally.bar()}] {tally.summary()}" + (f" · {extra}" if extra else ""))
+        lines.append(f"[{tally.bar()}] {tally.summary()}" + tally.notes())
     if reply.usage:
         lines.append(_("Usage: {usage}", usage=reply.usage))
     if reply.actions:

@@ -93,9 +93,7 @@ def tally_line(reply: Reply) -> str | None:
             **values,
         )
     )
-    line = f"`{tally.bar()}` {words}"
-    left = tally.time_left_text()
-    return line + (f" · {left}" if left else "")
+    return f"`{tally.bar()}` {words}" + tally.notes()
 
 
 def embed_for(reply: Reply) -> discord.Embed:

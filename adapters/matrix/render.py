@@ -142,8 +142,7 @@ def _text_of(reply: Reply) -> str:
     lines.append(("⚠️ " if reply.error else "") + reply.text)
     if reply.tally is not None:
         tally = reply.tally
-        left = tally.time_left_text()
-        lines.append(f"`{tally.bar()}` {tally.summary()}" + (f" · {left}" if left else ""))
+        lines.append(f"`{tally.bar()}` {tally.summary()}" + tally.notes())
         if tally.recent_public:
             names = ", ".join(user_text(n) for n in tally.recent_public)
             lines.append(_("Latest: {names}", names=names))

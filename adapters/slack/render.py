@@ -63,8 +63,7 @@ def context(text: str) -> Block:
 
 def tally_text(tally: Tally) -> str:
     line = f"`{tally.bar()}`  " + tally_words(tally)
-    left = tally.time_left_text()
-    return line + (f" · {left}" if left else "")
+    return line + tally.notes()
 
 
 def tally_words(tally: Tally) -> str:

@@ -63,15 +63,22 @@ class Campaign:
     waiting: int = 0
     # Signed under a signer key replaced on purpose: nobody in it can be recognised again.
     key_retired: bool = False
+    # When the final step of a closed campaign was released (bot/domain/steps.py): from then
+    # on its count, outcome and export are final.
+    final_at: datetime | None = None
+    # The last time the schedule looked at a boundary for it: one look per boundary, so a
+    # signature just after a boundary never completes a crowd released at once.
+    step_checked_at: datetime | None = None
 
     def public(self, now: datetime) -> Campaign:
         """The campaign as anyone but the signer may see it: the count and the success of its
-        last released step. A pledge that succeeded reads as succeeded once its deadline has
-        passed even before the next step (the deadline is a moment everyone knows)."""
-        succeeded = self.shown_succeeded_at
-        if succeeded is None and self.succeeded_at is not None and self.deadline_passed(now):
-            succeeded = self.deadline
-        return changed(self, count=self.shown_count, succeeded_at=succeeded)
+        last released step (a success shows with the step that shows it, the deadline's
+        included: else a deadline moved a minute ahead would time the signature before it)."""
+        return changed(self, count=self.shown_count, succeeded_at=self.shown_succeeded_at)
+
+    def awaiting_final(self, now: datetime) -> bool:
+        """Closed (or past its deadline), its final step not yet released."""
+        return not self.is_open(now) and self.final_at is None
 
     @property
     def noun(self) -> str:
@@ -89,8 +96,8 @@ class Campaign:
             return None
         if self.succeeded_at is not None:
             return "succeeded"
-        if not self.is_open(now):
-            return "failed"
+        if not self.is_open(now) and self.final_at is not None:
+            return "failed"  # only once the final step is out: until then it may yet show
         return None
 
     def effective_status(self, now: datetime) -> Status:

@@ -201,6 +201,15 @@ def when(moment: datetime, tz: tzinfo) -> str:
     return f"{_joined(format_skeleton('yMMMEd', local, locale=current()), local)} {local.tzname()}"
 
 
+def clock(moment: datetime, tz: tzinfo) -> str:
+    """A time within the day with the zone's abbreviation (`16:15 UTC`); a midnight with its
+    day, so nobody wonders which one (`Tue, Dec 8, 00:00 UTC`)."""
+    local = moment.astimezone(tz)
+    if local.hour == 0 and local.minute == 0:
+        return time_of_day(moment, tz)
+    return f"{format_skeleton('Hm', local, locale=current())} {local.tzname()}"
+
+
 def time_of_day(moment: datetime, tz: tzinfo) -> str:
     """A weekday, date and time without the year: `Thu, Nov 26, 09:00 CET`."""
     local = moment.astimezone(tz)

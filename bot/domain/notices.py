@@ -70,33 +70,47 @@ def before_first_signature(platform: str, names_rule: str, anonymous_only: bool)
     )
 
 
-def counts_in_batches(window_minutes: int) -> str:
-    """Why counts others see move in steps (bot/steps.py), and what stays public."""
-    if window_minutes <= 0:
-        return _(
-            "Counts that others see (the channel, the public page, status, exports, "
-            "organizers included) move in batches of at least 3 signatures or withdrawals, "
-            "and at midnight whatever has gathered, so nobody watching a count can tell when "
-            "one person signed. Your own reply counts you at once."
-        )
-    return ngettext(
-        "Counts that others see (the channel, the public page, status, exports, organizers "
-        "included) move in batches: at least 3 signatures or withdrawals at a time, at most "
-        "every {n} minute, and at midnight whatever has gathered, so nobody watching a count "
-        "can tell when one person signed. Your own reply counts you at once. A pledge's "
-        "success is announced at the next update after it happens: that moment is public to "
-        "within {n} minute.",
-        "Counts that others see (the channel, the public page, status, exports, organizers "
-        "included) move in batches: at least 3 signatures or withdrawals at a time, at most "
-        "every {n} minutes, and at midnight whatever has gathered, so nobody watching a count "
-        "can tell when one person signed. Your own reply counts you at once. A pledge's "
-        "success is announced at the next update after it happens: that moment is public to "
-        "within {n} minutes.",
-        window_minutes,
+def counts_in_batches(window_minutes: int, batch: int = 3) -> str:
+    """Why counts others see move in steps (bot/domain/steps.py), and the rule they follow."""
+    rest = _(
+        "A signature withdrawn before its step is never shown, so signing and withdrawing "
+        "fills no crowd. Closing a campaign releases nothing: its final count, result and "
+        "list of names follow at the next midnight. A pledge's success shows with the step "
+        "that shows it. Your own reply says you are counted at once."
     )
+    if window_minutes <= 0:
+        head = ngettext(
+            "Counts that others see (the channel, the public page, status, exports, "
+            "organizers included) move in steps, so nobody watching them can tell when one "
+            "person signed: named signatures, anonymous ones, named withdrawals and "
+            "anonymous ones each move only in crowds of at least {n}, and whatever is left "
+            "goes at midnight.",
+            "Counts that others see (the channel, the public page, status, exports, "
+            "organizers included) move in steps, so nobody watching them can tell when one "
+            "person signed: named signatures, anonymous ones, named withdrawals and "
+            "anonymous ones each move only in crowds of at least {n}, and whatever is left "
+            "goes at midnight.",
+            batch,
+        )
+        return f"{head} {rest}"
+    head = ngettext(
+        "Counts that others see (the channel, the public page, status, exports, organizers "
+        "included) move in steps, so nobody watching them can tell when one person signed: "
+        "named signatures, anonymous ones, named withdrawals and anonymous ones each move "
+        "only in crowds of at least {batch}, at most every {n} minute, and whatever is left "
+        "goes at midnight.",
+        "Counts that others see (the channel, the public page, status, exports, organizers "
+        "included) move in steps, so nobody watching them can tell when one person signed: "
+        "named signatures, anonymous ones, named withdrawals and anonymous ones each move "
+        "only in crowds of at least {batch}, at most every {n} minutes, and whatever is left "
+        "goes at midnight.",
+        window_minutes,
+        batch=batch,
+    )
+    return f"{head} {rest}"
 
 
-def safety_explanation(platform: str, window_minutes: int = 15) -> str:
+def safety_explanation(platform: str, window_minutes: int = 15, batch: int = 3) -> str:
     """`/petition safety`: the same facts, with what remains and how to reduce it."""
     return "\n".join(
         (
@@ -110,7 +124,7 @@ def safety_explanation(platform: str, window_minutes: int = 15) -> str:
                 "never show names in chat. Anonymous signers are never named anywhere, exports "
                 "included."
             ),
-            counts_in_batches(window_minutes),
+            counts_in_batches(window_minutes, batch),
             _(
                 "`/sign mine` shows what you signed and how; `/unsign CAMPAIGN` withdraws; "
                 "`/forget-me` deletes everything of yours."

@@ -37,6 +37,8 @@ class SignRequest:
     # The public log's leaf for this signature (a hash of the receipt only the signer is
     # shown); None: a leaf nobody holds a receipt for.
     leaf: bytes | None = None
+    # `SignerKey.pending_tag` of the signer: a withdrawal before the step takes the entry back.
+    tag: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class SignOutcome:
 
     @property
     def released(self) -> bool:
-        """Was this signature part of a step released with it (no window configured)?"""
+        """Was a step released with this signature (no window configured)?"""
         shown = self.campaign.shown_at
         return shown is not None and shown >= self.signed_at
 

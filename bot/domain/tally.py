@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from bot.domain.campaigns import Campaign, Kind
-from bot.domain.messages import _, duration, ngettext, number, percent, short_day
+from bot.domain.messages import _, clock, duration, ngettext, number, percent, short_day
+from bot.domain.steps import StepRule
 
 PACE_WINDOW = timedelta(days=7)
 SMALLEST_GROUP = 5  # no public figure counts fewer people than this in one group
@@ -37,6 +38,14 @@ class Tally:
     # A pledge that reached its threshold in time: irreversible, so it reads as success
     # everywhere even after withdrawals bring the count below the threshold.
     succeeded: bool = False
+    # How the public count moves (bot/domain/steps.py), said wherever it is shown: a rule
+    # that stays true in a post nobody refreshes, never how much waits. `final_at`: when a
+    # closed campaign's final step comes.
+    step_window: timedelta | None = None
+    step_batch: int = 0
+    step_tz: tzinfo = UTC
+    step_zone: str = "UTC"
+    final_at: datetime | None = None
 
     @property
     def percent(self) -> int:
@@ -121,6 +130,33 @@ class Tally:
             )
         return None
 
+    def steps_text(self) -> str | None:
+        """One short line: the count moves in steps, and when it may."""
+        if self.final_at is not None:
+            return _("final count at {time}", time=clock(self.final_at, self.step_tz))
+        if self.step_window is None:
+            return None
+        zone = self.step_zone
+        minutes = int(self.step_window.total_seconds() // 60)
+        if minutes <= 0:
+            return ngettext(
+                "counted in steps of {n}, all at midnight ({zone})",
+                "counted in steps of {n}, all at midnight ({zone})",
+                self.step_batch,
+                zone=zone,
+            )
+        return ngettext(
+            "counted in steps: every {n} minute once enough have signed, all at midnight ({zone})",
+            "counted in steps: every {n} minutes once enough have signed, all at midnight ({zone})",
+            minutes,
+            zone=zone,
+        )
+
+    def notes(self) -> str:
+        """What follows the count on its line: time left, and how the count moves."""
+        parts = [p for p in (self.time_left_text(), self.steps_text()) if p]
+        return "".join(f" · {p}" for p in parts)
+
     def time_left_text(self) -> str | None:
         if self.time_left is None or self.time_left <= timedelta(0):
             return None
@@ -163,14 +199,22 @@ def build_tally(
     signed_in_window: int | None,
     recent_public: list[str],
     tz: tzinfo = UTC,
+    steps: StepRule | None = None,
 ) -> Tally:
-    """`signed_in_window=None` skips the pace (a quick tally for sign replies)."""
+    """`signed_in_window=None` skips the pace (a quick tally for sign replies); `steps`: the
+    rule the count moves by, to say when it next may."""
     sealed = not campaign.names_visible()
+    final = steps.final_due_at(campaign, now, tz) if steps is not None else None
     return Tally(
         count=campaign.count,
         goal=campaign.goal,
         deadline=campaign.deadline,
         time_left=(campaign.deadline - now) if campaign.deadline else None,
+        step_window=steps.window if steps is not None and campaign.is_open(now) else None,
+        step_zone=now.astimezone(tz).tzname() or "UTC",
+        step_batch=steps.batch if steps is not None else 0,
+        step_tz=tz,
+        final_at=final,
         recent_public=() if sealed else tuple(recent_public),
         pace=compute_pace(campaign, now, signed_in_window, tz),
         names_sealed=sealed,

@@ -42,7 +42,6 @@ from bot.domain.text import (
 )
 from bot.domain.timeparse import format_when
 from bot.handlers import common
-from bot.releases import release
 from storage import repository as repo
 from storage.database import Tx
 
@@ -254,23 +253,18 @@ async def close(
     def op(conn: Tx) -> Campaign:
         repo.close_campaign(conn, campaign.id, now)
         repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
-        closed = repo.campaign_by_id(conn, campaign.id)
-        if ctx.steps.closing(closed, now, ctx.tz):
-            closed = release(conn, closed, now)
-        events.after_close(conn, closed.public(now), now)
-        return closed.public(now)
+        # No step here: closing is no boundary (an organizer picks its moment). The final
+        # step, and the result in the channels, follow at the first midnight.
+        return repo.campaign_by_id(conn, campaign.id).public(now)
 
     closed = await ctx.db.write(op)
     ctx.tally_changed(closed.id)
-    ctx.outbox_changed()
     language = campaign_language(closed.language)
     with speaking(language):  # said in the channel: the campaign's language
-        outcome = closed.outcome(now)
-        text = _("Closed **{title}**.", title=closed.title)  # the tally below says the count
-        if outcome == "succeeded":
-            text += " " + _("The pledge succeeded.")
-        elif outcome == "failed":
-            text += " " + _("The pledge failed.")
+        final = ctx.steps.final_due_at(closed, now, ctx.tz)
+        text = _("Closed **{title}**.", title=closed.title)
+        if final is not None:
+            text += " " + common.final_step_sentence(ctx, closed, final)
         return Reply(
             text=text,
             visibility=Visibility.CHANNEL,

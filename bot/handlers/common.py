@@ -19,6 +19,7 @@ from bot.domain.errors import NotFound, UserError
 from bot.domain.messages import (
     N_,
     _,
+    clock,
     ngettext,
     number,
     translate,
@@ -143,7 +144,7 @@ async def campaign_ref(ctx: Context, slug: str | None, usage: str) -> tuple[int,
 
 def quick_tally(ctx: Context, campaign: Campaign) -> Tally:
     """Count, goal and time left without touching the database (for sign replies)."""
-    return build_tally(campaign, ctx.clock(), None, [], ctx.tz)
+    return build_tally(campaign, ctx.clock(), None, [], ctx.tz, ctx.steps)
 
 
 async def tally(ctx: Context, campaign: Campaign) -> Tally:
@@ -156,7 +157,7 @@ async def tally(ctx: Context, campaign: Campaign) -> Tally:
         return recent, repo.recent_public_names(conn, campaign) if visible else []
 
     recent, names = await ctx.db.read(read)
-    return build_tally(campaign, now, recent, names, ctx.tz)
+    return build_tally(campaign, now, recent, names, ctx.tz, ctx.steps)
 
 
 async def letter(ctx: Context, campaign: Campaign) -> str:
@@ -205,6 +206,45 @@ def pledge_line(ctx: Context, campaign: Campaign) -> str:
     )
 
 
+def next_step_sentence(ctx: Context, campaign: Campaign, counted: bool = False) -> str:
+    """When the public count next may move, for whoever reads it now (the signer: that they
+    are counted though the count shows nothing yet). Never how much waits."""
+    now = ctx.clock()
+    final = ctx.steps.final_due_at(campaign, now, ctx.tz)
+    if final is not None:
+        return final_step_sentence(ctx, campaign, final)
+    nxt = ctx.steps.next_change(campaign, now, ctx.tz)
+    if nxt is None:
+        return _("This is the final count.")
+    if ctx.steps.immediate:
+        said = ngettext(
+            "The public count moves in steps of at least {n} people, so nobody can tell "
+            "when one of them signed; what is left goes at midnight ({time}).",
+            "The public count moves in steps of at least {n} people, so nobody can tell "
+            "when one of them signed; what is left goes at midnight ({time}).",
+            ctx.steps.batch,
+            time=clock(nxt, ctx.tz),
+        )
+    else:
+        said = _(
+            "The public count moves in steps, so nobody can tell when one person signed: "
+            "next at {time} if enough have signed, midnight at the latest.",
+            time=clock(nxt, ctx.tz),
+        )
+    return (_("You are counted.") + " " + said) if counted else said
+
+
+def final_step_sentence(ctx: Context, campaign: Campaign, final: datetime) -> str:
+    """When a closed campaign's count, result and list of names become final."""
+    return _(
+        "Its final count, result and list of names follow at {when}, the first midnight "
+        "after it closed; until then it shows {count} of {goal}.",
+        when=format_when(final, ctx.tz),
+        count=number(campaign.public(ctx.clock()).count),
+        goal=number(campaign.goal),
+    )
+
+
 def state_line(ctx: Context, campaign: Campaign, now: datetime) -> str:
     outcome = campaign.outcome(now)
     if outcome == "succeeded":
@@ -241,13 +281,14 @@ async def write_audited(
 
 
 async def purge_campaign(ctx: Context, campaign: Campaign, by: str) -> int:
+    """Take every name and account off the campaign's signatures (only after its final
+    step, when every export could have held them); how many carried one."""
     now = ctx.clock()
 
     def op(conn: Tx) -> int:
-        count = repo.purge_identities(conn, campaign.id, now)
-        shown = campaign.public(now).count  # organizers read the audit log: the step's
-        repo.add_audit(conn, campaign.id, by, "purge", f"{shown} signatures", now)
-        return count
+        named = repo.purge_identities(conn, campaign.id, now)
+        repo.add_audit(conn, campaign.id, by, "purge", f"{named} names", now)
+        return named
 
     return await ctx.db.write(op)
 

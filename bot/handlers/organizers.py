@@ -26,6 +26,7 @@ from bot.domain.replies import (
     Reply,
 )
 from bot.domain.text import name_order
+from bot.domain.timeparse import format_when
 from bot.handlers import common
 from storage import repository as repo
 from storage.database import Tx
@@ -177,6 +178,11 @@ async def export_reply(
     others = others_line(data)  # counted here, never as a fake row of the file
     if others:
         lines.append(others)
+    exact = await common.resolve(ctx, slug, cmd.usage("export"), only_open=False)
+    if exact.final_at is None:  # not final: say when it will be, never what waits
+        if exact.awaiting_final(ctx.clock()):
+            lines.append(_("This is not the final list yet."))
+        lines.append(common.next_step_sentence(ctx, exact))
     return Reply(text="\n".join(lines), attachment=(f"{slug}.{fmt}", RENDERERS[fmt](data)))
 
 
@@ -195,8 +201,22 @@ async def purge(
                 slug=campaign.slug,
             )
         )
-    await common.purge_campaign(ctx, campaign, actor.identity)
-    count = campaign.public(now).count  # what the count shows, never the unreleased rest
+    if campaign.final_at is None:
+        # Names an export could not have shown yet are never destroyed: the final step
+        # releases them first.
+        final = ctx.steps.final_due_at(campaign, now, ctx.tz) or ctx.steps.next_boundary(
+            now, ctx.tz
+        )
+        raise UserError(
+            _(
+                "**{title}** can be purged once its final step is out, at {when}: until then "
+                "its export can't yet hold every name, and a purge would destroy names nobody "
+                "could have exported.",
+                title=campaign.title,
+                when=format_when(final, ctx.tz),
+            )
+        )
+    count = await common.purge_campaign(ctx, campaign, actor.identity)
     return Reply(
         text=ngettext(
             "Purged **{title}**: {n} signature now carries no name or account, and the "

@@ -56,7 +56,7 @@ async def status_uncached(ctx: Context, slug: str | None) -> Reply:
     # Everyone, organizers included (they may be plants), sees the count in steps.
     campaign, text, latest = found.campaign.public(now), found.text, found.versions
     names = found.recent_public if campaign.names_visible() else []
-    tally = build_tally(campaign, now, found.signed_since, names, ctx.tz)
+    tally = build_tally(campaign, now, found.signed_since, names, ctx.tz, ctx.steps)
     head = (
         _("**{title}** (`{slug}`, pledge)", title=campaign.title, slug=campaign.slug)
         if campaign.kind is Kind.PLEDGE
@@ -68,6 +68,7 @@ async def status_uncached(ctx: Context, slug: str | None) -> Reply:
     if campaign.kind is Kind.PLEDGE:
         lines.append(common.pledge_line(ctx, campaign))
     lines.append(common.state_line(ctx, campaign, now))
+    lines.append(common.next_step_sentence(ctx, campaign))
     for version, when, summary in latest:
         lines.append(
             _(
@@ -86,7 +87,10 @@ async def status_uncached(ctx: Context, slug: str | None) -> Reply:
     pace = tally.pace_sentence(ctx.tz)
     if pace:
         lines.append(pace)
-    shared = common.by_workspace_line(found.by_workspace, campaign.count)
+    # Named figures by workspace add nothing to names everyone may read; where names are
+    # withheld, a workspace's figure could single out who in it signed since the last step.
+    visible = campaign.names_visible()
+    shared = common.by_workspace_line(found.by_workspace, campaign.count) if visible else None
     if shared:
         lines.append(shared)
     return Reply(
@@ -117,6 +121,8 @@ async def list_campaigns(
                 state=common.state_word(c.outcome(now) or c.effective_status(now).value),
             )
         )
+    if any(c.is_open(now) or c.awaiting_final(now) for c in campaigns):
+        lines.append(_("Counts move in steps, so nobody can tell when one person signed."))
     return Reply(text=_("Campaigns:") + "\n" + "\n".join(lines))
 
 
@@ -175,4 +181,4 @@ async def status(ctx: Context, actor: Actor, command: cmd.Status, place: Place |
 
 async def safety(ctx: Context, actor: Actor, command: cmd.Safety, place: Place | None) -> Reply:
     window = int(ctx.steps.window.total_seconds() // 60)
-    return Reply(text=safety_explanation(actor.platform, window))
+    return Reply(text=safety_explanation(actor.platform, window, ctx.steps.batch))

@@ -17,12 +17,12 @@ from bot.domain.messages import (
     ngettext,
     number,
 )
-from bot.domain.public_log import withdrawal
 from bot.domain.records import SignatureRecord
 from bot.domain.replies import (
     Reply,
 )
-from storage import outbox, public_log
+from bot.withdrawing import withdraw
+from storage import outbox
 from storage import repository as repo
 from storage.database import Tx
 
@@ -121,9 +121,7 @@ async def forget_me(
     def op(conn: Tx) -> tuple[int, list[str]]:
         removed = 0
         for campaign_id, signature_id in ids:
-            if repo.delete_signature(conn, signature_id):
-                repo.add_to_count(conn, campaign_id, -1)
-                public_log.add_pending(conn, campaign_id, [withdrawal()])  # tied to nothing
+            if withdraw(conn, ctx.key, campaign_id, signature_id):
                 removed += 1
         repo.forget_notice(conn, person)
         repo.forget_drafts(conn, drafts)

@@ -23,7 +23,7 @@ from bot.domain.messages import (
 )
 from bot.domain.messages import current as current_language
 from bot.domain.notices import before_first_signature, needs_notice
-from bot.domain.public_log import new_receipt, receipt_leaf, show_receipt, withdrawal
+from bot.domain.public_log import new_receipt, receipt_leaf, show_receipt
 from bot.domain.replies import (
     Reply,
     SignedPublicly,
@@ -39,9 +39,9 @@ from bot.domain.text import (
 )
 from bot.domain.values import changed
 from bot.handlers import common
-from bot.releases import release
+from bot.releases import release_if_due
 from bot.signing import sign_batch
-from storage import public_log
+from bot.withdrawing import withdraw
 from storage import repository as repo
 from storage.database import Tx
 
@@ -74,9 +74,10 @@ async def sign(
         return notice
     # Shown once to the signer, kept by nobody: only its hash goes into the public log.
     receipt = new_receipt()
+    signer_hash = ctx.key.signer_hash(campaign_id, actor)
     request = SignRequest(
         campaign_id=campaign_id,
-        signer_hash=ctx.key.signer_hash(campaign_id, actor),
+        signer_hash=signer_hash,
         key_id=ctx.key.key_id,
         person_hash=person_hash if consented else None,
         anonymous=anonymous,
@@ -91,6 +92,7 @@ async def sign(
         steps=ctx.steps if ctx.steps.immediate else None,
         tz=ctx.tz,
         leaf=receipt_leaf(campaign_slug, receipt),
+        tag=ctx.key.pending_tag(signer_hash),
     )
     outcome = await ctx.db.write_batched(sign_batch, request)
     if outcome.signed and outcome.released:
@@ -224,24 +226,23 @@ def sign_reply(
     ctx: Context, actor: Actor, outcome: SignOutcome, receipt: bytes | None = None
 ) -> Reply:
     exact = outcome.campaign
-    campaign = exact.public(ctx.clock())
-    if outcome.signed and not outcome.released:
-        # Only the signer reads this: the public count plus their own signature, never
-        # the others gathered since the last step.
-        campaign = changed(campaign, count=campaign.count + 1)
+    campaign = exact.public(ctx.clock())  # the public count: never what waits with them
     tally = common.quick_tally(ctx, campaign)
     if not outcome.signed:
         text = wording.already_signed(campaign, outcome.signed_at, outcome.anonymous, ctx.tz)
         return Reply(text=text, tally=tally, slug=campaign.slug)
     name = clean_display_name(actor.display_name, actor.user_id)
     lines = [wording.thanks(campaign, name, outcome.anonymous)]
-    follows = wording.what_follows(campaign, exact.goal, outcome.just_succeeded, outcome.anonymous)
+    # Said from what the signer may see: the public count and their own signature.
+    mine = changed(campaign, count=campaign.count + (0 if outcome.released else 1))
+    follows = wording.what_follows(mine, exact.goal, outcome.just_succeeded, outcome.anonymous)
     if follows:
         lines.append(follows)
     if not outcome.anonymous:
         lines.append(wording.who_sees_your_name(campaign))
     elif actor.locale_withheld:
         lines.append(wording.language_hint(campaign.slug, ctx.language))
+    lines.append(common.next_step_sentence(ctx, campaign, counted=True))
     lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
     if receipt is not None:
         published = exact.published_at is not None and bool(ctx.public_url)
@@ -279,15 +280,10 @@ async def unsign(
         if existing is None:
             return None
         ensure_open(campaign, now, N_("withdraw from it"))  # a retired one: theirs to withdraw
-        repo.delete_signature(conn, existing.id)
-        public_log.add_pending(conn, campaign.id, [withdrawal()])
-        changed = replace(
-            campaign,
-            count=repo.add_to_count(conn, campaign.id, -1),
-            waiting=campaign.waiting + 1,
-        )
-        if ctx.steps.immediate and ctx.steps.due(changed, now, ctx.tz):
-            changed = release(conn, changed, now)
+        withdraw(conn, ctx.key, campaign.id, existing.id)
+        changed = repo.campaign_by_id(conn, campaign.id)
+        if ctx.steps.immediate:
+            changed = release_if_due(conn, changed, ctx.steps, now, ctx.tz)
         return changed
 
     exact = await ctx.db.write(op)
