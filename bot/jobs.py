@@ -26,7 +26,7 @@ from bot.domain.public_log import Entry, EntryKind
 from bot.domain.schedules import Schedule, parse_schedule
 from bot.domain.timeparse import start_of_day
 from bot.handlers import common
-from bot.releases import release_due
+from bot.releases import release_due, release_if_due
 from storage import installations, outbox, public_log, reminders
 from storage import repository as repo
 from storage.database import Tx
@@ -170,6 +170,9 @@ async def auto_close(ctx: Context, campaign: Campaign, now: datetime) -> None:
         # No step here: the final one, with the result, follows at the first midnight
         # (a deadline moved a minute ahead must not time the signature before it).
         repo.close_campaign(conn, campaign.id, fresh.deadline or now)
+        if ctx.steps.stepless:
+            closed = repo.lock_campaigns(conn, {campaign.id})[campaign.id]
+            release_if_due(conn, closed, ctx.steps, now, ctx.tz)
         reminders.delete_reminders(conn, [r.id for r in reminders.reminders_of(conn, campaign.id)])
 
     await ctx.db.write(op)

@@ -99,6 +99,12 @@ class StepRule:
         """No window: a part is released as soon as its crowd is full."""
         return self.window <= timedelta(0)
 
+    @property
+    def stepless(self) -> bool:
+        """Every signature public at once (the operator's choice): nothing ever waits, so a
+        campaign's final step comes with its closing."""
+        return self.immediate and self.batch <= 1
+
     @staticmethod
     def day_start(now: datetime, tz: tzinfo) -> datetime:
         """The start of `now`'s day in `tz`, as a UTC moment (right across changes of clocks)."""
@@ -132,7 +138,9 @@ class StepRule:
             return self.next_boundary(now, tz)
         if campaign.final_at is not None:
             return None
-        final = self.next_day(ended, tz)
+        final = self.final_due_at(campaign, now, tz)
+        if final is None:
+            return None
         return final if final > now else self.next_boundary(now, tz)
 
     def final_due_at(self, campaign: Campaign, now: datetime, tz: tzinfo) -> datetime | None:
@@ -140,7 +148,7 @@ class StepRule:
         ended = ended_at(campaign, now)
         if ended is None or campaign.final_at is not None:
             return None
-        return self.next_day(ended, tz)
+        return ended if self.stepless else self.next_day(ended, tz)
 
     def looks_now(self, now: datetime, tz: tzinfo) -> bool:
         """Is `now` just after a boundary, when the schedule's look counts?"""
@@ -159,6 +167,8 @@ class StepRule:
             looked is None or looked < boundary
         )
         final = self.final_due_at(campaign, now, tz)
+        if final is not None and self.stepless:
+            return Release(everything, whole=True, final=True)
         if final is not None and final <= boundary and on_boundary:
             return Release(everything, whole=True, final=True)  # even empty: a fixed moment
         unshown = campaign.succeeded_at is not None and campaign.shown_succeeded_at is None

@@ -42,6 +42,7 @@ from bot.domain.text import (
 )
 from bot.domain.timeparse import format_when
 from bot.handlers import common
+from bot.releases import release_if_due
 from storage import repository as repo
 from storage.database import Tx
 
@@ -254,17 +255,26 @@ async def close(
         repo.close_campaign(conn, campaign.id, now)
         repo.add_audit(conn, campaign.id, actor.identity, "close", None, now)
         # No step here: closing is no boundary (an organizer picks its moment). The final
-        # step, and the result in the channels, follow at the first midnight.
-        return repo.campaign_by_id(conn, campaign.id).public(now)
+        # step, and the result in the channels, follow at the first midnight (at once
+        # where every signature is public at once: nothing ever waits there).
+        closed = repo.campaign_by_id(conn, campaign.id)
+        if ctx.steps.stepless:
+            closed = release_if_due(conn, closed, ctx.steps, now, ctx.tz)
+        return closed.public(now)
 
     closed = await ctx.db.write(op)
     ctx.tally_changed(closed.id)
+    ctx.outbox_changed()
     language = campaign_language(closed.language)
     with speaking(language):  # said in the channel: the campaign's language
         final = ctx.steps.final_due_at(closed, now, ctx.tz)
         text = _("Closed **{title}**.", title=closed.title)
         if final is not None:
             text += " " + common.final_step_sentence(ctx, closed, final)
+        elif closed.outcome(now) == "succeeded":
+            text += " " + _("The pledge succeeded.")
+        elif closed.outcome(now) == "failed":
+            text += " " + _("The pledge failed.")
         return Reply(
             text=text,
             visibility=Visibility.CHANNEL,
