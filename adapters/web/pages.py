@@ -92,6 +92,7 @@ def _environment() -> Environment:
         calendar_day=calendar_day,
         state_of=state_line,
         badge_of=wording.badge,
+        steps_of=wording.steps,
         dates_of=wording.dates,
     )
     return env

@@ -7,11 +7,12 @@ goal is said as such, a closed letter reads as closed. In the language being spo
 from __future__ import annotations
 
 import re
+from datetime import UTC
 
 from bot import commands as cmd
 from bot.domain.messages import _, calendar_day, ngettext, number, percent
 from bot.domain.public import PublicFacts
-from bot.domain.tally import past_goal
+from bot.domain.tally import past_goal, steps_note
 
 PLATFORM_NAMES = {"slack": "Slack", "discord": "Discord", "matrix": "Matrix"}
 
@@ -35,6 +36,13 @@ def state_line(f: PublicFacts) -> str:
             day=calendar_day(f.deadline),
         )
     return _("Open, with no deadline.")
+
+
+def steps(f: PublicFacts) -> str | None:
+    """How the count moves, under it: a sentence that changes only with a step."""
+    tz = f.final_at.tzinfo if f.final_at is not None and f.final_at.tzinfo else UTC
+    note = steps_note(f.step_minutes, f.step_batch, f.step_zone, f.final_at, tz)
+    return note[:1].upper() + note[1:] + "." if note else None
 
 
 def badge(f: PublicFacts) -> tuple[str, str]:

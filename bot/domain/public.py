@@ -60,6 +60,12 @@ class PublicFacts:
     log_root: str = ""
     log_signatures: int = 0
     log_withdrawals: int = 0
+    # How the count moves (bot/domain/steps.py): a rule, never how much waits. Minutes of
+    # the window while open (0: steps of `step_batch` alone), or when the final step comes.
+    step_minutes: int | None = None
+    step_batch: int = 0
+    step_zone: str = "UTC"
+    final_at: datetime | None = None  # in the campaign's time zone
 
     def as_json(self) -> dict[str, object]:
         """The small public JSON: no names, no ids, days only."""
@@ -178,4 +184,10 @@ def public_facts(
         log_root=head.root_hash.hex() if head else "",
         log_signatures=head.signatures if head else 0,
         log_withdrawals=head.withdrawals if head else 0,
+        step_minutes=(
+            int(tally.step_window.total_seconds() // 60) if tally.step_window is not None else None
+        ),
+        step_batch=tally.step_batch,
+        step_zone=tally.step_zone,
+        final_at=tally.final_at.astimezone(tz) if tally.final_at is not None else None,
     )

@@ -132,25 +132,10 @@ class Tally:
 
     def steps_text(self) -> str | None:
         """One short line: the count moves in steps, and when it may."""
-        if self.final_at is not None:
-            return _("final count at {time}", time=clock(self.final_at, self.step_tz))
-        if self.step_window is None:
-            return None
-        zone = self.step_zone
-        minutes = int(self.step_window.total_seconds() // 60)
-        if minutes <= 0:
-            return ngettext(
-                "counted in steps of {n}, all at midnight ({zone})",
-                "counted in steps of {n}, all at midnight ({zone})",
-                self.step_batch,
-                zone=zone,
-            )
-        return ngettext(
-            "counted in steps: every {n} minute once enough have signed, all at midnight ({zone})",
-            "counted in steps: every {n} minutes once enough have signed, all at midnight ({zone})",
-            minutes,
-            zone=zone,
-        )
+        minutes = None
+        if self.step_window is not None:
+            minutes = int(self.step_window.total_seconds() // 60)
+        return steps_note(minutes, self.step_batch, self.step_zone, self.final_at, self.step_tz)
 
     def notes(self) -> str:
         """What follows the count on its line: time left, and how the count moves."""
@@ -161,6 +146,30 @@ class Tally:
         if self.time_left is None or self.time_left <= timedelta(0):
             return None
         return _("{duration} left", duration=duration(self.time_left))
+
+
+def steps_note(
+    minutes: int | None, batch: int, zone: str, final_at: datetime | None, tz: tzinfo
+) -> str | None:
+    """How a count moves, as a rule that stays true in a post nobody refreshes: every
+    `minutes` (0: in steps of `batch` alone) while open, or when the final step comes."""
+    if final_at is not None:
+        return _("final count at {time}", time=clock(final_at, tz))
+    if minutes is None:
+        return None
+    if minutes <= 0:
+        return ngettext(
+            "counted in steps of {n}, all at midnight ({zone})",
+            "counted in steps of {n}, all at midnight ({zone})",
+            batch,
+            zone=zone,
+        )
+    return ngettext(
+        "counted in steps: every {n} minute once enough have signed, all at midnight ({zone})",
+        "counted in steps: every {n} minutes once enough have signed, all at midnight ({zone})",
+        minutes,
+        zone=zone,
+    )
 
 
 def pace_days(now: datetime, tz: tzinfo) -> tuple[date, date]:
