@@ -20,6 +20,7 @@ from bot.domain.identity import Actor, SignerKey
 from bot.domain.tally import build_tally
 from bot.domain.text import check_slug, clean
 from bot.domain.timeparse import parse_deadline
+from bot.domain.values import changed
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -72,7 +73,9 @@ def test_pledge_succeeds_only_at_threshold_before_deadline() -> None:
     done = campaign(kind=Kind.PLEDGE, goal=3, succeeded_at=NOW)
     assert not reaches_goal_now(done, 4, NOW)
     assert done.outcome(NOW + timedelta(days=30)) == "succeeded"
-    assert pledge.outcome(NOW + timedelta(days=30)) == "failed"
+    after = NOW + timedelta(days=30)
+    assert pledge.outcome(after) is None  # closed, its final step not yet out: not "failed"
+    assert changed(pledge, final_at=after).outcome(after) == "failed"
 
 
 def test_edits_never_break_what_signers_were_promised() -> None:

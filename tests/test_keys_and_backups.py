@@ -142,12 +142,13 @@ def test_only_run_serve_and_console_upgrade_and_they_say_so(tmp_path: Path) -> N
     assert [x.split()[1] for x in status.stdout.splitlines() if x.startswith("pending:")] == [
         "0015",
         "0016",
+        "0017",
     ]
     line = one_line(run(tmp_path, "petition", "list"))
-    assert "needs 0016" in line and "undersigned db upgrade" in line
+    assert "needs 0017" in line and "undersigned db upgrade" in line
     started = run(tmp_path, "console", stdin="/petition list\n")
     assert started.returncode == 0, started.stderr
-    assert "database upgraded from 0014 to 0016" in started.stderr
+    assert "database upgraded from 0014 to 0017" in started.stderr
     assert "pending: none" in run(tmp_path, "db", "status").stdout
     assert run(tmp_path, "db", "upgrade").stdout.strip() == "the database is up to date"
     version = run(tmp_path, "--version")
@@ -355,7 +356,7 @@ def test_the_log_key_of_the_release_before_is_expected_not_replaced(tmp_path: Pa
     first = run(tmp_path, "console", stdin="/petition list\n", env=signer)
     assert first.returncode == 1 and "Traceback" not in first.stderr
     upgraded, line = first.stderr.strip().splitlines()  # the upgrade is said, then the refusal
-    assert "database upgraded from 0014 to 0016" in upgraded
+    assert "database upgraded from 0014 to 0017" in upgraded
     assert "signed by the release before this one" in line and "is missing" in line
     assert not (tmp_path / "bot.log.key").exists()
     given = {**signer, "UNDERSIGNED_LOG_KEY": keys["UNDERSIGNED_LOG_KEY"]}

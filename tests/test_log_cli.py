@@ -121,7 +121,7 @@ def test_a_stranger_verifies_and_a_signer_finds_their_receipt(server: Server) ->
         "@alice /petition publish walkout",
     )
     first = sign(server, "ann", "bob")
-    first += sign(server, "cy", anonymous=True)  # the third: a step with the three of them
+    first += sign(server, "cy")  # the third named one: a step with the three of them
     late = sign(server, "dee")  # waits for the next step
     server.start()
 
@@ -139,11 +139,13 @@ def test_a_stranger_verifies_and_a_signer_finds_their_receipt(server: Server) ->
     missing = server.check("receipt", "check", late[0], server.url)
     assert missing.returncode == 1 and "not in the log" in missing.stderr
 
-    server.console("@bob /unsign walkout", "@eve /sign walkout")  # with dee's: a step
+    # Three named withdrawals and, with dee's, three named signatures: a step of each part.
+    server.console(*(f"@{p} /unsign walkout" for p in ("ann", "bob", "cy")))
+    server.console("@eve /sign walkout", "@fay /sign walkout")
     later = server.check("log", "verify", server.url, "--heads", str(kept))
     assert later.returncode == 0, later.stderr
     assert "Consistent with the head you kept" in later.stdout
-    assert "5 signatures − 1 withdrawals or removals = 4" in later.stdout
+    assert "6 signatures − 3 withdrawals or removals = 3" in later.stdout
     assert server.check("receipt", "check", late[0], server.url).returncode == 0
     # The default place for kept heads works too (the state directory).
     assert server.check("log", "verify", server.url).returncode == 0

@@ -7,6 +7,7 @@ hashing is held to the published RFC 6962 / RFC 9162 test vectors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -22,7 +23,7 @@ from bot import handlers, jobs
 from bot.domain import merkle
 from bot.domain.identity import Actor, SignerKey
 from bot.domain.public_log import Entry, EntryKind, LogKey, receipt_leaf
-from bot.domain.steps import StepRule
+from bot.domain.steps import Part, StepRule
 from bot.service import Service
 from storage.database import Database
 from storage.tables import LogPendingRow, SignatureRow
@@ -389,12 +390,44 @@ async def test_the_receipt_is_kept_nowhere_and_the_leaf_is_tied_to_no_one(
         if name not in ("log_entry", "log_pending"):
             assert leaf not in content and leaf.hex().encode() not in content, name
     assert leaf in tables["log_entry"] + tables["log_pending"]  # the check fails if it should
-    # Where a leaf waits for its step, nothing ties it to a signer: no hash, no time.
+    # Where a leaf waits for its step, nothing the database alone holds ties it to a signer:
+    # no signer hash, no time; its part, and a tag only the signer key links to a signature
+    # (so a withdrawal before the step can take it back out), deleted with the step.
     pending = await service.db.read(
         lambda conn: list(conn.execute(select(LogPendingRow.__table__)).keys())
     )
-    assert set(pending) == {"id", "campaign_id", "kind", "leaf"}
+    assert set(pending) == {"id", "campaign_id", "kind", "leaf", "named", "owner", "workspace"}
     assert "leaf" not in {c.name for c in SignatureRow.__table__.columns}  # type: ignore[attr-defined]
+
+
+async def test_a_waiting_entry_is_tagged_for_the_key_holder_only_and_taken_back(
+    db: Database, key: SignerKey
+) -> None:
+    """A signature's waiting entry carries `pending_tag(signer hash)`: the database alone
+    can't link it (no signer hash, nothing unkeyed), and a withdrawal before the step takes
+    the entry back out, leaving no withdrawal behind."""
+    clock = Clock(datetime(2026, 11, 2, 10, 1, tzinfo=UTC))
+    service = Service(db, key, clock=clock, steps=StepRule())
+    await campaign(service, publish=False)
+    signer = person("signer")
+    await sign(service, signer, anonymous=True)
+    rows = await service.db.read(
+        lambda conn: conn.execute(select(LogPendingRow.__table__)).mappings().all()
+    )
+    hashes = await service.db.read(
+        lambda conn: list(conn.execute(select(SignatureRow.signer_hash)).scalars())
+    )
+    assert len(rows) == 1 and len(hashes) == 1
+    (row,), (signer_hash,) = rows, hashes
+    assert row["owner"] == key.pending_tag(signer_hash) != signer_hash
+    assert row["owner"] != hashlib.sha256(signer_hash.encode()).hexdigest()
+    assert row["named"] is False or row["named"] == 0
+    assert row["workspace"] is None  # anonymous: no workspace anywhere
+    assert not (await service.handle(signer, "/unsign", "walkout")).error
+    left = await service.db.read(
+        lambda conn: conn.execute(select(LogPendingRow.__table__)).mappings().all()
+    )
+    assert left == []  # taken back: neither the signature nor a withdrawal waits
 
 
 async def test_a_receipt_is_told_once_and_only_to_the_signer(service: Service) -> None:
@@ -499,23 +532,23 @@ async def test_campaigns_signed_before_the_log_get_one(tmp_path: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    ("signed", "withdrew", "due"),
+    ("waiting", "released"),
     [
-        (1, 1, False),  # one account signing and withdrawing fills nothing
-        (2, 1, False),  # the log would time a lone withdrawal
-        (3, 1, False),
-        (1, 3, False),
-        (3, 0, True),
-        (0, 3, True),
-        (3, 3, True),
-        (5, 4, True),
+        ({Part.ANON_SIGN: 1, Part.ANON_WITHDRAW: 1}, set()),  # each alone: nothing
+        ({Part.ANON_SIGN: 2, Part.NAMED_SIGN: 1}, set()),  # a named one isolates nobody
+        ({Part.ANON_SIGN: 3, Part.ANON_WITHDRAW: 1}, {Part.ANON_SIGN}),  # no freeze
+        ({Part.NAMED_SIGN: 3, Part.ANON_SIGN: 1}, {Part.NAMED_SIGN}),
+        ({Part.ANON_WITHDRAW: 3}, {Part.ANON_WITHDRAW}),
+        ({Part.ANON_SIGN: 3, Part.NAMED_WITHDRAW: 3}, {Part.ANON_SIGN, Part.NAMED_WITHDRAW}),
+        ({Part.UNSORTED_SIGN: 5}, set()),  # from before an upgrade: midnight only
     ],
 )
-def test_a_window_step_holds_each_kind_in_a_crowd(signed: int, withdrew: int, due: bool) -> None:
+def test_a_window_step_holds_each_part_in_a_crowd(
+    waiting: dict[Part, int], released: set[Part]
+) -> None:
     from dataclasses import replace
 
     from bot.domain.campaigns import Campaign, Kind, Names, Status
-    from bot.domain.steps import waiting
 
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     base = Campaign(
@@ -523,10 +556,14 @@ def test_a_window_step_holds_each_kind_in_a_crowd(signed: int, withdrew: int, du
         count=10, created_at=start, closed_at=None, succeeded_at=None, shown_count=10,
         shown_at=start,
     )  # fmt: skip
-    now = replace(base, count=10 + signed - withdrew, waiting=signed + withdrew)
-    assert waiting(now) == (signed, withdrew)
-    assert StepRule().due(now, start + timedelta(minutes=15), UTC) is due
-    assert StepRule().due(now, datetime(2026, 11, 3, tzinfo=UTC), UTC)  # midnight: all goes
+    moved = sum(n if p.signs else -n for p, n in waiting.items())
+    now = replace(base, count=10 + moved, waiting=sum(waiting.values()))
+    step = StepRule().decide(now, waiting, start + timedelta(minutes=15), UTC)
+    assert (step.parts if step else set()) == released
+    if step is not None:
+        assert step.whole is (released == set(waiting))
+    midnight = StepRule().decide(now, waiting, datetime(2026, 11, 3, tzinfo=UTC), UTC)
+    assert midnight is not None and midnight.whole  # midnight: all goes
 
 
 async def test_a_plant_cannot_flush_a_lone_signer_out_with_one_account(
