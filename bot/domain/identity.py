@@ -54,15 +54,15 @@ class SignerKey:
     def signer_hash(self, campaign_id: int, actor: Actor) -> str:
         """Per-campaign hash of the identity, so two signatures can't be linked across campaigns."""
         message = f"{campaign_id}\x1f{actor.identity}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.secret, message, "sha256").hex()  # one C call: hot path
 
     def pending_tag(self, signer_hash: str) -> str:
         """Tags a signature's entry while it waits for its step, so a withdrawal before then
         takes it back out; keyed, so the database alone links no entry to a signature."""
         message = f"pending\x1f{signer_hash}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.secret, message, "sha256").hex()
 
     def person_hash(self, actor: Actor) -> str:
         """Remembers that a person saw the safety notice without storing who they are."""
         message = f"notice\x1f{actor.identity}".encode()
-        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+        return hmac.digest(self.secret, message, "sha256").hex()

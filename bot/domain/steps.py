@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.campaigns import Campaign
 
@@ -108,12 +109,11 @@ class StepRule:
     @staticmethod
     def day_start(now: datetime, tz: tzinfo) -> datetime:
         """The start of `now`'s day in `tz`, as a UTC moment (right across changes of clocks)."""
-        local = now.astimezone(tz).date()
-        return datetime.combine(local, time(0), tzinfo=tz).astimezone(UTC)
+        return _day_span(now.astimezone(tz).date(), tz)[0]
 
     def next_day(self, now: datetime, tz: tzinfo) -> datetime:
         """The start of the day after `now`'s (23, 24 or 25 hours after this one's)."""
-        return self.day_start(self.day_start(now, tz) + timedelta(hours=25), tz)
+        return _day_span(now.astimezone(tz).date(), tz)[1]
 
     def last_boundary(self, now: datetime, tz: tzinfo) -> datetime:
         """The latest boundary at or before `now`: windows of real time from the day's start."""
@@ -123,11 +123,17 @@ class StepRule:
         return start + ((now - start) // self.window) * self.window
 
     def next_boundary(self, now: datetime, tz: tzinfo) -> datetime:
-        """The first boundary strictly after `now` (the next day's start at the latest)."""
+        """The first boundary strictly after `now` (the next day's start at the latest).
+        Every sign reply says it: the window `now` falls in is remembered."""
+        key = (self.window, tz)
+        known = _WINDOWS.get(key)
+        if known is not None and known[0] <= now < known[1]:
+            return known[1]
         tomorrow = self.next_day(now, tz)
-        if self.immediate:
-            return tomorrow
-        return min(self.last_boundary(now, tz) + self.window, tomorrow)
+        last = self.last_boundary(now, tz)
+        nxt = tomorrow if self.immediate else min(last + self.window, tomorrow)
+        _WINDOWS[key] = (last, nxt)
+        return nxt
 
     def next_change(self, campaign: Campaign, now: datetime, tz: tzinfo) -> datetime | None:
         """When the public count may next move, as anyone may be told: the next boundary
@@ -186,6 +192,16 @@ class StepRule:
         if not crowds:
             return None
         return Release(crowds, whole=crowds == everything)
+
+
+_WINDOWS: dict[tuple[timedelta, tzinfo], tuple[datetime, datetime]] = {}
+
+
+@lru_cache(maxsize=64)
+def _day_span(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    """A local day's start and the next one's, as UTC moments (every reply asks: cached)."""
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
 
 
 def released_change(waiting: Waiting, release: Release) -> tuple[int, int]:

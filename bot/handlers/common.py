@@ -7,7 +7,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from bot import commands as cmd
@@ -24,10 +25,12 @@ from bot.domain.messages import (
     number,
     translate,
 )
+from bot.domain.messages import current as current_language
 from bot.domain.replies import (
     CampaignCard,
     PageLink,
 )
+from bot.domain.steps import StepRule
 from bot.domain.tally import Tally, build_tally, pace_days, workspace_groups
 from bot.domain.timeparse import format_when
 from storage import repository as repo
@@ -216,20 +219,28 @@ def next_step_sentence(ctx: Context, campaign: Campaign, counted: bool = False) 
     nxt = ctx.steps.next_change(campaign, now, ctx.tz)
     if nxt is None:
         return _("This is the final count.")
-    if ctx.steps.immediate:
+    return _next_step_words(current_language(), counted, ctx.steps, nxt, ctx.tz)
+
+
+@lru_cache(maxsize=256)
+def _next_step_words(
+    language: str, counted: bool, rule: StepRule, nxt: datetime, tz: tzinfo
+) -> str:
+    """Said in every sign reply: worded once per language and boundary."""
+    if rule.immediate:
         said = ngettext(
             "The public count moves in steps of at least {n} people, so nobody can tell "
             "when one of them signed; what is left goes at midnight ({time}).",
             "The public count moves in steps of at least {n} people, so nobody can tell "
             "when one of them signed; what is left goes at midnight ({time}).",
-            ctx.steps.batch,
-            time=clock(nxt, ctx.tz),
+            rule.batch,
+            time=clock(nxt, tz),
         )
     else:
         said = _(
             "The public count moves in steps, so nobody can tell when one person signed: "
             "next at {time} if enough have signed, midnight at the latest.",
-            time=clock(nxt, ctx.tz),
+            time=clock(nxt, tz),
         )
     return (_("You are counted.") + " " + said) if counted else said
 
