@@ -416,3 +416,23 @@ async def test_one_withdrawal_never_holds_the_count_back(db: Database, key: Sign
         await service.handle(p, "/sign", "pp")  # three signatures: a crowd of their own
     await tick(service, clock, at(9, 30))
     assert await public_count(service, "pp") == 6  # moved at the next window, not at midnight
+
+
+async def test_a_named_withdrawal_is_never_counted_as_an_anonymous_signer(
+    db: Database, key: SignerKey
+) -> None:
+    """The name leaves the export at once (as promised); the count follows with its step,
+    and meanwhile the export must not say somebody signed anonymously."""
+    clock = Clock(at(9, 0, 10))
+    service = Service(db, key, clock=clock, steps=StepRule())
+    people = [worker(n) for n in "abcd"]
+    await informed(service, *people)
+    await petition(service, "pp", 50)
+    for p in people:
+        await service.handle(p, "/sign", "pp")
+    await tick(service, clock, at(9, 15))
+    clock.now = at(9, 16)
+    await service.handle(people[0], "/unsign", "pp")
+    exported = await service.handle(ORG, "/petition", "export pp csv")
+    assert csv_names(exported.attachment) == ["b", "c", "d"]
+    assert "anonymously" not in exported.text, exported.text

@@ -74,7 +74,9 @@ def to_csv(data: ExportData) -> str:
 
 
 def others_line(data: ExportData) -> str | None:
-    others = data.count - len(data.signatories)
+    """Who is counted but not listed: the step's anonymous figure (a named signer who just
+    withdrew leaves the list at once, and is no anonymous signer while the count catches up)."""
+    others = data.count - len(data.signatories) if data.names_withheld else data.anonymous
     if others <= 0:
         return None
     if data.names_withheld:

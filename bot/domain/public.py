@@ -169,7 +169,8 @@ def public_facts(
         projected=tally.pace.projected if tally.pace else None,
         signatories=signatories,
         names_shown=names_shown,
-        # of the step, like the count: a named withdrawal moves no figure until the next one
+        # of the step, like the count (a named signer who withdraws leaves the list at once,
+        # as promised; this figure and the count follow with their part's step)
         unnamed=max(0, campaign.count - campaign.shown_named) if names_shown else campaign.count,
         more_named=max(0, (named_total or 0) - len(signatories)) if names_shown else 0,
         language=campaign_language(campaign.language),

@@ -120,7 +120,8 @@ async def forget_me(
 
     def op(conn: Tx) -> tuple[int, list[str]]:
         removed = 0
-        for campaign_id, signature_id in ids:
+        repo.lock_campaigns(conn, {campaign_id for campaign_id, _ in ids})  # in id order, first
+        for campaign_id, signature_id in sorted(ids):
             if withdraw(conn, ctx.key, campaign_id, signature_id):
                 removed += 1
         repo.forget_notice(conn, person)

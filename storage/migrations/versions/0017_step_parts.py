@@ -9,7 +9,8 @@ only in a crowd, or everything at midnight (bot/domain/steps.py). Entries that w
 this upgrade have no part: they go with the next midnight. A named signature is shown once its
 part is released, so it carries `held` until then (set here from the last step's moment, as
 before). A closed campaign whose last step came after its closing with nothing waiting had its
-final step; the others get it at the first midnight after this upgrade.
+final step; the others get it at the first boundary after this upgrade (what waits there was
+signed before the close: no moment of the upgrade times anyone).
 """
 
 from __future__ import annotations
