@@ -219,7 +219,11 @@ def build_tally(
         goal=campaign.goal,
         deadline=campaign.deadline,
         time_left=(campaign.deadline - now) if campaign.deadline else None,
-        step_window=steps.window if steps is not None and campaign.is_open(now) else None,
+        step_window=(
+            steps.window
+            if steps is not None and not steps.stepless and campaign.is_open(now)
+            else None
+        ),
         step_zone=now.astimezone(tz).tzname() or "UTC",
         step_batch=steps.batch if steps is not None else 0,
         step_tz=tz,

@@ -209,7 +209,7 @@ def pledge_line(ctx: Context, campaign: Campaign) -> str:
     )
 
 
-def next_step_sentence(ctx: Context, campaign: Campaign, counted: bool = False) -> str:
+def next_step_sentence(ctx: Context, campaign: Campaign, counted: bool = False) -> str | None:
     """When the public count next may move, for whoever reads it now (the signer: that they
     are counted though the count shows nothing yet). Never how much waits."""
     now = ctx.clock()
@@ -219,6 +219,8 @@ def next_step_sentence(ctx: Context, campaign: Campaign, counted: bool = False) 
     nxt = ctx.steps.next_change(campaign, now, ctx.tz)
     if nxt is None:
         return _("This is the final count.")
+    if ctx.steps.stepless:
+        return None  # every signature public at once (the operator's choice): no steps
     return _next_step_words(current_language(), counted, ctx.steps, nxt, ctx.tz)
 
 

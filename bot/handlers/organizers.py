@@ -182,7 +182,8 @@ async def export_reply(
     if exact.final_at is None:  # not final: say when it will be, never what waits
         if exact.awaiting_final(ctx.clock()):
             lines.append(_("This is not the final list yet."))
-        lines.append(common.next_step_sentence(ctx, exact))
+        steps = common.next_step_sentence(ctx, exact)
+        lines += [steps] if steps else []
     return Reply(text="\n".join(lines), attachment=(f"{slug}.{fmt}", RENDERERS[fmt](data)))
 
 

@@ -68,7 +68,8 @@ async def status_uncached(ctx: Context, slug: str | None) -> Reply:
     if campaign.kind is Kind.PLEDGE:
         lines.append(common.pledge_line(ctx, campaign))
     lines.append(common.state_line(ctx, campaign, now))
-    lines.append(common.next_step_sentence(ctx, campaign))
+    steps = common.next_step_sentence(ctx, campaign)
+    lines += [steps] if steps else []
     for version, when, summary in latest:
         lines.append(
             _(
@@ -121,7 +122,8 @@ async def list_campaigns(
                 state=common.state_word(c.outcome(now) or c.effective_status(now).value),
             )
         )
-    if any(c.is_open(now) or c.awaiting_final(now) for c in campaigns):
+    waiting = any(c.is_open(now) or c.awaiting_final(now) for c in campaigns)
+    if waiting and not ctx.steps.stepless:
         lines.append(_("Counts move in steps, so nobody can tell when one person signed."))
     return Reply(text=_("Campaigns:") + "\n" + "\n".join(lines))
 

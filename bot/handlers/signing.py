@@ -242,7 +242,8 @@ def sign_reply(
         lines.append(wording.who_sees_your_name(campaign))
     elif actor.locale_withheld:
         lines.append(wording.language_hint(campaign.slug, ctx.language))
-    lines.append(common.next_step_sentence(ctx, campaign, counted=True))
+    steps = common.next_step_sentence(ctx, campaign, counted=True)
+    lines += [steps] if steps else []
     lines.append(_("Changed your mind? `/unsign {slug}` while it's open.", slug=campaign.slug))
     if receipt is not None:
         published = exact.published_at is not None and bool(ctx.public_url)
