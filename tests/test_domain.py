@@ -94,8 +94,11 @@ def test_edits_never_break_what_signers_were_promised() -> None:
         "addressee",
     ]
     assert changes_to_the_deal(pledge, {"goal": 1000, "action": "walk out"}) == []
-    # Before anyone signed, anything goes.
-    assert changes_to_the_deal(campaign(kind=Kind.PLEDGE, goal=9, action="x"), {"goal": 1}) == []
+    # Before anyone signed, anything goes, as a new version all the same (whether an edit
+    # makes one must not tell an organizer that somebody signed before the count shows it).
+    fresh = campaign(kind=Kind.PLEDGE, goal=9, action="x")
+    assert changes_to_the_deal(fresh, {"goal": 1}) == ["threshold"]
+    assert changes_to_the_deal(changed(fresh, count=1), {"goal": 10}) == ["threshold"]
     sealed = campaign(names=Names.SEALED, count=2)
     with pytest.raises(UserError):
         changes_to_the_deal(sealed, {"goal": 2})

@@ -100,7 +100,9 @@ async def test_retitling_after_signatures_is_a_new_version_everyone_is_told_abou
     assert "was “1,000”, now “2,000”" in (await service.handle(CAT, "/sign", "mine")).text
 
 
-async def test_before_anyone_signs_everything_can_change_silently(service: Service) -> None:
+async def test_before_anyone_signs_everything_can_change_as_a_new_version(
+    service: Service,
+) -> None:
     await service.handle(
         PLANT,
         "/petition",
@@ -109,8 +111,34 @@ async def test_before_anyone_signs_everything_can_change_silently(service: Servi
     changed = await service.handle(
         PLANT, "/petition", 'edit fresh threshold:3 deadline:2026-11-29 action:"strike"'
     )
-    assert not changed.error and "version" not in changed.text
-    assert (await views.status_data(service.ctx, "fresh"))["version"] == 1
+    assert not changed.error
+    # A version whoever signed or not: repeated edits can't time a first signature.
+    assert (await views.status_data(service.ctx, "fresh"))["version"] == 2
+
+
+async def test_edits_never_tell_an_organizer_what_the_count_does_not_show(
+    db: Database, key: SignerKey
+) -> None:
+    """An organizer who edits the title again and again, or tries to move a sealed
+    petition's deadline, learns nothing the public count doesn't show."""
+    from datetime import UTC, datetime
+
+    from bot.domain.steps import StepRule
+
+    clock = Clock(datetime(2026, 11, 2, 9, 0, 10, tzinfo=UTC))
+    service = Service(db, key, clock=clock, steps=StepRule())
+    await service.handle(PLANT, "/petition", 'new quiet title:"Q" goal:2 names:sealed We ask.')
+    first = await service.handle(PLANT, "/petition", 'edit quiet title:"Q1"')
+    assert not first.error
+    await informed(service, ANN, BEN)
+    await service.handle(ANN, "/sign", "quiet")
+    await service.handle(BEN, "/sign", "quiet")  # the goal, reached before any step
+    second = await service.handle(PLANT, "/petition", 'edit quiet title:"Q2"')
+    assert not second.error
+    versions = (await views.status_data(service.ctx, "quiet"))["version"]
+    assert versions == 3  # one per edit, signed or not
+    later = await service.handle(PLANT, "/petition", "edit quiet deadline:2026-12-31")
+    assert later.error  # refused as if nobody had reached the goal: the step shows nothing yet
 
 
 async def test_new_organizers_gain_no_sight_of_sealed_names(service: Service) -> None:

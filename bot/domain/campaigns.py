@@ -178,8 +178,10 @@ def ensure_organizer(campaign: Campaign, actor: Actor, doing: str) -> None:
 
 
 def _sealed_until_reached(campaign: Campaign) -> bool:
-    """Names someone agreed to reveal only if the goal is reached in time."""
-    sealed_petition = campaign.names is Names.SEALED and not campaign.reached_in_time
+    """Names someone agreed to reveal only if the goal is reached in time (as far as the
+    public may know: a success not yet shown keeps the promise binding, so whether an edit
+    is refused never tells an organizer that the goal was reached before the step shows it)."""
+    sealed_petition = campaign.names is Names.SEALED and campaign.shown_succeeded_at is None
     return campaign.kind is Kind.PLEDGE or sealed_petition
 
 
@@ -192,10 +194,10 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
     threshold (or a sealed petition's goal) never goes down, its deadline never moves later,
     and a pledge's action never changes. Title, addressee, a higher threshold or an earlier
     pledge deadline are allowed, as a new version every signer is told about. Returns the names
-    of those changes (empty when nobody has signed yet, or nothing signers agreed to changed).
+    of those changes, whether anyone signed or not: a new version must not tell an organizer
+    that somebody signed before the count shows it.
     """
-    if campaign.count == 0:
-        return []
+    signed = campaign.count > 0  # a promise binds from its signature, shown or not
     # The rule counts every signature; the sentence says only what the count shows (the
     # organizer may be a plant: a refusal must not tell them the exact, unreleased count).
     shown = max(1, campaign.shown_count)
@@ -205,17 +207,17 @@ def changes_to_the_deal(campaign: Campaign, values: dict[str, object]) -> list[s
     about = {"title": campaign.title, "goal": number(campaign.goal)}
     goal = values.get("goal")
     if isinstance(goal, int) and goal != campaign.goal:
-        if goal < campaign.goal and sealed:
+        if goal < campaign.goal and sealed and signed:
             raise _kept("goal", shown, about)
         changed += ["threshold"] if pledge else []
     deadline = values.get("deadline")
     if isinstance(deadline, datetime) and deadline != campaign.deadline:
         later = campaign.deadline is None or deadline > campaign.deadline
-        if later and sealed:
+        if later and sealed and signed:
             raise _kept("deadline", shown, about)
         changed += ["deadline"] if pledge else []
     action = values.get("action")
-    if action is not None and action != campaign.action:
+    if action is not None and action != campaign.action and signed:
         raise _kept("action", shown, {"action": campaign.action or ""})
     for field in ("title", "addressee"):
         if field in values and values[field] != getattr(campaign, field):
