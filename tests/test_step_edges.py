@@ -436,3 +436,39 @@ async def test_a_named_withdrawal_is_never_counted_as_an_anonymous_signer(
     exported = await service.handle(ORG, "/petition", "export pp csv")
     assert csv_names(exported.attachment) == ["b", "c", "d"]
     assert "anonymously" not in exported.text, exported.text
+
+
+# ---- databases of earlier releases: their final steps ------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures" / "upgrades"
+
+
+@pytest.mark.parametrize("label", ["r0012-09e0860", "r0013-fa1b4b2", "r0014-d9b751e"])
+async def test_an_upgraded_database_reaches_its_final_steps_with_every_name(
+    label: str, tmp_path: Path
+) -> None:
+    """Entries that waited before 0017 have no part: the next midnight releases them; a
+    closed campaign gets its final step, and its purge reports the names its export held."""
+    import shutil
+
+    shutil.copy(FIXTURES / f"{label}.db", tmp_path / "old.db")
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    await db.migrate()
+    try:
+        clock = Clock(datetime(2026, 12, 7, 23, 0, 30, tzinfo=UTC))
+        service = Service(db, SignerKey(b"any"), clock=clock, steps=StepRule())
+        await tick(service, clock, datetime(2026, 12, 8, tzinfo=UTC))  # the next midnight
+        for slug in ("delivered", "open-letter", "walkout"):
+            campaign = await db.read(lambda conn, s=slug: repo.find_campaign(conn, s))
+            assert campaign is not None
+            assert campaign.shown_count == campaign.count, slug  # nothing waits after midnight
+        delivered = await db.read(lambda conn: repo.find_campaign(conn, "delivered"))
+        assert delivered is not None and delivered.final_at is not None
+        operator = Actor("console", "local", "operator", "operator", operator=True)
+        exported = await service.handle(operator, "/petition", "export delivered csv")
+        names = csv_names(exported.attachment)
+        assert names == ["bob", "carol"], names
+        purged = await service.handle(operator, "/petition", "purge delivered")
+        assert f"{len(names)} signatures now carry no name" in purged.text, purged.text
+    finally:
+        await db.close()
