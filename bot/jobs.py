@@ -30,7 +30,7 @@ from bot.releases import release_due, release_if_due
 from storage import installations, outbox, public_log, reminders
 from storage import repository as repo
 from storage.database import Tx
-from storage.public_log import Waiting
+from storage.public_log import Pending
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ async def recount(ctx: Context) -> list[tuple[str, int, int]]:
             # the count: entries nobody holds a receipt for.
             kind = EntryKind.SIGN if actual > kept else EntryKind.WITHDRAW
             fixes = [
-                Waiting(Entry(kind, secrets.token_bytes(32)), False)  # nobody's: anonymous
+                Pending(Entry(kind, secrets.token_bytes(32)), False)  # nobody's: anonymous
                 for _ in range(abs(actual - kept))
             ]
             public_log.add_pending(conn, campaign_id, fixes)

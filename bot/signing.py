@@ -24,7 +24,7 @@ from bot.domain.values import changed
 from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
-from storage.public_log import Waiting
+from storage.public_log import Pending
 
 
 def _row(request: SignRequest, version: int) -> dict[str, Any]:
@@ -49,12 +49,12 @@ def _row(request: SignRequest, version: int) -> dict[str, Any]:
     }
 
 
-def _entry(request: SignRequest) -> Waiting:
+def _entry(request: SignRequest) -> Pending:
     """The signature's log entry, in its part: named ones with their workspace."""
     entry = Entry(EntryKind.SIGN, request.leaf or secrets.token_bytes(32))
     if request.anonymous:
-        return Waiting(entry, False, request.tag)
-    return Waiting(entry, True, request.tag, f"{request.platform}\t{request.workspace}")
+        return Pending(entry, False, request.tag)
+    return Pending(entry, True, request.tag, f"{request.platform}\t{request.workspace}")
 
 
 def sign_batch(conn: Tx, requests: list[SignRequest]) -> list[SignOutcome | Exception]:

@@ -13,7 +13,7 @@ from bot.domain.public_log import withdrawal
 from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
-from storage.public_log import Waiting
+from storage.public_log import Pending
 
 
 def withdraw(conn: Tx, key: SignerKey, campaign_id: int, signature_id: str) -> bool:
@@ -23,6 +23,6 @@ def withdraw(conn: Tx, key: SignerKey, campaign_id: int, signature_id: str) -> b
         return False
     repo.add_to_count(conn, campaign_id, -1)
     if not public_log.take_back(conn, campaign_id, key.pending_tag(gone.signer_hash)):
-        entry = Waiting(withdrawal(), gone.named, None, gone.workspace)
+        entry = Pending(withdrawal(), gone.named, None, gone.workspace)
         public_log.add_pending(conn, campaign_id, [entry])  # tied to nothing
     return True

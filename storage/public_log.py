@@ -35,7 +35,7 @@ CHUNK = 5_000  # rows per INSERT of an append
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Pending:
     """An entry for the next step with its part (bot/domain/steps.py): named or not (None:
     unsorted), the signature's keyed tag, a named entry's workspace."""
 
@@ -45,21 +45,21 @@ class Waiting:
     workspace: str | None = None
 
 
-def add_pending(conn: Connection, campaign_id: int, entries: list[Entry | Waiting]) -> None:
+def add_pending(conn: Connection, campaign_id: int, entries: list[Entry | Pending]) -> None:
     """Entries for the next step, in the transaction that made them (a signature, a
     withdrawal): the log and the count can never disagree."""
     if not entries:
         return
     rows = []
     for item in entries:
-        entry = item.entry if isinstance(item, Waiting) else item
+        entry = item.entry if isinstance(item, Pending) else item
         row: dict[str, Any] = {
             "id": uuid.uuid4().hex,
             "campaign_id": campaign_id,
             "kind": entry.kind.value,
             "leaf": entry.leaf,
         }
-        if isinstance(item, Waiting):  # (a plain Entry: also what migration 0014 writes)
+        if isinstance(item, Pending):  # (a plain Entry: also what migration 0014 writes)
             row |= {"named": item.named, "owner": item.owner, "workspace": item.workspace}
         rows.append(row)
     conn.execute(insert(_PENDING), rows)
