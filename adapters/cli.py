@@ -36,7 +36,7 @@ from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime.bootstrap import open_service
-from runtime.config import Settings
+from runtime.config import Settings, misspelt_settings
 from runtime.kept_heads import kept_heads_file
 from runtime.key_changes import adopt_signer_key, change_log_key
 from runtime.keys import (
@@ -96,6 +96,8 @@ def _fail(message: str) -> None:
 
 
 def _settings() -> Settings:
+    for name, meant in misspelt_settings(dict(os.environ)):
+        raise CliError(f"unknown setting {name}: did you mean {meant}?")
     try:
         return Settings()
     except ValidationError as exc:

@@ -20,7 +20,10 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 class Settings(BaseSettings):
     """Every setting Undersigned reads; `.env.example` documents each one."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value means "unset" (a copied template leaves many empty), in .env and outside.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = Field(default="sqlite:///./undersigned.db", alias="DATABASE_URL")
     secret_key: str | None = Field(default=None, alias="UNDERSIGNED_SECRET_KEY")
@@ -286,6 +289,31 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+OURS = ("UNDERSIGNED_", "SLACK_", "DISCORD_", "MATRIX_", "DATABASE_")
+
+
+def misspelt_settings(
+    environ: dict[str, str], env_file: Path = Path(".env")
+) -> list[tuple[str, str]]:
+    """(name, the setting it is close to) for each name that looks like a misspelt setting:
+    an `UNDERSIGNED_` one in the environment or `.env`, or any of ours in `.env` (elsewhere
+    the environment may hold other tools' `SLACK_…`). Unknown and unlike any: left alone."""
+    import difflib
+
+    from dotenv import dotenv_values
+
+    known = {f.alias for f in Settings.model_fields.values() if f.alias}
+    names = {n for n in environ if n.startswith("UNDERSIGNED_")}
+    if env_file.is_file():
+        names |= {n for n in dotenv_values(env_file) if n.startswith(OURS)}
+    found = []
+    for name in sorted(names - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.85)
+        if close:
+            found.append((name, close[0]))
+    return found
 
 
 @lru_cache(maxsize=1)

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from datetime import date, timedelta
@@ -16,13 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_paths import EXE
 from tests.slack_harness import EVERY_SIGNATURE, free_port
 
 CREATE_X1 = ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"]
 # A deadline well inside the allowed window (ten years), whatever today is.
 FUTURE = (date.today() + timedelta(days=400)).isoformat()
-
-EXE = shutil.which("undersigned", path=str(Path(sys.executable).parent)) or "undersigned"
 
 
 def run(tmp_path: Path, *args: str, stdin: str = "", env: dict[str, str] | None = None):

@@ -90,3 +90,87 @@ def test_a_fresh_clone_is_told_once_why_tests_were_skipped(tmp_path: Path) -> No
     lines = [line for line in result.stdout.splitlines() if "PostgreSQL is not configured" in line]
     assert len(lines) == 1 and "set TEST_DATABASE_URL=" in lines[0], result.stdout[-2000:]
     assert lines[0].startswith("1 skipped:")
+
+
+def _clean_environment() -> dict[str, str]:
+    """The process environment without any setting of ours: only `.env` speaks."""
+    ours = ("SLACK_", "DISCORD_", "MATRIX_", "UNDERSIGNED_", "DATABASE_", "LC_", "LANG")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    env["LANG"] = "C.UTF-8"
+    return env
+
+
+def test_the_shipped_template_starts_when_copied(tmp_path: Path) -> None:
+    """`cp .env.example .env` and `undersigned run`: every empty value means unset."""
+    import time
+    import urllib.request
+
+    from tests.cli_paths import EXE
+    from tests.slack_harness import free_port
+
+    port = free_port()
+    template = (ROOT / ".env.example").read_text()
+    assert "UNDERSIGNED_HTTP_PORT=3000\n" in template  # only the port changes: 3000 may be taken
+    (tmp_path / ".env").write_text(
+        template.replace("UNDERSIGNED_HTTP_PORT=3000", f"UNDERSIGNED_HTTP_PORT={port}")
+    )
+    proc = subprocess.Popen(
+        [EXE, "run"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env=_clean_environment(),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "run never served /healthz"
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        _out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "error" not in err.lower() and "Traceback" not in err, err
+    assert (tmp_path / "undersigned.db").exists() and (tmp_path / "undersigned.key").exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "meant"),
+    [
+        ("UNDERSIGNED_LANGAUGE=de", "UNDERSIGNED_LANGUAGE"),
+        ("DATABASE_URI=sqlite:///./other.db", "DATABASE_URL"),
+        ("UNDERSIGNED_COUNT_WINDOW=5", "UNDERSIGNED_COUNT_WINDOW_MINUTES"),
+    ],
+)
+def test_a_misspelt_setting_stops_the_start_and_says_which_was_meant(
+    tmp_path: Path, line: str, meant: str
+) -> None:
+    from tests.cli_paths import EXE
+
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text() + line + "\n")
+    done = subprocess.run(
+        [EXE, "db", "status"], capture_output=True, text=True, cwd=tmp_path,
+        env=_clean_environment(), timeout=60,
+    )  # fmt: skip
+    name = line.split("=")[0]
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"unknown setting {name}: did you mean {meant}?" in done.stderr
+
+
+def test_other_tools_settings_in_the_environment_are_left_alone(tmp_path: Path) -> None:
+    from tests.cli_paths import EXE
+
+    env = _clean_environment() | {"MATRIX_HOMESERVER_URL": "x", "UNDERSIGNED_REQUIRE_X": "1"}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'bot.db'}"
+    done = subprocess.run(
+        [EXE, "db", "status"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
