@@ -131,17 +131,30 @@ QUIET_LOGGERS = (
     "httpx",
     "httpcore",
     "asyncio",
+    "nio",
+    "peewee",
 )
 
 
+OUR_LOGGERS = ("bot", "adapters", "runtime", "storage")
+
+
 def _setup_logging(settings: Settings) -> None:
+    """Our loggers at the level asked for; every library's at WARNING whatever it is.
+
+    Libraries log request bodies, response URLs and user ids at DEBUG (slack_sdk, discord's
+    gateway, aiohttp) and who opened a direct message at INFO (matrix-nio's device and key
+    lines): identities stay out of every level, so no library goes below WARNING, named here
+    or not (the root logger stays at WARNING; only ours follow UNDERSIGNED_LOG_LEVEL)."""
     logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Libraries log request bodies, response URLs and user ids at DEBUG (slack_sdk, discord's
-    # gateway, aiohttp): identities stay out of every level, so they never go below WARNING.
+    logging.getLogger().setLevel(logging.WARNING)  # also where a handler was there before
+    level = getattr(logging, settings.log_level.upper(), logging.INFO)
+    for name in OUR_LOGGERS:
+        logging.getLogger(name).setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

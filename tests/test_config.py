@@ -174,3 +174,29 @@ def test_other_tools_settings_in_the_environment_are_left_alone(tmp_path: Path) 
         [EXE, "db", "status"], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_no_library_logs_below_warning_at_any_level_of_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """matrix-nio said at INFO who opened a direct message with the bot; slack_bolt logs
+    acknowledgement bodies at DEBUG. Ours follow the setting; no library, named or not."""
+    import logging
+
+    from adapters.cli import _setup_logging
+
+    root = logging.getLogger()
+    saved = root.level, {n: logging.getLogger(n).level for n in ("bot", "adapters", "runtime")}
+    monkeypatch.setenv("UNDERSIGNED_LOG_LEVEL", "DEBUG")
+    try:
+        _setup_logging(Settings())
+        for ours in ("bot.jobs", "adapters.matrix.bot", "runtime.scheduler", "storage.writer"):
+            assert logging.getLogger(ours).getEffectiveLevel() == logging.DEBUG, ours
+        for library in ("nio.crypto", "nio.client.async_client", "peewee", "slack_bolt.App",
+                        "some.library.nobody.named", "aiohttp.access"):  # fmt: skip
+            assert logging.getLogger(library).getEffectiveLevel() >= logging.WARNING, library
+    finally:
+        root.setLevel(saved[0])
+        for name, level in saved[1].items():
+            logging.getLogger(name).setLevel(level)
+        logging.getLogger("storage").setLevel(logging.NOTSET)
