@@ -200,3 +200,28 @@ def test_no_library_logs_below_warning_at_any_level_of_ours(
         for name, level in saved[1].items():
             logging.getLogger(name).setLevel(level)
         logging.getLogger("storage").setLevel(logging.NOTSET)
+
+
+def test_the_readmes_piped_session_shows_a_count_that_moves(tmp_path: Path) -> None:
+    """The first thing a newcomer runs: three named signers show at once, and the status
+    says why the anonymous fourth waits."""
+    import re
+    import shlex
+
+    from tests.cli_paths import EXE
+
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(printf '%s\\n' \\\n.*?)\n```", readme, re.S)
+    assert block is not None, "the README's piped session"
+    lines = [shlex.split(x.rstrip(" \\"))[0] for x in block.group(1).splitlines()[1:]]
+    command = block.group(1).splitlines()[-1].split("|", 1)[1].split()
+    settings = dict(part.split("=", 1) for part in command if "=" in part)
+    env = _clean_environment() | settings | {"DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}"}
+    done = subprocess.run(
+        [EXE, "console"], input="\n".join(lines) + "\n", capture_output=True, text=True,
+        cwd=tmp_path, env=env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    status = done.stdout.rsplit("> @dave /petition status walkout", 1)[1]
+    assert "3 of 1,000 signatures" in status, status
+    assert "steps" in status and "midnight" in status
