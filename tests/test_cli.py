@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli_paths import EXE
+from tests.cli_paths import EXE, wait_until_healthy
 from tests.slack_harness import EVERY_SIGNATURE, free_port
 
 CREATE_X1 = ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "3"]
@@ -104,16 +104,7 @@ def test_run_without_tokens_serves_until_a_signal_whatever_stdin_is(tmp_path: Pa
         env=_environment(tmp_path, port),
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "run never served /healthz"
-                time.sleep(0.2)
+        wait_until_healthy(proc, port)
         time.sleep(2)  # stdin is at its end long since: still serving
         assert proc.poll() is None
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:

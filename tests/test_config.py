@@ -102,10 +102,7 @@ def _clean_environment() -> dict[str, str]:
 
 def test_the_shipped_template_starts_when_copied(tmp_path: Path) -> None:
     """`cp .env.example .env` and `undersigned run`: every empty value means unset."""
-    import time
-    import urllib.request
-
-    from tests.cli_paths import EXE
+    from tests.cli_paths import EXE, wait_until_healthy
     from tests.slack_harness import free_port
 
     port = free_port()
@@ -124,16 +121,7 @@ def test_the_shipped_template_starts_when_copied(tmp_path: Path) -> None:
         env=_clean_environment(),
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    assert r.status == 200
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.communicate()
-                assert time.monotonic() < deadline, "run never served /healthz"
-                time.sleep(0.2)
+        wait_until_healthy(proc, port)
     finally:
         proc.terminate()
         _out, err = proc.communicate(timeout=20)
