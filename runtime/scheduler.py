@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
 
 
+class _ShutdownCuts(logging.Filter):
+    """APScheduler reports a job that a stopping event loop cancelled before it began as an
+    error with a traceback: at shutdown that is expected, not something an operator must read."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+for _name in ("apscheduler.executors.default", "apscheduler.scheduler"):
+    logging.getLogger(_name).addFilter(_ShutdownCuts())
+
+
 class ReminderScheduler:
     def __init__(self, service: Service, grace: timedelta = timedelta(hours=1)) -> None:
         self.service = service

@@ -213,3 +213,23 @@ def test_the_readmes_piped_session_shows_a_count_that_moves(tmp_path: Path) -> N
     status = done.stdout.rsplit("> @dave /petition status walkout", 1)[1]
     assert "3 of 1,000 signatures" in status, status
     assert "steps" in status and "midnight" in status
+
+
+def test_a_job_cut_short_by_shutdown_is_no_error_with_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stopping `run` just after it started logged APScheduler's "Error running job" with a
+    CancelledError traceback: at shutdown that is expected. A real failure still shows."""
+    import asyncio
+    import logging
+
+    import runtime.scheduler  # noqa: F401  (its filter on APScheduler's loggers)
+
+    logger = logging.getLogger("apscheduler.executors.default")
+    with caplog.at_level(logging.ERROR, logger="apscheduler.executors.default"):
+        for exc in (asyncio.CancelledError(), RuntimeError("a real failure")):
+            try:
+                raise exc
+            except BaseException:
+                logger.exception("Error running job %s", "sweep")
+    assert [r.exc_info[1].__class__ for r in caplog.records if r.exc_info] == [RuntimeError]
