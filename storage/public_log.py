@@ -107,7 +107,7 @@ def waiting_parts(conn: Connection, campaign_ids: Iterable[int]) -> dict[int, di
 
 
 def _in_part(part: Part) -> Any:
-    kind = _PENDING.c.kind == part.value.split(":")[0]
+    kind = _PENDING.c.kind == part.kind
     if not part.sorted:
         return and_(kind, _PENDING.c.named.is_(None))
     return and_(kind, _PENDING.c.named.is_(part.named))

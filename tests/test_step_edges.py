@@ -164,9 +164,11 @@ async def test_a_plant_signing_and_withdrawing_fills_no_crowd(db: Database, key:
         await site.stop()
 
 
-async def test_closing_mid_window_releases_nothing(db: Database, key: SignerKey) -> None:
-    """The organizer lowers the goal to the shown count plus one, one person signs, the
-    organizer closes mid-window: the count must not move at the close or its boundary."""
+async def three_shown_and_a_goal_of_four(
+    db: Database, key: SignerKey
+) -> tuple[Service, Clock, Actor]:
+    """Three signatures shown at 9:01; the organizer lowers the goal to one more; the one
+    person who will sign next, returned."""
     clock = Clock(at(9, 0, 10))
     service = Service(db, key, clock=clock, steps=MINUTE)
     crowd = [worker(n) for n in "abc"]
@@ -178,6 +180,13 @@ async def test_closing_mid_window_releases_nothing(db: Database, key: SignerKey)
     await tick(service, clock, at(9, 1))
     assert await public_count(service, "pp") == 3
     await service.handle(ORG, "/petition", "edit pp goal:4")
+    return service, clock, lone
+
+
+async def test_closing_mid_window_releases_nothing(db: Database, key: SignerKey) -> None:
+    """The organizer lowers the goal to the shown count plus one, one person signs, the
+    organizer closes mid-window: the count must not move at the close or its boundary."""
+    service, clock, lone = await three_shown_and_a_goal_of_four(db, key)
     clock.now = at(9, 1, 20)
     await service.handle(lone, "/sign", "pp anonymous")
     clock.now = at(9, 1, 40)
@@ -194,16 +203,7 @@ async def test_closing_mid_window_releases_nothing(db: Database, key: SignerKey)
 async def test_moving_the_deadline_a_minute_ahead_releases_nothing(
     db: Database, key: SignerKey
 ) -> None:
-    clock = Clock(at(9, 0, 10))
-    service = Service(db, key, clock=clock, steps=MINUTE)
-    crowd = [worker(n) for n in "abc"]
-    lone = worker("lone")
-    await informed(service, *crowd, lone)
-    await petition(service, "pp", 50)
-    for p in crowd:
-        await service.handle(p, "/sign", "pp")
-    await tick(service, clock, at(9, 1))
-    await service.handle(ORG, "/petition", "edit pp goal:4")
+    service, clock, lone = await three_shown_and_a_goal_of_four(db, key)
     clock.now = at(9, 1, 5)
     edited = await service.handle(ORG, "/petition", "edit pp deadline:2026-11-02T09:02Z")
     assert not edited.error, edited.text

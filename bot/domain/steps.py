@@ -57,8 +57,13 @@ class Part(StrEnum):
         return Part(f"{kind}:{'' if named is None else 'named' if named else 'anonymous'}")
 
     @property
+    def kind(self) -> str:
+        """The log entry's kind: `sign` or `withdraw`."""
+        return self.value.split(":", 1)[0]
+
+    @property
     def signs(self) -> bool:
-        return self.value.startswith("sign:")
+        return self.kind == "sign"
 
     @property
     def named(self) -> bool:
