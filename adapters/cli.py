@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import logging
 import os
 import sys
+import urllib.request
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from adapters.console import render, run_console
 from adapters.console.repl import default_user, terminal_language
 from adapters.console.sender import ConsoleSender
 from adapters.http_server import PortUnavailable
-from adapters.runner import NothingToRun, run_adapters
+from adapters.runner import NothingToRun, listens, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import __version__, jobs, views
 from bot import commands as cmd
@@ -35,9 +35,11 @@ from bot.domain.public_log import LogKey
 from bot.domain.replies import Reply
 from bot.domain.text import TEXT_MAX
 from bot.service import Service
-from runtime.bootstrap import open_service
+from runtime import logs
+from runtime.bootstrap import heads_file, open_service
 from runtime.config import Settings, misspelt_settings
-from runtime.kept_heads import kept_heads_file
+from runtime.heartbeat import STALE_SECONDS, default_heartbeat_file
+from runtime.heartbeat import age as heartbeat_age
 from runtime.key_changes import adopt_signer_key, change_log_key
 from runtime.keys import (
     LogKeyInvalid,
@@ -118,45 +120,11 @@ def _settings_or_fail() -> Settings:
 
 
 TEXT_FILE_MAX = 4 * TEXT_MAX  # bytes: the longest letter in any script, UTF-8 encoded
-QUIET_LOGGERS = (
-    "sqlalchemy",
-    "alembic",
-    "apscheduler",
-    "slack_bolt",
-    "slack_sdk",
-    "slack",
-    "discord",
-    "aiohttp",
-    "websockets",
-    "httpx",
-    "httpcore",
-    "asyncio",
-    "nio",
-    "peewee",
-)
-
-
-OUR_LOGGERS = ("bot", "adapters", "runtime", "storage")
 
 
 def _setup_logging(settings: Settings) -> None:
-    """Our loggers at the level asked for; every library's at WARNING whatever it is.
-
-    Libraries log request bodies, response URLs and user ids at DEBUG (slack_sdk, discord's
-    gateway, aiohttp) and who opened a direct message at INFO (matrix-nio's device and key
-    lines): identities stay out of every level, so no library goes below WARNING, named here
-    or not (the root logger stays at WARNING; only ours follow UNDERSIGNED_LOG_LEVEL)."""
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger().setLevel(logging.WARNING)  # also where a handler was there before
-    level = getattr(logging, settings.log_level.upper(), logging.INFO)
-    for name in OUR_LOGGERS:
-        logging.getLogger(name).setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    """runtime/logs: ours at UNDERSIGNED_LOG_LEVEL, every library's at WARNING whatever it is."""
+    logs.configure(settings.log_level, settings.log_format)
 
 
 def _operator() -> Actor:
@@ -267,14 +235,44 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
 ) -> None:
-    """Serve Slack over HTTP: POST /slack/events and GET /healthz (Discord runs with `run`)."""
+    """Serve Slack over HTTP, the public pages, /healthz and /readyz (Discord and Matrix run
+    with `run`, which then also runs the schedule and the outbox)."""
     settings = _settings_or_fail()
     _with_service(
         lambda service: run_adapters(
-            service, settings, force_http=True, host=host, port=port, with_discord=False
+            service, settings, force_http=True, host=host, port=port, http_only=True
         ),
         serving=True,
     )
+
+
+@app.command()
+def health(
+    port: Annotated[
+        int | None, typer.Option(help="The port `serve --port` was given, if any.")
+    ] = None,
+) -> None:
+    """Exit 0 when the bot running here is alive (the image's HEALTHCHECK): its /healthz
+    answers where it listens, else its heartbeat file is fresh. Touches no database."""
+    settings = _settings_or_fail()
+    if port is not None or listens(settings):
+        host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
+        address = f"http://{host}:{port or settings.http_port}/healthz"
+        try:
+            with urllib.request.urlopen(address, timeout=5) as answer:
+                if answer.status == 200:
+                    typer.echo("ok")
+                    return
+        except OSError as exc:
+            _fail(f"{address} does not answer: {getattr(exc, 'reason', exc)}")
+        _fail(f"{address} says the bot is not serving yet")
+    beat = settings.heartbeat_file or default_heartbeat_file()
+    seconds = heartbeat_age(beat)
+    if seconds is None:
+        _fail(f"no heartbeat in {beat}: the bot is not running here")
+    elif seconds > STALE_SECONDS:
+        _fail(f"the heartbeat in {beat} is {seconds:.0f} s old: the bot is stuck")
+    typer.echo("ok")
 
 
 @app.command()
@@ -466,7 +464,7 @@ def _keys_apart(settings: Settings) -> list[str]:
         signer = str(settings.key_file or default_key_file(settings.database_url))
     log_file = settings.log_key_file or default_log_key_file(settings.database_url)
     log_key = "UNDERSIGNED_LOG_KEY (in your environment)" if settings.log_key else str(log_file)
-    heads = kept_heads_file(log_file)
+    heads = heads_file(settings)
     return [
         f"The keys are not in the backup: keep {signer} and {log_key}, with {heads} (the "
         "last log heads this server signed), apart from it, somewhere safe. The backup holds "

@@ -7,6 +7,7 @@ import asyncio
 import ipaddress
 import logging
 import os
+import time
 from typing import Any
 
 from aiohttp import web
@@ -18,9 +19,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 from adapters.connection_guard import ConnectionGuard, track_requests
+from adapters.readiness import Readiness
 from adapters.security_headers import secure_defaults
 from adapters.slack.requests import Refused, check_shape, check_signature
 from bot.domain.permissions import RateLimiter
+from runtime.metrics import acknowledged, received
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +98,11 @@ class HttpServer:
         self.web = web.Application(client_max_size=1024**2, middlewares=[track_requests])
         self.web.on_response_prepare.append(secure_defaults)
         self.web.router.add_get("/healthz", self._healthz)
+        self.web.router.add_get("/readyz", self._readyz)
         self._runner: web.AppRunner | None = None
         self._server: asyncio.Server | None = None
         self.guard: ConnectionGuard | None = None
+        self.readiness: Readiness | None = None
 
     def mount_pages(self, service: Any, public_url: str | None) -> None:
         """The public pages of published campaigns (adapters/web)."""
@@ -118,6 +123,8 @@ class HttpServer:
             except MALFORMED as exc:  # a shape the checks above did not foresee
                 log.debug("refused a malformed Slack request: %s", type(exc).__name__)
                 return web.Response(status=400, text="malformed request")
+            received("slack")  # every kind together: a metric never tells signing apart
+            started = time.perf_counter()
             try:
                 answer = await bolt.async_dispatch(_verified(request, body, payload))
             except MALFORMED as exc:
@@ -125,7 +132,9 @@ class HttpServer:
                 # the sender's mistake, answered 400 without a traceback.
                 log.debug("refused a malformed Slack request: %s", type(exc).__name__)
                 return web.Response(status=400, text="malformed request")
-            return await to_aiohttp_response(answer)
+            response = await to_aiohttp_response(answer)
+            acknowledged("slack", time.perf_counter() - started)
+            return response
 
         self.web.router.add_post("/slack/events", slack_events)
         flow = bolt.oauth_flow
@@ -162,6 +171,13 @@ class HttpServer:
         if not self.ready:
             return web.json_response({"ok": False, "status": "starting"}, status=503)
         return web.json_response({"ok": True})
+
+    async def _readyz(self, _request: web.Request) -> web.Response:
+        """Ready: started, the database answers, its schema is this release's (503 otherwise)."""
+        if not self.ready or self.readiness is None:
+            return web.json_response({"ready": False, "status": "starting"}, status=503)
+        ready, facts = await self.readiness.check()
+        return web.json_response(facts, status=200 if ready else 503)
 
     async def start(self) -> None:
         """Listen; a port that can't be had is one clear `PortUnavailable`, nothing half-open."""

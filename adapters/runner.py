@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+from adapters.readiness import Readiness
 from adapters.webhooks import WebhookSender
 from bot.domain.messages import speak_in_this_context
 from bot.domain.steps import SMALLEST_STEP
@@ -16,6 +18,7 @@ from bot.service import Service
 from runtime.config import Settings
 from runtime.dispatcher import Sender
 from runtime.heap import settle_heap
+from runtime.heartbeat import beat, default_heartbeat_file
 from runtime.scheduler import lead_when_possible
 
 if TYPE_CHECKING:
@@ -70,10 +73,12 @@ async def run_adapters(
     host: str | None = None,
     port: int | None = None,
     stop: asyncio.Event | None = None,
-    with_discord: bool = True,
+    http_only: bool = False,
 ) -> None:
-    """Run Slack over Socket Mode or HTTP (whichever is configured), and Discord, until `stop`
-    is set. `serve` runs the HTTP side only, so several instances can share one address."""
+    """Run Slack over Socket Mode or HTTP (whichever is configured), Discord and Matrix, until
+    `stop` is set. `serve` (`http_only`) runs the HTTP side only, so several instances can share
+    one address; it leads the schedule only where no platform it lacks waits on the outbox
+    (with Discord or Matrix configured, their deliveries are `run`'s)."""
     stop = stop or _stop_on_signals()
     speak_in_this_context(service.ctx.language)  # Slack's and Discord's fallbacks: the server's
     if settings.count_step < SMALLEST_STEP:
@@ -94,6 +99,7 @@ async def run_adapters(
         if listens(settings, force_http=force_http):  # the public pages are served there too
             http = HttpServer(host or settings.http_host, port or settings.http_port)
             http.mount_pages(service, settings.public_url)
+            http.readiness = Readiness(service.db)
         service.ctx.pages_served = http is not None  # `publish` says so when nothing serves
         slack = None
         if slack_configured(settings):
@@ -145,30 +151,56 @@ async def run_adapters(
                 await handler.connect_async()
                 stack.push_async_callback(handler.close_async)
                 log.info("Slack connected over Socket Mode")
-        if with_discord and discord_configured(settings):
+        if not http_only and discord_configured(settings):
             discord_client = await _start_discord(service, settings, stack, stop)
             from adapters.discord.sender import DiscordSender
 
             senders["discord"] = DiscordSender(discord_client)
-        if matrix_configured(settings):
+        if not http_only and matrix_configured(settings):
             senders["matrix"] = await _start_matrix(service, settings, stack)
+        if settings.metrics_port is not None:
+            from runtime.metrics import MetricsServer
+
+            metrics = MetricsServer(settings.metrics_host, settings.metrics_port)
+            await metrics.start()
+            stack.push_async_callback(metrics.stop)
         if http is not None:
             http.ready = True
-        settle_heap()
-        background = asyncio.get_running_loop().create_task(
-            lead_when_possible(
-                service,
-                senders,
-                stop,
-                grace=settings.reminder_grace,
-                retry_seconds=settings.leader_retry_seconds,
-                concurrency=settings.outbox_concurrency,
-                recount_seconds=settings.recount_minutes * 60,
-            )
+        heart = asyncio.get_running_loop().create_task(
+            beat(settings.heartbeat_file or default_heartbeat_file(), stop)
         )
-        print(_running(settings, http), file=sys.stderr, flush=True)
+        stack.push_async_callback(_stopped, heart)
+        settle_heap()
+        background = None
+        if http_only and (discord_configured(settings) or matrix_configured(settings)):
+            log.info(
+                "the schedule and the outbox are left to `undersigned run` (Discord or Matrix)"
+            )
+        else:
+            background = asyncio.get_running_loop().create_task(
+                lead_when_possible(
+                    service,
+                    senders,
+                    stop,
+                    grace=settings.reminder_grace,
+                    retry_seconds=settings.leader_retry_seconds,
+                    concurrency=settings.outbox_concurrency,
+                    recount_seconds=settings.recount_minutes * 60,
+                )
+            )
+        if settings.log_format == "json":  # every line of stderr one JSON object
+            log.info("%s", _running(settings, http))
+        else:
+            print(_running(settings, http), file=sys.stderr, flush=True)
         await stop.wait()
-        await background
+        if background is not None:
+            await background
+
+
+async def _stopped(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _running(settings: Settings, http: Any) -> str:

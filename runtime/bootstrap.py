@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 from bot.context import HeadSigned
@@ -31,11 +33,19 @@ log = logging.getLogger(__name__)
 __all__ = ["KeyMissing", "open_service"]
 
 
+def heads_file(settings: Settings) -> Path:
+    """Beside the log key, unless its folder is read-only (a Docker secret): then where the
+    key would be by default (beside the database, or the working directory)."""
+    key_file = settings.log_key_file or default_log_key_file(settings.database_url)
+    if settings.log_key_file is not None and not os.access(key_file.parent, os.W_OK):
+        key_file = default_log_key_file(settings.database_url)
+    return kept_heads_file(key_file)
+
+
 async def keep_heads(service: Service, settings: Settings) -> None:
     """Keep each log's latest signed head beside the log key; say at start which logs are
     behind one (a restore from a backup)."""
-    key_file = settings.log_key_file or default_log_key_file(settings.database_url)
-    kept = KeptHeads(kept_heads_file(key_file))
+    kept = KeptHeads(heads_file(settings))
 
     def read(conn: Any) -> list[tuple[Head, bytes | None]]:
         found = []
@@ -74,21 +84,32 @@ async def open_service(
         await db.close()
 
 
+def _given(value: str | None, file: Path | None) -> bool:
+    """A shared key is given: set, or in a file that is there (never generated: with
+    several instances each would make its own)."""
+    if value:
+        return True
+    if file is not None and not file.is_file():
+        raise KeyMissing(f"{file} is missing: it should hold the key every instance shares")
+    return file is not None
+
+
 @asynccontextmanager
 async def _opened(
     db: Database, settings: Settings, *, migrate: bool, serving: bool, upgrade: bool
 ) -> AsyncIterator[Service]:
     """The checks of a start, then the service."""
-    if not db.is_sqlite and not settings.secret_key:
+    if not db.is_sqlite and not _given(settings.secret_key, settings.key_file):
         raise KeyMissing(
-            "UNDERSIGNED_SECRET_KEY must be set with PostgreSQL: every instance sharing the "
-            "database needs the same key, or nobody is recognised twice"
+            "UNDERSIGNED_SECRET_KEY (or a file holding it, UNDERSIGNED_SECRET_KEY_FILE) must be "
+            "set with PostgreSQL: every instance sharing the database needs the same key, or "
+            "nobody is recognised twice"
         )
-    if serving and not db.is_sqlite and not settings.log_key:
+    if serving and not db.is_sqlite and not _given(settings.log_key, settings.log_key_file):
         raise KeyMissing(
-            "UNDERSIGNED_LOG_KEY must be set with PostgreSQL: every instance serving the "
-            "public pages signs the logs' heads with the same key (64 hex digits: "
-            "`undersigned log new-key`)"
+            "UNDERSIGNED_LOG_KEY (or a file holding it, UNDERSIGNED_LOG_KEY_FILE) must be set "
+            "with PostgreSQL: every instance serving the public pages signs the logs' heads "
+            "with the same key (64 hex digits: `undersigned log new-key`)"
         )
     if migrate:
         await bring_schema_up(db, upgrade=upgrade)

@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.messages import choose_language
 from bot.domain.steps import StepRule
 
+# Settings that may come from a file instead (`X_FILE`), as Docker secrets are mounted.
+SECRET_FILES = (
+    "UNDERSIGNED_TOKEN_KEY",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_CLIENT_SECRET",
+    "DISCORD_TOKEN",
+    "MATRIX_PASSWORD",
+    "MATRIX_ACCESS_TOKEN",
+)
 GROUP_KINDS = ("discord-role", "discord-server", "slack-group", "slack-team")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -27,13 +39,18 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///./undersigned.db", alias="DATABASE_URL")
     secret_key: str | None = Field(default=None, alias="UNDERSIGNED_SECRET_KEY")
-    key_file: Path | None = Field(default=None, alias="UNDERSIGNED_KEY_FILE")
+    key_file: Path | None = Field(
+        default=None,
+        alias="UNDERSIGNED_KEY_FILE",
+        validation_alias=AliasChoices("UNDERSIGNED_KEY_FILE", "UNDERSIGNED_SECRET_KEY_FILE"),
+    )
     log_key: str | None = Field(default=None, alias="UNDERSIGNED_LOG_KEY")
     log_key_file: Path | None = Field(default=None, alias="UNDERSIGNED_LOG_KEY_FILE")
     timezone: str = Field(default="UTC", alias="UNDERSIGNED_TIMEZONE")
     language: str = Field(default="en", alias="UNDERSIGNED_LANGUAGE")
     sqlite_synchronous: str = Field(default="NORMAL", alias="UNDERSIGNED_SQLITE_SYNCHRONOUS")
     log_level: str = Field(default="INFO", alias="UNDERSIGNED_LOG_LEVEL")
+    log_format: str = Field(default="text", alias="UNDERSIGNED_LOG_FORMAT")
     http_host: str = Field(default="0.0.0.0", alias="UNDERSIGNED_HTTP_HOST")
     http_port: int = Field(default=3000, alias="UNDERSIGNED_HTTP_PORT")
     public_url: str | None = Field(default=None, alias="UNDERSIGNED_PUBLIC_URL")
@@ -71,8 +88,43 @@ class Settings(BaseSettings):
     refresh_seconds: float = Field(default=3.0, alias="UNDERSIGNED_REFRESH_SECONDS")
     count_window_minutes: float = Field(default=15.0, alias="UNDERSIGNED_COUNT_WINDOW_MINUTES")
     count_step: int = Field(default=3, alias="UNDERSIGNED_COUNT_STEP")
+    metrics_port: int | None = Field(default=None, alias="UNDERSIGNED_METRICS_PORT")
+    metrics_host: str = Field(default="127.0.0.1", alias="UNDERSIGNED_METRICS_HOST")
+    heartbeat_file: Path | None = Field(default=None, alias="UNDERSIGNED_HEARTBEAT_FILE")
+
+    # Secrets from files (Docker secrets, a mounted key): `X_FILE` holds what `X` would.
+    token_key_file: Path | None = Field(default=None, alias="UNDERSIGNED_TOKEN_KEY_FILE")
+    slack_bot_token_file: Path | None = Field(default=None, alias="SLACK_BOT_TOKEN_FILE")
+    slack_signing_secret_file: Path | None = Field(default=None, alias="SLACK_SIGNING_SECRET_FILE")
+    slack_app_token_file: Path | None = Field(default=None, alias="SLACK_APP_TOKEN_FILE")
+    slack_client_secret_file: Path | None = Field(default=None, alias="SLACK_CLIENT_SECRET_FILE")
+    discord_token_file: Path | None = Field(default=None, alias="DISCORD_TOKEN_FILE")
+    matrix_password_file: Path | None = Field(default=None, alias="MATRIX_PASSWORD_FILE")
+    matrix_access_token_file: Path | None = Field(default=None, alias="MATRIX_ACCESS_TOKEN_FILE")
 
     model_config["populate_by_name"] = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        """`X_FILE` names a file holding the value of `X` (its trailing newline dropped);
+        setting both is refused, never guessed."""
+        if not isinstance(data, dict):
+            return data
+        for alias in SECRET_FILES:
+            path = data.get(f"{alias}_FILE")
+            if not path:
+                continue
+            if data.get(alias):
+                raise ValueError(f"set {alias} or {alias}_FILE, not both")
+            try:
+                data[alias] = Path(path).read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = getattr(exc, "strerror", None) or "not text"
+                raise ValueError(f"{alias}_FILE: cannot read {path}: {reason.lower()}") from None
+            if not data[alias]:
+                raise ValueError(f"{alias}_FILE: {path} is empty")
+        return data
 
     @field_validator("language")
     @classmethod
@@ -153,6 +205,21 @@ class Settings(BaseSettings):
     def _not_negative(cls, value: float | None) -> float | None:
         if value is not None and (value < 0 or value != value):  # NaN too
             raise ValueError("must be zero or more")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        lower = value.strip().lower()
+        if lower not in ("text", "json"):
+            raise ValueError("UNDERSIGNED_LOG_FORMAT must be text or json")
+        return lower
+
+    @field_validator("metrics_port")
+    @classmethod
+    def _a_port(cls, value: int | None) -> int | None:
+        if value is not None and not 0 < value < 65536:
+            raise ValueError("must be a port number from 1 to 65535")
         return value
 
     @field_validator("outbox_concurrency", "leader_retry_seconds", "http_port")
@@ -305,6 +372,7 @@ def misspelt_settings(
     from dotenv import dotenv_values
 
     known = {f.alias for f in Settings.model_fields.values() if f.alias}
+    known.add("UNDERSIGNED_SECRET_KEY_FILE")
     names = {n for n in environ if n.startswith("UNDERSIGNED_")}
     if env_file.is_file():
         names |= {n for n in dotenv_values(env_file) if n.startswith(OURS)}

@@ -18,8 +18,10 @@ from typing import Protocol
 
 from bot import views
 from bot.context import Context
+from bot.domain.errors import StorageUnavailable
 from bot.domain.outgoing import ChatPayload
 from bot.domain.replies import Reply
+from runtime.metrics import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, WEBHOOK_FAILURES
 from storage import outbox
 from storage.outbox import Message
 
@@ -153,6 +155,8 @@ class Dispatcher:
                 self._wake.clear()
                 try:
                     await self._start_due()
+                except StorageUnavailable:  # said once by storage; nothing of ours broke
+                    log.warning("outbox paused: the database is out of reach")
                 except Exception:
                     log.exception("outbox dispatch failed; retrying")
                 waiter = asyncio.ensure_future(self._wake.wait())
@@ -185,6 +189,7 @@ class Dispatcher:
     async def _due_by_target(self) -> dict[tuple[str, str], list[Message]]:
         now = self.ctx.clock()
         due = await self.ctx.db.read(lambda conn: outbox.due(conn, now))
+        OUTBOX_PENDING.set(len(due))
         by_target: dict[tuple[str, str], list[Message]] = {}
         for message in due:
             if message.platform in self.senders:  # other instances' platforms wait for them
@@ -242,6 +247,7 @@ class Dispatcher:
             self._last_post[key] = time.monotonic()
         await self._write(lambda conn: outbox.mark_sent(conn, message.id, self.ctx.clock()))
         self.delivered += 1
+        OUTBOX_DELIVERED.labels(message.platform).inc()
         return True
 
     async def _retry(self, message: Message, delay: float, error: str, count_attempt: bool) -> None:
@@ -252,7 +258,10 @@ class Dispatcher:
         if not math.isfinite(delay):  # never an overflow that leaves the row `sending`
             delay = self.max_delay
         at = self.ctx.clock() + timedelta(seconds=min(max(delay, 0.0), RETRY_AFTER_MAX))
+        if message.kind == "webhook":
+            WEBHOOK_FAILURES.inc()
         if failed:
+            OUTBOX_FAILED.labels(message.platform).inc()
             log.error(
                 "outbox message %s (%s, campaign %s) failed %d times and is kept as failed: %s",
                 message.id,

@@ -73,7 +73,7 @@ class Leadership:
             await self._conn.commit()
             return True
         except Exception as exc:
-            log.warning("lost the leader connection: %s", exc)
+            log.warning("lost the leader connection (%s)", type(exc).__name__)
             await self._drop()
             return False
 

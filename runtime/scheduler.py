@@ -24,6 +24,7 @@ from bot.domain.steps import StepRule
 from bot.service import Service
 from runtime.dispatcher import Dispatcher, Sender
 from runtime.leader import Leadership
+from runtime.metrics import STEPS_RELEASED, set_leading
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "reminder:"
@@ -148,7 +149,7 @@ class ReminderScheduler:
 
     async def _release_steps(self) -> None:
         try:
-            await jobs.release_steps(self.service.ctx)
+            STEPS_RELEASED.inc(len(await jobs.release_steps(self.service.ctx)))
         except asyncio.CancelledError:
             log.debug("count steps stopped: shutting down")
         except Exception:
@@ -191,6 +192,7 @@ async def lead_when_possible(
                 logging.DEBUG if quiet else logging.INFO,
                 "this instance now runs the schedule and the outbox",
             )
+            set_leading(True)
             if on_lead is not None:
                 on_lead.set()
             scheduler = ReminderScheduler(service, grace)
@@ -205,6 +207,7 @@ async def lead_when_possible(
                 while not stop.is_set() and await leadership.still_held():
                     await _sleep_or_stop(stop, retry_seconds)
             finally:
+                set_leading(False)
                 lost.set()
                 scheduler.stop()
                 unsubscribe()
@@ -219,7 +222,7 @@ async def _try(leadership: Leadership) -> bool:
     try:
         return await leadership.try_acquire()
     except Exception as exc:
-        log.warning("could not ask for the lead: %s", exc)
+        log.warning("could not ask for the lead (%s)", type(exc).__name__)
         return False
 
 

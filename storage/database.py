@@ -21,7 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -248,17 +248,33 @@ class Database:
             await self.write_engine.dispose()
 
 
+class Failures:
+    """How many operations the database refused or never answered in this process: the
+    metrics read it (storage imports no metrics library)."""
+
+    unavailable = 0
+
+
+FAILURES = Failures()
+
+
 @contextmanager
 def _plainly() -> Iterator[None]:
     """A locked or unreachable database, past the writer's retries, becomes an error a person
     can be told (nothing was recorded), never the driver's message."""
     try:
         yield
-    except (OperationalError, InterfaceError, OSError) as exc:
+    except (DBAPIError, OSError) as exc:
         if isinstance(exc, OSError) and not isinstance(exc, ConnectionError):
             raise
-        if isinstance(exc, OperationalError) and not _UNAVAILABLE.search(str(exc.orig)):
+        if (
+            isinstance(exc, DBAPIError)
+            and not isinstance(exc, InterfaceError)
+            and not exc.connection_invalidated
+            and not _UNAVAILABLE.search(f"{type(exc.orig).__name__} {exc.orig}")
+        ):
             raise  # "no such column" and the like: our bug, not the database's state
+        FAILURES.unavailable += 1
         log.warning("the database is unavailable: %s", type(exc).__name__)
         raise StorageUnavailable() from None
 

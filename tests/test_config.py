@@ -171,7 +171,8 @@ def test_no_library_logs_below_warning_at_any_level_of_ours(
     acknowledgement bodies at DEBUG. Ours follow the setting; no library, named or not."""
     import logging
 
-    from adapters.cli import OUR_LOGGERS, QUIET_LOGGERS, _setup_logging
+    from adapters.cli import _setup_logging
+    from runtime.logs import OUR_LOGGERS, QUIET_LOGGERS
 
     root = logging.getLogger()
     named = (*OUR_LOGGERS, *QUIET_LOGGERS)

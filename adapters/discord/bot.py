@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import re
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Optional
 
@@ -31,6 +32,7 @@ from bot.domain.identity import Actor, Place
 from bot.domain.messages import N_, SOURCE, _, language_of, number, speaking, translate
 from bot.domain.replies import ActionKind, Announced, Reply, our_failure
 from bot.service import Announcement, Service
+from runtime.metrics import acknowledged, received
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"
@@ -90,9 +92,11 @@ def place_of(interaction: discord.Interaction) -> Place:
 
 async def answer(interaction: discord.Interaction, work: Awaitable[Reply]) -> Reply:
     """Send the core's reply, deferring first if it isn't ready within the budget."""
+    started = time.perf_counter()
     task = await within_budget(work)
     if not task.done():
         await interaction.response.defer(ephemeral=True, thinking=True)
+        acknowledged(PLATFORM, time.perf_counter() - started)
         reply = await task
         if reply.event(Announced) is None:  # an announcement is posted by the caller
             await interaction.followup.send(ephemeral=True, **render.message_kwargs(reply))
@@ -100,6 +104,7 @@ async def answer(interaction: discord.Interaction, work: Awaitable[Reply]) -> Re
     reply = task.result()
     if reply.event(Announced) is None:
         await interaction.response.send_message(ephemeral=True, **render.message_kwargs(reply))
+    acknowledged(PLATFORM, time.perf_counter() - started)
     return reply
 
 
@@ -287,6 +292,9 @@ class UndersignedDiscord(discord.Client):
         )
         self._register_commands()
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
+
+    async def on_interaction(self, _interaction: discord.Interaction) -> None:
+        received(PLATFORM)  # every kind together: a metric never tells signing apart
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(CampaignButton)

@@ -49,6 +49,7 @@ from bot.domain.messages import LANGUAGES, _, speaking
 from bot.domain.replies import Announced, Reply, Visibility, our_failure
 from bot.service import Announcement, Service
 from runtime.dispatcher import rate_limited
+from runtime.metrics import received
 
 log = logging.getLogger(__name__)
 PLATFORM = "matrix"
@@ -323,10 +324,12 @@ class UndersignedMatrix:
         if body.startswith("!"):
             word, args = _command_parts(body)
             if word in COMMANDS or word == "leave" or direct:  # other bots' `!` stay theirs
+                received(PLATFORM)  # every command and answer together, never signing apart
                 self._submit(lambda: self._command(room, event, word, args, direct))
         elif direct and event.sender in self._pending:
             choice = self._answers.get(" ".join(body.lower().split()).strip(".!"))
             if choice is not None:
+                received(PLATFORM)
                 self._submit(lambda: self._consent(room, event, choice))
 
     def _submit(self, work: Callable[[], Awaitable[object]]) -> None:
