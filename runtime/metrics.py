@@ -158,6 +158,13 @@ class MetricsServer:
             ) from None
         log.info("metrics on http://%s:%s/metrics", self.host, self.port)
 
+    @property
+    def addresses(self) -> list[tuple[str, int]]:
+        """Where it listens (host, port), as bound."""
+        if self._runner is None:
+            return []
+        return [tuple(a[:2]) for a in self._runner.addresses]  # type: ignore[misc]
+
     @staticmethod
     async def _metrics(_request: web.Request) -> web.Response:
         response = web.Response(body=scrape())

@@ -111,8 +111,9 @@ def operator_env() -> dict[str, str]:
 
 def test_the_compose_file_follows_the_compose_specification() -> None:
     schema = json.loads(
-        (resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json")
-        .read_text()
+        (
+            resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+        ).read_text()
     )
     validator = jsonschema.validators.validator_for(schema)(schema)
     document = resolved(operator_env())
@@ -159,7 +160,9 @@ def test_the_deployment_keeps_keys_data_and_the_matrix_store_apart() -> None:
     for name in OURS:
         service = services[name]
         env = service["environment"]
-        assert env["DATABASE_URL"] == f"postgresql://undersigned:{password}@postgres:5432/undersigned"
+        assert (
+            env["DATABASE_URL"] == f"postgresql://undersigned:{password}@postgres:5432/undersigned"
+        )
         assert service["env_file"] == ".env" or service["env_file"] == [".env"]
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
         mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"]}

@@ -130,9 +130,7 @@ async def test_nothing_logged_at_debug_names_an_anonymous_signer_or_a_receipt(
         )
         receipts += RECEIPT.findall(said[0])
         await ann.say(dm, "!petition status secret")
-        await wait_for(
-            lambda: any("4 of 10" in t for t in ann.texts(bot_id, dm)), what="one tally"
-        )
+        await wait_for(lambda: any("4 of 10" in t for t in ann.texts(bot_id, dm)), what="one tally")
     finally:
         await ann.close()
         await bot.http.close()

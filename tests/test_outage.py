@@ -18,7 +18,6 @@ from tests.cut_proxy import CutProxy
 from tests.fakes.slack import FakeSlack, button_click
 from tests.slack_harness import SlackBot, blocks_text, bot_env, create_campaign
 
-pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL")]
 UNREACHABLE = "out of reach"
 UNREACHABLE_DE = "nicht erreichbar"
 
@@ -28,6 +27,8 @@ async def _ready(http: aiohttp.ClientSession, url: str) -> tuple[int, dict[str, 
         return resp.status, await resp.json(content_type=None)
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL")
 async def test_a_database_outage_is_said_plainly_logged_once_and_not_ready(
     tmp_path: Path,
 ) -> None:
@@ -100,3 +101,32 @@ async def test_a_database_outage_is_said_plainly_logged_once_and_not_ready(
         if re.search(r" (WARNING|ERROR|CRITICAL) ", line)
     ]
     assert failures and len(failures) == len(set(failures)) <= 6, "\n".join(failures)
+
+
+async def test_readyz_says_migrations_pending_until_the_upgrade(tmp_path: Path) -> None:
+    """A database an older release made: not ready (with how many migrations wait), then
+    ready once upgraded; the version and the leader flag are said either way."""
+    import shutil
+
+    from adapters.readiness import Readiness
+    from bot import __version__
+    from storage.database import Database
+
+    old = Path(__file__).parent / "fixtures" / "upgrades" / "r0014-d9b751e.db"
+    shutil.copyfile(old, tmp_path / "old.db")
+    db = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        ready, said = await Readiness(db).check()
+        assert not ready and said["database"] == "migrations pending", said
+        assert said["pending_migrations"] >= 1 and said["version"] == __version__
+        assert said["leader"] is False
+        await db.migrate()
+        ready, said = await Readiness(db).check()
+        assert ready and said == {
+            "ready": True,
+            "database": "ok",
+            "version": __version__,
+            "leader": False,
+        }
+    finally:
+        await db.close()
