@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from storage.tables import CampaignRow, KeyChangeRow, KeyRecordRow, SignatureRow
 
@@ -48,7 +49,14 @@ def record_first_use(conn: Connection, kind: str, value: str, at: datetime) -> R
     known = recorded(conn, kind)
     if known is not None:
         return known
-    conn.execute(insert(_RECORD).values(kind=kind, value=value, since=at))
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_RECORD).values(kind=kind, value=value, since=at))
+    except IntegrityError:  # another instance starting at the same moment recorded it
+        first = recorded(conn, kind)
+        if first is None:
+            raise
+        return first
     return Recorded(value, at)
 
 

@@ -234,7 +234,7 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         (
             ["run"],
             {"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
-            "UNDERSIGNED_LOG_KEY must be set with PostgreSQL",
+            "UNDERSIGNED_LOG_KEY (or a file holding it, UNDERSIGNED_LOG_KEY_FILE) must be set",
         ),
         (
             ["petition", "create", "--slug", "x1", "--title", "T", "--goal", "0", "--text", "t"],

@@ -176,7 +176,7 @@ def test_no_library_logs_below_warning_at_any_level_of_ours(
 
     root = logging.getLogger()
     named = (*OUR_LOGGERS, *QUIET_LOGGERS)
-    saved = root.level, {n: logging.getLogger(n).level for n in named}
+    saved = root.level, {n: logging.getLogger(n).level for n in named}, list(root.handlers)
     monkeypatch.setenv("UNDERSIGNED_LOG_LEVEL", "DEBUG")
     try:
         _setup_logging(Settings())
@@ -187,6 +187,7 @@ def test_no_library_logs_below_warning_at_any_level_of_ours(
             assert logging.getLogger(library).getEffectiveLevel() >= logging.WARNING, library
     finally:
         root.setLevel(saved[0])
+        root.handlers[:] = saved[2]
         for name, level in saved[1].items():  # as it was: the suite runs in any order
             logging.getLogger(name).setLevel(level)
 

@@ -301,6 +301,8 @@ async def test_the_composed_commands_start_on_secrets_and_pass_the_healthcheck(
         assert "you signed" in blocks_text(data_signed), data_signed
         _, status, _ = await second.command("/petition", "status walkout", user="UBOB")
         assert "*1* of 10" in blocks_text(status)  # one database behind both
+        _, status, _ = await runner.command("/petition", "status walkout", user="UCAROL")
+        assert "*1* of 10" in blocks_text(status)
 
         async def leaders() -> list[bool]:
             found = []
