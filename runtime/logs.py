@@ -37,6 +37,21 @@ SAFE_FIELDS = ("campaign", "platform", "kind", "count", "seconds", "attempt")
 REPEAT_SECONDS = 60.0
 
 
+# What libraries warn about on every start of ours and is no news to an operator.
+EXPECTED = (
+    # bolt reads SLACK_BOT_TOKEN from the environment itself; we hand it the client.
+    ("slack_bolt", "As you gave `client` as well, `token` will be unused."),
+)
+
+
+class Expected(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(
+            record.name.startswith(name) and record.getMessage() == message
+            for name, message in EXPECTED
+        )
+
+
 class OncePerMinute(logging.Filter):
     """A failure (WARNING or worse) of one kind (logger, message, exception type) passes once
     per minute; the next one after the minute says how many were held back. A database outage
@@ -138,6 +153,7 @@ def configure(level: str = "INFO", fmt: str = "text", stream: TextIO | None = No
     handler = logging.StreamHandler(stream or sys.stderr)
     formatter = JsonLines if fmt == "json" else TextLines
     handler.setFormatter(formatter(tracebacks=verbose))
+    handler.addFilter(Expected())
     handler.addFilter(OncePerMinute())
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "undersigned", False)]:

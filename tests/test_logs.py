@@ -120,3 +120,13 @@ def test_run_logs_json_lines_only(tmp_path: Path) -> None:
     entries = [json.loads(line) for line in lines]
     assert any("Ctrl-C to stop" in e["message"] for e in entries), entries
     assert all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+
+
+def test_a_library_warning_that_is_no_news_is_left_out(restored: None) -> None:
+    out = io.StringIO()
+    logs.configure("INFO", "text", out)
+    logging.getLogger("slack_bolt.AsyncApp").warning(
+        "As you gave `client` as well, `token` will be unused."
+    )
+    logging.getLogger("slack_bolt.AsyncApp").warning("something else")
+    assert "token" not in out.getvalue() and "something else" in out.getvalue()
