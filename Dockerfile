@@ -24,8 +24,9 @@ RUN pip install '.[matrix]' \
 USER undersigned
 # Relative paths (the kept log heads, a generated key with SQLite) land in the data volume.
 WORKDIR /data
-# The database (SQLite) or what each instance keeps beside it; the Matrix device's keys apart.
-VOLUME ["/data", "/matrix-store"]
+# The database (SQLite) or what each instance keeps beside it. /matrix-store (the Matrix
+# device's keys) is mounted by whoever runs Matrix: `run` in docker-compose.yml.
+VOLUME ["/data"]
 # Slack over HTTP, the public pages of published campaigns, /healthz and /readyz
 EXPOSE 3000
 # Alive: /healthz where the bot listens, else its heartbeat file (Discord or Matrix alone

@@ -37,7 +37,7 @@ from bot.domain.text import TEXT_MAX
 from bot.service import Service
 from runtime import logs
 from runtime.bootstrap import heads_file, open_service
-from runtime.config import Settings, misspelt_settings
+from runtime.config import OURS, Settings, misspelt_settings
 from runtime.heartbeat import STALE_SECONDS, default_heartbeat_file
 from runtime.heartbeat import age as heartbeat_age
 from runtime.key_changes import adopt_signer_key, change_log_key
@@ -98,6 +98,10 @@ def _fail(message: str) -> None:
 
 
 def _settings() -> Settings:
+    # Empty means unset, for libraries too: slack_bolt reads SLACK_CLIENT_ID itself and an
+    # empty one (a copied .env passed by Docker's env_file) would turn on its OAuth flow.
+    for name in [n for n, v in os.environ.items() if n.startswith(OURS) and not v.strip()]:
+        del os.environ[name]
     for name, meant in misspelt_settings(dict(os.environ)):
         raise CliError(f"unknown setting {name}: did you mean {meant}?")
     try:
@@ -259,7 +263,8 @@ def health(
         host = settings.http_host if settings.http_host not in ("0.0.0.0", "::") else "127.0.0.1"
         address = f"http://{host}:{port or settings.http_port}/healthz"
         try:
-            with urllib.request.urlopen(address, timeout=5) as answer:
+            direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+            with direct.open(address, timeout=5) as answer:  # never through HTTP(S)_PROXY
                 if answer.status == 200:
                     typer.echo("ok")
                     return

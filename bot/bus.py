@@ -128,6 +128,7 @@ async def guarded(ctx: Context, actor: Actor, command: cmd.Command, place: Place
     except UserError as exc:
         return error_reply(exc.message, exc.usage)
     except Exception:
-        # The command's name only: its arguments may hold a signer's role or comment.
-        log.exception("command %s failed", type(command).__name__)
+        # Not even the command's name: a failed `Sign` would time a signing attempt (its
+        # traceback, at DEBUG, says where).
+        log.exception("a command failed")
         return error_reply(our_failure())

@@ -84,6 +84,22 @@ async def open_service(
         await db.close()
 
 
+def _one_key(name: str, value: str | None, file: Path | None) -> None:
+    """A key set and a key file named that holds another: refused, never one silently
+    preferred (the file is what gets backed up, the setting what gets used)."""
+    if not value or file is None or not file.is_file():
+        return
+    try:
+        kept = file.read_text().strip()
+    except OSError:
+        return  # unreadable: the setting is what is used, as before
+    if kept.lower() != value.strip().lower():
+        raise KeyMissing(
+            f"{name} and the file {file} hold different keys: keep one of them (the setting "
+            "wins over the file, so the file you back up would not be the key in use)"
+        )
+
+
 def _given(value: str | None, file: Path | None) -> bool:
     """A shared key is given: set, or in a file that is there (never generated: with
     several instances each would make its own)."""
@@ -99,6 +115,8 @@ async def _opened(
     db: Database, settings: Settings, *, migrate: bool, serving: bool, upgrade: bool
 ) -> AsyncIterator[Service]:
     """The checks of a start, then the service."""
+    _one_key("UNDERSIGNED_SECRET_KEY", settings.secret_key, settings.key_file)
+    _one_key("UNDERSIGNED_LOG_KEY", settings.log_key, settings.log_key_file)
     if not db.is_sqlite and not _given(settings.secret_key, settings.key_file):
         raise KeyMissing(
             "UNDERSIGNED_SECRET_KEY (or a file holding it, UNDERSIGNED_SECRET_KEY_FILE) must be "

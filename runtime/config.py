@@ -25,6 +25,13 @@ SECRET_FILES = (
     "MATRIX_PASSWORD",
     "MATRIX_ACCESS_TOKEN",
 )
+
+
+def _shown(path: str) -> str:
+    """A file's name as typed, unless it looks like the secret itself pasted in its place."""
+    return path if path.startswith(("/", ".", "~")) else "the file it names"
+
+
 GROUP_KINDS = ("discord-role", "discord-server", "slack-group", "slack-team")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -120,10 +127,10 @@ class Settings(BaseSettings):
             try:
                 data[alias] = Path(path).read_text(encoding="utf-8").strip()
             except (OSError, UnicodeDecodeError) as exc:
-                reason = getattr(exc, "strerror", None) or "not text"
-                raise ValueError(f"{alias}_FILE: cannot read {path}: {reason.lower()}") from None
+                reason = (getattr(exc, "strerror", None) or "not text").lower()
+                raise ValueError(f"{alias}_FILE: cannot read {_shown(path)}: {reason}") from None
             if not data[alias]:
-                raise ValueError(f"{alias}_FILE: {path} is empty")
+                raise ValueError(f"{alias}_FILE: {_shown(path)} is empty")
         return data
 
     @field_validator("language")
@@ -212,7 +219,7 @@ class Settings(BaseSettings):
     def _known_log_format(cls, value: str) -> str:
         lower = value.strip().lower()
         if lower not in ("text", "json"):
-            raise ValueError("UNDERSIGNED_LOG_FORMAT must be text or json")
+            raise ValueError("must be text or json")
         return lower
 
     @field_validator("metrics_port")

@@ -269,6 +269,7 @@ class Dispatcher:
                 message.campaign_id,
                 attempts,
                 error,
+                extra={"platform": message.platform, "campaign": message.campaign_id},
             )
         else:
             log.warning(
@@ -278,6 +279,7 @@ class Dispatcher:
                 message.campaign_id,
                 error,
                 delay,
+                extra={"platform": message.platform, "campaign": message.campaign_id},
             )
         await self._write(
             lambda conn: outbox.mark_retry(conn, message.id, at, error, failed, attempts)

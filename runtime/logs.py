@@ -53,9 +53,9 @@ class Expected(logging.Filter):
 
 
 class OncePerMinute(logging.Filter):
-    """A failure (WARNING or worse) of one kind (logger, message, exception type) passes once
-    per minute; the next one after the minute says how many were held back. A database outage
-    of a few seconds is a handful of lines, not thousands of tracebacks."""
+    """A failure (WARNING or worse) of one kind (logger, message as written, exception type)
+    passes once per minute; the next one after the minute says how many were held back. A
+    database outage of a few seconds is a handful of lines, not thousands of tracebacks."""
 
     def __init__(self, seconds: float = REPEAT_SECONDS, clock: Any = time.monotonic) -> None:
         super().__init__()
@@ -67,7 +67,7 @@ class OncePerMinute(logging.Filter):
         if record.levelno < logging.WARNING:
             return True
         failure = record.exc_info[0].__name__ if record.exc_info and record.exc_info[0] else ""
-        kind = (record.name, str(record.msg), failure)
+        kind = (record.name, record.getMessage(), failure)
         now = self.clock()
         seen = self._last.get(kind)
         if seen is not None and now - seen[0] < self.seconds:

@@ -135,7 +135,9 @@ class GroupCommitWriter:
         except Exception as exc:
             if len(items) == 1:
                 return [(None, exc)]
-            log.warning("batch of %d failed (%s); retrying one by one", len(items), exc)
+            log.warning(
+                "batch of %d failed (%s); retrying one by one", len(items), type(exc).__name__
+            )
             return [(await self._commit_items(handler, [item]))[0] for item in items]
 
 

@@ -235,3 +235,52 @@ def test_a_job_cut_short_by_shutdown_is_no_error_with_a_traceback(
             except BaseException:
                 logger.exception("Error running job %s", "sweep")
     assert [r.exc_info[1].__class__ for r in caplog.records if r.exc_info] == [RuntimeError]
+
+
+def test_a_key_set_and_a_key_file_that_differ_are_refused(tmp_path: Path) -> None:
+    """Compose reads the keys from secret files; a key also left in .env would win silently,
+    and the file backed up would not be the key in use."""
+    import subprocess
+
+    from tests.cli_paths import EXE
+    from tests.slack_harness import clean_env
+
+    env = clean_env(tmp_path / "bot.db")
+    (tmp_path / "signer.key").write_text("another-key\n")
+    env["UNDERSIGNED_SECRET_KEY_FILE"] = str(tmp_path / "signer.key")
+    refused = subprocess.run(
+        [EXE, "petition", "list"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: UNDERSIGNED_SECRET_KEY and the file"), refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    (tmp_path / "signer.key").write_text(env["UNDERSIGNED_SECRET_KEY"] + "\n")  # the same key
+    agreed = subprocess.run(
+        [EXE, "petition", "list"], env=env, cwd=tmp_path, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert agreed.returncode == 0, agreed.stderr
+
+
+def test_a_secret_from_a_file_and_its_mistakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = tmp_path / "discord_token"
+    token.write_text("MTIz.secret-token\n")
+    monkeypatch.setenv("DISCORD_TOKEN_FILE", str(token))
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    assert Settings().discord_token == "MTIz.secret-token"
+    monkeypatch.setenv("DISCORD_TOKEN", "MTIz.other")
+    with pytest.raises(ValidationError, match="set DISCORD_TOKEN or DISCORD_TOKEN_FILE, not both"):
+        Settings()
+    monkeypatch.delenv("DISCORD_TOKEN")
+    token.write_text("\n")
+    with pytest.raises(ValidationError, match="is empty"):
+        Settings()
+    # The secret itself pasted where its file's name goes is never echoed back.
+    monkeypatch.setenv("DISCORD_TOKEN_FILE", "MTIz.pasted-secret")
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    said = refused.value.errors()[0]["msg"]
+    assert "cannot read the file it names" in said and "pasted-secret" not in said

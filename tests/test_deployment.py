@@ -179,6 +179,13 @@ def test_the_deployment_keeps_keys_data_and_the_matrix_store_apart() -> None:
         assert mounts["/data"] != "pgdata"
     run_mounts = {v.split(":")[1]: v.split(":")[0] for v in services["run"]["volumes"]}
     assert run_mounts[matrix_store] == "matrix-store"  # the device's keys in their own volume
+    # What the process sees: the image's ENV, then every line of .env (empty ones too, which
+    # override the image's), then the service's `environment`.
+    seen = {**image_env(), **operator_env(), **services["run"]["environment"]}
+    assert seen["MATRIX_STORE"] == matrix_store
+    assert seen["UNDERSIGNED_HEARTBEAT_FILE"] == image_env()["UNDERSIGNED_HEARTBEAT_FILE"]
+    serve_check = services["serve"]["healthcheck"]["test"]
+    assert serve_check == ["CMD", "undersigned", "health", "--port", port]
     assert matrix_store not in {v.split(":")[1] for v in services["serve"]["volumes"]}
     assert len(set(run_mounts.values())) == len(run_mounts)
     assert services["postgres"]["healthcheck"]["test"]
@@ -191,10 +198,9 @@ def test_the_image_checks_health_in_every_mode_as_its_own_user() -> None:
     assert json.loads(words["CMD"]) == ["undersigned", "run"]
     assert words["USER"] not in ("root", "0")
     env = image_env()
-    volumes = json.loads(words["VOLUME"])
-    assert {"/data", env["MATRIX_STORE"]} <= set(volumes)
+    assert json.loads(words["VOLUME"]) == ["/data"]  # no anonymous Matrix store per `serve`
     made = next(rest for word, rest in steps if word == "RUN")
-    for path in volumes:  # made and owned by the user, so a new named volume is writable
+    for path in ("/data", env["MATRIX_STORE"]):  # owned by the user: a new volume is writable
         assert re.search(rf"mkdir [^&]*{re.escape(path)}", made), path
         assert re.search(rf"chown {words['USER']} [^&]*{re.escape(path)}", made), path
     assert words["WORKDIR"] == "/data"
@@ -212,9 +218,8 @@ def _service_env(
     for name in list(env):
         if name.startswith(("UNDERSIGNED_", "DATABASE_")):
             del env[name]
-    copied = {k: v for k, v in operator_env().items() if v}
     env.update(image_env())
-    env.update(copied)
+    env.update(operator_env())  # env_file passes its empty lines too: they override the image
     env.update(service["environment"])
     env.update(extra)
     assert PG_URL
@@ -229,10 +234,14 @@ def _service_env(
     return env
 
 
-def _health(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The image's HEALTHCHECK command line, as Docker runs it in the container."""
+def _health(
+    env: dict[str, str], cwd: Path, command: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A HEALTHCHECK command line (the image's unless given), as Docker runs it."""
+    command = command or json.loads(dict(dockerfile())["HEALTHCHECK"].split("CMD", 1)[1])
+    assert command[0] == "undersigned"
     return subprocess.run(
-        [EXE, "health"], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+        [EXE, *command[1:]], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
     )
 
 
@@ -264,6 +273,7 @@ async def test_the_composed_commands_start_on_secrets_and_pass_the_healthcheck(
     }
     started: list[tuple[subprocess.Popen[bytes], dict[str, str], int]] = []
     bots: list[SlackBot] = []
+    checks: list[list[str]] = []
     try:
         for name, copies in (("serve", compose["services"]["serve"]["deploy"]["replicas"]),
                              ("run", 1)):  # fmt: skip
@@ -278,6 +288,8 @@ async def test_the_composed_commands_start_on_secrets_and_pass_the_healthcheck(
                 command = [c if c != "0.0.0.0" else "127.0.0.1" for c in command]
                 err = (tmp_path / f"{name}-{port}.log").open("wb")
                 proc = subprocess.Popen(command, env=env, cwd=data, stderr=err)
+                check = service.get("healthcheck", {}).get("test", ["CMD", "undersigned", "health"])
+                checks.append([str(port) if c == "3000" else c for c in check[1:]])
                 started.append((proc, env, port))
                 bot = SlackBot(fake, tmp_path)
                 bot.port, bot.url, bot.proc = port, f"http://127.0.0.1:{port}", proc
@@ -289,8 +301,8 @@ async def test_the_composed_commands_start_on_secrets_and_pass_the_healthcheck(
         for bot in bots:
             bot.http = aiohttp.ClientSession()
             await wait_healthy(bot.http, bot.url, bot.proc, timeout=60)
-        for _proc, env, _port in started:
-            checked = await asyncio.to_thread(_health, env, data)
+        for (_proc, env, _port), check in zip(started, checks, strict=True):
+            checked = await asyncio.to_thread(_health, env, data, check)
             assert checked.returncode == 0 and checked.stdout.strip() == "ok", checked
 
         first, second, runner = bots

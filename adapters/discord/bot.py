@@ -370,7 +370,7 @@ class UndersignedDiscord(discord.Client):
     async def _on_tree_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        log.error("Discord command failed: %r", error, exc_info=error)
+        log.error("a Discord command failed (%s)", type(error).__name__, exc_info=error)
         with speaking(language_of(getattr(interaction.locale, "value", None))):
             text = our_failure()
         if interaction.response.is_done():

@@ -307,7 +307,7 @@ class UndersignedMatrix:
             try:
                 await self._client().request_room_key(event)
             except Exception as exc:  # already requested, or the sender's device is gone
-                log.info("room key request not sent: %s", exc)
+                log.info("room key request not sent (%s)", type(exc).__name__)
 
     def _recent(self, event: Any) -> bool:
         """Only what was said since we started (a minute's grace): never old history."""
