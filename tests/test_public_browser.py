@@ -7,6 +7,7 @@ A screenshot of each run is kept in `.artifacts/` (git-ignored) to look at.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image, ImageStat
 
 from tests.fakes.slack import FakeSlack
 from tests.slack_harness import EXE, SlackBot, bot_env, create_campaign
@@ -261,6 +263,10 @@ async def test_every_page_reads_well_is_accessible_and_stays_on_its_origin(tmp_p
             shot = shots / "maven-phone-dark.png"
             await page.screenshot(path=str(shot), full_page=True)
             SCREENSHOTS.append(str(shot.relative_to(ARTIFACTS.parent)))
+            # The chart takes the page's dark colours: no bright white box on a dark page.
+            chart = await page.locator("img[src*='chart.svg']").first.screenshot()
+            drawn = Image.open(io.BytesIO(chart)).convert("L")
+            assert ImageStat.Stat(drawn).mean[0] < 80, ImageStat.Stat(drawn).mean
             seen = []
             for _ in range(3):  # the link field, the copy button, the way home
                 await page.keyboard.press("Tab")

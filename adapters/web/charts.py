@@ -16,13 +16,13 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import partial
 from itertools import pairwise
 from xml.sax.saxutils import escape
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from adapters.web import wording
+from adapters.web import typeface, wording
 from bot.domain.messages import _, calendar_day, day_and_month, ngettext, number, speaking
 from bot.domain.public import PublicFacts
 
@@ -81,19 +81,15 @@ class Geometry:
         return (*self.labels, *(label for _, label in self.legend))
 
 
-@lru_cache(maxsize=16)
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
-
-
 def _width(text: str, size: int = FONT) -> float:
-    """Laid out with the PNG's font; the page's sans-serif is about as wide."""
-    return float(_font(size).getlength(_drawn(text)))
+    """Laid out with the PNG's font (adapters/web/typeface); the page's sans-serif is about
+    as wide."""
+    return typeface.length(_drawn(text), size)
 
 
 def _drawn(text: str) -> str:
-    """Pillow's built-in font lacks the narrow and no-break spaces some languages group
-    digits with: a plain space reads the same."""
+    """The narrow and no-break spaces some languages group digits with, as plain spaces
+    (they read the same, and wrapping never splits a number: it breaks at words only)."""
     return text.replace("\u202f", " ").replace("\u00a0", " ")
 
 
@@ -336,6 +332,27 @@ def _svg_text(t: Label) -> str:
     )
 
 
+# The page's dark colours (static/page.css), for a reader whose system is dark: the chart is
+# an <img>, so it follows the preference itself, colour by colour.
+_DARK_COLOURS = {
+    PAPER: "#161416",
+    INK: "#ececec",
+    MUTED: "#bdb9c0",
+    ACCENT: "#dcaadd",
+    ACCENT_SOFT: "#2c1f2d",
+    ACCENT_LIGHT: "#9a7a9b",
+    SUCCESS: "#8fd3a6",
+}
+DARK = (
+    "@media (prefers-color-scheme:dark){"
+    + "".join(
+        f'[fill="{light}"]{{fill:{dark}}}[stroke="{light}"]{{stroke:{dark}}}'
+        for light, dark in _DARK_COLOURS.items()
+    )
+    + "}"
+)
+
+
 def _svg(facts: PublicFacts, g: Geometry) -> str:
     left, _top, right, bottom = g.plot
     title = _("{title}: signatures over time", title=facts.title)
@@ -345,6 +362,7 @@ def _svg(facts: PublicFacts, g: Geometry) -> str:
         f'font-family="{escape(FAMILY)}">',
         f'<title id="t">{escape(title)}</title>',
         f'<desc id="d">{escape(describe(facts))}</desc>',
+        f"<style>{DARK}</style>",
         f'<rect width="{WIDTH}" height="{HEIGHT}" fill="{PAPER}"/>',
         f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{MUTED}"/>',
         f'<polygon points="{_svg_points(g.area)}" fill="{ACCENT_SOFT}"/>',
@@ -382,7 +400,7 @@ ANCHORS = {"start": "ls", "middle": "ms", "end": "rs"}  # SVG's text-anchor, Pil
 
 
 def _png_text(draw: ImageDraw.ImageDraw, t: Label) -> None:
-    draw.text((t.x, t.y), _drawn(t.text), fill=t.fill, font=_font(t.size), anchor=ANCHORS[t.anchor])
+    typeface.draw_text(draw, (t.x, t.y), _drawn(t.text), t.size, t.fill, ANCHORS[t.anchor])
 
 
 def _png(image: Image.Image) -> bytes:
@@ -409,13 +427,11 @@ def png(facts: PublicFacts) -> bytes:
 # ---- the share card ---------------------------------------------------------------------------
 
 
-def _wrap(
-    text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int, lines: int
-) -> list[str]:
+def _wrap(text: str, size: int, width: int, lines: int) -> list[str]:
     words, out, current = text.split(), [], ""
     for word in words:
         trial = f"{current} {word}".strip()
-        if font.getlength(trial) <= width:
+        if typeface.length(trial, size) <= width:
             current = trial
             continue
         if current:
@@ -426,7 +442,7 @@ def _wrap(
     if current and len(out) < lines:
         out.append(current)
     if len(out) == lines and " ".join(out) != " ".join(words):
-        while out[-1] and font.getlength(out[-1] + "…") > width:
+        while out[-1] and typeface.length(out[-1] + "…", size) > width:
             out[-1] = out[-1][:-1]
         out[-1] = out[-1].rstrip(".,;: ") + "…"
     return out
@@ -455,45 +471,41 @@ def _card(facts: PublicFacts, address: str) -> bytes:
     draw.rectangle([(0, 0), (1200, 14)], fill=ACCENT)
 
     kind = (_("Pledge") if facts.kind == "pledge" else _("Open letter")).upper()
-    draw.text((margin, 84), _drawn(kind), fill=ACCENT, font=_font(30), anchor="ls")
+    text = partial(typeface.draw_text, draw)
+    text((margin, 84), _drawn(kind), 30, ACCENT)
     state, badge = wording.badge(facts)
     bg, fg = BADGES[state]
-    font = _font(28)
-    text = _drawn(badge)
-    w = font.getlength(text)
+    w = typeface.length(_drawn(badge), 28)
     draw.rounded_rectangle([(1136 - w - 36, 48), (1136, 98)], radius=25, fill=bg)
-    draw.text((1136 - 18, 73), text, fill=fg, font=font, anchor="rm")
+    text((1136 - 18, 73), _drawn(badge), 28, fg, "rm")
 
     y = 120
-    title_font = _font(58)
-    for line in _wrap(_drawn(facts.title), title_font, inner, 2):
-        draw.text((margin, y + 56), line, fill=INK, font=title_font, anchor="ls")
+    for line in _wrap(_drawn(facts.title), 58, inner, 2):
+        text((margin, y + 56), line, 58, INK)
         y += 70
-    small = _font(32)
     if facts.addressee:
-        to = _wrap(_drawn(_("To: {addressee}", addressee=facts.addressee)), small, inner, 1)
-        draw.text((margin, y + 44), to[0], fill=MUTED, font=small, anchor="ls")
+        to = _wrap(_drawn(_("To: {addressee}", addressee=facts.addressee)), 32, inner, 1)
+        text((margin, y + 44), to[0], 32, MUTED)
         y += 48
     if facts.kind == "pledge":
-        for line in _wrap(_drawn(wording.terms(facts)), small, inner, 2):
-            draw.text((margin, y + 44), line, fill=INK, font=small, anchor="ls")
+        for line in _wrap(_drawn(wording.terms(facts)), 32, inner, 2):
+            text((margin, y + 44), line, 32, INK)
             y += 44
     room = (390 - y) // 42  # the letter's opening fills what the title left
     opening = wording.first_sentence(facts.text, 300)
     if room > 0 and opening:
         y += 16
-        for line in _wrap(_drawn(opening), _font(30), inner, min(room, 3)):
-            draw.text((margin, y + 40), line, fill=MUTED, font=_font(30), anchor="ls")
+        for line in _wrap(_drawn(opening), 30, inner, min(room, 3)):
+            text((margin, y + 40), line, 30, MUTED)
             y += 42
 
     baseline = 505
-    big = _font(112)
     count = _drawn(number(facts.signatures))
     won = SUCCESS if facts.outcome == "succeeded" else ACCENT
-    draw.text((margin, baseline), count, fill=won, font=big, anchor="ls")
-    after = margin + big.getlength(count) + 20
-    of_goal = _wrap(_drawn(wording.of_goal(facts)), _font(36), int(1136 - after), 1)
-    draw.text((after, baseline), of_goal[0], fill=INK, font=_font(36), anchor="ls")
+    text((margin, baseline), count, 112, won)
+    after = margin + typeface.length(count, 112) + 20
+    of_goal = _wrap(_drawn(wording.of_goal(facts)), 36, int(1136 - after), 1)
+    text((after, baseline), of_goal[0], 36, INK)
 
     draw.rounded_rectangle([(margin, 530), (1136, 556)], radius=13, fill=ACCENT_SOFT)
     share = 100 if facts.outcome == "succeeded" else min(facts.percent, 100)
@@ -502,13 +514,12 @@ def _card(facts: PublicFacts, address: str) -> bytes:
         colour = SUCCESS if facts.outcome == "succeeded" else ACCENT
         draw.rounded_rectangle([(margin, 530), (filled, 556)], radius=13, fill=colour)
 
-    foot = _font(28)
     when = _drawn(wording.card_date(facts))
     if when:
-        draw.text((1136, 602), when, fill=MUTED, font=foot, anchor="rs")
+        text((1136, 602), when, 28, MUTED, "rs")
     if address:
-        room = int(inner - foot.getlength(when) - 40)
-        shown = _wrap(_drawn(address), foot, room, 1)
+        room = int(inner - typeface.length(when, 28) - 40)
+        shown = _wrap(_drawn(address), 28, room, 1)
         if shown:
-            draw.text((margin, 602), shown[0], fill=INK, font=foot, anchor="ls")
+            text((margin, 602), shown[0], 28, INK)
     return _png(image)
