@@ -76,6 +76,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--signatures", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--signs", type=int, default=1000, help="/sign requests at 50/s, twice")
     parser.add_argument(
         "--letter",
         choices=sorted(LETTERS),
@@ -123,17 +124,18 @@ async def main() -> None:
         data = await get_loop(base + "/c/bench.json", args.requests)
         page = await get_loop(base + "/c/bench", args.requests)
         # Signing: everyone chooses first (untimed), then /sign at 50/s, quiet and under load.
-        choices = [not_now(10_000_000 + i, response_url) for i in range(2000)]
+        n = args.signs
+        choices = [not_now(10_000_000 + i, response_url) for i in range(2 * n)]
         await closed_loop(urls, choices, len(choices), 64)
         await asyncio.sleep(4)
         quiet = await open_loop(
-            urls, [payload(10_000_000 + i, response_url) for i in range(1000)], 50.0
+            urls, [payload(10_000_000 + i, response_url) for i in range(n)], 50.0
         )
         stop = asyncio.Event()
         load = asyncio.create_task(background_load(base, 500.0, stop))
         await asyncio.sleep(1)
         loaded = await open_loop(
-            urls, [payload(10_001_000 + i, response_url) for i in range(1000)], 50.0
+            urls, [payload(10_000_000 + n + i, response_url) for i in range(n)], 50.0
         )
         stop.set()
         sent = await load

@@ -70,7 +70,7 @@ async def time_status(
 ) -> list[float]:
     """One status per sample: the cached path (`status`, as repeated asks are served), or
     the read it saves (`status_uncached`, as after every write)."""
-    read = handlers.reading.status if cached else handlers.reading.status_uncached
+    read = handlers.reading.cached_status if cached else handlers.reading.status_uncached
 
     async def ask(slug: str) -> Reply:
         return await read(service.ctx, slug)
