@@ -31,6 +31,9 @@ class NothingToRun(Exception):
     pass
 
 
+DISCORD_CONNECT_SECONDS = 60.0
+
+
 def slack_configured(settings: Settings) -> bool:
     return bool(settings.slack_bot_token) or settings.slack_oauth
 
@@ -290,13 +293,27 @@ async def _start_discord(
         service, guild_ids=settings.guild_ids, refresh_interval=settings.refresh_seconds
     )
 
+    failed: list[NothingToRun] = []
+
     async def run() -> None:
         try:
             await client.start(settings.discord_token or "")
         except discord.LoginFailure:
-            log.error("Discord refused DISCORD_TOKEN: check the bot token")
-            stop.set()
-        except Exception:
+            failed.append(
+                NothingToRun(
+                    "Discord refused DISCORD_TOKEN: check the bot token (Developer Portal, "
+                    "your application, Bot, Reset Token)"
+                )
+            )
+        except Exception as exc:
+            if not client.is_ready():  # never connected: said at start, in one line
+                failed.append(
+                    NothingToRun(
+                        f"could not connect to Discord ({type(exc).__name__}): check "
+                        "DISCORD_TOKEN and this machine's connection to discord.com"
+                    )
+                )
+                return
             log.exception("the Discord connection failed")
             stop.set()
 
@@ -308,4 +325,17 @@ async def _start_discord(
 
     stack.push_async_callback(close)
     log.info("Discord starting")
+    # Connected (READY) or refused, before anyone is told the bot runs.
+    ready = asyncio.ensure_future(client.wait_until_ready())
+    await asyncio.wait(
+        {ready, task}, timeout=DISCORD_CONNECT_SECONDS, return_when="FIRST_COMPLETED"
+    )
+    ready.cancel()
+    if failed:
+        raise failed[0]
+    if not client.is_ready():
+        raise NothingToRun(
+            f"Discord did not answer within {DISCORD_CONNECT_SECONDS:.0f} seconds: check this "
+            "machine's connection to discord.com"
+        )
     return client

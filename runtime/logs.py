@@ -41,6 +41,9 @@ REPEAT_SECONDS = 60.0
 EXPECTED = (
     # bolt reads SLACK_BOT_TOKEN from the environment itself; we hand it the client.
     ("slack_bolt", "As you gave `client` as well, `token` will be unused."),
+    # discord.py's voice, which the bot never uses.
+    ("discord.client", "PyNaCl is not installed, voice will NOT be supported"),
+    ("discord.client", "davey is not installed, voice will NOT be supported"),
 )
 
 

@@ -60,6 +60,7 @@ class FakeDiscord:
         self._ws: web.WebSocketResponse | None = None
         self.ready = asyncio.Event()
         self.identified = 0
+        self.valid_token: str | None = None  # set: any other token is refused with 401
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -202,6 +203,9 @@ class FakeDiscord:
             else:
                 body = await request.text()
         self.calls.append(RestCall(request.method, path, body))
+        wanted = f"Bot {self.valid_token}"
+        if self.valid_token is not None and request.headers.get("Authorization") != wanted:
+            return _json({"message": "401: Unauthorized", "code": 0}, status=401)
         for pattern, pending in self.failures.items():
             if pending and re.fullmatch(pattern, path):
                 retry_after = pending.pop(0)
