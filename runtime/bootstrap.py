@@ -15,7 +15,7 @@ from bot.domain.public_log import Head
 from bot.service import Service
 from runtime.config import Settings
 from runtime.kept_heads import KeptHeads, kept_heads_file
-from runtime.keys import default_log_key_file
+from runtime.keys import default_log_key_file, say_generated
 from runtime.running import running
 from runtime.startup import (
     KeyMissing,
@@ -135,6 +135,7 @@ async def _opened(
     if serving:
         await check_token_key(db, settings)
     log_key = await open_log_key(db, settings) if serving else None
+    say_generated()
     if serving:
         await db.write(lambda conn: settle_languages(conn, settings.language))
     service = Service(

@@ -12,6 +12,22 @@ from bot.domain.identity import SignerKey
 from bot.domain.public_log import LogKey
 
 log = logging.getLogger(__name__)
+GENERATED: list[Path] = []  # key files made by this start, said in one line (say_generated)
+
+
+def say_generated() -> None:
+    """One line for the keys this start generated: where they are and what to do."""
+    if not GENERATED:
+        return
+    one = len(GENERATED) == 1
+    log.warning(
+        "Generated %s in %s (mode 0600): back %s up, kept apart from the campaigns' backups "
+        "(README: Keys)",
+        "a new key" if one else "new keys",
+        " and ".join(str(p) for p in GENERATED),
+        "it" if one else "them",
+    )
+    GENERATED.clear()
 
 
 def default_key_file(database_url: str) -> Path:
@@ -42,11 +58,7 @@ def load_signer_key(secret: str | None, key_file: Path, *, generate: bool = True
         return SignerKey(key_file.read_text().strip().encode())
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
-    log.warning(
-        "UNDERSIGNED_SECRET_KEY is not set: generated a new key in %s (mode 0600). "
-        "Back it up: without it, anonymous signers can no longer be recognised.",
-        key_file,
-    )
+    GENERATED.append(key_file)
     return SignerKey(value.encode())
 
 
@@ -98,11 +110,5 @@ def load_log_key(secret: str | None, key_file: Path, *, generate: bool = True) -
     key = LogKey.generate()
     if not write_key_file(key_file, key.seed_hex()):
         return load_log_key(None, key_file)  # another process generated it a moment ago
-    log.warning(
-        "UNDERSIGNED_LOG_KEY is not set: generated the key that signs the public logs in %s "
-        "(mode 0600; public key %s). Back it up: with another key, everyone who checks a log "
-        "is told its key changed.",
-        key_file,
-        key.public_hex,
-    )
+    GENERATED.append(key_file)
     return key
