@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 from adapters.console.render import render
@@ -88,18 +89,65 @@ async def run_console(
     # pledge's result to each pledger) is printed right after that command's reply, in order.
     inline = None if interactive else Dispatcher(service.ctx, {PLATFORM: ConsoleSender(stdout)})
     loop = asyncio.get_running_loop()
-    while True:
+    read = _line_editor(stdin, stdout) if interactive else None
+    try:
+        await _serve_lines(session, stdin, stdout, read, inline, loop)
+    finally:
+        if read is not None:
+            _forget_history()
+
+
+def _line_editor(stdin: TextIO, stdout: TextIO) -> Callable[[str], str] | None:
+    """At a terminal: line editing and a history of this session (arrow keys, Ctrl-R), through
+    the standard library's readline. The history is never written to a file: its lines hold
+    letters, names and who signed anonymously (`@dave /sign walkout anonymous`)."""
+    if stdin is not sys.stdin or stdout is not sys.stdout:
+        return None
+    try:
+        import readline
+    except ImportError:  # a Python built without it: plain lines, as from a pipe
+        return None
+    readline.set_history_length(1000)
+
+    def read(prompt: str) -> str:
+        try:
+            return input(prompt) + "\n"
+        except EOFError:
+            return ""
+
+    return read
+
+
+def _forget_history() -> None:
+    import readline
+
+    readline.clear_history()
+
+
+async def _serve_lines(
+    session: ConsoleSession,
+    stdin: TextIO,
+    stdout: TextIO,
+    read: Callable[[str], str] | None,
+    inline: Dispatcher | None,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    interactive = stdin.isatty()
+
+    async def next_line(prompt: str) -> str:
+        if read is not None:
+            return await loop.run_in_executor(None, read, prompt)
         if interactive:
-            stdout.write(f"{session.user}> ")
+            stdout.write(prompt)
             stdout.flush()
-        line = await loop.run_in_executor(None, stdin.readline)
+        return await loop.run_in_executor(None, stdin.readline)
+
+    while True:
+        line = await next_line(f"{session.user}> ")
         if not line:
             break
         while line.rstrip("\r\n").endswith("\\"):  # a backslash at the end: the line goes on
-            if interactive:
-                stdout.write("... ")
-                stdout.flush()
-            more = await loop.run_in_executor(None, stdin.readline)
+            more = await next_line("... ")
             line = line.rstrip("\r\n")[:-1] + "\n" + (more or "")
             if not more:
                 break
