@@ -3,6 +3,7 @@ cleaned and checked here, with the same limits and the same friendly refusals.""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -22,20 +23,22 @@ from bot.domain.text import (
 )
 from bot.domain.timeparse import parse_deadline
 
+_WHOLE = re.compile(r"\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?:_\d{3})+")
+
 
 def whole_number(value: str, field: str, usage: str) -> int:
-    """`1,000`, `1.000` and `1_000` are a thousand; anything else is refused."""
-    try:
-        return int(value.replace(",", "").replace(".", "").replace("_", ""))
-    except ValueError:
-        raise UserError(
-            _(
-                "The {field} must be a whole number, like `{key}:1000`.",
-                field=translate(FIELD_NAMES[field]),
-                key=field,
-            ),
-            usage,
-        ) from None
+    """`1,000`, `1.000` and `1_000` are a thousand (a separator between groups of three
+    digits); anything else, `1.5` too, is refused (it used to read as 15)."""
+    if _WHOLE.fullmatch(value.strip()):
+        return int(re.sub(r"[,._]", "", value.strip()))
+    raise UserError(
+        _(
+            "The {field} must be a whole number, like `{key}:1000`.",
+            field=translate(FIELD_NAMES[field]),
+            key=field,
+        ),
+        usage,
+    )
 
 
 def checked_fields(

@@ -77,8 +77,9 @@ _RECEIPT = re.compile(r"[0-9a-f]{64}")
 
 
 def read_receipt(typed: str) -> bytes | None:
-    """A receipt as pasted: spaces, dashes and a `receipt:` prefix are forgiven."""
-    cleaned = re.sub(r"[\s\-]", "", typed.strip().lower()).removeprefix("receipt:")
+    """A receipt as pasted: spaces, dashes, a `receipt:` prefix and the backticks or quotes
+    it was shown in (chat code formatting) are forgiven."""
+    cleaned = re.sub(r"[\s\-`'\"“”‘’]", "", typed.strip().lower()).removeprefix("receipt:")
     return bytes.fromhex(cleaned) if _RECEIPT.fullmatch(cleaned) else None
 
 
