@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.fakes.discord import GUILD_ID, FakeDiscord, RestCall
+from tests.fakes.discord import GUILD_ID, FakeDiscord
 from tests.fakes.slack import FakeSlack, button_click
 from tests.matrix_harness import SERVER, Homeserver, Person, wait_for
 from tests.slack_harness import (
@@ -26,6 +26,7 @@ from tests.slack_harness import (
     free_port,
     wait_healthy,
 )
+from tests.test_discord import button_ids, text_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 RECEIPT = re.compile(r"\b[0-9a-f]{64}\b")
@@ -33,20 +34,6 @@ RECEIPT = re.compile(r"\b[0-9a-f]{64}\b")
 
 def _unique(name: str) -> str:
     return f"{name}{uuid.uuid4().hex[:8]}"
-
-
-def _discord_text(call: RestCall) -> str:
-    data = call.body.get("data", call.body) if isinstance(call.body, dict) else {}
-    parts = [data.get("content") or ""]
-    for embed in data.get("embeds") or []:
-        parts += [embed.get("title") or "", embed.get("description") or ""]
-        parts += [f.get("value", "") for f in embed.get("fields", [])]
-    return "\n".join(parts)
-
-
-def _buttons(call: RestCall) -> list[str]:
-    data = call.body.get("data", call.body)
-    return [c["custom_id"] for row in data.get("components") or [] for c in row["components"]]
 
 
 async def test_nothing_logged_at_debug_names_an_anonymous_signer_or_a_receipt(
@@ -113,10 +100,10 @@ async def test_nothing_logged_at_debug_names_an_anonymous_signer_or_a_receipt(
             )
         )
         signed = await discord_fake.response_to(
-            await discord_fake.click(_buttons(ask)[0], user_id=discord_anon)
+            await discord_fake.click(button_ids(ask)[0], user_id=discord_anon)
         )
-        assert "anonymously" in _discord_text(signed), _discord_text(signed)
-        receipts += RECEIPT.findall(_discord_text(signed))
+        assert "anonymously" in text_of(signed), text_of(signed)
+        receipts += RECEIPT.findall(text_of(signed))
 
         # Matrix: an encrypted DM, answered "anonymous".
         dm = await ann.new_room(bot_id, direct=True)
