@@ -4,6 +4,7 @@ receipt pasted exactly as the bot showed it."""
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 
 import pytest
 
@@ -49,3 +50,33 @@ def test_a_receipt_is_read_as_the_bot_shows_it() -> None:
                    f"'{shown}'", f" {shown[:32]} {shown[32:]} "):  # fmt: skip
         assert read_receipt(pasted) == receipt, pasted
     assert read_receipt(f"`{shown[:-1]}`") is None
+
+
+async def test_a_mistyped_option_is_refused_with_what_was_meant(service: Service) -> None:
+    reply = await service.handle(
+        ORG, "/petition", 'new walkout title:"Walk out" goal:10 dealine:2026-12-31 We walk out.'
+    )
+    assert reply.error
+    assert "Unknown option `dealine:`. Did you mean `deadline:`?" in reply.text, reply.text
+    assert "`\\dealine:`" in reply.text  # and how to begin a letter with that word
+    listed = await service.handle(ORG, "/petition", "list")
+    assert "walkout" not in listed.text  # nothing half-made
+    german = await service.handle(
+        replace(person("greta"), locale="de"),
+        "/petition",
+        'new streik titel:"Streik" goal:10 Wir streiken.',
+    )
+    assert german.error and "Unbekannte Option `titel:`. Meintest du `title:`?" in german.text
+
+
+async def test_a_letter_may_begin_with_such_a_word_when_it_says_so(service: Service) -> None:
+    escaped = await service.handle(
+        ORG, "/petition", 'new walkout title:"Walk out" goal:10 \\dealine: ours, not theirs.'
+    )
+    assert not escaped.error, escaped.text
+    plain = await service.handle(
+        ORG, "/petition", 'new notes title:"Notes" goal:10 Note: we ask for one thing.'
+    )
+    assert not plain.error, plain.text  # a word like no option begins the letter as typed
+    letter = await service.handle(ORG, "/petition", "read walkout")
+    assert "dealine: ours, not theirs." in letter.text and "\\dealine" not in letter.text

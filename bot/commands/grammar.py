@@ -6,6 +6,7 @@ the grammar needs nothing of the registry that lists it (`bot/commands/registry.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 
@@ -57,7 +58,7 @@ def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str
     while True:
         found = _KEY.match(text, pos)
         if found is None or found.group(1).lower() not in keys:
-            return options, text[pos:].strip()
+            return options, _unescaped(_refuse_near_miss(text[pos:].strip(), found, keys, usage))
         key = found.group(1).lower()
         pos = _SPACE.match(text, found.end()).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] in _QUOTES:
@@ -75,6 +76,32 @@ def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str
             raise UserError(_("`{key}:` needs a value, like `{key}:something`.", key=key), usage)
         options[key] = word.group()
         pos = word.end()
+
+
+def _refuse_near_miss(rest: str, found: re.Match[str] | None, keys: set[str], usage: str) -> str:
+    """`dealine:2026-12-31` where an option may stand is a typo of `deadline:`, not the first
+    word of the text: refused, saying what was meant and how to begin a text with that word
+    (a backslash before it). A word like no option (`Note:`) begins the text as typed."""
+    if found is None:
+        return rest
+    typed = found.group(1)
+    close = difflib.get_close_matches(typed.lower(), sorted(keys), n=1, cutoff=0.75)
+    if not close:
+        return rest
+    raise UserError(
+        _(
+            "Unknown option `{typed}:`. Did you mean `{option}:`? To begin the text with that "
+            "word, put a backslash before it: `\\{typed}:`.",
+            typed=typed,
+            option=close[0],
+        ),
+        usage,
+    )
+
+
+def _unescaped(rest: str) -> str:
+    """`\\dealine: …` begins the text with `dealine: …` (the backslash said it is meant)."""
+    return rest[1:] if rest.startswith("\\") and _KEY.match(rest, 1) else rest
 
 
 def _parse_forget(args: str, spec: Spec) -> ForgetMe:
