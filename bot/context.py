@@ -115,6 +115,8 @@ class Context:
     pages_served: bool = True  # False where `run` opened no HTTP port (Discord alone, …)
     # False where nothing sends reminders (a piped console session), so `remind` says so.
     schedule_runs: bool = True
+    # UNDERSIGNED_WEBHOOK_ALLOW_PRIVATE: webhooks may aim inside the host's networks (tests, a lab)
+    webhook_allow_private: bool = False
     slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change
     choices: set[str] = field(default_factory=set)  # person hashes that made their choice
     status_cache: ReplyCache = field(default_factory=ReplyCache)

@@ -149,6 +149,7 @@ async def _opened(
         language=settings.language,
         steps=settings.steps,
         log_key=log_key,
+        webhook_allow_private=settings.webhook_allow_private,
     )
     if serving:
         await keep_heads(service, settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import re
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -19,6 +20,13 @@ from runtime.dispatcher import Dispatcher
 
 PLATFORM = "console"
 WORKSPACE = "local"
+_NAME = re.compile(r"^@([\w.-]{1,64})$")
+
+
+def named(token: str) -> str | None:
+    """`@erin` names erin: at the console a person's name is their id (`@erin /sign …`)."""
+    found = _NAME.match(token)
+    return f"{PLATFORM}:{WORKSPACE}:{found.group(1)}" if found else None
 
 
 def default_user() -> str:
@@ -39,7 +47,7 @@ class ConsoleSession:
         self.language = language  # what every person at this terminal reads
 
     def actor_for(self, name: str) -> Actor:
-        return Actor(PLATFORM, WORKSPACE, name, name, locale=self.language)
+        return Actor(PLATFORM, WORKSPACE, name, name, locale=self.language, names=named)
 
     async def push(self, line: str) -> Reply | None:
         line = line.strip()

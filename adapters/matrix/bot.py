@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -75,6 +76,14 @@ class MatrixConfig:
 def server_of(matrix_id: str) -> str:
     """`example.org` of `@ann:example.org` or `!room:example.org`."""
     return matrix_id.partition(":")[2].lower()
+
+
+_USER_ID = re.compile(r"^@[a-z0-9._=/+-]{1,200}:[A-Za-z0-9.:\[\]-]{1,250}$")
+
+
+def named(token: str) -> str | None:
+    """`@erin:example.org`, a Matrix user id typed (or pasted from a pill) as it is."""
+    return f"{PLATFORM}:{server_of(token)}:{token}" if _USER_ID.match(token) else None
 
 
 def _command_parts(body: str) -> tuple[str, str]:
@@ -347,7 +356,9 @@ class UndersignedMatrix:
 
     def actor(self, room: MatrixRoom, user_id: str) -> Actor:
         """(matrix, the user's homeserver, the full user id), named as the room names them."""
-        return Actor(PLATFORM, server_of(user_id), user_id, room.user_name(user_id) or user_id)
+        return Actor(
+            PLATFORM, server_of(user_id), user_id, room.user_name(user_id) or user_id, names=named
+        )
 
     async def _command(
         self, room: MatrixRoom, event: RoomMessageText, word: str, args: str, direct: bool

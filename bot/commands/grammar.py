@@ -55,11 +55,15 @@ def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str
     options costs time in proportion to its length, never its square."""
     options: dict[str, str] = {}
     pos = 0
+    bare: str | None = None  # the last option, when its value was one unquoted word
     while True:
         found = _KEY.match(text, pos)
         if found is None or found.group(1).lower() not in keys:
-            return options, _unescaped(_refuse_near_miss(text[pos:].strip(), found, keys, usage))
+            rest = _refuse_near_miss(text[pos:].strip(), found, keys, usage)
+            _refuse_unquoted(bare, options, rest, keys, usage)
+            return options, _unescaped(rest)
         key = found.group(1).lower()
+        bare = None
         pos = _SPACE.match(text, found.end()).end()  # type: ignore[union-attr]
         if pos < len(text) and text[pos] in _QUOTES:
             end = text.find(_QUOTES[text[pos]], pos + 1)
@@ -75,7 +79,37 @@ def _options(text: str, keys: set[str], usage: str) -> tuple[dict[str, str], str
         if not word.group():
             raise UserError(_("`{key}:` needs a value, like `{key}:something`.", key=key), usage)
         options[key] = word.group()
+        bare = key
         pos = word.end()
+
+
+_LATER_KEY = re.compile(r"(?:^|\s)([A-Za-z]{1,12}):(?=\S)")
+
+
+def _refuse_unquoted(
+    bare: str | None, options: dict[str, str], rest: str, keys: set[str], usage: str
+) -> None:
+    """`title:Walk out for Maven goal:10 …`: the title ended at `Walk`, so `goal:` became the
+    letter's text. When an unquoted value is followed, within the same line, by words and then
+    an option not given yet, the value surely had spaces: say that it needs quotes."""
+    if bare is None or not rest:
+        return
+    line = rest.split("\\n", 1)[0].split("\n", 1)[0]
+    for later in _LATER_KEY.finditer(line):
+        word = later.group(1).lower()
+        if word in keys and word not in options:
+            words = f"{options[bare]} {line[: later.start()].strip()}".strip()
+            raise UserError(
+                _(
+                    'A value with spaces needs quotes: `{key}:"{value}"`. Without them '
+                    "`{key}:` ended at `{first}`, and `{later}:` would have become the text.",
+                    key=bare,
+                    value=words[:80],
+                    first=options[bare][:40],
+                    later=word,
+                ),
+                usage,
+            )
 
 
 def _refuse_near_miss(rest: str, found: re.Match[str] | None, keys: set[str], usage: str) -> str:
@@ -165,6 +199,29 @@ def _required_slug(args: str, usage: str, doing: str) -> tuple[str, str]:
     return word.lower(), rest
 
 
+def _named_slug(args: str, spec: Spec, doing: str) -> tuple[str, str]:
+    """The campaign's short name, which comes before the options: `titel:"…"` in its place
+    is an option (or a typo of one) typed first, not a name to be refused as a bad one."""
+    slug, rest = _required_slug(args, spec.usage_text(), doing)
+    found = _KEY.match(slug)
+    if found is None:
+        return slug, rest
+    typed, command = found.group(1), f"/{spec.name}"
+    message = _(
+        "Begin with the campaign's short name, one word like `walkout-2026`, then the "
+        "options: `{command} walkout-2026 {option}:…`.",
+        command=command,
+        option=typed.lower(),
+    )
+    keys = spec.keys()
+    close = difflib.get_close_matches(typed.lower(), sorted(keys), n=1, cutoff=0.75)
+    if typed.lower() not in keys and close:
+        message += " " + _(
+            "And `{typed}:` is no option: did you mean `{option}:`?", typed=typed, option=close[0]
+        )
+    raise UserError(message, spec.usage_text())
+
+
 def _slug_only(make: Callable[[str], Command], doing: str) -> Reads:
     """A command taking a campaign's name and nothing else."""
 
@@ -195,7 +252,7 @@ def _letter(text: str) -> str | None:
 
 
 def _parse_new(args: str, spec: Spec) -> Create:
-    slug, rest = _required_slug(args, spec.usage_text(), N_("create"))
+    slug, rest = _named_slug(args, spec, N_("create"))
     options, text = _options(rest, spec.keys(), spec.usage_text())
     if not options and text:  # `new bad slug title:…`: the options came after a second word
         second, after = _next_word(text)
@@ -213,7 +270,7 @@ def _parse_new(args: str, spec: Spec) -> Create:
 
 
 def _parse_edit(args: str, spec: Spec) -> Edit:
-    slug, rest = _required_slug(args, spec.usage_text(), N_("edit"))
+    slug, rest = _named_slug(args, spec, N_("edit"))
     options, text = _options(rest, spec.keys(), spec.usage_text())
     return _edit(slug, options, _letter(text), spec.usage_text())
 

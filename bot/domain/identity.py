@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 
@@ -26,6 +27,9 @@ class Actor:
     # True when the adapter chose not to ask the platform (an anonymous signature on Slack):
     # the reply then says how to pick a language.
     locale_withheld: bool = False
+    # How this platform names a person in typed text, when a mention isn't a platform markup:
+    # the console's `@erin`, Matrix's `@erin:example.org`. Returns an identity, or None.
+    names: Callable[[str], str | None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def identity(self) -> str:

@@ -47,8 +47,11 @@ _BARE_ID = re.compile(r"^(?:[UW][A-Z0-9]{4,}|\d{5,25})$")
 
 
 def person_identity(token: str, actor: Actor) -> str:
-    """Who `@someone` is: a platform mention, a bare user id, or platform:workspace:user."""
+    """Who `@someone` is: the adapter's own way to name a person, a platform mention, a bare
+    user id, or platform:workspace:user."""
     token = token.strip()
+    if actor.names is not None and (named := actor.names(token)):
+        return named
     for pattern in (_SLACK_MENTION, _DISCORD_MENTION):
         if m := pattern.match(token):
             return f"{actor.platform}:{actor.workspace}:{m.group(1)}"

@@ -24,6 +24,7 @@ from bot.domain.replies import (
     Reply,
 )
 from bot.domain.schedules import parse_schedule
+from bot.domain.web_addresses import points_inside
 from bot.handlers import common
 from storage import reminders as stored_reminders
 from storage import repository as repo
@@ -134,6 +135,15 @@ async def webhook(
     if parsed.scheme not in {"http", "https"} or not parsed.netloc or len(url) > 500:
         raise UserError(
             _("A webhook needs an http(s) URL, like `https://example.org/hook`."), usage
+        )
+    if change == "add" and not ctx.webhook_allow_private and points_inside(url):
+        raise UserError(
+            _(
+                "{url} points inside this server's own networks, where webhooks may not go. "
+                "Give an address on the internet.",
+                url=url,
+            ),
+            usage,
         )
     secret = secrets.token_hex(24)
 
