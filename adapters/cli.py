@@ -29,6 +29,7 @@ from adapters.webhooks import WebhookSender
 from bot import __version__, jobs, views
 from bot import commands as cmd
 from bot.domain.errors import UserError
+from bot.domain.campaigns import Kind, Names
 from bot.domain.identity import Actor
 from bot.domain.messages import LANGUAGES, _, language_of, speak_in_this_context, speaking
 from bot.domain.public_log import LogKey
@@ -526,7 +527,13 @@ def petition_create(
     addressee: Annotated[
         str | None, typer.Option("--to", help="Who the letter is addressed to.")
     ] = None,
-    names: Annotated[str | None, typer.Option(help="Pledges: sealed (default) or public.")] = None,
+    names: Annotated[
+        str | None,
+        typer.Option(
+            help="Who sees names: public (default for petitions), sealed (default for pledges: "
+            "hidden until the goal is reached) or count-only (never in chat)."
+        ),
+    ] = None,
     lang: Annotated[
         str | None,
         typer.Option("--lang", help="Language of its posts and page: en, de, fr, es, pt_BR."),
@@ -548,6 +555,10 @@ def petition_create(
             text = raw.decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             _fail(f"cannot read --text-file {text_file}: {getattr(exc, 'strerror', None) or exc}")
+    if kind.lower() not in {k.value for k in Kind}:
+        _fail(f"--kind is petition or pledge, not {kind!r}")
+    if names is not None and names.lower() not in {n.value for n in Names}:
+        _fail(f"--names is public, sealed or count-only, not {names!r}")
     options: dict[str, str] = {"title": title, "kind": kind}
     for key, value in (
         ("goal", goal),

@@ -111,7 +111,7 @@ class Fetcher:
         try:
             return json.loads(bytes(body))
         except (ValueError, RecursionError):
-            raise CheckError(_("{url} did not answer JSON.", url=url)) from None
+            raise CheckError(_("{url} did not answer with JSON.", url=url)) from None
 
 
 def _malformed(what: str) -> CheckError:

@@ -1,4 +1,4 @@
-"""Five published campaigns as people run them, built day by day through the service: the
+"""Six published campaigns as people run them, built day by day through the service: the
 page, chart and card tests (and anyone who wants to look at the pages) start from these.
 
 - `maven`: an open letter, 146 of 200 over ten days, a deadline, shared in Slack and Discord.
@@ -6,6 +6,7 @@ page, chart and card tests (and anyone who wants to look at the pages) start fro
 - `strike`: a pledge that succeeded (23 of a threshold of 20), names now shown.
 - `cameras`: a closed letter, 64 of 100, names public.
 - `kantine`: a German letter, 37 of 60, shared in Discord.
+- `greve`: a French pledge opened on the fourth day, 21 of a threshold of 40, names sealed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ LETTER = (
     "**We did not sign up to build weapons.** Our work should never be used to decide who "
     "lives and who dies.\n\n"
     "- Cancel the contract\n- Publish a clear policy\n- Promise never to build warfare technology"
+)
+FRENCH = (
+    "Nous, salariés de l'entrepôt, ferons grève une heure le 18 décembre si quarante "
+    "d'entre nous s'y engagent.\n\n"
+    "Nos demandes : des pauses à l'abri du froid, et un délégué élu à chaque équipe."
 )
 GERMAN = (
     "Wir, die Unterzeichnenden, bitten die Geschäftsleitung, die Kantine nicht zu schließen.\n\n"
@@ -88,9 +94,24 @@ async def build(service: Service, clock: Clock) -> None:
         posted = await service.handle(ORG, "/petition", f"post {slug}", place)
         assert not posted.error, posted.text
     daily = [14, 9, 22, 6, 15, 30, 11, 8, 19, 12]
-    done = {"maven": 0, "cameras": 0, "kantine": 0, "walkout": 0, "strike": 0}
+    done = {"maven": 0, "cameras": 0, "kantine": 0, "walkout": 0, "strike": 0, "greve": 0}
     for n, count in enumerate(daily):
         plan = {"maven": count, "cameras": 7 if n < 9 else 1, "kantine": 4 if n < 9 else 1}
+        if n == 3:
+            await _new(
+                service,
+                "greve",
+                FRENCH,
+                title="Grève d'une heure à l'entrepôt Nord-Est",
+                kind="pledge",
+                threshold="40",
+                action="faire grève une heure le 18 décembre",
+                deadline=soon,
+                addressee="la direction régionale",
+                lang="fr",
+            )
+        if n >= 3:
+            plan["greve"] = 3
         if n == 6:
             await _new(
                 service,

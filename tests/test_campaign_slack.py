@@ -83,7 +83,7 @@ async def test_a_whole_campaign_on_slack(bot: SlackBot, fake: FakeSlack, lang: s
     anonymous = await reads("/sign", f"{slug} anonymous", "bob")
     assert (
         said(
-            "Thank you: you signed **{title}** anonymously: no name or account is stored with it.",
+            "Thank you: you signed **{title}** anonymously. No name or account is stored with your signature.",
             title=title,
         )
         in anonymous

@@ -219,7 +219,7 @@ def test_the_card_says_kind_state_and_terms_in_every_language() -> None:
     with speaking("fr"):
         assert "1\u202f000" in wording.terms(pledge) or "1 000" in wording.terms(pledge)
     with speaking("de"):
-        assert wording.terms(replace(pledge, goal=1)).startswith("1 Person")
+        assert wording.terms(replace(pledge, goal=1)).startswith("Wenn 1 Person ")
     open_card = pixels(charts.card(facts(percent=40), ""))
     assert open_card.getpixel((600, 543)) == rgb(charts.ACCENT_SOFT)  # 40 %: not filled there
     assert open_card.getpixel((300, 543)) == rgb(charts.ACCENT)

@@ -258,6 +258,8 @@ def test_pledge_from_the_cli(tmp_path: Path) -> None:
         (["petition", "list"], {"UNDERSIGNED_RATE_LIMIT_PER_MINUTE": "-5"}, "zero or more"),
         (["petition", "list"], {"UNDERSIGNED_PURGE_AFTER_DAYS": "-1"}, "zero or more"),
         (["petition", "list"], {"UNDERSIGNED_OUTBOX_CONCURRENCY": "0"}, "more than zero"),
+        ([*CREATE_X1, "--text", "x", "--kind", "poll"], {}, "--kind is petition or pledge"),
+        ([*CREATE_X1, "--text", "x", "--names", "secret"], {}, "public, sealed or count-only"),
         (
             [
                 *CREATE_X1,

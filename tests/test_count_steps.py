@@ -341,7 +341,7 @@ async def test_a_pledge_success_shows_with_the_step_that_shows_it_never_alone(
 async def test_safety_says_counts_move_in_batches(stepped: tuple[Service, Clock]) -> None:
     service, _ = stepped
     reply = await service.run(ORG, cmd.Safety())
-    assert "in steps" in reply.text and "crowds of at least 3" in reply.text
+    assert "in steps" in reply.text and "groups of at least 3" in reply.text
     assert "anonymous ones" in reply.text and "never shown" in reply.text
 
 

@@ -56,7 +56,7 @@ def test_pace_and_projection() -> None:
     assert tally.pace.needed_per_day == 70
     assert tally.percent == 30 and tally.remaining == 700
     sentence = tally.pace_sentence(UTC)
-    assert sentence == "At this pace about 700 by Thu, Nov 12; 70 a day needed to reach 1,000."
+    assert sentence == "At this pace about 700 by Thu, Nov 12; reaching 1,000 takes 70 a day."
 
 
 def test_pace_window_is_at_least_a_day() -> None:

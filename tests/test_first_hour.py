@@ -37,7 +37,7 @@ async def test_a_pledge_threshold_is_a_whole_number_too(service: Service) -> Non
     reply = await service.handle(
         ORG,
         "/petition",
-        'new strike kind:pledge threshold:1.5 action:"strike" title:"Strike" deadline:2099-01-01 '
+        'new strike kind:pledge threshold:1.5 action:"strike" title:"Strike" deadline:2030-01-01 '
         "We strike.",
     )
     assert reply.error and "whole number" in reply.text, reply.text

@@ -150,3 +150,14 @@ def test_the_chart_image_and_card_of_a_german_campaign_change_with_the_letters(
     plain = replace(german, title="Grossere Schritte fur Ubermorgen")
     assert charts.card(german) != charts.card(plain)
     assert typeface.length("Größere", 58) != typeface.length("G\ufffdre", 58)
+
+
+def test_a_no_break_space_holds_a_number_and_a_date_together_when_lines_wrap() -> None:
+    """French writes `12 345` and `24 déc.` with (narrow) no-break spaces: a card may break a
+    line at a space, never there."""
+    text = "Signée par 12\u202f345 personnes avant le 24\u00a0déc.\u00a02026 ensemble"
+    for width in range(120, 900, 20):
+        lines = charts._wrap(text, 32, width, 8)
+        assert not any(line.endswith("12") or line.startswith("345") for line in lines), lines
+        assert not any(line.endswith("24") for line in lines), lines
+        assert "\u202f" in "".join(lines)

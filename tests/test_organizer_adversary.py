@@ -179,7 +179,7 @@ async def test_webhooks_and_reminders_carry_counts_never_names(service: Service)
 async def test_every_named_signer_is_told_who_will_see_their_name(service: Service) -> None:
     await strike(service)
     sealed = await service.handle(NEWBIE, "/sign", "strike")
-    assert "stays sealed, from the organizers too, unless 1,000 people sign" in sealed.text
+    assert "stays sealed, even from the organizers, unless 1,000 people sign" in sealed.text
     await service.handle(PLANT, "/petition", 'new open title:"Open" goal:9 Public letter')
     public = await service.handle(NEWBIE, "/sign", "open")
     assert "Your name is shown with this campaign" in public.text

@@ -123,6 +123,7 @@ PAGES = {  # the showcase (tests/showcase.py): what each page must say at a glan
     "strike": "It succeeded",
     "cameras": "Signing is closed",
     "kantine": "So unterschreibst du",
+    "greve": "Comment signer",
 }
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 SERIOUS = {"serious", "critical"}
@@ -174,7 +175,7 @@ async def _no_serious_violation(page: Any, where: str) -> None:
 
 
 async def test_every_page_reads_well_is_accessible_and_stays_on_its_origin(tmp_path: Path) -> None:
-    """The five showcase campaigns, the index, a 404 and an embed, at desktop and phone widths:
+    """The six showcase campaigns, the index, a 404 and an embed, at desktop and phone widths:
     screenshots saved (and listed at the end of the run), axe-core finds nothing serious,
     nothing wider than the screen, no request to another origin, no CSP violation, the
     chart's labels at least 12 px on a phone, and the same words with JavaScript off."""

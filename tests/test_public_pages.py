@@ -525,7 +525,7 @@ async def test_how_to_sign_names_the_platforms_never_a_workspace_and_dates_each_
     assert '<html lang="de">' in german and "So unterschreibst du" in german
     assert "um gar keinen Namen zu hinterlassen" in german and "Frist: 22.11.2026" in german
     index = (await site.page("/"))[0]
-    newest_first = ("strike", "walkout", "kantine", "cameras", "maven")
+    newest_first = ("strike", "walkout", "greve", "kantine", "cameras", "maven")
     order = [index.index(f'href="/c/{slug}"') for slug in newest_first]
     assert order == sorted(order)  # newest first
     assert "Open until Nov 22, 2026 (11 days left)." in index and "Closed on Nov 11" in index

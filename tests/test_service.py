@@ -248,7 +248,7 @@ async def test_pace_comes_from_kept_daily_counts(service: Service, clock: Clock)
     assert data["projected"] == 14 + 2 * 10  # ten days left at two a day
     assert data["needed_per_day"] == 9  # 86 more in ten days
     reply = await service.handle(BOB, "/petition", "status paced")
-    assert "At this pace about 34 by Thu, Nov 19; 9 a day needed to reach 100." in reply.text
+    assert "At this pace about 34 by Thu, Nov 19; reaching 100 takes 9 a day." in reply.text
 
 
 async def test_status_is_reused_until_a_write_or_the_clock_moves(

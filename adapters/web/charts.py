@@ -14,6 +14,7 @@ ETags work and a test can compare renders.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
@@ -427,8 +428,11 @@ def png(facts: PublicFacts) -> bytes:
 # ---- the share card ---------------------------------------------------------------------------
 
 
+_BREAKS = re.compile(r"[ \t\r\n]+")  # not str.split(): a no-break space (`12 345`, `24 déc.`) holds
+
+
 def _wrap(text: str, size: int, width: int, lines: int) -> list[str]:
-    words, out, current = text.split(), [], ""
+    words, out, current = [w for w in _BREAKS.split(text) if w], [], ""
     for word in words:
         trial = f"{current} {word}".strip()
         if typeface.length(trial, size) <= width:

@@ -82,15 +82,15 @@ def card_date(f: PublicFacts) -> str:
 def terms(f: PublicFacts) -> str:
     if f.deadline:
         return ngettext(
-            "{n} person will {action} if {n} pledges by {day}.",
-            "{n} people will {action} if {n} pledge by {day}.",
+            "If {n} person pledges by {day}, they will {action}.",
+            "If {n} people pledge by {day}, they will all {action}.",
             f.goal,
             action=f.action,
             day=calendar_day(f.deadline),
         )
     return ngettext(
-        "{n} person will {action} if {n} pledges.",
-        "{n} people will {action} if {n} pledge.",
+        "If {n} person pledges, they will {action}.",
+        "If {n} people pledge, they will all {action}.",
         f.goal,
         action=f.action,
     )
@@ -98,7 +98,7 @@ def terms(f: PublicFacts) -> str:
 
 def names_hidden(f: PublicFacts) -> str:
     if f.kind == "pledge" or (f.outcome is None and f.status == "open"):
-        return _("Names stay sealed, from the organizers too, until the goal is reached in time.")
+        return _("Names stay sealed, even from the organizers, until the goal is reached in time.")
     return _("This campaign shows no names, only the count.")
 
 

@@ -217,7 +217,9 @@ def _named_slug(args: str, spec: Spec, doing: str) -> tuple[str, str]:
     close = difflib.get_close_matches(typed.lower(), sorted(keys), n=1, cutoff=0.75)
     if typed.lower() not in keys and close:
         message += " " + _(
-            "And `{typed}:` is no option: did you mean `{option}:`?", typed=typed, option=close[0]
+            "And `{typed}:` isn't an option: did you mean `{option}:`?",
+            typed=typed,
+            option=close[0],
         )
     raise UserError(message, spec.usage_text())
 

@@ -148,15 +148,14 @@ def ensure_open(campaign: Campaign, now: datetime, doing: str) -> None:
     if campaign.deadline_passed(now):
         raise UserError(
             _(
-                "**{title}** is closed to new changes: its deadline has passed, so you can't "
-                "{doing}.",
+                "The deadline of **{title}** has passed, so you can't {doing}.",
                 title=campaign.title,
                 doing=translate(doing),
             )
         )
     raise UserError(
         _(
-            "**{title}** is closed to new changes: it has been closed, so you can't {doing}.",
+            "**{title}** is closed, so you can't {doing}.",
             title=campaign.title,
             doing=translate(doing),
         )
@@ -231,10 +230,10 @@ def _kept(promise: str, shown: int, values: dict[str, str]) -> UserError:
         return UserError(
             ngettext(
                 "{n} person already signed **{title}** on the promise that names stay "
-                "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                "sealed until {goal} sign, so the goal can't be lowered now. You can raise it, "
                 "or close this campaign and start a new one.",
                 "{n} people already signed **{title}** on the promise that names stay "
-                "sealed until {goal} sign, so it can't be lowered now. You can raise it, "
+                "sealed until {goal} sign, so the goal can't be lowered now. You can raise it, "
                 "or close this campaign and start a new one.",
                 shown,
                 **values,
@@ -257,9 +256,9 @@ def _kept(promise: str, shown: int, values: dict[str, str]) -> UserError:
         )
     return UserError(
         ngettext(
-            "{n} person pledged to {action}, not to something else, so the action can't "
+            "{n} person pledged to {action}, so the action can't "
             "change now. Close this pledge and start a new one with the new action.",
-            "{n} people pledged to {action}, not to something else, so the action can't "
+            "{n} people pledged to {action}, so the action can't "
             "change now. Close this pledge and start a new one with the new action.",
             shown,
             **values,

@@ -73,37 +73,36 @@ def before_first_signature(platform: str, names_rule: str, anonymous_only: bool)
 def counts_in_batches(window_minutes: int, batch: int = 3) -> str:
     """Why counts others see move in steps (bot/domain/steps.py), and the rule they follow."""
     rest = _(
-        "A signature withdrawn before its step is never shown, so signing and withdrawing "
-        "fills no crowd. Closing a campaign releases nothing: its final count, result and "
-        "list of names follow at the next midnight. A pledge's success shows with the step "
-        "that shows it. Your own reply says you are counted at once."
+        "A signature withdrawn before its step is never shown, so signing and then "
+        "withdrawing doesn't help fill a group. Closing a campaign releases nothing: its final "
+        "count, result and list of names follow at the next midnight. A pledge's success "
+        "appears only with the step that reveals it. The reply you get says at once that you "
+        "are counted."
     )
     if window_minutes <= 0:
         head = ngettext(
             "Counts that others see (the channel, the public page, status, exports, "
             "organizers included) move in steps, so nobody watching them can tell when one "
-            "person signed: named signatures, anonymous ones, named withdrawals and "
-            "anonymous ones each move only in crowds of at least {n}, and whatever is left "
-            "goes at midnight.",
+            "person signed: signatures and withdrawals, named and anonymous alike, each move "
+            "only in groups of at least {n}, and whatever is left is counted at midnight.",
             "Counts that others see (the channel, the public page, status, exports, "
             "organizers included) move in steps, so nobody watching them can tell when one "
-            "person signed: named signatures, anonymous ones, named withdrawals and "
-            "anonymous ones each move only in crowds of at least {n}, and whatever is left "
-            "goes at midnight.",
+            "person signed: signatures and withdrawals, named and anonymous alike, each move "
+            "only in groups of at least {n}, and whatever is left is counted at midnight.",
             batch,
         )
         return f"{head} {rest}"
     head = ngettext(
         "Counts that others see (the channel, the public page, status, exports, organizers "
         "included) move in steps, so nobody watching them can tell when one person signed: "
-        "named signatures, anonymous ones, named withdrawals and anonymous ones each move "
-        "only in crowds of at least {batch}, at most every {n} minute, and whatever is left "
-        "goes at midnight.",
+        "signatures and withdrawals, named and anonymous alike, each move only in groups of "
+        "at least {batch}, at most every {n} minute, and whatever is left is counted at "
+        "midnight.",
         "Counts that others see (the channel, the public page, status, exports, organizers "
         "included) move in steps, so nobody watching them can tell when one person signed: "
-        "named signatures, anonymous ones, named withdrawals and anonymous ones each move "
-        "only in crowds of at least {batch}, at most every {n} minutes, and whatever is left "
-        "goes at midnight.",
+        "signatures and withdrawals, named and anonymous alike, each move only in groups of "
+        "at least {batch}, at most every {n} minutes, and whatever is left is counted at "
+        "midnight.",
         window_minutes,
         batch=batch,
     )

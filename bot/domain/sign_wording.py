@@ -38,15 +38,15 @@ def who_sees_your_name(campaign: Campaign) -> str:
     if campaign.names is Names.SEALED and not campaign.reached_in_time:
         if campaign.deadline:
             return ngettext(
-                "Your name stays sealed, from the organizers too, unless {n} person signs "
+                "Your name stays sealed, even from the organizers, unless {n} person signs "
                 "before the deadline.",
-                "Your name stays sealed, from the organizers too, unless {n} people sign "
+                "Your name stays sealed, even from the organizers, unless {n} people sign "
                 "before the deadline.",
                 campaign.goal,
             )
         return ngettext(
-            "Your name stays sealed, from the organizers too, unless {n} person signs.",
-            "Your name stays sealed, from the organizers too, unless {n} people sign.",
+            "Your name stays sealed, even from the organizers, unless {n} person signs.",
+            "Your name stays sealed, even from the organizers, unless {n} people sign.",
             campaign.goal,
         )
     return _("Your name is shown with this campaign: in its status, posts and exports.")
@@ -76,14 +76,14 @@ def thanks(campaign: Campaign, name: str, anonymous: bool) -> str:
     if anonymous:
         return (
             _(
-                "Thank you: you pledged to **{title}** anonymously: no name or account is "
-                "stored with it.",
+                "Thank you: you pledged to **{title}** anonymously. No name or account is "
+                "stored with your pledge.",
                 title=campaign.title,
             )
             if pledge
             else _(
-                "Thank you: you signed **{title}** anonymously: no name or account is "
-                "stored with it.",
+                "Thank you: you signed **{title}** anonymously. No name or account is "
+                "stored with your signature.",
                 title=campaign.title,
             )
         )

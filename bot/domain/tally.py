@@ -107,7 +107,7 @@ class Tally:
         projected, needed = self.pace.projected, self.pace.needed_per_day
         if projected is not None and needed is not None:
             return _(
-                "At this pace about {projected} by {day}; {needed} a day needed to reach {goal}.",
+                "At this pace about {projected} by {day}; reaching {goal} takes {needed} a day.",
                 projected=number(projected),
                 day=by,
                 needed=number(needed),
@@ -120,9 +120,9 @@ class Tally:
         if needed is not None:
             return ngettext(
                 "Too early for a projection (it needs {n} whole days and {least} signatures); "
-                "{needed} a day needed to reach {goal}.",
+                "reaching {goal} takes {needed} a day.",
                 "Too early for a projection (it needs {n} whole days and {least} signatures); "
-                "{needed} a day needed to reach {goal}.",
+                "reaching {goal} takes {needed} a day.",
                 PROJECTION_DAYS,
                 least=number(PROJECTION_SIGNATURES),
                 needed=number(needed),
@@ -159,14 +159,14 @@ def steps_note(
         return None
     if minutes <= 0:
         return ngettext(
-            "counted in steps of {n}, all at midnight ({zone})",
-            "counted in steps of {n}, all at midnight ({zone})",
+            "counted in steps of {n}, the rest at midnight ({zone})",
+            "counted in steps of {n}, the rest at midnight ({zone})",
             batch,
             zone=zone,
         )
     return ngettext(
-        "counted in steps: every {n} minute once enough have signed, all at midnight ({zone})",
-        "counted in steps: every {n} minutes once enough have signed, all at midnight ({zone})",
+        "counted in steps: every {n} minute once enough have signed, the rest at midnight ({zone})",
+        "counted in steps: every {n} minutes once enough have signed, the rest at midnight ({zone})",
         minutes,
         zone=zone,
     )

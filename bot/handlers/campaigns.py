@@ -118,7 +118,9 @@ async def create(
     )
     assert body is not None
     if command.organizers and not actor.operator:  # the CLI's --organizer, never chat
-        raise NotAllowed(_("Only the server's operator names organizers at creation."))
+        raise NotAllowed(
+            _("Only the server's operator can name organizers when a campaign is created.")
+        )
     owners = [actor.identity, *command.organizers]
 
     def op(conn: Tx) -> Campaign:
@@ -144,8 +146,8 @@ async def create(
     language = campaign_language(campaign.language)
     lines.append(
         _(
-            "Its channel posts and public page speak {language}; each person's own "
-            "replies speak theirs.",
+            "Its channel posts and public page are in {language}; each person's own "
+            "replies are in their language.",
             language=display_name(language),
         )
     )

@@ -7,9 +7,7 @@ import logging
 from bot import commands as cmd
 from bot import jobs
 from bot.context import Context
-from bot.domain.campaigns import (
-    Campaign,
-)
+from bot.domain.campaigns import Campaign, Names
 from bot.domain.identity import Actor, Place
 from bot.domain.messages import (
     _,
@@ -56,7 +54,7 @@ async def mine(ctx: Context, actor: Actor, command: cmd.Mine, place: Place | Non
     safety = _("What others can see, and what is stored: `/petition safety`.")
     if not found:
         return Reply(text=_("You haven't signed anything here.") + " " + safety)
-    lines = [_("What you signed (only you can see this):")]
+    lines = [_("What you signed:")]  # the reply itself says only they see it
     for campaign, row in found:
         values = {
             "slug": campaign.slug,
@@ -64,18 +62,27 @@ async def mine(ctx: Context, actor: Actor, command: cmd.Mine, place: Place | Non
             "day": date_only(row.signed_at, ctx.tz),
             "name": row.display_name,
         }
-        line = (
-            _("`{slug}`: **{title}**, anonymously, on {day}", **values)
-            if row.anonymous
-            else _("`{slug}`: **{title}**, publicly as {name}, on {day}", **values)
-        )
+        if row.anonymous:
+            line = _("`{slug}`: **{title}**, anonymously, on {day}", **values)
+        elif campaign.names is Names.COUNT_ONLY:
+            line = _(
+                "`{slug}`: **{title}**, as {name} (names are never shown in chat), on {day}",
+                **values,
+            )
+        elif not campaign.public(ctx.clock()).names_visible():
+            line = _(
+                "`{slug}`: **{title}**, as {name} (sealed until the goal is reached), on {day}",
+                **values,
+            )
+        else:
+            line = _("`{slug}`: **{title}**, publicly as {name}, on {day}", **values)
         if row.version != campaign.version:
             since = await ctx.db.read(
                 lambda conn, c=campaign, r=row: repo.version_summaries(conn, c.id, r.version)
             )
             what = " ".join(summary or _("Changed: the letter text.") for _v, _w, summary in since)
             line += _(
-                ", version {version} (now {now}). Since then: {changes}",
+                ", version {version} (now {now}). {changes}",
                 version=number(row.version),
                 now=number(campaign.version),
                 changes=what,
