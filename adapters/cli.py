@@ -28,8 +28,8 @@ from adapters.runner import NothingToRun, listens, run_adapters
 from adapters.webhooks import WebhookSender
 from bot import __version__, jobs, views
 from bot import commands as cmd
-from bot.domain.errors import UserError
 from bot.domain.campaigns import Kind, Names
+from bot.domain.errors import UserError
 from bot.domain.identity import Actor
 from bot.domain.messages import LANGUAGES, _, language_of, speak_in_this_context, speaking
 from bot.domain.public_log import LogKey
