@@ -101,7 +101,8 @@ async def test_a_whole_campaign_on_discord(bot: DiscordBot, fake: FakeDiscord, l
     assert said("Thank you, {name}: you signed **{title}**.", name="Ann", title=title) in signed
     anonymous = await reads("sign", {"campaign": slug, "anonymous": True}, None, "bob")
     thanked = said(
-        "Thank you: you signed **{title}** anonymously. No name or account is stored with your signature.",
+        "Thank you: you signed **{title}** anonymously. No name or account is stored with "
+        "your signature.",
         title=title,
     )
     assert thanked in anonymous

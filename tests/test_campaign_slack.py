@@ -83,7 +83,8 @@ async def test_a_whole_campaign_on_slack(bot: SlackBot, fake: FakeSlack, lang: s
     anonymous = await reads("/sign", f"{slug} anonymous", "bob")
     assert (
         said(
-            "Thank you: you signed **{title}** anonymously. No name or account is stored with your signature.",
+            "Thank you: you signed **{title}** anonymously. No name or account is stored with "
+            "your signature.",
             title=title,
         )
         in anonymous

@@ -166,7 +166,8 @@ def steps_note(
         )
     return ngettext(
         "counted in steps: every {n} minute once enough have signed, the rest at midnight ({zone})",
-        "counted in steps: every {n} minutes once enough have signed, the rest at midnight ({zone})",
+        "counted in steps: every {n} minutes once enough have signed, the rest at midnight "
+        "({zone})",
         minutes,
         zone=zone,
     )
