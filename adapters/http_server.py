@@ -20,25 +20,12 @@ from slack_bolt.response import BoltResponse
 
 from adapters.connection_guard import ConnectionGuard, track_requests
 from adapters.readiness import Readiness
-from adapters.security_headers import secure_defaults
+from adapters.security_headers import install_page, secure_defaults
 from adapters.slack.requests import Refused, check_shape, check_signature
 from bot.domain.permissions import RateLimiter
 from runtime.metrics import acknowledged, received
 
 log = logging.getLogger(__name__)
-
-# Our own pages: nothing from other origins, never framed, no referrer leaked onwards.
-PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
-    ),
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-}
-
 
 # What every answer carries unless its handler chose otherwise (aiohttp's own 404 and 405,
 # a refusal, a health check): nothing loads from elsewhere, nothing frames it.
@@ -149,7 +136,7 @@ class HttpServer:
                 return web.Response(
                     status=429,
                     text="Too many requests; try again in a minute.",
-                    headers={**PAGE_HEADERS, "Retry-After": "60"},
+                    headers={**install_page(), "Retry-After": "60"},
                 )
             return await self._page(await flow.handle_installation(await to_bolt_request(request)))
 
@@ -162,7 +149,7 @@ class HttpServer:
     @staticmethod
     async def _page(answer: BoltResponse) -> web.StreamResponse:
         response = await to_aiohttp_response(answer)
-        response.headers.update(PAGE_HEADERS)
+        response.headers.update(install_page())
         if response.headers.get("Content-Type", "").startswith("text/html"):
             response.headers["Content-Type"] = "text/html; charset=utf-8"
         return response

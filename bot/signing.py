@@ -5,7 +5,7 @@ set-based statements, with the same rules as one at a time.
 Rules applied here: a signer counts once per campaign (existing rows, repeats within the batch,
 and, on PostgreSQL, races with other instances via ON CONFLICT DO NOTHING); only open campaigns
 take signatures; a pledge succeeds the moment its count reaches the threshold in time (and
-is announced with the next step of the public count, bot/steps.py);
+is announced with the next step of the public count, bot/domain/steps.py);
 anonymous signatures keep no identity and only the day.
 """
 

@@ -32,7 +32,6 @@ def _shown(path: str) -> str:
     return path if path.startswith(("/", ".", "~")) else "the file it names"
 
 
-GROUP_KINDS = ("discord-role", "discord-server", "slack-group", "slack-team")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

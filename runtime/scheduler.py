@@ -252,7 +252,7 @@ class ScheduleTrigger(BaseTrigger):
 
 
 class StepTrigger(BaseTrigger):
-    """The boundaries at which a step of the public count may be released (bot/steps.py):
+    """The boundaries at which a step of the public count may be released (bot/domain/steps.py):
     every window from the start of the day, and each day's start, in the campaigns' zone."""
 
     def __init__(self, rule: StepRule, tz: tzinfo) -> None:

@@ -54,7 +54,7 @@ class CampaignRow(SQLModel, table=True):
     purged_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     published_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     language: str | None = Field(default=None, max_length=8)
-    # The public count, released in steps (bot/steps.py); `signature_count` stays exact.
+    # The public count, released in steps (bot/domain/steps.py); `signature_count` stays exact.
     shown_count: int = Field(default=0)
     shown_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     shown_succeeded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

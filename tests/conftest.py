@@ -178,3 +178,11 @@ def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     homeserver = start_synapse(tmp_path_factory.mktemp("synapse"), python)
     yield homeserver
     homeserver.stop()
+
+
+async def exported(ctx: Any, actor: Actor, slug: str, fmt: str) -> str:
+    """The file `/petition export SLUG FMT` attaches, as text (what an organizer downloads)."""
+    from bot.domain.exports import RENDERERS
+    from bot.handlers.organizers import export_data
+
+    return RENDERERS[fmt](await export_data(ctx, actor, slug))

@@ -8,12 +8,12 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot import commands as cmd
-from bot import handlers, jobs, views
+from bot import jobs, views
 from bot.domain.identity import Actor
 from bot.domain.replies import ActionKind, Reply
 from bot.service import Service
 from storage.tables import SafetyNoticeRow, SignatureRow, SignDraftRow
-from tests.conftest import Clock, fetch, person
+from tests.conftest import Clock, exported, fetch, person
 
 ORG = person("org")
 ANN = Actor("slack", "T1", "U-ann", "Ann")
@@ -175,9 +175,7 @@ async def test_not_now_with_someone_elses_draft_changes_nothing(service: Service
     assert await rows(service, SignDraftRow) == 1  # Ann's draft is still there
     assert await rows(service, SafetyNoticeRow) == 0
     signed = await service.run(ANN, choice(first, ActionKind.SIGN_NAMED))
-    assert not signed.error and "Ward nurse" in (
-        await handlers.organizers.export(service.ctx, ORG, "walk", "md")
-    )
+    assert not signed.error and "Ward nurse" in (await exported(service.ctx, ORG, "walk", "md"))
 
 
 async def test_a_crafted_named_press_on_an_anonymous_notice_signs_nothing(

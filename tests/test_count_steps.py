@@ -1,6 +1,6 @@
 """A watcher of the public figures must not be able to time one signature.
 
-The rule (bot/steps.py): what anyone but the signer sees moves in steps of at least 3, at
+The rule (bot/domain/steps.py): what anyone but the signer sees moves in steps of at least 3, at
 window boundaries, or at a day boundary; a pledge's success shows at the first boundary after.
 These tests watch every surface as an employer would (page, JSON and its ETag, chart, card,
 embed, status, the channel announcement, the list, exports, webhook and milestone posts) while

@@ -66,7 +66,7 @@ def test_pace_window_is_at_least_a_day() -> None:
 
 
 def test_pledge_succeeds_only_at_threshold_before_deadline() -> None:
-    pledge = campaign(kind=Kind.PLEDGE, goal=3, names=Names.SEALED_UNTIL_SUCCESS)
+    pledge = campaign(kind=Kind.PLEDGE, goal=3, names=Names.SEALED)
     assert not reaches_goal_now(pledge, 2, NOW)
     assert reaches_goal_now(pledge, 3, NOW)
     assert not reaches_goal_now(pledge, 3, NOW + timedelta(days=11))
@@ -109,7 +109,7 @@ def test_edits_never_break_what_signers_were_promised() -> None:
 
 
 def test_sealed_pledge_hides_names_until_success() -> None:
-    pledge = campaign(kind=Kind.PLEDGE, goal=3, count=1, names=Names.SEALED_UNTIL_SUCCESS)
+    pledge = campaign(kind=Kind.PLEDGE, goal=3, count=1, names=Names.SEALED)
     assert build_tally(pledge, NOW, 1, ["Ann"]).recent_public == ()
     done = campaign(kind=Kind.PLEDGE, goal=1, count=1, succeeded_at=NOW)
     assert build_tally(done, NOW, 1, ["Ann"]).recent_public == ("Ann",)

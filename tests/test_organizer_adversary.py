@@ -7,12 +7,12 @@ import json
 
 from sqlalchemy import select
 
-from bot import handlers, views
+from bot import views
 from bot.domain.identity import Actor, SignerKey
 from bot.service import Service
 from storage.database import Database
 from storage.tables import OutboxRow
-from tests.conftest import Clock, fetch, informed, person
+from tests.conftest import Clock, exported, fetch, informed, person
 
 PLANT, ANN, BEN, CAT, NEWBIE = (
     person("plant"),
@@ -51,7 +51,7 @@ async def test_lowering_a_sealed_threshold_is_refused_and_reveals_nobody(
     assert "Ann" not in status.text and "Ben" not in status.text
     assert status.tally is not None and status.tally.recent_public == ()
     for fmt in ("md", "csv", "html"):
-        export = await handlers.organizers.export(service.ctx, PLANT, "strike", fmt)
+        export = await exported(service.ctx, PLANT, "strike", fmt)
         assert "Ann" not in export and "Night nurse" not in export and "scared" not in export
     assert not [m for m in await outbox(service) if m.kind == "dm"]
     assert (await views.status_data(service.ctx, "strike"))["outcome"] is None
@@ -74,7 +74,7 @@ async def test_a_sealed_petition_goal_cannot_be_lowered_to_unseal_it(service: Se
     await service.handle(ANN, "/sign", "quiet")
     refused = await service.handle(PLANT, "/petition", "edit quiet goal:1")
     assert refused.error and "can't be lowered" in refused.text
-    assert "Ann" not in await handlers.organizers.export(service.ctx, PLANT, "quiet", "md")
+    assert "Ann" not in await exported(service.ctx, PLANT, "quiet", "md")
 
 
 async def test_retitling_after_signatures_is_a_new_version_everyone_is_told_about(
@@ -145,7 +145,7 @@ async def test_new_organizers_gain_no_sight_of_sealed_names(service: Service) ->
     await strike(service, threshold=10)
     await service.handle(PLANT, "/petition", "organizers strike add console:T1:U-newbie")
     for who in (PLANT, NEWBIE):
-        export = await handlers.organizers.export(service.ctx, who, "strike", "csv")
+        export = await exported(service.ctx, who, "strike", "csv")
         assert "Ann" not in export and "Ben" not in export
         status = await service.handle(who, "/petition", "status strike")
         assert status.tally is not None and status.tally.recent_public == ()
@@ -157,7 +157,7 @@ async def test_closing_a_sealed_pledge_early_releases_everyone_and_reveals_nobod
     await strike(service, threshold=10)
     await service.handle(PLANT, "/petition", "close strike")
     assert (await views.status_data(service.ctx, "strike"))["outcome"] == "failed"
-    export = await handlers.organizers.export(service.ctx, PLANT, "strike", "md")
+    export = await exported(service.ctx, PLANT, "strike", "md")
     assert "Ann" not in export and "Ben" not in export and "withheld" in export
     dms = [json.loads(m.payload)["text"] for m in await outbox(service) if m.kind == "dm"]
     assert dms and all("released" in text for text in dms)

@@ -11,7 +11,7 @@ from bot.service import Service
 from storage import repository as repo
 from storage.database import Tx
 from storage.tables import CampaignRow, SignatureRow, TextVersionRow
-from tests.conftest import Clock, fetch, informed, person, stored_signatures
+from tests.conftest import Clock, exported, fetch, informed, person, stored_signatures
 
 ALICE, BOB, CAROL = person("alice"), person("bob"), person("carol")
 
@@ -296,7 +296,7 @@ async def test_the_sentences_an_organizer_meets_say_what_happened(service: Servi
     assert edited.text.count("version 2") == 1, edited.text
     lowered = await service.handle(ALICE, "/petition", "edit letter goal:2")
     assert lowered.error and "can't be lower than the 5 already counted" in lowered.text
-    export = await handlers.organizers.export(service.ctx, ALICE, "letter", "md")
+    export = await exported(service.ctx, ALICE, "letter", "md")
     listed = [line.split("**")[1] for line in export.splitlines() if line.startswith("- **")]
     assert listed == ["Émile", "emma", "W1", "w2", "w10"], listed
     help_text = (await service.handle(BOB, "/petition", "help")).text

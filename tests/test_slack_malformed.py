@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from tests.fakes.slack import (
@@ -126,16 +126,7 @@ def encoded(encoding: str, payload: Any) -> str:
     return form({str(k): str(v) for k, v in payload.items()})
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(data=st.data())
-def test_every_signed_shape_is_answered_without_a_server_error(
-    running: Running, data: st.DataObject
-) -> None:
-    encoding, payload = data.draw(mutated(running.fake))
+def _answered_without_a_server_error(running: Running, encoding: str, payload: Any) -> int:
     body = encoded(encoding, payload)
     headers = None
     if encoding == "json":
@@ -145,3 +136,48 @@ def test_every_signed_shape_is_answered_without_a_server_error(
         headers = {**sign(SECRET, body), "Content-Type": "application/json"}
     status, answer, _ = running.call(running.bot.post(body, headers))
     assert status in (200, 400, 404), (status, answer, payload)
+    return status
+
+
+# Shapes that once got a 500 (found by the property test below, or by a review): kept.
+KEPT = [
+    ("json", {"type": "0", "event": None}),
+    ("json", {"type": "event_callback", "event": None, "team_id": "T1"}),
+    ("json", {"type": "block_actions"}),
+    ("json", {"type": None}),
+    ("json", {"type": "app_rate_limited", "team_id": 5}),
+    ("interaction", {"type": "block_actions", "user": {"id": "U1"}, "team": None}),
+    ("interaction", {"type": "view_submission", "user": {"id": "U1", "team_id": "T1"}}),
+]
+
+
+@pytest.mark.parametrize(("encoding", "payload"), KEPT)
+def test_signed_shapes_that_once_failed_are_refused_with_400(
+    running: Running, encoding: str, payload: Any
+) -> None:
+    assert _answered_without_a_server_error(running, encoding, payload) == 400
+
+
+SETTINGS = settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@seed(20261208)  # the same examples on every run: a failure here is never luck
+@SETTINGS
+@given(data=st.data())
+def test_every_signed_shape_is_answered_without_a_server_error(
+    running: Running, data: st.DataObject
+) -> None:
+    _answered_without_a_server_error(running, *data.draw(mutated(running.fake)))
+
+
+@settings(SETTINGS, max_examples=100)
+@given(data=st.data())
+def test_new_signed_shapes_each_run_are_answered_without_a_server_error(
+    running: Running, data: st.DataObject
+) -> None:
+    """Fresh examples on every run: a failure prints its payload; add it to KEPT."""
+    _answered_without_a_server_error(running, *data.draw(mutated(running.fake)))

@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlsplit
 from slack_sdk.signature import SignatureVerifier
 
 INTERACTION_TYPES = {"block_actions", "view_submission", "view_closed"}
+# The Events API's envelopes (https://api.slack.com/apis/events-api): nothing else is Slack's.
+EVENT_ENVELOPES = {"url_verification", "event_callback", "app_rate_limited"}
 
 
 class Refused(Exception):
@@ -95,8 +97,8 @@ def _json(text: str) -> dict[str, Any]:
 def _check_event(data: dict[str, Any]) -> None:
     """An Events API envelope (or url_verification): the fields bolt and we read."""
     kind = data.get("type")
-    if not _text(kind):
-        raise Refused(400, "no event type")
+    if kind not in EVENT_ENVELOPES:  # `{"type": "0", "event": null}`: nothing Slack sends
+        raise Refused(400, "no event envelope Slack sends")
     for name in ("team_id", "api_app_id", "enterprise_id", "challenge", "token", "event_id"):
         if name in data and data[name] is not None and not _text(data[name], required=False):
             raise Refused(400, f"malformed {name}")
@@ -104,7 +106,7 @@ def _check_event(data: dict[str, Any]) -> None:
         if not _text(data.get("challenge")):
             raise Refused(400, "no challenge")
         return
-    if kind != "event_callback":
+    if kind == "app_rate_limited":
         return
     event = data.get("event")
     if not isinstance(event, dict) or not _text(event.get("type")):

@@ -20,6 +20,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from adapters.security_headers import public_page, secure_defaults
 from adapters.web import charts, wording
 from adapters.web.log_routes import LogRoutes
 from adapters.web.wording import first_sentence, names_hidden, state_line, summary, terms
@@ -39,16 +40,7 @@ from bot.service import Service
 
 HERE = Path(__file__).resolve().parent
 SLUG = r"{slug:[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?}"
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-    "connect-src 'self'; base-uri 'none'; form-action 'none'"
-)
 WHERE = {"static": "/static/", "live": True, "home": "/"}  # how the served pages link our own files
-HEADERS = {
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Cross-Origin-Resource-Policy": "same-origin",
-}
 
 
 def letter_html(text: str) -> Markup:
@@ -145,8 +137,6 @@ class PublicPages:
         }
 
     def mount(self, app: web.Application) -> None:
-        from adapters.security_headers import secure_defaults
-
         if secure_defaults not in app.on_response_prepare:
             app.on_response_prepare.append(secure_defaults)  # aiohttp's own 404s and 405s too
         app.router.add_get("/", self.index)
@@ -174,14 +164,11 @@ class PublicPages:
     ) -> web.Response:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {
-            **HEADERS,
-            "Content-Security-Policy": CSP + ("" if frame else "; frame-ancestors 'none'"),
+            **public_page(frame),
             "Cache-Control": cache,
             "ETag": etag,
             "Vary": "Accept-Language",  # the page's words follow the reader's language
         }
-        if not frame:
-            headers["X-Frame-Options"] = "DENY"
         if status == 200 and etag in request.headers.get("If-None-Match", ""):
             return web.Response(status=304, headers=headers)
         return web.Response(

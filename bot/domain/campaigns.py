@@ -29,7 +29,6 @@ class Names(StrEnum):
     PUBLIC = "public"
     SEALED = "sealed"
     COUNT_ONLY = "count-only"
-    SEALED_UNTIL_SUCCESS = "sealed"  # alias kept for readability at pledge call sites
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Campaign:
     purged_at: datetime | None = None
     published_at: datetime | None = None  # set while its public web page is on
     language: str | None = None  # what its channel posts and page speak (None: the server's)
-    # The public count moves in steps (bot/steps.py): what anyone but the signer sees.
+    # The public count moves in steps (bot/domain/steps.py): what anyone but the signer sees.
     shown_count: int = 0
     shown_at: datetime | None = None  # when the last step was released
     shown_succeeded_at: datetime | None = None  # when the step that showed success was

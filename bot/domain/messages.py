@@ -249,11 +249,6 @@ def _unit(amount: int, unit: str) -> str:
     )
 
 
-def relative(delta: timedelta) -> str:
-    """From now: `in 3 days`, `dans 3 jours`, `vor 2 Stunden`."""
-    return format_timedelta(delta, add_direction=True, format="long", locale=current())
-
-
 def display_name(language: str) -> str:
     """A language's name in the language being spoken: `French`, `französisch`, `francés`."""
     name = Locale.parse(language).get_display_name(current()) or NATIVE_NAMES.get(language)

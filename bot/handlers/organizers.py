@@ -164,12 +164,6 @@ async def export_data(ctx: Context, actor: Actor, slug: str) -> ExportData:
     )
 
 
-async def export(ctx: Context, actor: Actor, slug: str, fmt: str) -> str:
-    if fmt not in RENDERERS:
-        raise UserError(_("Exports come as `md`, `csv` or `html`."), cmd.usage("export"))
-    return RENDERERS[fmt](await export_data(ctx, actor, slug))
-
-
 async def export_reply(
     ctx: Context, actor: Actor, command: cmd.Export, place: Place | None = None
 ) -> Reply:
