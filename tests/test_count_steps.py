@@ -342,7 +342,7 @@ async def test_safety_says_counts_move_in_batches(stepped: tuple[Service, Clock]
     service, _ = stepped
     reply = await service.run(ORG, cmd.Safety())
     assert "in steps" in reply.text and "groups of at least 3" in reply.text
-    assert "anonymous ones" in reply.text and "never shown" in reply.text
+    assert "named and anonymous alike" in reply.text and "never shown" in reply.text
 
 
 async def test_an_anonymous_pledger_learns_the_result_where_they_were_told(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ("bot", "storage", "adapters", "runtime", "bench", "tests")
-CITED = re.compile(r"(?<![\w/.-])((?:%s)/[\w/]+\.(?:py|md|json|sql|txt))" % "|".join(OURS))
+CITED = re.compile(r"(?<![\w/.-])((?:" + "|".join(OURS) + r")/[\w/]+\.(?:py|md|json|sql|txt))")
 
 
 def _sources() -> list[Path]:
