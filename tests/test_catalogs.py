@@ -233,7 +233,7 @@ def test_numbers_dates_and_durations_follow_the_language() -> None:
     expected = {
         "en": ("4,000", "3 days", "Thu, Nov 26, 2026"),
         "de": ("4.000", "3 Tage", "Do., 26. Nov. 2026"),
-        "fr": ("4\u202f000", "3 jours", "jeu. 26 nov. 2026"),
+        "fr": ("4\u202f000", "3\u00a0jours", "jeu. 26 nov. 2026"),
         "es": ("4.000", "3 días", "jue, 26 nov 2026"),
         "pt_BR": ("4.000", "3 dias", "qui., 26 de nov. de 2026"),
     }

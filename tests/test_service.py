@@ -97,7 +97,7 @@ async def test_deadline_closes_signing(service: Service, clock: Clock) -> None:
     await service.handle(BOB, "/sign", "walkout")
     clock.advance(days=30)
     late = await service.handle(CAROL, "/sign", "walkout")
-    assert late.error and "deadline has passed" in late.text
+    assert late.error and "The deadline of **Walk out** has passed" in late.text
     assert (await service.handle(BOB, "/unsign", "walkout")).error
     assert await count(service) == 1
     data = await views.status_data(service.ctx, "walkout")
