@@ -112,7 +112,7 @@ async def test_nothing_logged_at_debug_names_an_anonymous_signer_or_a_receipt(
         await wait_for(lambda: ann.texts(bot_id, dm), what="the notice")
         await ann.say(dm, "anonymous")
         said = await wait_for(
-            lambda: [t for t in ann.texts(bot_id, dm) if "no name or account is stored" in t],
+            lambda: [t for t in ann.texts(bot_id, dm) if "No name or account is stored" in t],
             what="the anonymous signature",
         )
         receipts += RECEIPT.findall(said[0])

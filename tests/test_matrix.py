@@ -129,7 +129,7 @@ async def test_a_campaign_in_an_encrypted_room_signed_in_encrypted_dms(rig: Rig)
     )
     await bob.say(bob_dm, "anonymous")
     await wait_for(
-        lambda: any("no name or account is stored" in t for t in bob.texts(rig.bot_id, bob_dm)),
+        lambda: any("No name or account is stored" in t for t in bob.texts(rig.bot_id, bob_dm)),
         what="bob's anonymous signature",
     )
 

@@ -16,7 +16,7 @@ from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.service import Service
 from storage.database import Database
 from storage.tables import SignatureRow
-from tests.conftest import Clock, fetch, person
+from tests.conftest import Clock, exported, fetch, person
 
 ORG, BOB, CAROL, DAVE = person("org"), person("bob"), person("carol"), person("dave")
 
@@ -68,7 +68,7 @@ async def test_sealed_names_hidden_until_goal_then_shown(service: Service) -> No
     await service.handle(BOB, "/sign", "sealed")
     status = await service.handle(ORG, "/petition", "status sealed")
     assert status.tally is not None and status.tally.recent_public == ()
-    export = await handlers.organizers.export(service.ctx, ORG, "sealed", "csv")
+    export = await exported(service.ctx, ORG, "sealed", "csv")
     assert "Bob" not in export and export.count("\n") == 1  # the header, no row
     said = await service.handle(ORG, "/petition", "export sealed csv")
     assert "withheld" in said.text and said.attachment is not None
@@ -85,7 +85,7 @@ async def test_count_only_never_names_in_chat_but_exports_do(service: Service) -
     assert (
         "Bob" not in status.text and status.tally is not None and status.tally.recent_public == ()
     )
-    md = await handlers.organizers.export(service.ctx, ORG, "quiet", "md")
+    md = await exported(service.ctx, ORG, "quiet", "md")
     assert "**Bob**" in md and "Carol" not in md and "1 person who signed anonymously" in md
 
 
@@ -96,9 +96,7 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
         evil, "/sign", "exp role:\"+cmd|' /C calc'!A0\" @SUM(1) <script>x</script>"
     )
     await service.handle(CAROL, "/sign", "exp anonymous")
-    rows = list(
-        csv.reader(io.StringIO(await handlers.organizers.export(service.ctx, ORG, "exp", "csv")))
-    )
+    rows = list(csv.reader(io.StringIO(await exported(service.ctx, ORG, "exp", "csv"))))
     assert rows[0] == ["name", "account", "role", "comment", "signed_at", "text_version"]
     name, account, role, comment = rows[1][:4]
     assert account == "console:U-evil"  # who signed, whatever name they chose
@@ -106,7 +104,7 @@ async def test_exports_neutralise_formulas_and_escape_html(service: Service) -> 
     assert len(rows) == 2  # the header and one row per named signer: no counting row
     reply_text = (await service.handle(ORG, "/petition", "export exp csv")).text
     assert "1 person who signed anonymously" in reply_text
-    page = await handlers.organizers.export(service.ctx, ORG, "exp", "html")
+    page = await exported(service.ctx, ORG, "exp", "html")
     assert "<script>" not in page and "&lt;script&gt;" in page
     assert (await service.handle(BOB, "/petition", "export exp")).error
     reply = await service.handle(ORG, "/petition", "export exp csv")
@@ -147,7 +145,7 @@ async def test_purge_after_close_keeps_counts_and_drops_identities(
     assert all(r.user_id is None and r.display_name is None and r.anonymous for r in rows)
     assert {r.signer_hash for r in rows} == {r.id for r in rows}
     assert (await views.status_data(service.ctx, "done"))["signatures"] == 2
-    assert "withheld" in await handlers.organizers.export(service.ctx, ORG, "done", "md")
+    assert "withheld" in await exported(service.ctx, ORG, "done", "md")
     assert "haven't signed" in (await service.handle(BOB, "/sign", "mine")).text
 
 
@@ -222,6 +220,6 @@ async def test_a_whole_workspace_may_be_named_as_creators(
 async def test_the_html_export_renders_the_letter_as_the_page_does(service: Service) -> None:
     await petition(service, "marked", goal=10)
     await service.handle(ORG, "/petition", "edit marked We **refuse**.\\n\\nSecond _paragraph_.")
-    page = await handlers.organizers.export(service.ctx, ORG, "marked", "html")
+    page = await exported(service.ctx, ORG, "marked", "html")
     assert "<strong>refuse</strong>" in page and "<em>paragraph</em>" in page
     assert "**" not in page and page.count("<p>") >= 3
