@@ -15,8 +15,6 @@ from storage import keys, public_log
 from storage import repository as repo
 from storage.database import Tx
 
-SIGNED_KEPT = 1_000  # heads whose signature is remembered
-
 
 class BadRange(UserError):
     """Entries or a proof asked for outside the log (answered 400)."""
@@ -42,8 +40,6 @@ async def _head(ctx: Context, slug: str, *, fresh: bool = False) -> tuple[int, S
         return cached[1]
     read = await ctx.db.read(lambda conn: _published(conn, slug))
     found = None if read is None else (read[0], sign(ctx, read[1]))
-    if len(ctx.public.heads) > 1_000:
-        ctx.public.heads.clear()
     ctx.public.heads[slug] = (stamp, found)
     return found
 
@@ -62,8 +58,6 @@ def sign(ctx: Context, head: Head) -> SignedHead:
     signature = memo.get(head)
     if signature is None:
         signature = ctx.log_key.sign(head)
-        if len(memo) > SIGNED_KEPT:
-            memo.clear()
         memo[head] = signature
         ctx.publish(HeadSigned(head))
     return SignedHead(head, ctx.log_key.public_hex, signature)

@@ -52,3 +52,32 @@ def test_code_nobody_calls_is_gone() -> None:
     for name in ("relative", "export"):
         assert name not in defined or text.count(f"{name}(") > 1, defined.get(name)
     assert "GROUP_KINDS" not in text and "SEALED_UNTIL_SUCCESS" not in text
+
+
+def test_no_cache_bounds_itself_by_hand() -> None:
+    """Every in-memory cache is a `bot.cache.Bounded`: no `if len(x) > N: x.clear()` left."""
+    by_hand = re.compile(
+        r"if len\((?:self\.)?[\w.]+\) >=? [\w_]+:\n\s+(?:self\.)?[\w.]+\.clear\(\)"
+    )
+    found = [
+        str(p.relative_to(ROOT))
+        for top in ("bot", "adapters", "runtime", "storage")
+        for p in (ROOT / top).rglob("*.py")
+        if by_hand.search(p.read_text(encoding="utf-8"))
+    ]
+    assert not found, found
+
+
+def test_a_bounded_cache_drops_its_oldest_entry_never_everything() -> None:
+    from bot.cache import Bounded
+
+    cache: Bounded[str, int] = Bounded(3)
+    for n, key in enumerate("abcd"):
+        cache[key] = n
+    assert list(cache) == ["b", "c", "d"] and len(cache) == 3 and "a" not in cache
+    cache["b"] = 9  # rewritten: now the newest
+    cache["e"] = 4
+    assert list(cache) == ["d", "b", "e"] and cache.get("b") == 9
+    seen: Bounded[str, bool] = Bounded(2)
+    seen.add("x")
+    assert "x" in seen

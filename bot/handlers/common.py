@@ -125,8 +125,6 @@ async def chosen(ctx: Context, person_hash: str) -> bool:
         return True
     seen = await ctx.db.read(lambda conn: repo.notice_seen(conn, person_hash))
     if seen:
-        if len(ctx.choices) > 100_000:
-            ctx.choices.clear()
         ctx.choices.add(person_hash)
     return seen
 
