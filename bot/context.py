@@ -16,6 +16,13 @@ from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from bot.cache import Bounded
+from bot.domain.events import (
+    ChannelsChanged,
+    ChoiceForgotten,
+    Event,
+    PagesChanged,
+    TallyChanged,
+)
 from bot.domain.messages import SOURCE
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.domain.public_log import Head, LogKey
@@ -33,34 +40,6 @@ log = logging.getLogger(__name__)
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class TallyChanged:
-    """A campaign's shown count, text or state changed: refresh what shows it."""
-
-    campaign_id: int
-
-
-@dataclass(frozen=True)
-class OutboxChanged:
-    """Messages were queued: wake the dispatcher instead of waiting for its poll."""
-
-
-@dataclass(frozen=True)
-class HeadSigned:
-    """A public log's head was signed for the first time here: the runtime keeps the latest
-    outside the database, so a restore that takes a log back is noticed at start."""
-
-    head: Head
-
-
-@dataclass(frozen=True)
-class RemindersChanged:
-    """Reminder definitions changed: the scheduler reloads them."""
-
-
-Event = TallyChanged | OutboxChanged | RemindersChanged | HeadSigned
 
 
 @dataclass
@@ -97,6 +76,13 @@ class PublicCache:
         default_factory=lambda: Bounded(1_000)
     )
     signatures: Bounded[Head, str] = field(default_factory=lambda: Bounded(1_000))
+
+    def forget(self) -> None:
+        """A page went on or off: nothing read before may be served after."""
+        self.generation += 1
+        self.entries.clear()
+        self.flights.clear()
+        self.heads.clear()
 
 
 @dataclass
@@ -149,11 +135,17 @@ class Context:
             except Exception:
                 log.exception("%s subscriber failed", type(event).__name__)
 
-    def tally_changed(self, campaign_id: int) -> None:
-        self.publish(TallyChanged(campaign_id))
+    def publish_all(self, events: list[Event]) -> None:
+        """What one committed transaction raised (the database calls this)."""
+        for event in events:
+            self.publish(event)
 
-    def outbox_changed(self) -> None:
-        self.publish(OutboxChanged())
-
-    def reminders_changed(self) -> None:
-        self.publish(RemindersChanged())
+    def __post_init__(self) -> None:
+        """The caches own their invalidation: each listens for what makes it stale; and the
+        database hands this context what each of its commits raised."""
+        self.subscribe(TallyChanged, lambda _e: self.status_cache.clear())
+        self.subscribe(TallyChanged, lambda _e: self.languages.clear())
+        self.subscribe(ChannelsChanged, lambda _e: self.status_cache.clear())
+        self.subscribe(PagesChanged, lambda _e: self.public.forget())
+        self.subscribe(ChoiceForgotten, lambda e: self.choices.pop(e.person_hash))
+        self.db.after_commit(self.publish_all)

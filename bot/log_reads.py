@@ -8,8 +8,9 @@ read at most once a second per campaign however many ask.
 
 from __future__ import annotations
 
-from bot.context import Context, HeadSigned
+from bot.context import Context
 from bot.domain.errors import UserError
+from bot.domain.events import HeadSigned
 from bot.domain.public_log import PAGE_MAX, Entry, Head, KeyChange, SignedHead, released_text
 from storage import keys, public_log
 from storage import repository as repo

@@ -81,3 +81,22 @@ def test_a_bounded_cache_drops_its_oldest_entry_never_everything() -> None:
     seen: Bounded[str, bool] = Bounded(2)
     seen.add("x")
     assert "x" in seen
+
+
+NOTIFICATIONS = re.compile(
+    r"\.(tally_changed|outbox_changed|reminders_changed|publish)\(|common\.stepped\("
+    r"|forget_public\(|(status_cache|languages|choices|entries|heads|flights)\.(clear|pop)\("
+)
+
+
+def test_no_handler_or_job_notifies_or_clears_a_cache_by_hand() -> None:
+    """Writes raise events (storage/raised.py); the database hands them on after commit;
+    caches listen for what makes them stale (bot/context.py)."""
+    places = [*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "jobs.py"]
+    found = [
+        f"{p.relative_to(ROOT)}:{n}: {line.strip()}"
+        for p in places
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if NOTIFICATIONS.search(line)
+    ]
+    assert not found, found
