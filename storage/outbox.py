@@ -7,7 +7,6 @@ a Connection, so the batched signing path can use it too), then delivered by the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
 from bot.domain.events import OutboxChanged
-from bot.domain.outgoing import Outgoing, Payload, payload_of
+from bot.domain.outgoing import Message, Outgoing, payload_of
 from storage.raised import raise_event
 from storage.repository import dialect_insert
 from storage.tables import (
@@ -23,19 +22,6 @@ from storage.tables import (
 )
 
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    kind: str
-    platform: str
-    workspace: str
-    target: str
-    payload: Payload
-    campaign_id: int | None
-    attempts: int
-    available_at: datetime
 
 
 def _message(row: Any) -> Message:
