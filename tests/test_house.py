@@ -100,3 +100,17 @@ def test_no_handler_or_job_notifies_or_clears_a_cache_by_hand() -> None:
         if NOTIFICATIONS.search(line)
     ]
     assert not found, found
+
+
+def test_slack_listeners_read_who_and_where_from_the_middleware_only() -> None:
+    """The payload's user, team and channel are read once, in the bolt middleware that
+    checks the request and puts the actor and place in bolt's context."""
+    source = (ROOT / "adapters" / "slack" / "app.py").read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    readers = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            text = ast.get_source_segment(source, node) or ""
+            if re.search(r"body(\.get\(|\[)\"(user|user_id|user_name|team|channel_id)\"", text):
+                readers.add(node.name)
+    assert readers <= {"_who_and_where", "_workspaces_of"}, readers
