@@ -21,7 +21,7 @@ from slack_bolt.response import BoltResponse
 from adapters.connection_guard import ConnectionGuard, track_requests
 from adapters.readiness import Readiness
 from adapters.security_headers import install_page, secure_defaults
-from adapters.slack.requests import Refused, check_shape, check_signature
+from adapters.slack.requests import CHECKED, Refused, check_shape, check_signature
 from bot.domain.permissions import RateLimiter
 from runtime.metrics import acknowledged, received
 
@@ -57,7 +57,7 @@ def _verified(request: web.Request, body: bytes, payload: dict[str, Any]) -> Asy
     )
     bolt_request.raw_body = body.decode("utf-8")
     bolt_request.body = payload
-    bolt_request.context = build_async_context(AsyncBoltContext({}), payload)
+    bolt_request.context = build_async_context(AsyncBoltContext({CHECKED: True}), payload)
     return bolt_request
 
 

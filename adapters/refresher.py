@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from bot import views
-from bot.context import TallyChanged
+from bot.domain.events import TallyChanged
 from bot.domain.replies import Reply
 from bot.service import Announcement, Service
 

@@ -16,10 +16,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.domain.outgoing import WebhookPayload
+from bot.domain.outgoing import Message, WebhookPayload
 from bot.domain.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
-from storage.outbox import Message
 
 DELIVERY_SECONDS = 15.0  # one delivery, from connecting to the answer's status and headers
 

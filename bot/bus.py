@@ -93,8 +93,6 @@ async def language_of_slug(ctx: Context, slug: str) -> str:
     language = campaign_language(found.language if found else None, ctx.language)
     if found is None:
         return language  # not cached: it may be created in a moment
-    if len(ctx.languages) > 10_000:
-        ctx.languages.clear()
     ctx.languages[slug] = (language, now + 60)
     return language
 

@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from bot.cache import Bounded
+from bot.domain.events import (
+    ChannelsChanged,
+    ChoiceForgotten,
+    Event,
+    PagesChanged,
+    TallyChanged,
+)
 from bot.domain.messages import SOURCE
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.domain.public_log import Head, LogKey
@@ -34,49 +42,20 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class TallyChanged:
-    """A campaign's shown count, text or state changed: refresh what shows it."""
-
-    campaign_id: int
-
-
-@dataclass(frozen=True)
-class OutboxChanged:
-    """Messages were queued: wake the dispatcher instead of waiting for its poll."""
-
-
-@dataclass(frozen=True)
-class HeadSigned:
-    """A public log's head was signed for the first time here: the runtime keeps the latest
-    outside the database, so a restore that takes a log back is noticed at start."""
-
-    head: Head
-
-
-@dataclass(frozen=True)
-class RemindersChanged:
-    """Reminder definitions changed: the scheduler reloads them."""
-
-
-Event = TallyChanged | OutboxChanged | RemindersChanged | HeadSigned
-
-
 @dataclass
 class ReplyCache:
     """Replies to a hot read (status), each valid for one stamp: (this instance's commits, the
-    second). Bounded: past `limit` keys it starts over."""
+    second)."""
 
-    limit: int = 1_000
-    entries: dict[Hashable, tuple[Hashable, Reply]] = field(default_factory=dict)
+    entries: Bounded[Hashable, tuple[Hashable, Reply]] = field(
+        default_factory=lambda: Bounded(1_000)
+    )
 
     def get(self, key: Hashable, stamp: Hashable) -> Reply | None:
         found = self.entries.get(key)
         return found[1] if found is not None and found[0] == stamp else None
 
     def put(self, key: Hashable, stamp: Hashable, reply: Reply) -> None:
-        if len(self.entries) >= self.limit:
-            self.entries.clear()
         self.entries[key] = (stamp, reply)
 
     def clear(self) -> None:
@@ -87,14 +66,23 @@ class ReplyCache:
 class PublicCache:
     """Public facts per slug for a second, and the reads in flight (one per slug)."""
 
-    entries: dict[str, tuple[int, PublicFacts | None]] = field(default_factory=dict)
+    entries: Bounded[str, tuple[int, PublicFacts | None]] = field(
+        default_factory=lambda: Bounded(1_000)
+    )
     flights: dict[str, asyncio.Future[PublicFacts | None]] = field(default_factory=dict)
     generation: int = 0
     # The public log's heads per slug for a second, and the signatures already made.
-    heads: dict[str, tuple[tuple[int, int], tuple[int, SignedHead] | None]] = field(
-        default_factory=dict
+    heads: Bounded[str, tuple[tuple[int, int], tuple[int, SignedHead] | None]] = field(
+        default_factory=lambda: Bounded(1_000)
     )
-    signatures: dict[Head, str] = field(default_factory=dict)
+    signatures: Bounded[Head, str] = field(default_factory=lambda: Bounded(1_000))
+
+    def forget(self) -> None:
+        """A page went on or off: nothing read before may be served after."""
+        self.generation += 1
+        self.entries.clear()
+        self.flights.clear()
+        self.heads.clear()
 
 
 @dataclass
@@ -118,9 +106,11 @@ class Context:
     # UNDERSIGNED_WEBHOOK_ALLOW_PRIVATE: webhooks may aim inside the host's networks (tests, a lab)
     webhook_allow_private: bool = False
     slug_ids: dict[str, int] = field(default_factory=dict)  # slugs never change
-    choices: set[str] = field(default_factory=set)  # person hashes that made their choice
+    # person hashes that made their choice (once true, true for good)
+    choices: Bounded[str, bool] = field(default_factory=lambda: Bounded(100_000))
     status_cache: ReplyCache = field(default_factory=ReplyCache)
-    languages: dict[str, tuple[str, float]] = field(default_factory=dict)  # slug → (lang, until)
+    # slug → (language, until when it holds)
+    languages: Bounded[str, tuple[str, float]] = field(default_factory=lambda: Bounded(10_000))
     public: PublicCache = field(default_factory=PublicCache)
     subscribers: dict[type, list[Callable[[Any], None]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -145,11 +135,17 @@ class Context:
             except Exception:
                 log.exception("%s subscriber failed", type(event).__name__)
 
-    def tally_changed(self, campaign_id: int) -> None:
-        self.publish(TallyChanged(campaign_id))
+    def publish_all(self, events: list[Event]) -> None:
+        """What one committed transaction raised (the database calls this)."""
+        for event in events:
+            self.publish(event)
 
-    def outbox_changed(self) -> None:
-        self.publish(OutboxChanged())
-
-    def reminders_changed(self) -> None:
-        self.publish(RemindersChanged())
+    def __post_init__(self) -> None:
+        """The caches own their invalidation: each listens for what makes it stale; and the
+        database hands this context what each of its commits raised."""
+        self.subscribe(TallyChanged, lambda _e: self.status_cache.clear())
+        self.subscribe(TallyChanged, lambda _e: self.languages.clear())
+        self.subscribe(ChannelsChanged, lambda _e: self.status_cache.clear())
+        self.subscribe(PagesChanged, lambda _e: self.public.forget())
+        self.subscribe(ChoiceForgotten, lambda e: self.choices.pop(e.person_hash))
+        self.db.after_commit(self.publish_all)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import events
+from bot import announcements
 from bot.context import Context
 from bot.domain.announcing import LAST_DAY
 from bot.domain.campaigns import (
@@ -48,9 +48,7 @@ async def release_steps(ctx: Context) -> list[int]:
     """Release every step of the public count that is due now (the schedule calls this at
     each boundary, `StepRule.next_boundary`). Returns the ids of campaigns that moved."""
     now = ctx.clock()
-    moved = await ctx.db.write(lambda conn: release_due(conn, ctx.steps, now, ctx.tz))
-    common.stepped(ctx, moved)
-    return moved
+    return await ctx.db.write(lambda conn: release_due(conn, ctx.steps, now, ctx.tz))
 
 
 async def recount(ctx: Context) -> list[tuple[str, int, int]]:
@@ -83,8 +81,6 @@ async def workspace_removed(ctx: Context, platform: str, workspace: str) -> tupl
     removed = await ctx.db.write(
         lambda conn: installations.forget_workspace(conn, platform, workspace)
     )
-    ctx.status_cache.clear()
-    ctx.reminders_changed()
     return removed
 
 
@@ -135,10 +131,7 @@ async def send_reminder(ctx: Context, reminder_id: int, fire_time: datetime) -> 
         reminders.reminder_sent(conn, reminder_id, fire_time)
         return queued > 0
 
-    queued = bool(await ctx.db.write(op))
-    if queued:
-        ctx.outbox_changed()
-    return queued
+    return bool(await ctx.db.write(op))
 
 
 async def sweep(ctx: Context) -> list[str]:
@@ -155,10 +148,7 @@ async def sweep(ctx: Context) -> list[str]:
             closed.append(campaign.slug)
         elif campaign.deadline - now <= LAST_DAY:  # said once, if still true (announcing)
             shown = campaign.public(now)
-            await ctx.db.write(lambda conn, c=shown: events.last_day(conn, c, now))
-    if closed:
-        ctx.reminders_changed()
-    ctx.outbox_changed()
+            await ctx.db.write(lambda conn, c=shown: announcements.last_day(conn, c, now))
     return closed
 
 
@@ -176,7 +166,6 @@ async def auto_close(ctx: Context, campaign: Campaign, now: datetime) -> None:
         reminders.delete_reminders(conn, [r.id for r in reminders.reminders_of(conn, campaign.id)])
 
     await ctx.db.write(op)
-    ctx.tally_changed(campaign.id)
 
 
 async def outbox_report(
@@ -188,7 +177,6 @@ async def outbox_report(
     retried = 0
     if retry_failed:
         retried = await ctx.db.write(lambda conn: outbox.retry_failed(conn, now))
-        ctx.outbox_changed()
     counts = await ctx.db.read(outbox.counts)
     failed = await ctx.db.read(outbox.failed)
     return counts, failed, retried

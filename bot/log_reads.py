@@ -8,14 +8,13 @@ read at most once a second per campaign however many ask.
 
 from __future__ import annotations
 
-from bot.context import Context, HeadSigned
+from bot.context import Context
 from bot.domain.errors import UserError
+from bot.domain.events import HeadSigned
 from bot.domain.public_log import PAGE_MAX, Entry, Head, KeyChange, SignedHead, released_text
 from storage import keys, public_log
 from storage import repository as repo
 from storage.database import Tx
-
-SIGNED_KEPT = 1_000  # heads whose signature is remembered
 
 
 class BadRange(UserError):
@@ -42,8 +41,6 @@ async def _head(ctx: Context, slug: str, *, fresh: bool = False) -> tuple[int, S
         return cached[1]
     read = await ctx.db.read(lambda conn: _published(conn, slug))
     found = None if read is None else (read[0], sign(ctx, read[1]))
-    if len(ctx.public.heads) > 1_000:
-        ctx.public.heads.clear()
     ctx.public.heads[slug] = (stamp, found)
     return found
 
@@ -62,8 +59,6 @@ def sign(ctx: Context, head: Head) -> SignedHead:
     signature = memo.get(head)
     if signature is None:
         signature = ctx.log_key.sign(head)
-        if len(memo) > SIGNED_KEPT:
-            memo.clear()
         memo[head] = signature
         ctx.publish(HeadSigned(head))
     return SignedHead(head, ctx.log_key.public_hex, signature)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from bot import events
+from bot import announcements
 from bot.domain.campaigns import Campaign
+from bot.domain.events import TallyChanged
 from bot.domain.steps import Part, Release, StepRule, Waiting, step
 from bot.domain.values import changed
 from storage import public_log
 from storage import repository as repo
 from storage.database import Tx
+from storage.raised import raise_event
 
 
 def release(
@@ -34,9 +36,10 @@ def release(
     left = 0 if what.whole else sum(n for p, n in waiting.items() if p not in what.parts)
     stepped = changed(stepped, waiting=left)
     if shown_before is not None:
-        events.after_signatures(conn, stepped.public(now), shown_before, now)
+        announcements.after_signatures(conn, stepped.public(now), shown_before, now)
     if what.final:
-        events.after_close(conn, stepped.public(now), now)
+        announcements.after_close(conn, stepped.public(now), now)
+    raise_event(conn, TallyChanged(campaign.id))
     return stepped
 
 

@@ -152,8 +152,6 @@ async def public(ctx: Context, slug: str) -> PublicFacts | None:
     facts = await asyncio.shield(flight)
     if generation != ctx.public.generation:
         return await public_uncached(ctx, slug)  # a page went on or off meanwhile
-    if len(ctx.public.entries) > 1_000:
-        ctx.public.entries.clear()
     ctx.public.entries[slug] = (stamp, facts)
     return facts
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from bot.context import HeadSigned
+from bot.domain.events import HeadSigned
 from bot.domain.permissions import CreatorPolicy, RateLimiter
 from bot.domain.public_log import Head
 from bot.service import Service

@@ -19,11 +19,10 @@ from typing import Protocol
 from bot import views
 from bot.context import Context
 from bot.domain.errors import StorageUnavailable
-from bot.domain.outgoing import ChatPayload
+from bot.domain.outgoing import ChatPayload, Message
 from bot.domain.replies import Reply
 from runtime.metrics import OUTBOX_DELIVERED, OUTBOX_FAILED, OUTBOX_PENDING, WEBHOOK_FAILURES
 from storage import outbox
-from storage.outbox import Message
 
 log = logging.getLogger(__name__)
 PACE = {"slack": 1.0}  # seconds between posts to one channel, per platform

@@ -22,7 +22,7 @@ def say_generated() -> None:
     one = len(GENERATED) == 1
     log.warning(
         "Generated %s in %s (mode 0600): back %s up, kept apart from the campaigns' backups "
-        "(README: Keys)",
+        "(docs/operating.md: Keys)",
         "a new key" if one else "new keys",
         " and ".join(str(p) for p in GENERATED),
         "it" if one else "them",

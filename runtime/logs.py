@@ -14,6 +14,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot.cache import Bounded
+
 OUR_LOGGERS = ("bot", "adapters", "runtime", "storage")
 QUIET_LOGGERS = (
     "sqlalchemy",
@@ -64,7 +66,7 @@ class OncePerMinute(logging.Filter):
         super().__init__()
         self.seconds = seconds
         self.clock = clock
-        self._last: dict[tuple[str, str, str], tuple[float, int]] = {}
+        self._last: Bounded[tuple[str, str, str], tuple[float, int]] = Bounded(1_000)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
@@ -76,8 +78,6 @@ class OncePerMinute(logging.Filter):
         if seen is not None and now - seen[0] < self.seconds:
             self._last[kind] = (seen[0], seen[1] + 1)
             return False
-        if len(self._last) > 1000:
-            self._last.clear()
         self._last[kind] = (now, 0)
         if seen is not None and seen[1]:
             record.repeated = seen[1]

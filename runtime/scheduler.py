@@ -18,7 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
 from bot import jobs
-from bot.context import OutboxChanged, RemindersChanged
+from bot.domain.events import OutboxChanged, RemindersChanged
 from bot.domain.schedules import Schedule
 from bot.domain.steps import StepRule
 from bot.service import Service

@@ -87,7 +87,7 @@ async def open_signer_key(db: Database, settings: Settings) -> SignerKey:
             f"this database's signatures were made with the signer key {was}, but its file "
             f"{key_file} is missing: restore it from your backup (or set "
             "UNDERSIGNED_SECRET_KEY); to count under a new key on purpose, run `undersigned "
-            "key adopt-new` (see README, Keys)"
+            "key adopt-new` (see docs/operating.md, Keys)"
         ) from None
     await check_signer_key(db, key, settings)
     return key
@@ -121,7 +121,7 @@ async def check_signer_key(db: Database, key: SignerKey, settings: Settings) -> 
         f"this database's signatures were made with the signer key {expected}, but {where} "
         f"holds key {key.key_id}: put the right key back (from UNDERSIGNED_SECRET_KEY's "
         "backup or the key file's), or, to count under a new key on purpose, run `undersigned "
-        "key adopt-new` (see README, Keys)"
+        "key adopt-new` (see docs/operating.md, Keys)"
     )
 
 
@@ -139,13 +139,13 @@ async def open_log_key(db: Database, settings: Settings) -> LogKey:
                 f"the public logs were signed by the release before this one, with the key in "
                 f"{key_file}, which is missing: restore it from your backup (or set "
                 "UNDERSIGNED_LOG_KEY); if it is lost for good, run `undersigned log change-key "
-                "NEWFILE --old-key-lost` (see README, Keys)"
+                "NEWFILE --old-key-lost` (see docs/operating.md, Keys)"
             ) from None
         raise KeyRefused(
             f"the public logs are signed with key {known.value[:16]}… (since "
             f"{known.since:%Y-%m-%d}), but its file {key_file} is missing: restore it from "
             "your backup (or set UNDERSIGNED_LOG_KEY); to change the key on purpose, run "
-            "`undersigned log change-key` (see README, Keys)"
+            "`undersigned log change-key` (see docs/operating.md, Keys)"
         ) from None
     except LogKeyInvalid as exc:
         raise KeyMissing(str(exc)) from None
@@ -163,7 +163,7 @@ async def open_log_key(db: Database, settings: Settings) -> LogKey:
             f"the public logs are signed with key {known.value[:16]}… (since "
             f"{known.since:%Y-%m-%d}), but {where} holds key {key.public_hex[:16]}…: put the "
             "right key back; to change the key on purpose, run `undersigned log change-key` "
-            "(see README, Keys)"
+            "(see docs/operating.md, Keys)"
         )
     return key
 

@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import SingletonThreadPool
 
 from bot.domain.errors import StorageUnavailable
+from bot.domain.events import Event
+from storage.raised import take
 from storage.writer import BatchHandler, GroupCommitWriter
 
 log = logging.getLogger(__name__)
@@ -147,20 +149,48 @@ class Database:
             self._batch_thread = None
             self._read_sync_engine = None
             self._read_threads = None
+        self._after_commit: list[Callable[[list[Event]], None]] = []
         self.writer = GroupCommitWriter(self._run_batch)
 
+    def after_commit(self, listener: Callable[[list[Event]], None]) -> None:
+        """`listener(events)` after each write transaction commits, with what its writes
+        raised (`storage/raised.py`); never for one that rolled back."""
+        self._after_commit.append(listener)
+
+    def _committed(self, events: list[Event]) -> None:
+        if not events:
+            return
+        for listener in self._after_commit:
+            try:
+                listener(events)
+            except Exception:
+                log.exception("a commit listener failed")
+
     async def _run_batch(self, handler: BatchHandler, items: list[Any]) -> Sequence[Any]:
-        """One transaction for a batch handler: a thread hop on SQLite, a greenlet elsewhere."""
+        """One transaction for a batch handler: a thread hop on SQLite, a greenlet elsewhere.
+        What its writes raised is handed on once it has committed."""
+        raised: list[Event] = []
+
+        def run(conn: Connection) -> Sequence[Any]:
+            take(conn)  # nothing left over from an earlier use of this connection
+            values = handler(conn, items)
+            raised.extend(take(conn))
+            return values
+
         if self._batch_engine is not None and self._batch_thread is not None:
             engine = self._batch_engine
 
             def transaction() -> Sequence[Any]:
                 with engine.begin() as conn:
-                    return handler(conn, items)
+                    return run(conn)
 
-            return await asyncio.get_running_loop().run_in_executor(self._batch_thread, transaction)
-        async with self.write_engine.begin() as conn:
-            return await conn.run_sync(lambda c: handler(c, items))
+            loop = asyncio.get_running_loop()
+            values = await loop.run_in_executor(self._batch_thread, transaction)
+        else:
+            async with self.write_engine.begin() as conn:
+                values = await conn.run_sync(run)
+        self._committed(raised)
+        return values
 
     @property
     def commits(self) -> int:

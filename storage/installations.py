@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
+from bot.domain.events import ChannelsChanged, RemindersChanged
+from storage.raised import raise_event
 from storage.repository import dialect_insert
 from storage.tables import ChannelLinkRow, OAuthStateRow, OutboxRow, ReminderRow
 from storage.tables import SlackInstallationRow as _Row
@@ -145,6 +147,8 @@ def forget_workspace(conn: Connection, platform: str, workspace: str) -> tuple[i
             _OUTBOX.c.status.in_(("pending", "sending")),
         )
     ).rowcount
+    raise_event(conn, RemindersChanged())
+    raise_event(conn, ChannelsChanged())
     return links or 0, reminders or 0, messages or 0
 
 

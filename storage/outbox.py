@@ -7,33 +7,21 @@ a Connection, so the batched signing path can use it too), then delivered by the
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from bot.domain.outgoing import Outgoing, Payload, payload_of
+from bot.domain.events import OutboxChanged
+from bot.domain.outgoing import Message, Outgoing, payload_of
+from storage.raised import raise_event
 from storage.repository import dialect_insert
 from storage.tables import (
     OutboxRow,
 )
 
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class Message:
-    id: int
-    kind: str
-    platform: str
-    workspace: str
-    target: str
-    payload: Payload
-    campaign_id: int | None
-    attempts: int
-    available_at: datetime
 
 
 def _message(row: Any) -> Message:
@@ -71,7 +59,10 @@ def enqueue(conn: Connection, messages: list[Outgoing], at: datetime) -> int:
         for m in messages
     ]
     stmt = dialect_insert(conn, _OUTBOX).on_conflict_do_nothing().returning(_OUTBOX.c.id)
-    return len(conn.execute(stmt, rows).all())
+    queued = len(conn.execute(stmt, rows).all())
+    if queued:
+        raise_event(conn, OutboxChanged())
+    return queued
 
 
 def forget_recipient(conn: Connection, platform: str, workspace: str, user: str) -> int:
@@ -179,4 +170,6 @@ def retry_failed(conn: Connection, at: datetime) -> int:
         .where(_OUTBOX.c.status == "failed")
         .values(status="pending", available_at=at, attempts=0)
     )
+    if result.rowcount:
+        raise_event(conn, OutboxChanged())
     return result.rowcount or 0

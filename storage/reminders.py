@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection
 
+from bot.domain.events import RemindersChanged
+from storage.raised import raise_event
 from storage.tables import (
     ReminderRow,
 )
@@ -40,6 +42,7 @@ def set_reminder(
     by: str,
     at: datetime,
 ) -> int:
+    raise_event(conn, RemindersChanged())
     where = and_(
         _REMINDER.c.campaign_id == campaign_id,
         _REMINDER.c.platform == platform,
@@ -73,6 +76,7 @@ def set_reminder(
 def delete_reminders(conn: Connection, reminder_ids: list[int]) -> None:
     if reminder_ids:
         conn.execute(delete(_REMINDER).where(_REMINDER.c.id.in_(reminder_ids)))
+        raise_event(conn, RemindersChanged())
 
 
 def reminder_sent(conn: Connection, reminder_id: int, at: datetime) -> None:

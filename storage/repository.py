@@ -19,9 +19,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.domain.campaigns import Campaign, Kind, Names, Status
 from bot.domain.errors import SlugTaken
+from bot.domain.events import ChoiceForgotten, PagesChanged, TallyChanged
 from bot.domain.records import Announcement, AuditEntry, SignatureRecord
 from bot.domain.timeparse import start_of_day
 from storage import public_log
+from storage.raised import raise_event
 from storage.tables import (
     AuditRow,
     CampaignRow,
@@ -196,6 +198,7 @@ def add_text_version(
 def update_campaign(conn: Connection, campaign_id: int, **values: object) -> None:
     if values:
         conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(**values))
+        raise_event(conn, TallyChanged(campaign_id))
 
 
 def settle_languages(conn: Connection, language: str) -> int:
@@ -493,6 +496,7 @@ def closed_unpurged_before(conn: Connection, cutoff: datetime) -> list[Campaign]
 
 def forget_notice(conn: Connection, person_hash: str) -> None:
     conn.execute(delete(_NOTICE).where(_NOTICE.c.person_hash == person_hash))
+    raise_event(conn, ChoiceForgotten(person_hash))
 
 
 def forget_drafts(conn: Connection, owners: list[tuple[int, str]]) -> None:
@@ -893,6 +897,7 @@ def close_campaign(conn: Connection, campaign_id: int, at: datetime) -> None:
     conn.execute(
         update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(status="closed", closed_at=at)
     )
+    raise_event(conn, TallyChanged(campaign_id))
 
 
 def mark_succeeded(conn: Connection, campaign_id: int, at: datetime) -> None:
@@ -929,6 +934,8 @@ def rename_signatures(conn: Connection, renames: list[tuple[int, str, str]]) -> 
 
 def set_published(conn: Connection, campaign_id: int, at: datetime | None) -> None:
     conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(published_at=at))
+    raise_event(conn, PagesChanged())
+    raise_event(conn, TallyChanged(campaign_id))
 
 
 def published_campaigns(conn: Connection) -> list[Campaign]:

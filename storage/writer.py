@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from storage.raised import drop_since, raised_so_far
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = Callable[[Connection], Any]
@@ -145,10 +147,12 @@ def run_ops(conn: Connection, ops: list[Op]) -> list[Any]:
     """The handler of plain ops: each in a savepoint, so a refused one spoils no other."""
     outcomes: list[Any] = []
     for op in ops:
+        mark = raised_so_far(conn)
         try:
             with conn.begin_nested():
                 outcomes.append(op(conn))
         except Exception as exc:
+            drop_since(conn, mark)  # rolled back: what it raised never happened
             outcomes.append(exc)
     return outcomes
 

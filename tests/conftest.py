@@ -24,7 +24,22 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+# Suites that drive a real platform client against its fake or Synapse, a browser, or the
+# installed `undersigned` in a process of its own: `pytest -m "not e2e"` leaves them out.
+E2E = {
+    "test_benchmarks", "test_both_platforms", "test_campaign_discord", "test_campaign_slack",
+    "test_cli", "test_console_tty", "test_crash", "test_deployment", "test_discord",
+    "test_discord_start", "test_log_secrecy", "test_matrix", "test_outage", "test_public_browser",
+    "test_slack", "test_slack_creators", "test_slack_malformed", "test_slack_socket_mode",
+    "test_slack_workspaces",
+}  # fmt: skip
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in E2E:
+            item.add_marker(pytest.mark.e2e)
     if PG_URL:
         return
     if os.environ.get("UNDERSIGNED_REQUIRE_POSTGRES"):

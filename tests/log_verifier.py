@@ -1,5 +1,5 @@
 """An independent verifier of a campaign's public log, written from RFC 9162 §2.1 and the
-formats in the README alone: it imports nothing of ours (no bot.domain.merkle, no
+formats in docs/security.md alone: it imports nothing of ours (no bot.domain.merkle, no
 bot.domain.public_log), so a mistake shared by our log and our checker can't hide here.
 
 The Merkle hash is the RFC's recursive definition, word for word (ours is built bottom up from

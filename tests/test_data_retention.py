@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from bot import views
+from bot.domain.outgoing import Message
 from bot.service import Service
 from runtime.dispatcher import Dispatcher
 from storage import outbox
@@ -100,7 +101,7 @@ async def test_times_that_point_at_a_signer_are_kept_to_the_day(
 
 
 class _Refusing:
-    async def deliver(self, message: outbox.Message, reply: object) -> None:
+    async def deliver(self, message: Message, reply: object) -> None:
         raise RuntimeError(f"user_not_found: {message.target}")
 
 

@@ -104,7 +104,7 @@ def image_env() -> dict[str, str]:
 
 
 def operator_env() -> dict[str, str]:
-    """A copied .env.example with the database password filled in, as README says."""
+    """A copied .env.example with the database password filled in, as docs/operating.md says."""
     values = {k: v or "" for k, v in dotenv_values(ROOT / ".env.example").items()}
     return {**values, "POSTGRES_PASSWORD": "0f3c9a"}
 
@@ -256,7 +256,7 @@ async def test_the_composed_commands_start_on_secrets_and_pass_the_healthcheck(
     secrets_dir = tmp_path / "secrets"
     secrets_dir.mkdir(mode=0o700)
     files = {}
-    for name, spec in compose["secrets"].items():  # as README says: openssl rand -hex 32
+    for name, spec in compose["secrets"].items():  # as docs/operating.md says: openssl rand -hex 32
         path = secrets_dir / Path(spec["file"]).name
         path.write_text(secrets.token_hex(32) + "\n")
         files[name] = path

@@ -441,7 +441,7 @@ async def test_a_german_member_signs_a_french_campaign_in_german(
     )
     labels = [c["label"] for row in posted.body["data"]["components"] for c in row["components"]]
     assert labels == ["Signer", "Signer anonymement", "Lire la lettre"]
-    assert "Ouverte jusqu'au" in text_of(posted)
+    assert "Signatures ouvertes jusqu'au" in text_of(posted)
     asked = await fake.response_to(
         await fake.slash(
             "sign", {"campaign": "greve"}, user_id="5100", user_name="Jan", locale="de"

@@ -55,7 +55,7 @@ async def test_a_german_reader_in_a_french_campaign(service: Service) -> None:
         service.ctx, (await handlers.common.resolve(service.ctx, "greve", "")).id
     )
     assert announced.visibility is Visibility.CHANNEL and announced.locale == "fr"
-    assert "Ouverte, sans échéance." in announced.text
+    assert "Signatures ouvertes, sans échéance." in announced.text
     assert [a.label for a in announced.actions] == [
         "Signer",
         "Signer anonymement",
@@ -76,7 +76,7 @@ async def test_without_a_known_language_replies_speak_the_campaigns(service: Ser
     await _french_campaign(service)
     someone = person("someone")  # the console without LANG: no language known
     status = await service.handle(someone, "/petition", "status greve")
-    assert status.locale == "fr" and "Ouverte, sans échéance." in status.text
+    assert status.locale == "fr" and "Signatures ouvertes, sans échéance." in status.text
     # Slack withholds an anonymous signer's language: the reply says how to choose one.
     withheld = replace(person("quiet", "slack"), locale_withheld=True)
     await informed(service, withheld)

@@ -1,8 +1,8 @@
 """The public log (issue 27): a count anyone can check, and a receipt for each signer.
 
 The log is read over HTTP and checked by an independent verifier (tests/log_verifier.py,
-written from RFC 9162 and the README's formats, importing none of our log code); the Merkle
-hashing is held to the published RFC 6962 / RFC 9162 test vectors.
+written from RFC 9162 and the formats in docs/security.md, importing none of our log code);
+the Merkle hashing is held to the published RFC 6962 / RFC 9162 test vectors.
 """
 
 from __future__ import annotations

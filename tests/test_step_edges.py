@@ -2,7 +2,8 @@
 
 Each attack here was reproduced black-box against the earlier rule (one step of everything,
 released at a close, at a deadline, or when signatures and withdrawals each reached 3): every
-test fails there. The rule they hold is in bot/domain/steps.py; README and SECURITY.md say it.
+test fails there. The rule they hold is in bot/domain/steps.py; docs/security.md and
+SECURITY.md say it.
 """
 
 from __future__ import annotations

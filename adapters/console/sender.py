@@ -6,8 +6,8 @@ import sys
 from typing import TextIO
 
 from adapters.console.render import render
+from bot.domain.outgoing import Message
 from bot.domain.replies import Reply
-from storage.outbox import Message
 
 
 class ConsoleSender:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from adapters.matrix import render
 from adapters.matrix.bot import UndersignedMatrix
+from bot.domain.outgoing import Message
 from bot.domain.replies import Reply
 from runtime.dispatcher import rate_limited
-from storage.outbox import Message
 
 
 class MatrixSender:

@@ -18,6 +18,8 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -38,6 +40,7 @@ from adapters.refresher import AnnouncementRefresher
 from adapters.slack import render
 from adapters.slack.install import OAuth, install_options
 from adapters.slack.names import PLATFORM, SlackNames
+from adapters.slack.requests import CHECKED, Refused, check_payload
 from adapters.slack.workspaces import SlackWorkspaces
 from bot import bus, handlers, jobs
 from bot import commands as cmd
@@ -107,6 +110,7 @@ class SlackAdapter:
             service, PLATFORM, self._update_announcement, refresh_interval
         )
         self._group_members: dict[tuple[str, str], tuple[frozenset[str], float]] = {}
+        self.app.use(self._who_and_where)
         for name in cmd.SLASH_COMMANDS:  # a listener each; Slack routes subcommands by text
             self.app.command(f"/{name}")(self._on_command)
         self.app.action(re.compile(rf"^undersigned\.({BUTTON_ACTIONS})$"))(self._on_button)
@@ -237,16 +241,49 @@ class SlackAdapter:
                 text=announced_here(),
             )
 
+    # ---- the one reading of a payload -----------------------------------------------------
+
+    async def _who_and_where(
+        self, body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]
+    ) -> BoltResponse | None:
+        """Every request, before any listener: its shape checked once (HTTP requests were
+        checked before bolt parsed them; Socket Mode's are checked here), then who is acting
+        and where, put in bolt's context. Listeners read `context["actor"]` and
+        `context["place"]`, never the payload's user or team."""
+        if not context.get(CHECKED):
+            try:
+                check_payload(body)
+            except Refused as refused:
+                return BoltResponse(status=refused.status, body=refused.reason)
+        if "command" in body:  # a slash command's form
+            team = body["team_id"]  # without it the core refuses: never guessed
+            context["actor"] = self.names.actor(team, body["user_id"], body.get("user_name"))
+            context["place"] = Place(PLATFORM, team, body.get("channel_id", ""))
+        elif isinstance(body.get("user"), dict):  # a button or a form
+            user = body["user"]
+            team, own = _workspaces_of(body)
+            context["actor"] = self.names.actor(
+                own, user["id"], user.get("name") or user.get("username"), via=team
+            )
+            context["through"] = team
+        await next()
+        return None
+
     # ---- listeners -----------------------------------------------------------------------
 
     async def _on_command(
-        self, ack: Any, body: dict[str, Any], client: AsyncWebClient, respond: Respond
+        self,
+        ack: Any,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: Respond,
     ) -> None:
         respond = self._responder(body, respond)
-        team = body.get("team_id") or ""  # without it the core refuses: never guessed
-        actor = self.names.actor(team, body.get("user_id") or "", body.get("user_name"))
-        place = Place(PLATFORM, team, body.get("channel_id", ""))
-        command = body.get("command") or "/petition"
+        actor: Actor = context["actor"]
+        place: Place = context["place"]
+        team = place.workspace
+        command = body["command"]
         raw = body.get("text", "")
         text = render.unescape_command_text(raw, keep_user_mentions="organizer" in raw.lower())
         spec, rest = cmd.invoked(command, text)
@@ -325,6 +362,7 @@ class SlackAdapter:
         ack: Any,
         body: dict[str, Any],
         action: dict[str, Any],
+        context: AsyncBoltContext,
         client: AsyncWebClient,
         respond: Respond,
     ) -> None:
@@ -332,19 +370,14 @@ class SlackAdapter:
         respond = self._responder(body, respond)
         kind = ActionKind(action["action_id"].removeprefix(render.ACTION_PREFIX))
         slug, _, token = (action.get("value") or "").partition(":")
-        user = body.get("user") or {}
-        team, own = _workspaces_of(body)
+        actor: Actor = context["actor"]
         if kind is ActionKind.READ:
             # The modal must open within the trigger's 3 seconds: their language if it is known,
             # else the campaign's, and it is learned for next time.
-            reader = self.names.actor(own, user.get("id", ""), user.get("name", ""), via=team)
-            if reader.locale is None and reader.user_id:
-                self._later(self.names.locale_of(own, reader.user_id))
-            self._later(self._open_letter(reader, slug, body["trigger_id"], client, respond))
+            if actor.locale is None:
+                self._later(self.names.locale_of(actor.workspace, actor.user_id))
+            self._later(self._open_letter(actor, slug, body["trigger_id"], client, respond))
             return
-        actor = self.names.actor(
-            own, user.get("id", ""), user.get("name") or user.get("username"), via=team
-        )
         command = button_command(kind, slug, token)
         assert command is not None  # `read` was answered above
         # After the safety notice, the answer replaces it and its buttons.
@@ -377,14 +410,12 @@ class SlackAdapter:
     async def _on_link(self, ack: Any) -> None:
         await ack()  # the browser opens the page; nothing to answer
 
-    async def _on_new_submitted(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_new_submitted(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
         values = render.modal_values(view)
-        user = body["user"]
-        team, own = _workspaces_of(body)
-        actor = self.names.actor(
-            own, user["id"], user.get("name") or user.get("username"), via=team
-        )
-        actor = await self._with_groups(actor)
+        user_id, team = context["actor"].user_id, context["through"]
+        actor = await self._with_groups(context["actor"])
         task = await within_budget(
             run_values(self.service, actor, cmd.REGISTRY_BY_KEY["new"], values)
         )
@@ -394,8 +425,8 @@ class SlackAdapter:
             await ack(response_action="errors", errors={block: render.plain(reply.text)[:150]})
             return
         await ack()
-        channel = view.get("private_metadata") or user["id"]
-        self._later(self._created(task, team, channel, user["id"]))
+        channel = view.get("private_metadata") or user_id
+        self._later(self._created(task, team, channel, user_id))
 
     async def _created(self, task: Awaitable[Reply], team: str, channel: str, user: str) -> None:
         reply = await task

@@ -12,6 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
+from bot.cache import Bounded
 from bot.domain.identity import Actor
 from bot.domain.messages import language_of
 
@@ -25,9 +26,9 @@ class SlackNames:
     def __init__(self, workspaces: SlackWorkspaces, ttl: float = 3600.0) -> None:
         self._workspaces = workspaces
         self._ttl = ttl
-        self._cache: dict[tuple[str, str], tuple[str, float]] = {}
+        self._cache: Bounded[tuple[str, str], tuple[str, float]] = Bounded(100_000)
         # The person's language (None: Slack gave none we speak), cached like names.
-        self._locales: dict[tuple[str, str], tuple[str | None, float]] = {}
+        self._locales: Bounded[tuple[str, str], tuple[str | None, float]] = Bounded(100_000)
         # users.info is rate-limited per workspace: a burst of new signers is looked up a few
         # at a time instead of thousands of calls waiting out 429s together.
         self._lookups = asyncio.Semaphore(4)
@@ -37,7 +38,7 @@ class SlackNames:
         self._flights: dict[tuple[str, str], asyncio.Task[dict[str, Any] | None]] = {}
         # Slack Connect: a person of another workspace, met in a channel of one of ours, is
         # looked up with the token of the workspace the request came through.
-        self._via: dict[tuple[str, str], str] = {}
+        self._via: Bounded[tuple[str, str], str] = Bounded(100_000)
 
     def actor(
         self, team: str, user_id: str, user_name: str | None, *, via: str | None = None
@@ -47,8 +48,6 @@ class SlackNames:
         workspace; `via`, the one the request came through, when it differs."""
         now = time.monotonic()
         if via and via != team:
-            if len(self._via) > 100_000:
-                self._via.clear()
             self._via[(team, user_id)] = via
         cached = self._cache.get((team, user_id))
         name = cached[0] if cached and cached[1] > now else (user_name or user_id)
@@ -118,9 +117,6 @@ class SlackNames:
         name = profile.get("real_name") or user.get("real_name") or profile.get("display_name")
         if name:
             self._cache[(team, user_id)] = (name, until)
-        if len(self._cache) > 100_000 or len(self._locales) > 100_000:
-            self._cache.clear()
-            self._locales.clear()
         return user
 
     async def learn(self, actor: Actor) -> Actor | None:

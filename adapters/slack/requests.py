@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
+# Set in bolt's context of a request already checked over HTTP: the middleware needn't again.
+CHECKED = "undersigned.checked"
 INTERACTION_TYPES = {"block_actions", "view_submission", "view_closed"}
 # The Events API's envelopes (https://api.slack.com/apis/events-api): nothing else is Slack's.
 EVENT_ENVELOPES = {"url_verification", "event_callback", "app_rate_limited"}
@@ -64,24 +66,38 @@ def check_shape(body: bytes, content_type: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise Refused(400, "not UTF-8") from None
     if content_type.startswith("application/json") or text.startswith("{"):
-        event = _json(text)
-        _check_event(event)
-        return event
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
-    except ValueError:
-        raise Refused(400, "malformed form") from None
-    form = dict(pairs)
-    if "payload" in form:
-        payload = _json(form["payload"])
+        payload = _json(text)
+    else:
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+        except ValueError:
+            raise Refused(400, "malformed form") from None
+        form = dict(pairs)
+        payload = _json(form["payload"]) if "payload" in form else form
+    check_payload(payload)
+    return payload
+
+
+def check_payload(payload: dict[str, Any]) -> None:
+    """Refuse (400) a parsed payload our listeners could not read: a slash command's form, an
+    interaction, or an Events API envelope (over HTTP and over Socket Mode alike)."""
+    if "command" in payload:
+        _check_command(payload)
+    elif payload.get("type") in INTERACTION_TYPES or "user" in payload:
         _check_interaction(payload)
-        return payload
+    else:
+        _check_event(payload)
+
+
+def _check_command(form: dict[str, Any]) -> None:
     for name in ("command", "user_id", "team_id", "trigger_id"):
         if not _text(form.get(name)):
             raise Refused(400, f"slash command without {name}")
     if not _url(form.get("response_url")):
         raise Refused(400, "slash command without a response_url")
-    return form
+    for name in ("text", "channel_id", "user_name"):
+        if name in form and not _text(form[name], required=False):
+            raise Refused(400, f"malformed {name}")
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render
 from adapters.slack.workspaces import NotInstalled, SlackWorkspaces
+from bot.domain.outgoing import Message
 from bot.domain.replies import Reply
 from runtime.dispatcher import Undeliverable, rate_limited
-from storage.outbox import Message
 
 # Answers meaning the workspace's token is gone for good: retrying can't help.
 TOKEN_GONE = {"token_revoked", "account_inactive", "invalid_auth", "not_authed", "team_disabled"}

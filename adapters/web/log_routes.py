@@ -1,4 +1,4 @@
-"""The public log's routes (formats in bot/domain/public_log.py and the README):
+"""The public log's routes (formats in bot/domain/public_log.py and docs/security.md):
 
 - `GET /c/SLUG/log.json`: the signed head;
 - `GET /c/SLUG/log/entries?start=A&end=B`: entries A ≤ i < B, at most 1,000 per call;

@@ -25,6 +25,7 @@ from adapters.web import charts, wording
 from adapters.web.log_routes import LogRoutes
 from adapters.web.wording import first_sentence, names_hidden, state_line, summary, terms
 from bot import views
+from bot.cache import Bounded
 from bot.domain import letter_markup, messages
 from bot.domain.messages import (
     N_,
@@ -122,7 +123,7 @@ class PublicPages:
         self.env = _environment()
         # Renders of the facts the service handed out (it reuses them for up to a second): a
         # page read a thousand times a second is rendered about once a second.
-        self._renders: dict[tuple[str, str, str], tuple[PublicFacts, bytes]] = {}
+        self._renders: Bounded[tuple[str, str, str], tuple[PublicFacts, bytes]] = Bounded(5_000)
         self._static = {
             "page.css": ("text/css; charset=utf-8", (HERE / "static" / "page.css").read_bytes()),
             "icon.svg": ("image/svg+xml", (HERE / "static" / "icon.svg").read_bytes()),
@@ -213,8 +214,6 @@ class PublicPages:
         if cached is not None and cached[0] is facts:
             return cached[1]
         body: bytes = build(facts)
-        if len(self._renders) > 5_000:
-            self._renders.clear()
         self._renders[key] = (facts, body)
         return body
 

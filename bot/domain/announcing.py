@@ -2,7 +2,7 @@
 brings (milestones, a pledge's success, the result, 24 hours left, an edit), what each says,
 and the typed messages it becomes for the channels, signers and webhooks that hear it.
 
-No I/O: `bot/events.py` records each event once and queues what this module builds.
+No I/O: `bot/announcements.py` records each event once and queues what this module builds.
 """
 
 from __future__ import annotations

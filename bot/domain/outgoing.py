@@ -78,3 +78,19 @@ def payload_of(kind: str, stored: dict[str, Any]) -> Payload:
     if kind == Delivery.WEBHOOK:
         return WebhookPayload.of(stored)
     return ChatPayload.of(stored)
+
+
+@dataclass(frozen=True)
+class Message:
+    """A queued message as the dispatcher hands it to a platform's sender: what senders
+    read, so no adapter needs the storage that keeps it."""
+
+    id: int
+    kind: str
+    platform: str
+    workspace: str
+    target: str
+    payload: Payload
+    campaign_id: int | None
+    attempts: int
+    available_at: datetime

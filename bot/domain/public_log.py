@@ -1,4 +1,4 @@
-"""The public log of a campaign: its formats (stable, documented in the README) and its key.
+"""The public log of a campaign: its formats (stable, documented in docs/security.md) and its key.
 
 One entry per signature and one per withdrawal, appended only when a step of the public count
 is released (bot/releases.py), in random order within the step. Nothing here is derived from

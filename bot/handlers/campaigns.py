@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from bot import announcements, views
 from bot import commands as cmd
-from bot import events, views
 from bot.context import Context
 from bot.domain import campaign_form
 from bot.domain.campaigns import (
@@ -170,9 +170,6 @@ async def edit(ctx: Context, actor: Actor, command: cmd.Edit, place: Place | Non
     updated, text_changed = await ctx.db.write(
         lambda conn: _apply_edit(conn, campaign.id, actor.identity, values, body, now, ctx.tz)
     )
-    ctx.languages.pop(updated.slug, None)
-    ctx.tally_changed(updated.id)
-    ctx.outbox_changed()
     changes = [
         translate(FIELD_NAMES[_field_name(campaign, k)])
         for k in values
@@ -213,7 +210,7 @@ def _apply_edit(
     tz: tzinfo,
 ) -> tuple[Campaign, bool]:
     """The edit in one transaction: a new text version when the letter or the deal changed
-    (signers of older versions are told, `events.text_changed`), the audit entry."""
+    (signers of older versions are told, `announcements.text_changed`), the audit entry."""
     current = repo.campaign_by_id(conn, campaign_id, lock=True)
     # Checked against the row as this transaction sees it: a signature that landed a
     # moment ago counts.
@@ -236,7 +233,7 @@ def _apply_edit(
     changed += ["text"] if new_text is not None else []
     edited = repo.campaign_by_id(conn, campaign_id)
     if version != old_version:
-        events.text_changed(conn, edited, old_version, summarize, now)
+        announcements.text_changed(conn, edited, old_version, summarize, now)
     if changed:
         detail = ", ".join(changed) + (f" (version {version})" if version != old_version else "")
         repo.add_audit(conn, campaign_id, by, "edit", detail, now)
@@ -265,8 +262,6 @@ async def close(
         return closed.public(now)
 
     closed = await ctx.db.write(op)
-    ctx.tally_changed(closed.id)
-    ctx.outbox_changed()
     language = campaign_language(closed.language)
     with speaking(language):  # said in the channel: the campaign's language
         final = ctx.steps.final_due_at(closed, now, ctx.tz)

@@ -110,23 +110,12 @@ async def resolve(
     return await ctx.db.read(read)
 
 
-def stepped(ctx: Context, campaign_ids: list[int]) -> None:
-    """A step was released: refresh what shows the count, deliver what it announced."""
-    ctx.status_cache.clear()
-    for campaign_id in campaign_ids:
-        ctx.tally_changed(campaign_id)
-    if campaign_ids:
-        ctx.outbox_changed()
-
-
 async def chosen(ctx: Context, person_hash: str) -> bool:
     """Has this person made their informed choice on this platform? (Cached once true.)"""
     if person_hash in ctx.choices:
         return True
     seen = await ctx.db.read(lambda conn: repo.notice_seen(conn, person_hash))
     if seen:
-        if len(ctx.choices) > 100_000:
-            ctx.choices.clear()
         ctx.choices.add(person_hash)
     return seen
 
@@ -328,11 +317,3 @@ def page_link(ctx: Context, campaign: Campaign) -> PageLink | None:
         ),
         label=_("Read and share"),
     )
-
-
-def forget_public(ctx: Context) -> None:
-    """A page went on or off: nothing read before may be served after."""
-    ctx.public.generation += 1
-    ctx.public.entries.clear()
-    ctx.public.flights.clear()
-    ctx.public.heads.clear()

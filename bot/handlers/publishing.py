@@ -46,8 +46,6 @@ async def publish(
         repo.add_audit(conn, campaign.id, actor.identity, "publish", "on" if on else "off", now)
 
     await ctx.db.write(op)
-    common.forget_public(ctx)
-    ctx.tally_changed(campaign.id)
     if on:
         return Reply(
             text=" ".join(

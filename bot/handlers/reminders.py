@@ -71,7 +71,6 @@ async def remind(
     await common.write_audited(
         ctx, op, audit=(campaign.id, actor.identity, "remind", schedule.text if schedule else "off")
     )
-    ctx.reminders_changed()
     if schedule is None:
         return Reply(
             text=_("Reminders for **{title}** in this channel are off.", title=campaign.title)

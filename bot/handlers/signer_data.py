@@ -138,7 +138,6 @@ async def forget_me(
         return removed, repo.organized_by(conn, actor.identity)
 
     removed, organized = await ctx.db.write(op)
-    ctx.choices.discard(person)  # they will be asked again before signing again
     if ctx.steps.immediate:  # else the counts follow at the next step, like any withdrawal
         await jobs.release_steps(ctx)
     kept = _("Undersigned keeps nothing else about you.")

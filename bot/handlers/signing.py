@@ -95,8 +95,6 @@ async def sign(
         tag=ctx.key.pending_tag(signer_hash),
     )
     outcome = await ctx.db.write_batched(sign_batch, request)
-    if outcome.signed and outcome.released:
-        common.stepped(ctx, [outcome.campaign.id])  # released with it (no window configured)
     return sign_reply(ctx, actor, outcome, receipt)
 
 
@@ -288,8 +286,6 @@ async def unsign(
         return changed
 
     exact = await ctx.db.write(op)
-    if exact is not None and exact.shown_at == now:
-        common.stepped(ctx, [exact.id])
     campaign = exact.public(now) if exact is not None else None
     if campaign is None:
         return Reply(
