@@ -453,11 +453,12 @@ async def test_a_succeeded_pledge_reads_as_success_everywhere_after_a_withdrawal
     assert "66%" not in shown and "2 of 3" not in shown
     page = (await site.page("/c/strike"))[0]
     assert "It succeeded: the threshold of 3 was reached" in page
-    assert 'value="3"' in page and "66" not in page
+    # 66 as a percentage (never a hex digest of the log's head, which may hold "66")
+    assert 'value="3"' in page and not re.search(r"\b66\s?%|value=\"66\"", page)
     assert ">Pledges</h2>" in page and ">Signatures</h2>" not in page
     assert '<meta name="description" content="It succeeded' in page or "It succeeded: the" in page
     embed = (await site.page("/c/strike/embed"))[0]
-    assert "It succeeded" in embed and "66" not in embed
+    assert "It succeeded" in embed and not re.search(r"\b66\s?%|value=\"66\"", embed)
     index = (await site.page("/"))[0]
     assert "The pledge succeeded" in index and "2 of 3" not in index
     data = json.loads((await site.get("/c/strike.json"))[1])
