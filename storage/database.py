@@ -27,8 +27,8 @@ from sqlalchemy.pool import SingletonThreadPool
 
 from bot.domain.errors import StorageUnavailable
 from bot.domain.events import Event
-from storage.raised import take
-from storage.writer import BatchHandler, GroupCommitWriter
+from storage.raised import drop_since, raised_so_far, take
+from storage.writer import BatchHandler, Group, GroupCommitWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -166,31 +166,45 @@ class Database:
             except Exception:
                 log.exception("a commit listener failed")
 
-    async def _run_batch(self, handler: BatchHandler, items: list[Any]) -> Sequence[Any]:
-        """One transaction for a batch handler: a thread hop on SQLite, a greenlet elsewhere.
-        What its writes raised is handed on once it has committed."""
+    async def _run_batch(self, groups: list[Group]) -> list[Sequence[Any] | Exception]:
+        """One transaction for every group of a commit (each through its handler): a thread
+        hop on SQLite, a greenlet elsewhere. Alone, a group needs no savepoint (if it fails,
+        the transaction does); together, each has one, so a failing group spoils no other.
+        What the writes raised is handed on once the transaction has committed."""
         raised: list[Event] = []
 
-        def run(conn: Connection) -> Sequence[Any]:
+        def run(conn: Connection) -> list[Sequence[Any] | Exception]:
             take(conn)  # nothing left over from an earlier use of this connection
-            values = handler(conn, items)
+            if len(groups) == 1:
+                handler, items = groups[0]
+                results: list[Sequence[Any] | Exception] = [handler(conn, items)]
+            else:
+                results = []
+                for handler, items in groups:
+                    mark = raised_so_far(conn)
+                    try:
+                        with conn.begin_nested():
+                            results.append(handler(conn, items))
+                    except Exception as exc:
+                        drop_since(conn, mark)
+                        results.append(exc)
             raised.extend(take(conn))
-            return values
+            return results
 
         if self._batch_engine is not None and self._batch_thread is not None:
             engine = self._batch_engine
 
-            def transaction() -> Sequence[Any]:
+            def transaction() -> list[Sequence[Any] | Exception]:
                 with engine.begin() as conn:
                     return run(conn)
 
             loop = asyncio.get_running_loop()
-            values = await loop.run_in_executor(self._batch_thread, transaction)
+            results = await loop.run_in_executor(self._batch_thread, transaction)
         else:
             async with self.write_engine.begin() as conn:
-                values = await conn.run_sync(run)
+                results = await conn.run_sync(run)
         self._committed(raised)
-        return values
+        return results
 
     @property
     def commits(self) -> int:

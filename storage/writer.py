@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = Callable[[Connection], Any]
 BatchHandler = Callable[[Connection, list[Any]], Sequence[Any]]
-BatchRunner = Callable[[BatchHandler, list[Any]], Awaitable[Sequence[Any]]]
+Group = tuple[BatchHandler, list[Any]]
+# Runs groups of items, each group through its handler, all in one transaction: a group that
+# fails gets its exception in its place (its savepoint rolled back), the others commit.
+BatchRunner = Callable[[list[Group]], Awaitable[list[Sequence[Any] | Exception]]]
 Outcome = tuple[Any, BaseException | None]
 MAX_ATTEMPTS = 5
 
@@ -114,9 +117,11 @@ class GroupCommitWriter:
         groups: dict[BatchHandler, list[int]] = {}
         for index, (work, _) in enumerate(batch):
             groups.setdefault(work.handler, []).append(index)
-        for handler, indexes in groups.items():
-            items = [batch[i][0].item for i in indexes]
-            for i, outcome in zip(indexes, await self._commit_items(handler, items), strict=True):
+        runs = [
+            (handler, [batch[i][0].item for i in indexes]) for handler, indexes in groups.items()
+        ]
+        for indexes, found in zip(groups.values(), await self._commit_groups(runs), strict=True):
+            for i, outcome in zip(indexes, found, strict=True):
                 outcomes[i] = outcome
         self.batches += 1
         self.writes += len(batch)
@@ -130,10 +135,35 @@ class GroupCommitWriter:
         for entry in retry:  # a deadlock or serialization failure: run it again on its own
             await self._commit([entry], attempt + 1)
 
-    async def _commit_items(self, handler: BatchHandler, items: list[Any]) -> list[Outcome]:
+    async def _commit_groups(self, runs: list[Group]) -> list[list[Outcome]]:
+        """Every group of a commit in one transaction (one commit, not one per kind of
+        write); a group that failed there is run again on its own, then item by item."""
         try:
-            values = await self._run_batch(handler, items)
+            results = await self._run_batch(runs)
+        except Exception as exc:
+            if len(runs) == 1 and len(runs[0][1]) == 1:
+                return [[(None, exc)]]
+            results = [exc] * len(runs)
+        found: list[list[Outcome]] = []
+        for (handler, items), result in zip(runs, results, strict=True):
+            if isinstance(result, Exception):
+                found.append(await self._commit_items(handler, items, retried=True))
+            else:
+                found.append([(None, v) if isinstance(v, Exception) else (v, None) for v in result])
+        return found
+
+    async def _commit_items(
+        self, handler: BatchHandler, items: list[Any], *, retried: bool = False
+    ) -> list[Outcome]:
+        try:
+            if retried and len(items) > 1:
+                raise _RunEach()
+            [values] = await self._run_batch([(handler, items)])
+            if isinstance(values, Exception):
+                raise values
             return [(None, v) if isinstance(v, Exception) else (v, None) for v in values]
+        except _RunEach:
+            return [(await self._commit_items(handler, [item]))[0] for item in items]
         except Exception as exc:
             if len(items) == 1:
                 return [(None, exc)]
@@ -141,6 +171,10 @@ class GroupCommitWriter:
                 "batch of %d failed (%s); retrying one by one", len(items), type(exc).__name__
             )
             return [(await self._commit_items(handler, [item]))[0] for item in items]
+
+
+class _RunEach(Exception):
+    """The group already failed together: go straight to one item per transaction."""
 
 
 def run_ops(conn: Connection, ops: list[Op]) -> list[Any]:

@@ -59,3 +59,37 @@ async def test_a_failing_batch_is_split_so_only_the_bad_item_fails(db: Database)
     assert isinstance(results[1], ValueError)
     assert calls[0] == ["ann", "poison", "cat"]  # tried together first
     assert sorted(map(tuple, calls[1:])) == [("ann",), ("cat",), ("poison",)]
+
+
+async def test_every_kind_of_write_of_a_commit_shares_one_transaction(db: Database) -> None:
+    """Signatures, "not now"s and plain ops queued together commit together, once; a kind
+    that fails there is run again on its own and spoils no other."""
+    await db.write(lambda conn: conn.execute(text("CREATE TABLE IF NOT EXISTS t (v TEXT)")))
+    transactions: list[Any] = []  # kept alive, so no two share an id
+
+    def insert(conn: Connection, items: list[str]) -> list[Any]:
+        transactions.append(conn.get_transaction())
+        conn.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": v} for v in items])
+        return [None] * len(items)
+
+    def other(conn: Connection, items: list[str]) -> list[Any]:
+        transactions.append(conn.get_transaction())
+        conn.execute(text("INSERT INTO t (v) VALUES (:v)"), [{"v": v.upper()} for v in items])
+        return [None] * len(items)
+
+    def broken(conn: Connection, items: list[str]) -> list[Any]:
+        conn.execute(text("INSERT INTO t (v) VALUES ('never')"))
+        raise ValueError("this kind fails")
+
+    results = await asyncio.gather(
+        db.write_batched(insert, "a"),
+        db.write_batched(other, "b"),
+        db.write_batched(broken, "c"),
+        db.write_batched(insert, "d"),
+        return_exceptions=True,
+    )
+    assert results[:2] == [None, None] and results[3] is None
+    assert isinstance(results[2], ValueError)
+    assert len({id(t) for t in transactions}) == 1  # one transaction, one commit, both kinds
+    rows = await db.read(lambda conn: sorted(r[0] for r in conn.execute(text("SELECT v FROM t"))))
+    assert rows == ["B", "a", "d"]  # the failing kind left nothing behind

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 
 from bot import commands as cmd
 from bot.context import Context
@@ -37,6 +38,7 @@ from bot.domain.text import (
     clean,
     clean_display_name,
 )
+from bot.domain.timeparse import start_of_day
 from bot.domain.values import changed
 from bot.handlers import common
 from bot.releases import release_if_due
@@ -190,18 +192,25 @@ async def consent(
     return reply
 
 
+def notices_batch(conn: Tx, items: list[tuple[str, datetime, str | None, str]]) -> list[None]:
+    """Every "not now" of one commit in one statement (no savepoint each): on the sign path
+    as often as signatures, each person's first."""
+    days: dict[datetime, list[str]] = {}
+    for person_hash, now, _draft, _owner in items:
+        days.setdefault(start_of_day(now), []).append(person_hash)
+    for day, hashes in days.items():
+        repo.record_notices(conn, list(dict.fromkeys(hashes)), day)
+    for _hash, _now, draft, owner in items:
+        if draft is not None:
+            repo.delete_draft(conn, draft, owner)
+    return [None] * len(items)
+
+
 async def _not_now(
     ctx: Context, person_hash: str, slug: str, draft: str | None, owner: str
 ) -> Reply:
     """Record only that the notice was read (and drop what was typed): nothing is signed."""
-    now = ctx.clock()
-
-    def later(conn: Tx) -> None:
-        repo.record_notices(conn, [person_hash], now)
-        if draft is not None:
-            repo.delete_draft(conn, draft, owner)
-
-    await ctx.db.write(later)
+    await ctx.db.write_batched(notices_batch, (person_hash, ctx.clock(), draft, owner))
     ctx.choices.add(person_hash)
     return Reply(
         text=_(
