@@ -18,6 +18,7 @@ import httpx
 
 from bot.domain.outgoing import Message, WebhookPayload
 from bot.domain.replies import Reply
+from bot.domain.web_addresses import address_inside
 from runtime.dispatcher import Undeliverable, rate_limited
 
 DELIVERY_SECONDS = 15.0  # one delivery, from connecting to the answer's status and headers
@@ -55,8 +56,7 @@ class WebhookSender:
         except OSError as exc:
             raise ConnectionError(f"cannot resolve the webhook's host: {exc}") from None
         for *_, address in found:
-            ip = ipaddress.ip_address(address[0])
-            if not ip.is_global:
+            if address_inside(ipaddress.ip_address(address[0])):
                 raise Undeliverable(
                     "the webhook's address is inside this host's networks "
                     "(set UNDERSIGNED_WEBHOOK_ALLOW_PRIVATE=true to allow it)"

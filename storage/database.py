@@ -184,10 +184,12 @@ class Database:
                     mark = raised_so_far(conn)
                     try:
                         with conn.begin_nested():
-                            results.append(handler(conn, items))
-                    except Exception as exc:
+                            values = handler(conn, items)
+                    except Exception as exc:  # the handler, or the savepoint's release
                         drop_since(conn, mark)
                         results.append(exc)
+                    else:
+                        results.append(values)
             raised.extend(take(conn))
             return results
 

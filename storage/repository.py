@@ -193,6 +193,7 @@ def add_text_version(
         )
     )
     conn.execute(update(_CAMPAIGN).where(_CAMPAIGN.c.id == campaign_id).values(version=version))
+    raise_event(conn, TallyChanged(campaign_id))  # posted cards quote the letter
 
 
 def update_campaign(conn: Connection, campaign_id: int, **values: object) -> None:

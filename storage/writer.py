@@ -184,10 +184,12 @@ def run_ops(conn: Connection, ops: list[Op]) -> list[Any]:
         mark = raised_so_far(conn)
         try:
             with conn.begin_nested():
-                outcomes.append(op(conn))
-        except Exception as exc:
+                value = op(conn)
+        except Exception as exc:  # the op, or the savepoint's release
             drop_since(conn, mark)  # rolled back: what it raised never happened
             outcomes.append(exc)
+        else:
+            outcomes.append(value)
     return outcomes
 
 

@@ -41,6 +41,16 @@ async def test_an_edit_is_heard_after_it_commits_and_a_refused_one_never(service
     assert heard == []
 
 
+async def test_editing_only_the_letter_refreshes_what_shows_it(service: Service) -> None:
+    """Posted cards quote the letter: a new text is a change of what they show."""
+    await service.handle(ORG, "/petition", 'new walkout title:"Walk out" goal:10 First text.')
+    campaign_id = (await service.ctx.db.read(lambda c: repo.find_campaign(c, "walkout"))).id
+    heard = _heard(service, TallyChanged)
+    edited = await service.handle(ORG, "/petition", "edit walkout A second text.")
+    assert not edited.error, edited.text
+    assert heard == [TallyChanged(campaign_id)]
+
+
 async def test_one_transaction_says_each_thing_once(service: Service) -> None:
     heard = _heard(service, TallyChanged)
 

@@ -153,6 +153,12 @@ def test_matrix_user_ids_name_people_and_nothing_else_does() -> None:
         "http://2130706433/hook",
         "http://0x7f.1/hook",
         "http://0.0.0.0/hook",
+        "http://127\u30020\u30020\u30021/hook",  # ideographic full stops
+        "http://169\uff0e254\uff0e169\uff0e254/latest",  # full-width full stops
+        "http://localhost\u3002/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest",  # NAT64 of 169.254.169.254
+        "http://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "http://[::7f00:1]/hook",  # IPv4-compatible 127.0.0.1
     ],
 )
 async def test_a_webhook_inside_the_servers_networks_is_refused_when_added(
