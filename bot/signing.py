@@ -12,7 +12,7 @@ anonymous signatures keep no identity and only the day.
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from bot import releases
@@ -20,6 +20,7 @@ from bot.domain.campaigns import Campaign, reaches_goal_now
 from bot.domain.errors import NotFound
 from bot.domain.public_log import Entry, EntryKind
 from bot.domain.settling import SignOutcome, SignRequest, settle
+from bot.domain.timeparse import start_of_day
 from bot.domain.values import changed
 from storage import public_log
 from storage import repository as repo
@@ -142,3 +143,17 @@ def _sign_in(
             campaign = stepped
             signed = [(i, campaign if c.id == campaign.id else c, j) for i, c, j in signed]
     return signed, new_people
+
+
+def notices_batch(conn: Tx, items: list[tuple[str, datetime, str | None, str]]) -> list[None]:
+    """Every "not now" of one commit in one statement (no savepoint each): on the sign path
+    as often as signatures, each person's first."""
+    days: dict[datetime, list[str]] = {}
+    for person_hash, now, _draft, _owner in items:
+        days.setdefault(start_of_day(now), []).append(person_hash)
+    for day, hashes in days.items():
+        repo.record_notices(conn, list(dict.fromkeys(hashes)), day)
+    for _hash, _now, draft, owner in items:
+        if draft is not None:
+            repo.delete_draft(conn, draft, owner)
+    return [None] * len(items)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
 
 from bot import commands as cmd
 from bot.context import Context
@@ -38,11 +37,10 @@ from bot.domain.text import (
     clean,
     clean_display_name,
 )
-from bot.domain.timeparse import start_of_day
 from bot.domain.values import changed
 from bot.handlers import common
 from bot.releases import release_if_due
-from bot.signing import sign_batch
+from bot.signing import notices_batch, sign_batch
 from bot.withdrawing import withdraw
 from storage import repository as repo
 from storage.database import Tx
@@ -190,20 +188,6 @@ async def consent(
         await ctx.db.write(lambda conn: repo.delete_draft(conn, draft, owner))
     ctx.choices.add(person_hash)
     return reply
-
-
-def notices_batch(conn: Tx, items: list[tuple[str, datetime, str | None, str]]) -> list[None]:
-    """Every "not now" of one commit in one statement (no savepoint each): on the sign path
-    as often as signatures, each person's first."""
-    days: dict[datetime, list[str]] = {}
-    for person_hash, now, _draft, _owner in items:
-        days.setdefault(start_of_day(now), []).append(person_hash)
-    for day, hashes in days.items():
-        repo.record_notices(conn, list(dict.fromkeys(hashes)), day)
-    for _hash, _now, draft, owner in items:
-        if draft is not None:
-            repo.delete_draft(conn, draft, owner)
-    return [None] * len(items)
 
 
 async def _not_now(
